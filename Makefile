@@ -1,0 +1,59 @@
+# Mapping Workbench — `make run` serves the demo, `make test` runs the whole suite.
+# Both start with `make install`, which is idempotent and only redoes what changed.
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PIP    := $(VENV)/bin/pip
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+
+.PHONY: install run test lint format bench browser worker clean
+
+install: $(VENV)/.installed static/vendor/.installed
+	@mkdir -p var
+	$(PY) manage.py migrate --no-input -v 0
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -e ".[dev]"
+	@touch $@
+
+static/vendor/.installed: package.json package-lock.json scripts/vendor_assets.py
+	@command -v npm >/dev/null || { echo "npm is needed to fetch the browser assets (htmx, Pico CSS)"; exit 1; }
+	npm ci --no-audit --no-fund --loglevel=error
+	$(PY) scripts/vendor_assets.py
+	@touch $@
+
+run: install
+	$(PY) manage.py load_demo
+	@echo "Serving the workbench at http://$(HOST):$(PORT)/ — log in with one of the demo users above."
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+# Chromium for the browser tests comes from Debian's packages (Playwright's download does not work here).
+browser:
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	  else echo "warning: chromium is not installed; browser tests will not run (apt-get install chromium)"; fi; }
+
+test: install browser
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(VENV)/.installed
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+bench: install
+	$(PY) bench/run.py
+
+worker: install
+	$(VENV)/bin/celery -A workbench worker --loglevel=info
+
+clean:
+	rm -rf $(VENV) node_modules static/vendor var

@@ -1,0 +1,1 @@
+"""Interface Layer contracts: the fixed canonical target, imported, versioned and read-only once published."""

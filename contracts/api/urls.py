@@ -1,0 +1,3 @@
+"""API routes of contracts, mounted under /api/v1/."""
+
+urlpatterns: list = []

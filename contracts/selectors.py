@@ -1,0 +1,1 @@
+"""Reads of contracts that are more than a one-liner."""

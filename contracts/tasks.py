@@ -1,0 +1,1 @@
+"""Celery job runners of contracts (see workbench.jobs)."""

@@ -1,0 +1,3 @@
+"""Page URLs of contracts, mounted under /e/<slug>/."""
+
+urlpatterns: list = []

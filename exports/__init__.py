@@ -1,0 +1,1 @@
+"""Deliverables: the Excel specification, generated ETL, test runs, the Unit Test Package, KT docs."""

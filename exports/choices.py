@@ -1,0 +1,1 @@
+"""Choices and allowed state moves of exports."""

@@ -1,0 +1,1 @@
+"""Reads of exports that are more than a one-liner."""

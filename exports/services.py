@@ -1,0 +1,1 @@
+"""Writes of exports: keyword-only functions that check the policy, validate and save with history."""

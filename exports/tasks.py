@@ -1,0 +1,1 @@
+"""Celery job runners of exports (see workbench.jobs)."""

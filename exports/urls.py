@@ -1,0 +1,3 @@
+"""Page URLs of exports, mounted under /e/<slug>/."""
+
+urlpatterns: list = []

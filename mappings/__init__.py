@@ -1,0 +1,1 @@
+"""The Mart catalog (source side) and the Source→Interface mapping rules."""

@@ -1,0 +1,1 @@
+"""Celery job runners of mappings (see workbench.jobs)."""

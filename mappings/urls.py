@@ -1,0 +1,3 @@
+"""Page URLs of mappings, mounted under /e/<slug>/."""
+
+urlpatterns: list = []

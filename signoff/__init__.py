@@ -1,0 +1,1 @@
+"""Spec versions, review requests, decisions, UAT feedback and the cutover checklist."""

@@ -1,0 +1,3 @@
+"""API routes of signoff, mounted under /api/v1/."""
+
+urlpatterns: list = []

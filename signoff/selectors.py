@@ -1,0 +1,1 @@
+"""Reads of signoff that are more than a one-liner."""

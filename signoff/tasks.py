@@ -1,0 +1,1 @@
+"""Celery job runners of signoff (see workbench.jobs)."""

@@ -1,0 +1,3 @@
+"""Page URLs of signoff, mounted under /e/<slug>/."""
+
+urlpatterns: list = []

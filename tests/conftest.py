@@ -1,0 +1,118 @@
+"""Shared fixtures. Tests that need a real service call `require_*`: without the service they
+skip on a developer's machine and fail under CI=true — never a silent skip in CI."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+
+import pytest
+from django.conf import settings
+
+from workbench import celery_app
+from workbench.choices import Role
+
+from .factories import EngagementFactory, UserFactory, member
+
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+POSTGRES_ADDRESS = ("127.0.0.1", 5432)
+REDIS_ADDRESS = ("127.0.0.1", 6379)
+CHROMIUM = "/usr/bin/chromium"
+
+
+def missing_service(reason: str) -> None:
+    """Fail under CI, skip elsewhere."""
+    if IN_CI:
+        pytest.fail(f"required service missing under CI: {reason}")
+    pytest.skip(reason)  # not in CI: a developer without the service
+
+
+def _reachable(address: tuple[str, int]) -> bool:
+    try:
+        with socket.create_connection(address, timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.fixture
+def require_postgres():
+    if not _reachable(POSTGRES_ADDRESS):
+        missing_service("PostgreSQL is not reachable on 127.0.0.1:5432")
+
+
+@pytest.fixture
+def require_redis():
+    if not _reachable(REDIS_ADDRESS):
+        missing_service("Redis is not reachable on 127.0.0.1:6379")
+
+
+@pytest.fixture
+def require_chromium():
+    if not (os.path.exists(CHROMIUM) or shutil.which("chromium")):
+        missing_service("Chromium is not installed (apt-get install chromium chromium-driver)")
+
+
+@pytest.fixture(autouse=True)
+def celery_eager(request):
+    """Tasks run in-process unless a test asks for the real worker (marker `redis`)."""
+    if request.node.get_closest_marker("redis"):
+        yield
+        return
+    previous = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = previous
+
+
+@pytest.fixture(autouse=True)
+def _fast_and_quiet(settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    # Hashing passwords properly costs ~0.2 s each; tests create many users.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def engagement(db):
+    return EngagementFactory(slug="acme-360", name="Acme 360")
+
+
+@pytest.fixture
+def lead(engagement):
+    return engagement.created_by
+
+
+@pytest.fixture
+def ba(engagement):
+    return member(engagement, Role.TECH_BA, "ba")
+
+
+@pytest.fixture
+def sme(engagement):
+    return member(engagement, Role.CLIENT_SME, "sme")
+
+
+@pytest.fixture
+def viewer(engagement):
+    return member(engagement, Role.VIEWER, "viewer")
+
+
+@pytest.fixture
+def outsider(db):
+    """A user of another engagement only."""
+    other = EngagementFactory(slug="other-engagement")
+    return member(other, Role.TECH_BA, "outsider")
+
+
+@pytest.fixture
+def staff(db):
+    return UserFactory(username="staff", is_staff=True)
+
+
+def pytest_report_header(config):
+    return [
+        f"database: {settings.DATABASES['default']['ENGINE']}",
+        f"celery broker: {settings.CELERY_BROKER_URL.split('@')[-1]}",
+        f"CI: {IN_CI}",
+    ]

@@ -1,0 +1,151 @@
+"""The role × action matrix of the engagement core, checked through the services themselves."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.exceptions import PermissionDenied
+
+from tests.factories import GlossaryTermFactory, ReferenceLinkFactory, UserFactory, member
+from workbench import policy, services
+from workbench.choices import EngagementStatus, Role, SignoffGate
+from workbench.policy import Action
+
+LEAD, BA, ETL, SME, OPS, VIEWER = (
+    Role.IMPLEMENTATION_LEAD, Role.TECH_BA, Role.ETL_DEVELOPER, Role.CLIENT_SME,
+    Role.CLIENT_OPS, Role.VIEWER,
+)
+ALL_ROLES = {LEAD, BA, ETL, SME, OPS, VIEWER}
+
+# Who may do what — the specification, written out by hand.
+EXPECTED = {
+    Action.VIEW: ALL_ROLES,
+    Action.EXPORT: ALL_ROLES,
+    Action.EDIT_ENGAGEMENT: {LEAD},
+    Action.MANAGE_MEMBERS: {LEAD},
+    Action.MANAGE_SIGNOFF_OWNERS: {LEAD},
+    Action.EDIT_GLOSSARY: {LEAD, BA, SME},
+    Action.EDIT_LINKS: {LEAD, BA, ETL},
+    Action.RUN_JOBS: {LEAD, BA, ETL},
+    Action.IMPORT_CONTRACT: {LEAD, BA},
+    Action.WRITE_NOTES: {LEAD, BA, ETL},
+    Action.MANAGE_CATALOG: {BA, ETL},
+    Action.EDIT_MAPPING: {BA},
+    Action.COMMENT: {LEAD, BA, ETL, SME, OPS},
+    Action.GIVE_FEASIBILITY: {ETL},
+    Action.REVIEW_MAPPING: {SME},
+    Action.SUBMIT_FOR_REVIEW: {LEAD, BA},
+    Action.DECIDE_REVIEW: {LEAD, SME},
+    Action.RAISE_UAT_FEEDBACK: {BA, SME},
+    Action.RUN_ETL: {ETL},
+    Action.TICK_CUTOVER: {LEAD, ETL, OPS},
+}
+
+
+def test_the_matrix_covers_every_action():
+    assert set(EXPECTED) == set(Action)
+
+
+@pytest.mark.parametrize("role", sorted(ALL_ROLES))
+@pytest.mark.parametrize("action", list(Action))
+def test_policy_matches_the_matrix(engagement, role, action):
+    user = member(engagement, role) if role != LEAD else engagement.created_by
+    assert policy.can(user, engagement, action) == (role in EXPECTED[action])
+
+
+def test_an_outsider_may_do_nothing(engagement, outsider):
+    assert not any(policy.can(outsider, engagement, action) for action in Action)
+
+
+def test_staff_act_as_implementation_leads(engagement, staff):
+    assert policy.role_of(staff, engagement) == LEAD
+
+
+def test_roles_are_looked_up_once_per_user_object(engagement, ba, django_assert_num_queries):
+    policy.forget_roles(ba)
+    with django_assert_num_queries(1):
+        for action in Action:
+            policy.can(ba, engagement, action)
+
+
+# --- the same matrix, enforced by the services ----------------------------------------------
+
+def _edit_engagement(engagement, user):
+    services.engagement_update(engagement=engagement, data={"name": "Renamed"}, acting_user=user)
+
+
+def _set_status(engagement, user):
+    services.engagement_set_status(
+        engagement=engagement, status=EngagementStatus.ON_HOLD, acting_user=user
+    )
+
+
+def _add_member(engagement, user):
+    UserFactory(username="newcomer")
+    services.membership_add(
+        engagement=engagement, username="newcomer", role=VIEWER, acting_user=user
+    )
+
+
+def _name_owner(engagement, user):
+    member(engagement, SME, "owner-sme")
+    services.signoff_owner_set(
+        engagement=engagement, gate=SignoffGate.MAPPING, username="owner-sme", acting_user=user
+    )
+
+
+def _add_term(engagement, user):
+    services.glossary_term_create(
+        engagement=engagement, data={"term": "Opt-in", "definition": "Consent."}, acting_user=user
+    )
+
+
+def _delete_term(engagement, user):
+    services.glossary_term_delete(term=GlossaryTermFactory(engagement=engagement), acting_user=user)
+
+
+def _add_link(engagement, user):
+    services.link_create(
+        engagement=engagement,
+        data={"kind": "mart_docs", "title": "Dictionary", "url": "https://docs.example.test/"},
+        acting_user=user,
+    )
+
+
+def _update_link(engagement, user):
+    services.link_update(
+        link=ReferenceLinkFactory(engagement=engagement), data={"title": "New"}, acting_user=user
+    )
+
+
+def _start_demo_job(engagement, user):
+    services.demo_job_start(engagement=engagement, steps=1, pause=0, acting_user=user)
+
+
+SERVICE_CASES = [
+    (Action.EDIT_ENGAGEMENT, _edit_engagement),
+    (Action.EDIT_ENGAGEMENT, _set_status),
+    (Action.MANAGE_MEMBERS, _add_member),
+    (Action.MANAGE_SIGNOFF_OWNERS, _name_owner),
+    (Action.EDIT_GLOSSARY, _add_term),
+    (Action.EDIT_GLOSSARY, _delete_term),
+    (Action.EDIT_LINKS, _add_link),
+    (Action.EDIT_LINKS, _update_link),
+    (Action.RUN_JOBS, _start_demo_job),
+]
+
+
+@pytest.mark.parametrize("role", sorted(ALL_ROLES))
+@pytest.mark.parametrize(("action", "do"), SERVICE_CASES, ids=lambda v: getattr(v, "__name__", v))
+def test_services_enforce_the_matrix(engagement, role, action, do):
+    user = member(engagement, role) if role != LEAD else engagement.created_by
+    if role in EXPECTED[action]:
+        do(engagement, user)
+    else:
+        with pytest.raises(PermissionDenied, match="does not allow this"):
+            do(engagement, user)
+
+
+@pytest.mark.parametrize(("action", "do"), SERVICE_CASES, ids=lambda v: getattr(v, "__name__", v))
+def test_services_refuse_outsiders(engagement, outsider, action, do):
+    with pytest.raises(PermissionDenied):
+        do(engagement, outsider)

@@ -1,0 +1,97 @@
+"""API serializers of the engagement core. They shape data; the services validate and save."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from workbench.choices import EngagementStatus, LinkKind, Phase, Role, SignoffGate
+from workbench.models import Engagement, GlossaryTerm, Job, Membership, ReferenceLink, SignoffOwner
+
+
+class EngagementSerializer(serializers.ModelSerializer):
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = Engagement
+        fields = [
+            "slug", "name", "client", "mart_name", "description", "status", "current_phase",
+            "created_by", "created_at",
+        ]
+        read_only_fields = ["status", "current_phase", "created_by", "created_at"]
+        # Uniqueness is checked by the service, which answers with the model's own message.
+        extra_kwargs = {"slug": {"validators": []}}
+
+
+class EngagementUpdateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200, required=False)
+    client = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    mart_name = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    description = serializers.CharField(required=False, allow_blank=True)
+
+
+class EngagementStatusSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=EngagementStatus.choices)
+
+
+class EngagementPhaseSerializer(serializers.Serializer):
+    current_phase = serializers.ChoiceField(choices=Phase.choices)
+
+
+class MembershipSerializer(serializers.ModelSerializer):
+    username = serializers.CharField(source="user.username")
+    full_name = serializers.CharField(source="user.get_full_name", read_only=True)
+    role = serializers.ChoiceField(choices=Role.choices)
+
+    class Meta:
+        model = Membership
+        fields = ["id", "username", "full_name", "role", "added_at"]
+        read_only_fields = ["id", "added_at"]
+
+
+class MembershipRoleSerializer(serializers.Serializer):
+    role = serializers.ChoiceField(choices=Role.choices)
+
+
+class SignoffOwnerSerializer(serializers.ModelSerializer):
+    gate = serializers.ChoiceField(choices=SignoffGate.choices)
+    username = serializers.CharField(source="user.username")
+
+    class Meta:
+        model = SignoffOwner
+        fields = ["id", "gate", "username"]
+        read_only_fields = ["id"]
+
+
+class GlossaryTermSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = GlossaryTerm
+        fields = ["id", "term", "definition", "synonyms"]
+        read_only_fields = ["id"]
+        validators = []  # the service reports duplicates with the model's message
+
+
+class ReferenceLinkSerializer(serializers.ModelSerializer):
+    kind = serializers.ChoiceField(choices=LinkKind.choices, default=LinkKind.OTHER)
+
+    class Meta:
+        model = ReferenceLink
+        fields = ["id", "kind", "title", "url", "notes"]
+        read_only_fields = ["id"]
+
+
+class JobSerializer(serializers.ModelSerializer):
+    engagement = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    started_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = Job
+        fields = [
+            "id", "kind", "engagement", "state", "progress", "message", "params", "result",
+            "error", "started_by", "created_at", "started_at", "finished_at",
+        ]
+        read_only_fields = fields
+
+
+class DemoJobSerializer(serializers.Serializer):
+    steps = serializers.IntegerField(min_value=1, max_value=50, default=10)
+    pause = serializers.FloatField(min_value=0, max_value=5, default=0.2)

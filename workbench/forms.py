@@ -1,0 +1,69 @@
+"""Forms of the engagement core pages. They only shape input; the services decide."""
+
+from __future__ import annotations
+
+from django import forms
+
+from .choices import EngagementStatus, LinkKind, Phase, Role, SignoffGate
+from .models import GlossaryTerm, ReferenceLink
+
+
+class EngagementCreateForm(forms.Form):
+    slug = forms.SlugField(max_length=60, help_text="Short name used in URLs, e.g. acme-360.")
+    name = forms.CharField(max_length=200)
+    client = forms.CharField(max_length=200, required=False)
+    mart_name = forms.CharField(label="Mart name", max_length=200, required=False)
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+
+
+class EngagementEditForm(forms.Form):
+    name = forms.CharField(max_length=200)
+    client = forms.CharField(max_length=200, required=False)
+    mart_name = forms.CharField(label="Mart name", max_length=200, required=False)
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    status = forms.ChoiceField(choices=EngagementStatus.choices)
+    current_phase = forms.TypedChoiceField(choices=Phase.choices, coerce=int, label="Current phase")
+
+
+class MembershipAddForm(forms.Form):
+    username = forms.CharField(max_length=150, label="User name")
+    role = forms.ChoiceField(choices=Role.choices)
+
+
+class MembershipRoleForm(forms.Form):
+    role = forms.ChoiceField(choices=Role.choices)
+
+
+class SignoffOwnerForm(forms.Form):
+    gate = forms.ChoiceField(choices=SignoffGate.choices)
+    username = forms.ChoiceField(label="Owner")
+
+    def __init__(self, *args, members=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["username"].choices = [
+            (m.user.username, f"{m.user.get_full_name() or m.user.username} ({m.get_role_display()})")
+            for m in members
+        ]
+
+
+class GlossaryTermForm(forms.ModelForm):
+    class Meta:
+        model = GlossaryTerm
+        fields = ["term", "definition", "synonyms"]
+        widgets = {"definition": forms.Textarea(attrs={"rows": 2})}
+
+    def validate_unique(self):
+        """Uniqueness is the service's business (it reports it on the right field)."""
+
+
+class ReferenceLinkForm(forms.ModelForm):
+    kind = forms.ChoiceField(choices=LinkKind.choices)
+
+    class Meta:
+        model = ReferenceLink
+        fields = ["kind", "title", "url", "notes"]
+        widgets = {"notes": forms.Textarea(attrs={"rows": 2})}
+
+
+class DemoJobForm(forms.Form):
+    steps = forms.IntegerField(min_value=1, max_value=50, initial=10)

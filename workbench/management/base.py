@@ -1,0 +1,64 @@
+"""Base for the workbench's management commands.
+
+Commands act as a named user (`--as USER`, default: the engagement's creator) so history and
+permissions hold from the command line too; a refusal exits non-zero with a one-line reason.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.management.base import BaseCommand, CommandError
+
+from workbench.models import Engagement
+
+
+class WorkbenchCommand(BaseCommand):
+    needs_engagement = True
+
+    def add_arguments(self, parser):
+        if self.needs_engagement:
+            parser.add_argument("--engagement", required=True, metavar="SLUG",
+                                help="slug of the engagement to act on")
+        parser.add_argument(
+            "--as", dest="as_user", metavar="USER",
+            help="act as this user (default: the engagement's creator)",
+        )
+
+    def execute(self, *args, **options):
+        try:
+            return super().execute(*args, **options)
+        except ValidationError as exc:
+            raise CommandError(" ".join(_flatten(exc))) from exc
+        except PermissionDenied as exc:
+            raise CommandError(str(exc) or "Permission denied.") from exc
+
+    def engagement(self, options) -> Engagement:
+        try:
+            return Engagement.objects.get(slug=options["engagement"])
+        except Engagement.DoesNotExist:
+            raise CommandError(f"No engagement with slug '{options['engagement']}'.") from None
+
+    def acting_user(self, options, engagement: Engagement | None = None):
+        User = get_user_model()
+        if options.get("as_user"):
+            try:
+                return User.objects.get(username=options["as_user"], is_active=True)
+            except User.DoesNotExist:
+                raise CommandError(f"No active user named '{options['as_user']}'.") from None
+        if engagement is not None and engagement.created_by_id:
+            return engagement.created_by
+        superuser = User.objects.filter(is_superuser=True, is_active=True).order_by("pk").first()
+        if superuser is None:
+            raise CommandError("Name the acting user with --as USER (there is no superuser).")
+        return superuser
+
+
+def _flatten(exc: ValidationError) -> list[str]:
+    if hasattr(exc, "error_dict"):
+        return [
+            f"{field}: {message}" if field != "__all__" else message
+            for field, messages in exc.message_dict.items()
+            for message in messages
+        ]
+    return exc.messages

@@ -1,0 +1,212 @@
+"""The engagement core (phase 1): engagements, members, sign-off owners, glossary, links; jobs."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from simple_history.models import HistoricalRecords
+
+from .choices import EngagementStatus, JobState, LinkKind, Phase, Role, SignoffGate
+
+
+class EngagementQuerySet(models.QuerySet):
+    def restrict(self, user) -> EngagementQuerySet:
+        """Only the engagements `user` may see: staff see all, others those they are members of."""
+        if not user or not user.is_authenticated:
+            return self.none()
+        if user.is_staff:
+            return self
+        return self.filter(memberships__user=user).distinct()
+
+
+class EngagementScopedQuerySet(models.QuerySet):
+    """For every model that belongs to one engagement through an `engagement` field."""
+
+    def restrict(self, user) -> EngagementScopedQuerySet:
+        return self.filter(engagement__in=Engagement.objects.restrict(user))
+
+
+class Engagement(models.Model):
+    slug = models.SlugField(max_length=60, unique=True)
+    name = models.CharField(max_length=200)
+    client = models.CharField(max_length=200, blank=True)
+    mart_name = models.CharField("Mart name", max_length=200, blank=True)
+    description = models.TextField(blank=True)
+    status = models.CharField(
+        max_length=20, choices=EngagementStatus.choices, default=EngagementStatus.ACTIVE
+    )
+    current_phase = models.PositiveSmallIntegerField(choices=Phase.choices, default=Phase.ORIENTATION)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    history = HistoricalRecords()
+    objects = EngagementQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(current_phase__gte=1) & Q(current_phase__lte=6),
+                name="engagement_phase_in_range",
+                violation_error_message="The phase must be between 1 and 6.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(models.Model):
+    engagement = models.ForeignKey(Engagement, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(max_length=30, choices=Role.choices)
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    history = HistoricalRecords()
+    objects = EngagementScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["engagement", "user__username"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["engagement", "user"],
+                name="membership_one_per_user",
+                violation_error_message="This user is already a member of the engagement.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.get_role_display()}"
+
+
+class SignoffOwner(models.Model):
+    """The person named to give one gate's sign-off for an engagement."""
+
+    engagement = models.ForeignKey(
+        Engagement, on_delete=models.CASCADE, related_name="signoff_owners"
+    )
+    gate = models.CharField(max_length=20, choices=SignoffGate.choices)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    history = HistoricalRecords()
+    objects = EngagementScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["engagement", "gate"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["engagement", "gate"],
+                name="signoff_owner_one_per_gate",
+                violation_error_message="This gate already has a named sign-off owner.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_gate_display()}: {self.user}"
+
+
+class GlossaryTerm(models.Model):
+    engagement = models.ForeignKey(Engagement, on_delete=models.CASCADE, related_name="glossary")
+    term = models.CharField(max_length=200)
+    definition = models.TextField()
+    synonyms = models.CharField(
+        max_length=500, blank=True, help_text="Comma-separated words the client or the Mart uses."
+    )
+
+    history = HistoricalRecords()
+    objects = EngagementScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["engagement", "term"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["engagement", "term"],
+                name="glossary_term_unique",
+                violation_error_message="This term is already in the glossary.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.term
+
+    @property
+    def synonym_list(self) -> list[str]:
+        return [s.strip() for s in self.synonyms.split(",") if s.strip()]
+
+
+class ReferenceLink(models.Model):
+    engagement = models.ForeignKey(Engagement, on_delete=models.CASCADE, related_name="links")
+    kind = models.CharField(max_length=20, choices=LinkKind.choices, default=LinkKind.OTHER)
+    title = models.CharField(max_length=200)
+    url = models.URLField(max_length=500)
+    notes = models.TextField(blank=True)
+
+    history = HistoricalRecords()
+    objects = EngagementScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["engagement", "kind", "title"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class JobQuerySet(models.QuerySet):
+    def restrict(self, user) -> JobQuerySet:
+        """Jobs of the user's engagements, and the user's own jobs that belong to none."""
+        if not user or not user.is_authenticated:
+            return self.none()
+        if user.is_staff:
+            return self
+        return self.filter(
+            Q(engagement__in=Engagement.objects.restrict(user))
+            | Q(engagement__isnull=True, started_by=user)
+        )
+
+
+class Job(models.Model):
+    """One piece of long work run by Celery; the UI polls it for a progress bar.
+
+    Not historied on purpose: it is itself a record, updated many times per second while running.
+    """
+
+    kind = models.CharField(max_length=60)
+    engagement = models.ForeignKey(
+        Engagement, on_delete=models.CASCADE, related_name="jobs", null=True, blank=True
+    )
+    state = models.CharField(max_length=20, choices=JobState.choices, default=JobState.QUEUED)
+    progress = models.PositiveSmallIntegerField(default=0)
+    message = models.CharField(max_length=500, blank=True)
+    params = models.JSONField(default=dict, blank=True)
+    result = models.JSONField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = JobQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(progress__gte=0) & Q(progress__lte=100),
+                name="job_progress_percent",
+                violation_error_message="Progress is a percentage (0–100).",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} #{self.pk} ({self.state})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.state in (JobState.SUCCEEDED, JobState.FAILED)

@@ -1,0 +1,71 @@
+"""States of the phase-1 outputs (and of being in production), shown on the dashboard."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+
+from .choices import EngagementStatus, LinkKind, Role, SignoffGate
+from .phases import OutputState, OutputStatus, phase_output
+
+KEY_ROLES = {Role.TECH_BA, Role.ETL_DEVELOPER, Role.CLIENT_SME}
+
+
+def _url(name: str, engagement) -> str:
+    return reverse(name, args=[engagement.slug])
+
+
+@phase_output("members")
+def members_state(engagement) -> OutputState:
+    roles = list(engagement.memberships.values_list("role", flat=True))
+    missing = KEY_ROLES - set(roles)
+    status = OutputStatus.DONE if not missing else OutputStatus.IN_PROGRESS
+    detail = f"{len(roles)} member{'s' if len(roles) != 1 else ''}"
+    if missing:
+        detail += "; missing " + ", ".join(sorted(Role(r).label for r in missing))
+    return OutputState(status, detail, _url("member-list", engagement))
+
+
+@phase_output("signoff_owners")
+def signoff_owners_state(engagement) -> OutputState:
+    named = set(engagement.signoff_owners.values_list("gate", flat=True))
+    status = (
+        OutputStatus.DONE
+        if named == set(SignoffGate.values)
+        else OutputStatus.IN_PROGRESS
+        if named
+        else OutputStatus.NOT_STARTED
+    )
+    return OutputState(
+        status, f"{len(named)} of {len(SignoffGate.values)} named", _url("signoff-owners", engagement)
+    )
+
+
+@phase_output("glossary")
+def glossary_state(engagement) -> OutputState:
+    count = engagement.glossary.count()
+    status = OutputStatus.DONE if count else OutputStatus.NOT_STARTED
+    return OutputState(status, f"{count} term{'s' if count != 1 else ''}",
+                       _url("glossary", engagement))
+
+
+@phase_output("links")
+def links_state(engagement) -> OutputState:
+    kinds = set(engagement.links.values_list("kind", flat=True))
+    wanted = {LinkKind.MART_DOCS, LinkKind.SAMPLE_DATA, LinkKind.INTERFACE_ERD}
+    missing = wanted - kinds
+    status = (
+        OutputStatus.DONE if not missing
+        else OutputStatus.IN_PROGRESS if kinds
+        else OutputStatus.NOT_STARTED
+    )
+    detail = "all kinds linked" if not missing else "missing " + ", ".join(
+        sorted(LinkKind(k).label for k in missing)
+    )
+    return OutputState(status, detail, _url("links", engagement))
+
+
+@phase_output("in_production")
+def in_production_state(engagement) -> OutputState:
+    if engagement.status == EngagementStatus.IN_PRODUCTION:
+        return OutputState(OutputStatus.DONE, "live")
+    return OutputState(OutputStatus.NOT_STARTED, engagement.get_status_display())

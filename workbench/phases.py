@@ -1,0 +1,123 @@
+"""The six phases of the process and the state of each phase's outputs, for the dashboard.
+
+Each output has a function `(engagement) -> OutputState`. The engagement core knows phase 1;
+later apps register theirs with `@phase_output(...)` in their `phases.py`, loaded by AppConfig.ready.
+An output nobody has registered yet is shown as not started.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from .choices import Phase
+
+
+class OutputStatus(StrEnum):
+    NOT_STARTED = "not_started"
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()
+
+
+@dataclass(frozen=True)
+class OutputState:
+    status: OutputStatus
+    detail: str = ""
+    url: str = ""
+
+
+@dataclass
+class PhaseOutput:
+    key: str
+    name: str
+    compute: Callable[..., OutputState] | None = None
+
+
+@dataclass
+class PhaseCard:
+    phase: Phase
+    outputs: list[tuple[PhaseOutput, OutputState]] = field(default_factory=list)
+
+    @property
+    def status(self) -> OutputStatus:
+        statuses = {state.status for _, state in self.outputs}
+        if statuses == {OutputStatus.DONE}:
+            return OutputStatus.DONE
+        if statuses == {OutputStatus.NOT_STARTED}:
+            return OutputStatus.NOT_STARTED
+        return OutputStatus.IN_PROGRESS
+
+    @property
+    def done_count(self) -> int:
+        return sum(1 for _, state in self.outputs if state.status == OutputStatus.DONE)
+
+
+# The outputs the process asks for in each phase (DESIGN.md, process table).
+PHASE_OUTPUTS: dict[Phase, list[PhaseOutput]] = {
+    Phase.ORIENTATION: [
+        PhaseOutput("members", "Members and roles"),
+        PhaseOutput("signoff_owners", "Sign-off owners"),
+        PhaseOutput("glossary", "Glossary"),
+        PhaseOutput("links", "Reference links"),
+    ],
+    Phase.SOURCE_UNDERSTANDING: [
+        PhaseOutput("catalog", "Mart catalog"),
+        PhaseOutput("profiles", "Data profiles"),
+        PhaseOutput("source_notes", "Source understanding notes"),
+        PhaseOutput("impacted_entities", "Impacted interface entities"),
+    ],
+    Phase.INTERFACE_AND_MAPPING: [
+        PhaseOutput("contract", "Interface Layer contract"),
+        PhaseOutput("interface_notes", "Interface understanding notes"),
+        PhaseOutput("mappings", "Entity and attribute mappings"),
+        PhaseOutput("feasibility", "Feasibility check"),
+        PhaseOutput("gap", "GAP document"),
+        PhaseOutput("mapping_signoff", "Mapping sign-off"),
+    ],
+    Phase.ETL_BUILD: [
+        PhaseOutput("etl_design", "ETL job design"),
+        PhaseOutput("generated_etl", "Generated ETL"),
+        PhaseOutput("unit_tests", "Unit Test Package"),
+    ],
+    Phase.VALIDATION: [
+        PhaseOutput("uat_feedback", "UAT feedback"),
+        PhaseOutput("uat_signoff", "UAT sign-off"),
+    ],
+    Phase.DEPLOYMENT: [
+        PhaseOutput("cutover", "Cutover checklist"),
+        PhaseOutput("kt_docs", "Knowledge-transfer documentation"),
+        PhaseOutput("in_production", "In production"),
+    ],
+}
+
+NOT_STARTED = OutputState(OutputStatus.NOT_STARTED)
+
+
+def phase_output(key: str) -> Callable[[Callable[..., OutputState]], Callable[..., OutputState]]:
+    """Register the function that computes the state of the output `key`."""
+
+    def decorate(fn: Callable[..., OutputState]) -> Callable[..., OutputState]:
+        for outputs in PHASE_OUTPUTS.values():
+            for output in outputs:
+                if output.key == key:
+                    output.compute = fn
+                    return fn
+        raise KeyError(f"No phase output named '{key}'.")
+
+    return decorate
+
+
+def phase_cards(engagement) -> list[PhaseCard]:
+    cards = []
+    for phase, outputs in PHASE_OUTPUTS.items():
+        card = PhaseCard(phase)
+        for output in outputs:
+            state = output.compute(engagement) if output.compute else NOT_STARTED
+            card.outputs.append((output, state))
+        cards.append(card)
+    return cards

@@ -1,0 +1,24 @@
+"""Reads of the engagement core that are more than a one-liner."""
+
+from __future__ import annotations
+
+from django.db.models import Count, QuerySet
+
+from .models import Engagement, Job, Membership
+
+
+def engagement_list(*, user) -> QuerySet[Engagement]:
+    """The engagements the user sees, with their member count, in one query."""
+    return (
+        Engagement.objects.restrict(user)
+        .annotate(member_count=Count("memberships", distinct=True))
+        .order_by("name")
+    )
+
+
+def engagement_members(*, engagement: Engagement) -> QuerySet[Membership]:
+    return engagement.memberships.select_related("user").order_by("role", "user__username")
+
+
+def engagement_jobs(*, engagement: Engagement, limit: int = 50) -> QuerySet[Job]:
+    return engagement.jobs.select_related("started_by")[:limit]

@@ -1,0 +1,255 @@
+"""Writes of the engagement core. Every function checks the policy, validates, saves with history.
+
+Called alike by views, the API, management commands and tasks.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from . import policy
+from .choices import (
+    ENGAGEMENT_STATUS_MOVES,
+    SIGNOFF_ELIGIBLE_ROLES,
+    EngagementStatus,
+    Phase,
+    Role,
+    SignoffGate,
+)
+from .history import apply_changes, delete_with_history, save_with_history
+from .jobs import job_enqueue
+from .models import Engagement, GlossaryTerm, Membership, ReferenceLink, SignoffOwner
+from .policy import Action
+
+User = get_user_model()
+
+ENGAGEMENT_EDITABLE_FIELDS = {"name", "client", "mart_name", "description"}
+
+
+# --- engagements ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def engagement_create(
+    *,
+    slug: str,
+    name: str,
+    acting_user,
+    client: str = "",
+    mart_name: str = "",
+    description: str = "",
+) -> Engagement:
+    """Create an engagement; its creator becomes its Implementation Lead."""
+    policy.check_create_engagement(acting_user)
+    engagement = Engagement(
+        slug=slug,
+        name=name,
+        client=client,
+        mart_name=mart_name,
+        description=description,
+        created_by=acting_user,
+    )
+    save_with_history(engagement, acting_user=acting_user)
+    save_with_history(
+        Membership(engagement=engagement, user=acting_user, role=Role.IMPLEMENTATION_LEAD),
+        acting_user=acting_user,
+    )
+    policy.forget_roles(acting_user)
+    return engagement
+
+
+@transaction.atomic
+def engagement_update(*, engagement: Engagement, data: dict, acting_user) -> Engagement:
+    policy.check(acting_user, engagement, Action.EDIT_ENGAGEMENT)
+    if apply_changes(engagement, data, allowed=ENGAGEMENT_EDITABLE_FIELDS):
+        save_with_history(engagement, acting_user=acting_user)
+    return engagement
+
+
+@transaction.atomic
+def engagement_set_status(*, engagement: Engagement, status: str, acting_user) -> Engagement:
+    """The one place an engagement's status moves; only the moves in ENGAGEMENT_STATUS_MOVES."""
+    policy.check(acting_user, engagement, Action.EDIT_ENGAGEMENT)
+    if status not in EngagementStatus.values:
+        raise ValidationError({"status": f"Unknown status '{status}'."})
+    if status not in ENGAGEMENT_STATUS_MOVES[engagement.status]:
+        raise ValidationError(
+            {
+                "status": f"An engagement cannot move from "
+                f"{EngagementStatus(engagement.status).label} to {EngagementStatus(status).label}."
+            },
+            code="invalid_transition",
+        )
+    engagement.status = status
+    save_with_history(engagement, acting_user=acting_user)
+    return engagement
+
+
+@transaction.atomic
+def engagement_set_phase(*, engagement: Engagement, phase: int, acting_user) -> Engagement:
+    policy.check(acting_user, engagement, Action.EDIT_ENGAGEMENT)
+    if phase not in Phase.values:
+        raise ValidationError({"current_phase": f"Unknown phase '{phase}' (1–6)."})
+    engagement.current_phase = phase
+    save_with_history(engagement, acting_user=acting_user)
+    return engagement
+
+
+# --- members and sign-off owners -----------------------------------------------------------
+
+
+def _user_by_username(username: str):
+    try:
+        return User.objects.get(username=username, is_active=True)
+    except User.DoesNotExist:
+        raise ValidationError({"user": f"There is no active user named '{username}'."}) from None
+
+
+@transaction.atomic
+def membership_add(*, engagement: Engagement, username: str, role: str, acting_user) -> Membership:
+    policy.check(acting_user, engagement, Action.MANAGE_MEMBERS)
+    membership = Membership(engagement=engagement, user=_user_by_username(username), role=role)
+    save_with_history(membership, acting_user=acting_user)
+    return membership
+
+
+@transaction.atomic
+def membership_change_role(*, membership: Membership, role: str, acting_user) -> Membership:
+    engagement = membership.engagement
+    policy.check(acting_user, engagement, Action.MANAGE_MEMBERS)
+    if role != Role.IMPLEMENTATION_LEAD:
+        _refuse_losing_last_lead(membership)
+    membership.role = role
+    _refuse_breaking_signoff_ownership(membership)
+    save_with_history(membership, acting_user=acting_user)
+    policy.forget_roles(membership.user)
+    return membership
+
+
+@transaction.atomic
+def membership_remove(*, membership: Membership, acting_user) -> None:
+    policy.check(acting_user, membership.engagement, Action.MANAGE_MEMBERS)
+    _refuse_losing_last_lead(membership)
+    gates = SignoffOwner.objects.filter(engagement=membership.engagement, user=membership.user)
+    if gates.exists():
+        raise ValidationError(
+            f"{membership.user} is the named owner of the "
+            f"{', '.join(g.get_gate_display() for g in gates)}; name another owner first."
+        )
+    delete_with_history(membership, acting_user=acting_user)
+    policy.forget_roles(membership.user)
+
+
+def _refuse_losing_last_lead(membership: Membership) -> None:
+    if membership.role != Role.IMPLEMENTATION_LEAD:
+        return
+    other_leads = Membership.objects.filter(
+        engagement=membership.engagement, role=Role.IMPLEMENTATION_LEAD
+    ).exclude(pk=membership.pk)
+    if not other_leads.exists():
+        raise ValidationError("An engagement needs at least one Implementation Lead.")
+
+
+def _refuse_breaking_signoff_ownership(membership: Membership) -> None:
+    for owner in SignoffOwner.objects.filter(engagement=membership.engagement, user=membership.user):
+        if membership.role not in SIGNOFF_ELIGIBLE_ROLES[owner.gate]:
+            raise ValidationError(
+                {"role": f"{membership.user} owns the {owner.get_gate_display()}, which needs "
+                 f"the role {_role_labels(owner.gate)}."}
+            )
+
+
+def _role_labels(gate: str) -> str:
+    return " or ".join(sorted(Role(r).label for r in SIGNOFF_ELIGIBLE_ROLES[gate]))
+
+
+@transaction.atomic
+def signoff_owner_set(*, engagement: Engagement, gate: str, username: str, acting_user) -> SignoffOwner:
+    """Name (or replace) the owner of a sign-off gate; they must be a member in an eligible role."""
+    policy.check(acting_user, engagement, Action.MANAGE_SIGNOFF_OWNERS)
+    if gate not in SignoffGate.values:
+        raise ValidationError({"gate": f"Unknown sign-off gate '{gate}'."})
+    user = _user_by_username(username)
+    role = engagement.memberships.filter(user=user).values_list("role", flat=True).first()
+    if role not in SIGNOFF_ELIGIBLE_ROLES[gate]:
+        raise ValidationError(
+            {"user": f"The {SignoffGate(gate).label} owner must be a member with the role "
+             f"{_role_labels(gate)}; {username} is "
+             f"{Role(role).label if role else 'not a member'}."}
+        )
+    owner = SignoffOwner.objects.filter(engagement=engagement, gate=gate).first()
+    owner = owner or SignoffOwner(engagement=engagement, gate=gate)
+    owner.user = user
+    save_with_history(owner, acting_user=acting_user)
+    return owner
+
+
+# --- glossary and reference links ----------------------------------------------------------
+
+GLOSSARY_FIELDS = {"term", "definition", "synonyms"}
+LINK_FIELDS = {"kind", "title", "url", "notes"}
+
+
+@transaction.atomic
+def glossary_term_create(*, engagement: Engagement, data: dict, acting_user) -> GlossaryTerm:
+    policy.check(acting_user, engagement, Action.EDIT_GLOSSARY)
+    term = GlossaryTerm(engagement=engagement)
+    apply_changes(term, data, allowed=GLOSSARY_FIELDS)
+    save_with_history(term, acting_user=acting_user)
+    return term
+
+
+@transaction.atomic
+def glossary_term_update(*, term: GlossaryTerm, data: dict, acting_user) -> GlossaryTerm:
+    policy.check(acting_user, term.engagement, Action.EDIT_GLOSSARY)
+    if apply_changes(term, data, allowed=GLOSSARY_FIELDS):
+        save_with_history(term, acting_user=acting_user)
+    return term
+
+
+@transaction.atomic
+def glossary_term_delete(*, term: GlossaryTerm, acting_user) -> None:
+    policy.check(acting_user, term.engagement, Action.EDIT_GLOSSARY)
+    delete_with_history(term, acting_user=acting_user)
+
+
+@transaction.atomic
+def link_create(*, engagement: Engagement, data: dict, acting_user) -> ReferenceLink:
+    policy.check(acting_user, engagement, Action.EDIT_LINKS)
+    link = ReferenceLink(engagement=engagement)
+    apply_changes(link, data, allowed=LINK_FIELDS)
+    save_with_history(link, acting_user=acting_user)
+    return link
+
+
+@transaction.atomic
+def link_update(*, link: ReferenceLink, data: dict, acting_user) -> ReferenceLink:
+    policy.check(acting_user, link.engagement, Action.EDIT_LINKS)
+    if apply_changes(link, data, allowed=LINK_FIELDS):
+        save_with_history(link, acting_user=acting_user)
+    return link
+
+
+@transaction.atomic
+def link_delete(*, link: ReferenceLink, acting_user) -> None:
+    policy.check(acting_user, link.engagement, Action.EDIT_LINKS)
+    delete_with_history(link, acting_user=acting_user)
+
+
+
+# --- jobs ----------------------------------------------------------------------------------
+
+
+def demo_job_start(*, engagement: Engagement, acting_user, steps: int = 10, pause: float = 0.2):
+    """Start the demo job that proves queue → worker → progress → result end to end."""
+    policy.check(acting_user, engagement, Action.RUN_JOBS)
+    if not 1 <= steps <= 50:
+        raise ValidationError({"steps": "Choose between 1 and 50 steps."})
+    return job_enqueue(
+        kind="demo.countdown",
+        engagement=engagement,
+        acting_user=acting_user,
+        params={"steps": steps, "pause": pause},
+    )

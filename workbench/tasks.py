@@ -1,0 +1,25 @@
+"""Tasks of the engagement core."""
+
+from __future__ import annotations
+
+import time
+
+from .jobs import JobError, Progress, job_runner
+from .models import Job
+
+
+@job_runner("demo.countdown")
+def demo_countdown(job: Job, progress: Progress) -> dict:
+    """A demo job that proves the whole path: queue, worker, progress, result.
+
+    It counts `steps` steps, pausing `pause` seconds each, and can be told to fail at a step.
+    """
+    steps = int(job.params.get("steps", 10))
+    pause = float(job.params.get("pause", 0.2))
+    fail_at = job.params.get("fail_at")
+    for step in range(1, steps + 1):
+        if fail_at is not None and step == int(fail_at):
+            raise JobError(f"Stopped at step {step} of {steps}, as asked.")
+        time.sleep(pause)
+        progress(step * 100 / steps, f"Step {step} of {steps}")
+    return {"steps": steps}

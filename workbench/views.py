@@ -1,0 +1,301 @@
+"""Pages of the engagement core: list, dashboard, settings, members, sign-off owners, glossary,
+links and jobs. Each view resolves the engagement, calls a service, renders; nothing more."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from . import policy, selectors, services
+from .forms import (
+    DemoJobForm,
+    EngagementCreateForm,
+    EngagementEditForm,
+    GlossaryTermForm,
+    MembershipAddForm,
+    MembershipRoleForm,
+    ReferenceLinkForm,
+    SignoffOwnerForm,
+)
+from .jobs import job_enqueue
+from .models import Job
+from .phases import phase_cards
+from .policy import Action
+from .web import add_service_errors, engagement_context, engagement_view, render_page
+
+
+@login_required
+def engagement_list(request):
+    return render(
+        request,
+        "workbench/engagement_list.html",
+        {
+            "engagements": selectors.engagement_list(user=request.user),
+            "can_create": policy.can_create_engagement(request.user),
+        },
+    )
+
+
+@login_required
+def engagement_create(request):
+    policy.check_create_engagement(request.user)
+    form = EngagementCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            engagement = services.engagement_create(**form.cleaned_data, acting_user=request.user)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"Engagement “{engagement.name}” created.")
+            return redirect("engagement-dashboard", engagement.slug)
+    return render(request, "workbench/engagement_create.html", {"form": form})
+
+
+@engagement_view()
+def engagement_dashboard(request, engagement):
+    context = engagement_context(
+        request,
+        engagement,
+        phases=phase_cards(engagement),
+        members=selectors.engagement_members(engagement=engagement),
+        owners=engagement.signoff_owners.select_related("user"),
+        jobs=selectors.engagement_jobs(engagement=engagement, limit=5),
+    )
+    return render(request, "workbench/dashboard.html", context)
+
+
+@engagement_view(Action.EDIT_ENGAGEMENT)
+def engagement_settings(request, engagement):
+    initial = {
+        f: getattr(engagement, f)
+        for f in ("name", "client", "mart_name", "description", "status", "current_phase")
+    }
+    form = EngagementEditForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        status, phase = data.pop("status"), data.pop("current_phase")
+        try:
+            services.engagement_update(engagement=engagement, data=data, acting_user=request.user)
+            if status != engagement.status:
+                services.engagement_set_status(
+                    engagement=engagement, status=status, acting_user=request.user
+                )
+            if phase != engagement.current_phase:
+                services.engagement_set_phase(
+                    engagement=engagement, phase=phase, acting_user=request.user
+                )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+            engagement.refresh_from_db()
+        else:
+            messages.success(request, "Engagement saved.")
+            return redirect("engagement-dashboard", engagement.slug)
+    return render(
+        request, "workbench/engagement_settings.html", engagement_context(request, engagement, form=form)
+    )
+
+
+# --- members -------------------------------------------------------------------------------
+
+
+def _members_page(request, engagement, form=None):
+    context = engagement_context(
+        request,
+        engagement,
+        members=selectors.engagement_members(engagement=engagement),
+        form=form or MembershipAddForm(),
+        role_form=MembershipRoleForm(),
+    )
+    return render_page(
+        request, "workbench/members.html", context, fragment="workbench/partials/members.html"
+    )
+
+
+@engagement_view(write_action=Action.MANAGE_MEMBERS)
+def member_list(request, engagement):
+    form = None
+    if request.method == "POST":
+        form = MembershipAddForm(request.POST)
+        if form.is_valid():
+            try:
+                services.membership_add(
+                    engagement=engagement, acting_user=request.user, **form.cleaned_data
+                )
+                form = None
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+    return _members_page(request, engagement, form)
+
+
+@engagement_view(write_action=Action.MANAGE_MEMBERS)
+@require_POST
+def member_change(request, engagement, pk):
+    membership = get_object_or_404(engagement.memberships, pk=pk)
+    try:
+        if request.POST.get("remove"):
+            services.membership_remove(membership=membership, acting_user=request.user)
+        else:
+            form = MembershipRoleForm(request.POST)
+            if not form.is_valid():
+                raise ValidationError({"role": form.errors.get("role", ["Choose a role."])})
+            services.membership_change_role(
+                membership=membership, role=form.cleaned_data["role"], acting_user=request.user
+            )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    if request.htmx:
+        return _members_page(request, engagement)
+    return redirect("member-list", engagement.slug)
+
+
+# --- sign-off owners -----------------------------------------------------------------------
+
+
+@engagement_view(write_action=Action.MANAGE_SIGNOFF_OWNERS)
+def signoff_owners(request, engagement):
+    members = selectors.engagement_members(engagement=engagement)
+    form = SignoffOwnerForm(request.POST or None, members=members)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.signoff_owner_set(
+                engagement=engagement, acting_user=request.user, **form.cleaned_data
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, "Sign-off owner named.")
+            return redirect("signoff-owners", engagement.slug)
+    context = engagement_context(
+        request, engagement, owners=engagement.signoff_owners.select_related("user"), form=form
+    )
+    return render(request, "workbench/signoff_owners.html", context)
+
+
+# --- glossary and links: a list with an add form, an edit page, a delete button ------------
+
+
+def _collection_page(request, engagement, *, kind: str, form=None):
+    spec = COLLECTIONS[kind]
+    context = engagement_context(
+        request,
+        engagement,
+        items=getattr(engagement, spec["related"]).all(),
+        form=form or spec["form"](),
+        kind=kind,
+    )
+    return render_page(
+        request,
+        f"workbench/{kind}.html",
+        context,
+        fragment=f"workbench/partials/{kind}.html",
+    )
+
+
+def _collection_list(request, engagement, kind: str):
+    spec = COLLECTIONS[kind]
+    form = None
+    if request.method == "POST":
+        form = spec["form"](request.POST)
+        if form.is_valid():
+            try:
+                spec["create"](
+                    engagement=engagement, data=form.cleaned_data, acting_user=request.user
+                )
+                form = None
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+    return _collection_page(request, engagement, kind=kind, form=form)
+
+
+def _collection_edit(request, engagement, kind: str, pk: int):
+    spec = COLLECTIONS[kind]
+    item = get_object_or_404(getattr(engagement, spec["related"]), pk=pk)
+    if request.method == "POST" and request.POST.get("delete"):
+        spec["delete"](**{spec["arg"]: item}, acting_user=request.user)
+        if request.htmx:
+            return _collection_page(request, engagement, kind=kind)
+        return redirect(kind, engagement.slug)
+    form = spec["form"](request.POST or None, instance=item)
+    if request.method == "POST" and form.is_valid():
+        try:
+            spec["update"](**{spec["arg"]: item}, data=form.cleaned_data, acting_user=request.user)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            return redirect(kind, engagement.slug)
+    context = engagement_context(request, engagement, form=form, item=item, kind=kind)
+    return render(request, "workbench/collection_edit.html", context)
+
+
+COLLECTIONS = {
+    "glossary": {
+        "related": "glossary",
+        "form": GlossaryTermForm,
+        "arg": "term",
+        "create": services.glossary_term_create,
+        "update": services.glossary_term_update,
+        "delete": services.glossary_term_delete,
+    },
+    "links": {
+        "related": "links",
+        "form": ReferenceLinkForm,
+        "arg": "link",
+        "create": services.link_create,
+        "update": services.link_update,
+        "delete": services.link_delete,
+    },
+}
+
+
+@engagement_view(write_action=Action.EDIT_GLOSSARY)
+def glossary(request, engagement):
+    return _collection_list(request, engagement, "glossary")
+
+
+@engagement_view(write_action=Action.EDIT_GLOSSARY)
+def glossary_edit(request, engagement, pk):
+    return _collection_edit(request, engagement, "glossary", pk)
+
+
+@engagement_view(write_action=Action.EDIT_LINKS)
+def links(request, engagement):
+    return _collection_list(request, engagement, "links")
+
+
+@engagement_view(write_action=Action.EDIT_LINKS)
+def link_edit(request, engagement, pk):
+    return _collection_edit(request, engagement, "links", pk)
+
+
+# --- jobs ----------------------------------------------------------------------------------
+
+
+@engagement_view(write_action=Action.RUN_JOBS)
+def job_list(request, engagement):
+    form = DemoJobForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        job = services.demo_job_start(
+            engagement=engagement, steps=form.cleaned_data["steps"], acting_user=request.user
+        )
+        return redirect("job-detail", engagement.slug, job.pk)
+    context = engagement_context(
+        request, engagement, jobs=selectors.engagement_jobs(engagement=engagement), form=form
+    )
+    return render(request, "workbench/jobs.html", context)
+
+
+@engagement_view()
+def job_detail(request, engagement, pk):
+    job = get_object_or_404(Job.objects.filter(engagement=engagement), pk=pk)
+    context = engagement_context(request, engagement, job=job)
+    return render_page(
+        request, "workbench/job_detail.html", context, fragment="workbench/partials/job_progress.html"
+    )
+
+
+def healthz(request):
+    return HttpResponse("ok", content_type="text/plain")
