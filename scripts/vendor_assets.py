@@ -15,6 +15,7 @@ VENDOR = ROOT / "static" / "vendor"
 ASSETS = {
     "htmx.org/dist/htmx.min.js": "htmx/htmx.min.js",
     "@picocss/pico/css/pico.min.css": "pico/pico.min.css",
+    "cytoscape/dist/cytoscape.min.js": "cytoscape/cytoscape.min.js",  # ERD pictures
 }
 
 

@@ -31,4 +31,3 @@ admin.site.register(ReferenceLink, SimpleHistoryAdmin)
 class JobAdmin(admin.ModelAdmin):
     list_display = ["id", "kind", "engagement", "state", "progress", "created_at"]
     list_filter = ["state", "kind"]
-

@@ -20,8 +20,11 @@ class EngagementStatus(models.TextChoices):
 
 
 ENGAGEMENT_STATUS_MOVES: dict[str, set[str]] = {
-    EngagementStatus.ACTIVE: {EngagementStatus.ON_HOLD, EngagementStatus.IN_PRODUCTION,
-                              EngagementStatus.CLOSED},
+    EngagementStatus.ACTIVE: {
+        EngagementStatus.ON_HOLD,
+        EngagementStatus.IN_PRODUCTION,
+        EngagementStatus.CLOSED,
+    },
     EngagementStatus.ON_HOLD: {EngagementStatus.ACTIVE, EngagementStatus.CLOSED},
     EngagementStatus.IN_PRODUCTION: {EngagementStatus.CLOSED},
     EngagementStatus.CLOSED: set(),

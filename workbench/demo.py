@@ -31,26 +31,54 @@ DEMO_USERS: list[tuple[str, str, str | None]] = [
 ]
 
 GLOSSARY = [
-    ("Customer", "A person who has bought, subscribed or opted in at least once; the 360's "
-     "central entity.", "client, contact, party, cust"),
+    (
+        "Customer",
+        "A person who has bought, subscribed or opted in at least once; the 360's central entity.",
+        "client, contact, party, cust",
+    ),
     ("Household", "Customers sharing a postal address, used for mail deduplication.", "hh, family"),
-    ("Campaign", "A planned marketing initiative with a code, budget and channel mix.",
-     "cmp, initiative, promo"),
-    ("Touchpoint", "One interaction of a customer with the brand: an email sent, opened or "
-     "clicked, a visit, a purchase.", "event, interaction, activity"),
-    ("Opt-in", "The customer's recorded consent to be contacted on a channel.",
-     "consent, permission, subscribed"),
-    ("Channel", "The medium of a touchpoint: email, SMS, web, store, paid social.",
-     "medium, channel_group"),
+    (
+        "Campaign",
+        "A planned marketing initiative with a code, budget and channel mix.",
+        "cmp, initiative, promo",
+    ),
+    (
+        "Touchpoint",
+        "One interaction of a customer with the brand: an email sent, opened or "
+        "clicked, a visit, a purchase.",
+        "event, interaction, activity",
+    ),
+    (
+        "Opt-in",
+        "The customer's recorded consent to be contacted on a channel.",
+        "consent, permission, subscribed",
+    ),
+    (
+        "Channel",
+        "The medium of a touchpoint: email, SMS, web, store, paid social.",
+        "medium, channel_group",
+    ),
 ]
 
 LINKS = [
-    (LinkKind.MART_DOCS, "Acme Mart data dictionary", "https://wiki.acme.example/mart/dictionary",
-     "Maintained by the client's BI team; last reviewed in September."),
-    (LinkKind.SAMPLE_DATA, "Sample extract (anonymised)", "https://files.acme.example/mart-sample",
-     "Read-only access requested for the ETL Developer."),
-    (LinkKind.INTERFACE_ERD, "Marketing 360 interface ERD", "https://docs.acme.example/360-erd",
-     "Canonical model v1; the contract itself is imported into the workbench."),
+    (
+        LinkKind.MART_DOCS,
+        "Acme Mart data dictionary",
+        "https://wiki.acme.example/mart/dictionary",
+        "Maintained by the client's BI team; last reviewed in September.",
+    ),
+    (
+        LinkKind.SAMPLE_DATA,
+        "Sample extract (anonymised)",
+        "https://files.acme.example/mart-sample",
+        "Read-only access requested for the ETL Developer.",
+    ),
+    (
+        LinkKind.INTERFACE_ERD,
+        "Marketing 360 interface ERD",
+        "https://docs.acme.example/360-erd",
+        "Canonical model v1; the contract itself is imported into the workbench.",
+    ),
 ]
 
 DemoStep = Callable[[Engagement, dict], None]
@@ -89,8 +117,9 @@ def load_demo() -> Engagement:
 
 def _ensure_users() -> dict:
     User = get_user_model()
-    add_engagement = Permission.objects.get(codename="add_engagement",
-                                            content_type__app_label="workbench")
+    add_engagement = Permission.objects.get(
+        codename="add_engagement", content_type__app_label="workbench"
+    )
     users = {}
     for username, full_name, _role in DEMO_USERS:
         first, last = full_name.split(" ", 1)

@@ -41,7 +41,10 @@ class SignoffOwnerForm(forms.Form):
     def __init__(self, *args, members=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["username"].choices = [
-            (m.user.username, f"{m.user.get_full_name() or m.user.username} ({m.get_role_display()})")
+            (
+                m.user.username,
+                f"{m.user.get_full_name() or m.user.username} ({m.get_role_display()})",
+            )
             for m in members
         ]
 

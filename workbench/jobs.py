@@ -106,8 +106,9 @@ def run_job(job_id: int, fn: JobFunction) -> None:
         job_move(job, JobState.FAILED, error=_message_of(exc), message="Failed")
     except Exception as exc:  # noqa: BLE001 — a job records every failure instead of dying silently
         log.exception("job %s (%s) failed", job.pk, job.kind)
-        job_move(job, JobState.FAILED, error=f"Unexpected error: {type(exc).__name__}",
-                 message="Failed")
+        job_move(
+            job, JobState.FAILED, error=f"Unexpected error: {type(exc).__name__}", message="Failed"
+        )
     else:
         job_move(job, JobState.SUCCEEDED, result=result, progress=100, message="Done")
 

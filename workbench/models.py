@@ -36,7 +36,9 @@ class Engagement(models.Model):
     status = models.CharField(
         max_length=20, choices=EngagementStatus.choices, default=EngagementStatus.ACTIVE
     )
-    current_phase = models.PositiveSmallIntegerField(choices=Phase.choices, default=Phase.ORIENTATION)
+    current_phase = models.PositiveSmallIntegerField(
+        choices=Phase.choices, default=Phase.ORIENTATION
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
     )

@@ -36,7 +36,9 @@ def signoff_owners_state(engagement) -> OutputState:
         else OutputStatus.NOT_STARTED
     )
     return OutputState(
-        status, f"{len(named)} of {len(SignoffGate.values)} named", _url("signoff-owners", engagement)
+        status,
+        f"{len(named)} of {len(SignoffGate.values)} named",
+        _url("signoff-owners", engagement),
     )
 
 
@@ -44,8 +46,9 @@ def signoff_owners_state(engagement) -> OutputState:
 def glossary_state(engagement) -> OutputState:
     count = engagement.glossary.count()
     status = OutputStatus.DONE if count else OutputStatus.NOT_STARTED
-    return OutputState(status, f"{count} term{'s' if count != 1 else ''}",
-                       _url("glossary", engagement))
+    return OutputState(
+        status, f"{count} term{'s' if count != 1 else ''}", _url("glossary", engagement)
+    )
 
 
 @phase_output("links")
@@ -54,12 +57,16 @@ def links_state(engagement) -> OutputState:
     wanted = {LinkKind.MART_DOCS, LinkKind.SAMPLE_DATA, LinkKind.INTERFACE_ERD}
     missing = wanted - kinds
     status = (
-        OutputStatus.DONE if not missing
-        else OutputStatus.IN_PROGRESS if kinds
+        OutputStatus.DONE
+        if not missing
+        else OutputStatus.IN_PROGRESS
+        if kinds
         else OutputStatus.NOT_STARTED
     )
-    detail = "all kinds linked" if not missing else "missing " + ", ".join(
-        sorted(LinkKind(k).label for k in missing)
+    detail = (
+        "all kinds linked"
+        if not missing
+        else "missing " + ", ".join(sorted(LinkKind(k).label for k in missing))
     )
     return OutputState(status, detail, _url("links", engagement))
 

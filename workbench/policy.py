@@ -112,9 +112,7 @@ def role_of(user, engagement) -> str | None:
         return None
     cache: dict[int, str | None] = user.__dict__.setdefault("_workbench_roles", {})
     if engagement.pk not in cache:
-        role = (
-            engagement.memberships.filter(user=user).values_list("role", flat=True).first()
-        )
+        role = engagement.memberships.filter(user=user).values_list("role", flat=True).first()
         if role is None and user.is_staff:
             role = Role.IMPLEMENTATION_LEAD
         cache[engagement.pk] = role

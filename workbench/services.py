@@ -153,11 +153,15 @@ def _refuse_losing_last_lead(membership: Membership) -> None:
 
 
 def _refuse_breaking_signoff_ownership(membership: Membership) -> None:
-    for owner in SignoffOwner.objects.filter(engagement=membership.engagement, user=membership.user):
+    for owner in SignoffOwner.objects.filter(
+        engagement=membership.engagement, user=membership.user
+    ):
         if membership.role not in SIGNOFF_ELIGIBLE_ROLES[owner.gate]:
             raise ValidationError(
-                {"role": f"{membership.user} owns the {owner.get_gate_display()}, which needs "
-                 f"the role {_role_labels(owner.gate)}."}
+                {
+                    "role": f"{membership.user} owns the {owner.get_gate_display()}, which needs "
+                    f"the role {_role_labels(owner.gate)}."
+                }
             )
 
 
@@ -166,7 +170,9 @@ def _role_labels(gate: str) -> str:
 
 
 @transaction.atomic
-def signoff_owner_set(*, engagement: Engagement, gate: str, username: str, acting_user) -> SignoffOwner:
+def signoff_owner_set(
+    *, engagement: Engagement, gate: str, username: str, acting_user
+) -> SignoffOwner:
     """Name (or replace) the owner of a sign-off gate; they must be a member in an eligible role."""
     policy.check(acting_user, engagement, Action.MANAGE_SIGNOFF_OWNERS)
     if gate not in SignoffGate.values:
@@ -175,9 +181,11 @@ def signoff_owner_set(*, engagement: Engagement, gate: str, username: str, actin
     role = engagement.memberships.filter(user=user).values_list("role", flat=True).first()
     if role not in SIGNOFF_ELIGIBLE_ROLES[gate]:
         raise ValidationError(
-            {"user": f"The {SignoffGate(gate).label} owner must be a member with the role "
-             f"{_role_labels(gate)}; {username} is "
-             f"{Role(role).label if role else 'not a member'}."}
+            {
+                "user": f"The {SignoffGate(gate).label} owner must be a member with the role "
+                f"{_role_labels(gate)}; {username} is "
+                f"{Role(role).label if role else 'not a member'}."
+            }
         )
     owner = SignoffOwner.objects.filter(engagement=engagement, gate=gate).first()
     owner = owner or SignoffOwner(engagement=engagement, gate=gate)
@@ -236,7 +244,6 @@ def link_update(*, link: ReferenceLink, data: dict, acting_user) -> ReferenceLin
 def link_delete(*, link: ReferenceLink, acting_user) -> None:
     policy.check(acting_user, link.engagement, Action.EDIT_LINKS)
     delete_with_history(link, acting_user=acting_user)
-
 
 
 # --- jobs ----------------------------------------------------------------------------------

@@ -21,7 +21,6 @@ from .forms import (
     ReferenceLinkForm,
     SignoffOwnerForm,
 )
-from .jobs import job_enqueue
 from .models import Job
 from .phases import phase_cards
 from .policy import Action
@@ -95,7 +94,9 @@ def engagement_settings(request, engagement):
             messages.success(request, "Engagement saved.")
             return redirect("engagement-dashboard", engagement.slug)
     return render(
-        request, "workbench/engagement_settings.html", engagement_context(request, engagement, form=form)
+        request,
+        "workbench/engagement_settings.html",
+        engagement_context(request, engagement, form=form),
     )
 
 
@@ -293,7 +294,10 @@ def job_detail(request, engagement, pk):
     job = get_object_or_404(Job.objects.filter(engagement=engagement), pk=pk)
     context = engagement_context(request, engagement, job=job)
     return render_page(
-        request, "workbench/job_detail.html", context, fragment="workbench/partials/job_progress.html"
+        request,
+        "workbench/job_detail.html",
+        context,
+        fragment="workbench/partials/job_progress.html",
     )
 
 

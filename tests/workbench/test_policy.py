@@ -11,8 +11,12 @@ from workbench.choices import EngagementStatus, Role, SignoffGate
 from workbench.policy import Action
 
 LEAD, BA, ETL, SME, OPS, VIEWER = (
-    Role.IMPLEMENTATION_LEAD, Role.TECH_BA, Role.ETL_DEVELOPER, Role.CLIENT_SME,
-    Role.CLIENT_OPS, Role.VIEWER,
+    Role.IMPLEMENTATION_LEAD,
+    Role.TECH_BA,
+    Role.ETL_DEVELOPER,
+    Role.CLIENT_SME,
+    Role.CLIENT_OPS,
+    Role.VIEWER,
 )
 ALL_ROLES = {LEAD, BA, ETL, SME, OPS, VIEWER}
 
@@ -68,6 +72,7 @@ def test_roles_are_looked_up_once_per_user_object(engagement, ba, django_assert_
 
 
 # --- the same matrix, enforced by the services ----------------------------------------------
+
 
 def _edit_engagement(engagement, user):
     services.engagement_update(engagement=engagement, data={"name": "Renamed"}, acting_user=user)

@@ -14,8 +14,15 @@ class EngagementSerializer(serializers.ModelSerializer):
     class Meta:
         model = Engagement
         fields = [
-            "slug", "name", "client", "mart_name", "description", "status", "current_phase",
-            "created_by", "created_at",
+            "slug",
+            "name",
+            "client",
+            "mart_name",
+            "description",
+            "status",
+            "current_phase",
+            "created_by",
+            "created_at",
         ]
         read_only_fields = ["status", "current_phase", "created_by", "created_at"]
         # Uniqueness is checked by the service, which answers with the model's own message.
@@ -86,8 +93,19 @@ class JobSerializer(serializers.ModelSerializer):
     class Meta:
         model = Job
         fields = [
-            "id", "kind", "engagement", "state", "progress", "message", "params", "result",
-            "error", "started_by", "created_at", "started_at", "finished_at",
+            "id",
+            "kind",
+            "engagement",
+            "state",
+            "progress",
+            "message",
+            "params",
+            "result",
+            "error",
+            "started_by",
+            "created_at",
+            "started_at",
+            "finished_at",
         ]
         read_only_fields = fields
 

@@ -26,9 +26,7 @@ from .serializers import (
 )
 
 
-class EngagementViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
-):
+class EngagementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = EngagementSerializer
     lookup_field = "slug"
     filterset_fields = ["status", "current_phase", "client"]
@@ -39,7 +37,9 @@ class EngagementViewSet(
     def create(self, request):
         serializer = EngagementSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        engagement = services.engagement_create(**serializer.validated_data, acting_user=request.user)
+        engagement = services.engagement_create(
+            **serializer.validated_data, acting_user=request.user
+        )
         return Response(EngagementSerializer(engagement).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=EngagementUpdateSerializer, responses=EngagementSerializer)
@@ -59,7 +59,9 @@ class EngagementViewSet(
         serializer = EngagementStatusSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         services.engagement_set_status(
-            engagement=engagement, status=serializer.validated_data["status"], acting_user=request.user
+            engagement=engagement,
+            status=serializer.validated_data["status"],
+            acting_user=request.user,
         )
         return Response(EngagementSerializer(engagement).data)
 
@@ -156,7 +158,9 @@ class _CollectionViewSet(
 
     def perform_create(self, serializer):
         serializer.instance = type(self).create_service(
-            engagement=self.engagement, data=serializer.validated_data, acting_user=self.request.user
+            engagement=self.engagement,
+            data=serializer.validated_data,
+            acting_user=self.request.user,
         )
 
     def perform_update(self, serializer):

@@ -18,10 +18,16 @@ class WorkbenchCommand(BaseCommand):
 
     def add_arguments(self, parser):
         if self.needs_engagement:
-            parser.add_argument("--engagement", required=True, metavar="SLUG",
-                                help="slug of the engagement to act on")
+            parser.add_argument(
+                "--engagement",
+                required=True,
+                metavar="SLUG",
+                help="slug of the engagement to act on",
+            )
         parser.add_argument(
-            "--as", dest="as_user", metavar="USER",
+            "--as",
+            dest="as_user",
+            metavar="USER",
             help="act as this user (default: the engagement's creator)",
         )
 

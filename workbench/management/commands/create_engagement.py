@@ -10,7 +10,9 @@ class Command(WorkbenchCommand):
         parser.add_argument("slug", help="short name used in URLs, e.g. acme-360")
         parser.add_argument("--name", required=True, help="display name of the engagement")
         parser.add_argument("--client", default="", help="the client's name")
-        parser.add_argument("--mart", default="", help="the name of the client's Marketing Data Mart")
+        parser.add_argument(
+            "--mart", default="", help="the name of the client's Marketing Data Mart"
+        )
         super().add_arguments(parser)
 
     def handle(self, *args, **options):

@@ -1,0 +1,55 @@
+"""What every benchmark reports, and a timer. Figures are wall-clock seconds, median of runs."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass
+class Result:
+    name: str
+    seconds: float
+    baseline_name: str
+    baseline_seconds: float
+    budget_ratio: float | None = None  # the largest acceptable figure/baseline
+    budget_seconds: float | None = None  # or an absolute ceiling from the issue
+
+    @property
+    def ratio(self) -> float:
+        return self.seconds / self.baseline_seconds if self.baseline_seconds else float("inf")
+
+    @property
+    def within_budget(self) -> bool:
+        ratio_ok = self.budget_ratio is None or self.ratio <= self.budget_ratio
+        seconds_ok = self.budget_seconds is None or self.seconds <= self.budget_seconds
+        return ratio_ok and seconds_ok
+
+    def line(self) -> str:
+        budgets = []
+        if self.budget_ratio is not None:
+            budgets.append(f"{self.budget_ratio:g}x")
+        if self.budget_seconds is not None:
+            budgets.append(f"{self.budget_seconds:g} s")
+        verdict = "ok" if self.within_budget else "OVER BUDGET"
+        return (
+            f"{self.name}: {self.seconds:.3f} s vs {self.baseline_name}: "
+            f"{self.baseline_seconds:.3f} s = {self.ratio:.2f}x "
+            f"(budget {', '.join(budgets) or 'none'}) {verdict}"
+        )
+
+
+def timed(
+    fn: Callable[[], object], *, repeat: int = 3, setup: Callable[[], object] | None = None
+) -> float:
+    """Median wall-clock seconds of `fn` over `repeat` runs, calling `setup` before each."""
+    samples = []
+    for _ in range(repeat):
+        if setup:
+            setup()
+        start = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples)

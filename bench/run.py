@@ -1,0 +1,43 @@
+"""Run every benchmark in bench/ and print each figure beside its baseline, as a ratio.
+
+A benchmark is a module `bench/bench_<name>.py` with `run() -> list[Result]`. Each Result carries
+the measured figure, the baseline measured in the same run, and the budget (the largest ratio
+allowed). `make bench` exits non-zero when a ratio is over its budget. Pass names to run a subset:
+`python bench/run.py contracts`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "workbench.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+from bench.common import Result  # noqa: E402
+
+
+def main(names: list[str]) -> int:
+    modules = sorted(p.stem for p in (ROOT / "bench").glob("bench_*.py"))
+    if names:
+        modules = [m for m in modules if m.removeprefix("bench_") in names]
+    results: list[Result] = []
+    for name in modules:
+        print(f"== {name}", flush=True)
+        for result in importlib.import_module(f"bench.{name}").run():
+            print(result.line(), flush=True)
+            results.append(result)
+    over = [r for r in results if not r.within_budget]
+    print(f"{len(results)} figures, {len(over)} over budget")
+    return 1 if over else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

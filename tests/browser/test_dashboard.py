@@ -1,0 +1,71 @@
+"""A Tech BA logs in with the demo users and finds their engagement and its phases."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from workbench.demo import DEMO_PASSWORD, DEMO_SLUG, load_demo
+
+from .conftest import log_in, screenshot
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_the_demo_tech_ba_logs_in_and_opens_the_dashboard(page):
+    load_demo()
+
+    log_in(page, "ba", DEMO_PASSWORD)
+    expect(page.get_by_role("heading", name="Engagements")).to_be_visible()
+    page.get_by_role("link", name="Acme Retail — Marketing 360").click()
+
+    expect(page).to_have_url(re.compile(f"/e/{DEMO_SLUG}/$"))
+    tracker = page.get_by_role("region", name="Phase tracker")
+    expect(tracker.locator(".phase")).to_have_count(6)
+    expect(tracker).to_contain_text("Orientation & intake")
+    expect(tracker).to_contain_text("Deployment & enablement")
+    expect(tracker.locator(".phase[data-phase='1'] .output.done")).to_have_count(4)
+    screenshot(page, "dashboard")
+
+
+def test_an_outsider_gets_not_found_for_the_demo_engagement(page):
+    load_demo()
+
+    log_in(page, "outsider", DEMO_PASSWORD)
+    expect(page.get_by_text("You are not a member of any engagement yet")).to_be_visible()
+    response = page.goto(f"/e/{DEMO_SLUG}/")
+
+    assert response.status == 404
+
+
+def test_a_job_progress_bar_runs_to_completion(page):
+    load_demo()
+
+    log_in(page, "ba", DEMO_PASSWORD)
+    page.goto(f"/e/{DEMO_SLUG}/jobs/")
+    page.get_by_text("Run the demo job").click()
+    page.get_by_label("Steps").fill("3")
+    page.get_by_role("button", name="Start demo job").click()
+
+    card = page.locator("#job-progress")
+    expect(card).to_have_attribute("data-state", "succeeded", timeout=15_000)
+    expect(card.locator(".job-percent")).to_have_text("100%")
+    screenshot(page, "job")
+
+
+def test_a_lead_adds_a_member_inline_and_a_bad_name_is_refused(page):
+    load_demo()
+
+    log_in(page, "lead", DEMO_PASSWORD)
+    page.goto(f"/e/{DEMO_SLUG}/members/")
+    page.get_by_label("User name").fill("nobody-here")
+    page.get_by_role("button", name="Add member").click()
+    expect(page.get_by_text("There is no active user named 'nobody-here'.")).to_be_visible()
+
+    page.get_by_label("User name").fill("outsider")
+    page.get_by_label("Role", exact=True).select_option(label="Viewer")
+    page.get_by_role("button", name="Add member").click()
+    expect(page.locator("tr[data-member='outsider']")).to_be_visible()
+    screenshot(page, "members")
