@@ -1,1 +1,0 @@
-"""Writes of mappings: keyword-only functions that check the policy, validate and save with history."""
