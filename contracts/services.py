@@ -1,1 +1,288 @@
-"""Writes of contracts: keyword-only functions that check the policy, validate and save with history."""
+"""Writes of contracts: keyword-only functions that check the policy, validate and save with history.
+
+A contract version is written once, by `contract_import`, in one transaction with a constant
+number of statements (bulk inserts with history); it is never edited afterwards. Publishing is an
+explicit step, `contract_publish`; only drafts may be discarded.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from pathlib import PurePath
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from simple_history.utils import bulk_create_with_history
+
+from workbench import policy
+from workbench.history import delete_with_history, save_with_history
+from workbench.models import Engagement
+from workbench.policy import Action
+
+from .choices import LAYER_STATUS_MOVES, LayerStatus, SourceFormat
+from .importers import ContractFileError, ParsedContract, parse_contract
+from .models import (
+    InterfaceAttribute,
+    InterfaceEntity,
+    InterfaceLayer,
+    InterfaceNote,
+    InterfaceRelationship,
+)
+
+BATCH_SIZE = 2000
+
+
+@transaction.atomic
+def contract_import(
+    *,
+    engagement: Engagement,
+    file_name: str,
+    content: bytes,
+    acting_user,
+    version: str | None = None,
+) -> InterfaceLayer:
+    """Import a contract file as a new draft version; all or nothing."""
+    policy.check(acting_user, engagement, Action.IMPORT_CONTRACT)
+    file_name = PurePath(file_name).name
+    parsed = parse_contract(file_name, content)
+    if version:
+        parsed.version = version
+    elif not parsed.version:
+        parsed.version = _next_version(engagement, parsed.name)
+    if InterfaceLayer.objects.filter(
+        engagement=engagement, name=parsed.name, version=parsed.version
+    ).exists():
+        raise ContractFileError(
+            file_name,
+            "version",
+            f"version {parsed.version} of {parsed.name} has already been imported; "
+            "import a changed contract under a new version.",
+        )
+    binary = parsed.source_format == SourceFormat.XLSX
+    layer = InterfaceLayer(
+        engagement=engagement,
+        name=parsed.name,
+        version=parsed.version,
+        contract_id=parsed.contract_id,
+        description=parsed.description,
+        status=LayerStatus.DRAFT,
+        source_file_name=file_name,
+        source_format=parsed.source_format,
+        source_file=base64.b64encode(content).decode() if binary else content.decode("utf-8-sig"),
+        file_hash=hashlib.sha256(content).hexdigest(),
+        extra=parsed.extra,
+        imported_by=acting_user,
+    )
+    try:
+        layer.full_clean()
+    except ValidationError as exc:
+        raise ContractFileError(file_name, "", " ".join(exc.messages)) from None
+    save_with_history(layer, acting_user=acting_user, validate=False)
+    _write_contents(layer, parsed, file_name, acting_user)
+    return layer
+
+
+def _next_version(engagement: Engagement, name: str) -> str:
+    count = InterfaceLayer.objects.filter(engagement=engagement, name=name).count()
+    return f"{count + 1}.0.0"
+
+
+def _write_contents(layer: InterfaceLayer, parsed: ParsedContract, file_name: str, user) -> None:
+    """Bulk-insert entities, attributes and relationships (with history) for `layer`."""
+    entities = [
+        InterfaceEntity(layer=layer, position=position, **parsed_entity.fields)
+        for position, parsed_entity in enumerate(parsed.entities, start=1)
+    ]
+    _check_lengths(entities, parsed, file_name)
+    entities = bulk_create_with_history(
+        entities, InterfaceEntity, batch_size=BATCH_SIZE, default_user=user
+    )
+    attributes = []
+    for entity, parsed_entity in zip(entities, parsed.entities, strict=True):
+        for position, parsed_attribute in enumerate(parsed_entity.attributes, start=1):
+            attributes.append(
+                InterfaceAttribute(
+                    layer=layer, entity=entity, position=position, **parsed_attribute.fields
+                )
+            )
+    attributes = bulk_create_with_history(
+        attributes, InterfaceAttribute, batch_size=BATCH_SIZE, default_user=user
+    )
+    by_name = {(a.entity.name, a.name): a for a in attributes}
+    entity_names = {e.name for e in entities}
+    relationships = []
+    seen = set()
+    for rel in parsed.relationships:
+        source = by_name.get((rel.from_entity, rel.from_attribute))
+        if source is None:
+            what = (
+                f"entity '{rel.from_entity}'"
+                if rel.from_entity not in entity_names
+                else f"attribute '{rel.from_entity}.{rel.from_attribute}'"
+            )
+            raise ContractFileError(
+                file_name, rel.place, f"the relationship starts at a missing {what}."
+            )
+        target = by_name.get((rel.to_entity, rel.to_attribute))
+        if target is None:
+            what = (
+                f"entity '{rel.to_entity}'"
+                if rel.to_entity not in entity_names
+                else f"attribute '{rel.to_entity}.{rel.to_attribute}'"
+            )
+            raise ContractFileError(
+                file_name, rel.place, f"the relationship refers to a missing {what}."
+            )
+        if (source.pk, target.pk) in seen:
+            raise ContractFileError(
+                file_name,
+                rel.place,
+                f"the relationship {rel.from_entity}.{rel.from_attribute} → "
+                f"{rel.to_entity}.{rel.to_attribute} is declared twice.",
+            )
+        seen.add((source.pk, target.pk))
+        relationships.append(
+            InterfaceRelationship(
+                layer=layer,
+                from_attribute=source,
+                to_attribute=target,
+                on_schema=rel.on_schema,
+                extra=rel.extra,
+            )
+        )
+    bulk_create_with_history(
+        relationships, InterfaceRelationship, batch_size=BATCH_SIZE, default_user=user
+    )
+
+
+def _check_lengths(entities, parsed: ParsedContract, file_name: str) -> None:
+    """Field lengths the database would refuse, named by place (bulk inserts skip full_clean)."""
+    limits = {
+        f.name: f.max_length
+        for f in InterfaceAttribute._meta.fields
+        if getattr(f, "max_length", None) and f.get_internal_type() == "CharField"
+    }
+    entity_limits = {
+        f.name: f.max_length
+        for f in InterfaceEntity._meta.fields
+        if getattr(f, "max_length", None) and f.get_internal_type() == "CharField"
+    }
+    for parsed_entity in parsed.entities:
+        for name, limit in entity_limits.items():
+            value = parsed_entity.fields.get(name)
+            if isinstance(value, str) and len(value) > limit:
+                raise ContractFileError(
+                    file_name, parsed_entity.place, f"{name} is longer than {limit} characters."
+                )
+        for parsed_attribute in parsed_entity.attributes:
+            for name, limit in limits.items():
+                value = parsed_attribute.fields.get(name)
+                if isinstance(value, str) and len(value) > limit:
+                    raise ContractFileError(
+                        file_name,
+                        parsed_attribute.place,
+                        f"{name} is longer than {limit} characters.",
+                    )
+
+
+def _move(layer: InterfaceLayer, status: str) -> None:
+    if status not in LAYER_STATUS_MOVES[layer.status]:
+        raise ValidationError(
+            f"A {layer.get_status_display().lower()} contract version cannot become "
+            f"{LayerStatus(status).label.lower()}."
+        )
+    layer.status = status
+
+
+@transaction.atomic
+def contract_publish(*, layer: InterfaceLayer, acting_user) -> InterfaceLayer:
+    """Publish a draft version; the version published before it is superseded."""
+    policy.check(acting_user, layer.engagement, Action.IMPORT_CONTRACT)
+    layer = InterfaceLayer.objects.select_for_update().get(pk=layer.pk)
+    _move(layer, LayerStatus.PUBLISHED)
+    previous = (
+        InterfaceLayer.objects.select_for_update()
+        .filter(engagement=layer.engagement_id, status=LayerStatus.PUBLISHED)
+        .first()
+    )
+    if previous is not None:
+        _move(previous, LayerStatus.SUPERSEDED)
+        save_with_history(previous, acting_user=acting_user, validate=False)
+    layer.published_by = acting_user
+    layer.published_at = timezone.now()
+    save_with_history(layer, acting_user=acting_user)
+    return layer
+
+
+@transaction.atomic
+def contract_discard(*, layer: InterfaceLayer, acting_user) -> None:
+    """Delete a draft version that will not be published. Published versions are read-only."""
+    policy.check(acting_user, layer.engagement, Action.IMPORT_CONTRACT)
+    if layer.status != LayerStatus.DRAFT:
+        raise ValidationError(
+            f"Only a draft can be discarded; {layer} is {layer.get_status_display().lower()} "
+            "and read-only."
+        )
+    delete_with_history(layer, acting_user=acting_user)
+
+
+# --- interface understanding notes --------------------------------------------------------------
+
+
+def _check_note_target(layer: InterfaceLayer | None, entity_name: str, attribute_name: str) -> None:
+    if layer is None:
+        raise ValidationError("Import a contract before writing notes on it.")
+    entity = InterfaceEntity.objects.filter(layer=layer, name=entity_name).first()
+    if entity is None:
+        raise ValidationError({"entity_name": f"The contract has no entity '{entity_name}'."})
+    if attribute_name and not entity.attributes.filter(name=attribute_name).exists():
+        raise ValidationError(
+            {"attribute_name": f"The entity '{entity_name}' has no attribute '{attribute_name}'."}
+        )
+
+
+@transaction.atomic
+def note_create(
+    *,
+    engagement: Engagement,
+    entity_name: str,
+    attribute_name: str = "",
+    text: str,
+    acting_user,
+) -> InterfaceNote:
+    """Write an Interface Understanding Note on an entity or one of its attributes."""
+    from .selectors import current_layer
+
+    policy.check(acting_user, engagement, Action.WRITE_NOTES)
+    _check_note_target(current_layer(engagement=engagement), entity_name, attribute_name)
+    note = InterfaceNote(
+        engagement=engagement,
+        entity_name=entity_name,
+        attribute_name=attribute_name or "",
+        text=(text or "").strip(),
+        author=acting_user,
+    )
+    save_with_history(note, acting_user=acting_user)
+    return note
+
+
+def _check_author(note: InterfaceNote, acting_user) -> None:
+    policy.check(acting_user, note.engagement, Action.WRITE_NOTES)
+    if note.author_id != acting_user.pk:
+        raise PermissionDenied("Only the author can change or delete this note.")
+
+
+@transaction.atomic
+def note_update(*, note: InterfaceNote, text: str, acting_user) -> InterfaceNote:
+    _check_author(note, acting_user)
+    note.text = (text or "").strip()
+    save_with_history(note, acting_user=acting_user)
+    return note
+
+
+@transaction.atomic
+def note_delete(*, note: InterfaceNote, acting_user) -> None:
+    _check_author(note, acting_user)
+    delete_with_history(note, acting_user=acting_user)
