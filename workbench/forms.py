@@ -61,6 +61,7 @@ class GlossaryTermForm(forms.ModelForm):
 
 class ReferenceLinkForm(forms.ModelForm):
     kind = forms.ChoiceField(choices=LinkKind.choices)
+    url = forms.URLField(max_length=500, assume_scheme="https")
 
     class Meta:
         model = ReferenceLink

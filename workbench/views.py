@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.forms.models import model_to_dict
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
@@ -220,7 +221,8 @@ def _collection_edit(request, engagement, kind: str, pk: int):
         if request.htmx:
             return _collection_page(request, engagement, kind=kind)
         return redirect(kind, engagement.slug)
-    form = spec["form"](request.POST or None, instance=item)
+    # No `instance=`: a ModelForm would write the input onto `item` before the service compares.
+    form = spec["form"](request.POST or None, initial=model_to_dict(item))
     if request.method == "POST" and form.is_valid():
         try:
             spec["update"](**{spec["arg"]: item}, data=form.cleaned_data, acting_user=request.user)
