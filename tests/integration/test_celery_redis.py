@@ -53,6 +53,7 @@ def celery_worker(redis_url, tmp_path):
         task_always_eager=False,
         task_default_queue=queue,
     )
+    _drop_connections()
     env = {**os.environ, "DATABASE_URL": _test_database_url(), "REDIS_URL": redis_url}
     log = tmp_path / "worker.log"
     worker = subprocess.Popen(
@@ -76,12 +77,13 @@ def celery_worker(redis_url, tmp_path):
 
 
 def _drop_connections() -> None:
-    """Forget pooled broker connections, so the next test's broker settings take effect."""
+    """Forget pooled broker connections and routes, so changed Celery settings take effect."""
     from kombu import pools
 
     pools.reset()  # closes kombu's global producer/connection pools and forgets them
     celery_app._pool = None
-    celery_app.amqp._producer_pool = None
+    # The routing (default queue) is computed once per app; drop it to follow the new settings.
+    celery_app.__dict__.pop("amqp", None)
 
 
 def _wait_until(condition, *, timeout: float, what: str, log: Path | None = None) -> None:
