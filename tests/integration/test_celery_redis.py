@@ -31,7 +31,9 @@ def _test_database_url() -> str:
     if connection.vendor == "sqlite":
         return f"sqlite:///{db['NAME']}"
     user = db.get("USER") or "postgres"
-    return f"postgres://{user}@{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
+    return (
+        f"postgres://{user}@{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
+    )
 
 
 @pytest.fixture
@@ -57,14 +59,31 @@ def celery_worker(redis_url, tmp_path):
     env = {**os.environ, "DATABASE_URL": _test_database_url(), "REDIS_URL": redis_url}
     log = tmp_path / "worker.log"
     worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "workbench", "worker", "--pool=solo",
-         "--concurrency=1", "-Q", queue, "--loglevel=INFO", "--without-gossip",
-         "--without-mingle", "--without-heartbeat"],
-        cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "workbench",
+            "worker",
+            "--pool=solo",
+            "--concurrency=1",
+            "-Q",
+            queue,
+            "--loglevel=INFO",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
     )
     try:
-        _wait_until(lambda: "ready." in log.read_text(), timeout=30, what="the worker to start",
-                    log=log)
+        _wait_until(
+            lambda: "ready." in log.read_text(), timeout=30, what="the worker to start", log=log
+        )
         yield worker
     finally:
         worker.terminate()
@@ -117,9 +136,14 @@ def test_a_failing_job_reports_its_error_through_the_worker(engagement, ba, cele
     from workbench.jobs import job_enqueue
 
     job = job_enqueue(
-        kind="demo.countdown", engagement=engagement, acting_user=ba,
+        kind="demo.countdown",
+        engagement=engagement,
+        acting_user=ba,
         params={"steps": 2, "pause": 0, "fail_at": 2},
     )
-    _wait_until(lambda: Job.objects.get(pk=job.pk).state == JobState.FAILED, timeout=30,
-                what="the job to fail")
+    _wait_until(
+        lambda: Job.objects.get(pk=job.pk).state == JobState.FAILED,
+        timeout=30,
+        what="the job to fail",
+    )
     assert Job.objects.get(pk=job.pk).error == "Stopped at step 2 of 2, as asked."

@@ -55,8 +55,12 @@ def endpoints(term_id=0, link_id=0, member_id=0):
         ("get", f"{BASE}/links/", None, "viewer"),
         ("get", f"{BASE}/links/{link_id}/", None, "viewer"),
         ("post", f"{BASE}/links/", {"title": "ERD", "url": "https://erd.example.test/"}, "ba"),
-        ("put", f"{BASE}/links/{link_id}/",
-         {"kind": "other", "title": "Moved", "url": "https://x.example.test/"}, "ba"),
+        (
+            "put",
+            f"{BASE}/links/{link_id}/",
+            {"kind": "other", "title": "Moved", "url": "https://x.example.test/"},
+            "ba",
+        ),
         ("delete", f"{BASE}/links/{link_id}/", None, "ba"),
     ]
 
@@ -87,7 +91,9 @@ def _snapshot():
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("index", range(len(endpoints())))
-def test_each_endpoint_answers_its_allowed_user(api, world, index, django_capture_on_commit_callbacks):
+def test_each_endpoint_answers_its_allowed_user(
+    api, world, index, django_capture_on_commit_callbacks
+):
     users, table = world
     method, path, payload, allowed = table[index]
     with django_capture_on_commit_callbacks(execute=True):
@@ -212,7 +218,9 @@ def test_a_malformed_payload_is_a_400_not_a_500(api, engagement, ba):
     assert response.status_code == 400
 
 
-def test_the_demo_job_runs_and_its_row_is_readable(api, engagement, ba, django_capture_on_commit_callbacks):
+def test_the_demo_job_runs_and_its_row_is_readable(
+    api, engagement, ba, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         started = api(ba).post(f"{BASE}/demo-job/", {"steps": 2, "pause": 0}, format="json")
     assert started.status_code == 202

@@ -73,8 +73,14 @@ def test_load_demo_is_idempotent(db, capsys):
 def test_the_demo_has_a_user_for_every_role(db):
     engagement = load_demo()
     roles = set(engagement.memberships.values_list("role", flat=True))
-    assert roles == {"implementation_lead", "tech_ba", "etl_developer", "client_sme",
-                     "client_ops", "viewer"}
+    assert roles == {
+        "implementation_lead",
+        "tech_ba",
+        "etl_developer",
+        "client_sme",
+        "client_ops",
+        "viewer",
+    }
     assert engagement.signoff_owners.count() == 2
 
 
@@ -85,7 +91,10 @@ def test_a_refused_command_exits_non_zero_with_one_line_on_stderr(tmp_path):
     subprocess.run([*manage, "migrate", "-v", "0"], env=env, check=True, cwd=ROOT)
     result = subprocess.run(
         [*manage, "create_engagement", "x", "--name", "X"],
-        env=env, cwd=ROOT, capture_output=True, text=True,
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode != 0
     assert result.stderr.strip().splitlines() == [

@@ -52,7 +52,7 @@ def test_database_url_chooses_the_database():
 
 def test_without_redis_url_tasks_run_eagerly():
     if os.environ.get("REDIS_URL"):
-        assert settings.CELERY_BROKER_URL == os.environ["REDIS_URL"]
+        assert os.environ["REDIS_URL"] == settings.CELERY_BROKER_URL
         assert settings.CELERY_TASK_ALWAYS_EAGER is False
     else:
         assert settings.CELERY_TASK_ALWAYS_EAGER is True
@@ -74,5 +74,7 @@ def test_the_migrations_apply_on_a_fresh_postgresql_database(require_postgres):
         assert result.returncode == 0, result.stderr
         assert manage("load_demo", env=env).returncode == 0
     finally:
-        with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as pg:
+        with psycopg.connect(
+            "postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True
+        ) as pg:
             pg.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -149,7 +149,9 @@ def test_a_user_without_the_permission_cannot_open_the_create_form(as_user, ba):
 def test_the_lead_adds_a_member_through_htmx_and_gets_the_fragment(as_user, engagement, lead):
     UserFactory(username="bao")
     response = as_user(lead).post(
-        url("member-list", engagement), {"username": "bao", "role": Role.TECH_BA}, HTTP_HX_REQUEST="true"
+        url("member-list", engagement),
+        {"username": "bao", "role": Role.TECH_BA},
+        HTTP_HX_REQUEST="true",
     )
     body = response.content.decode()
     assert response.status_code == 200
@@ -262,8 +264,13 @@ def test_a_duplicate_term_is_refused_on_the_form(as_user, engagement, ba):
 def test_roles_without_the_right_cannot_change_the_glossary(as_user, engagement, role):
     term = GlossaryTermFactory(engagement=engagement)
     client = as_user(member(engagement, role))
-    assert client.post(url("glossary", engagement), {"term": "X", "definition": "Y"}).status_code == 403
-    assert client.post(url("glossary-edit", engagement, term.pk), {"delete": "1"}).status_code == 403
+    assert (
+        client.post(url("glossary", engagement), {"term": "X", "definition": "Y"}).status_code
+        == 403
+    )
+    assert (
+        client.post(url("glossary-edit", engagement, term.pk), {"delete": "1"}).status_code == 403
+    )
     assert GlossaryTerm.objects.count() == 1
 
 
