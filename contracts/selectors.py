@@ -107,3 +107,79 @@ def entity_notes(*, engagement: Engagement, entity_name: str):
         .select_related("author")
         .order_by("attribute_name", "created_at", "pk")
     )
+
+
+def layer_counts(*, layer: InterfaceLayer) -> dict[str, int]:
+    """Entities, attributes (mandatory, optional) and relationships of a layer: 3 queries."""
+    attributes = InterfaceAttribute.objects.filter(layer=layer).aggregate(
+        total=Count("pk"), mandatory=Count("pk", filter=Q(required=True))
+    )
+    return {
+        "entities": InterfaceEntity.objects.filter(layer=layer).count(),
+        "attributes": attributes["total"],
+        "mandatory": attributes["mandatory"],
+        "optional": attributes["total"] - attributes["mandatory"],
+        "relationships": InterfaceRelationship.objects.filter(layer=layer).count(),
+    }
+
+
+def note_counts(*, engagement: Engagement) -> dict[str, int]:
+    """Number of notes per entity name (entity and attribute notes together)."""
+    return dict(
+        InterfaceNote.objects.filter(engagement=engagement)
+        .values_list("entity_name")
+        .annotate(n=Count("pk"))
+        .values_list("entity_name", "n")
+    )
+
+
+def diff_base(*, layer: InterfaceLayer) -> InterfaceLayer | None:
+    """The version `layer` is compared with: for a draft, the published version; for a
+    published or superseded one, the version published before it."""
+    if layer.status == LayerStatus.DRAFT:
+        return published_layer(engagement=layer.engagement)
+    if layer.published_at is None:
+        return None
+    return (
+        InterfaceLayer.objects.filter(
+            engagement=layer.engagement_id,
+            published_at__lt=layer.published_at,
+        )
+        .exclude(pk=layer.pk)
+        .order_by("-published_at")
+        .first()
+    )
+
+
+def layer_erd(*, layer: InterfaceLayer) -> dict:
+    """Nodes (entities) and edges (relationships) for the ERD picture: 2 queries."""
+    nodes = [
+        {
+            "id": e.name,
+            "label": e.business_name or e.name,
+            "attributes": e.attribute_count,
+            "mandatory": e.mandatory_count,
+            "keys": e.key_count,
+        }
+        for e in layer_entities(layer=layer)
+    ]
+    edges = [
+        {
+            "id": f"r{pk}",
+            "source": from_entity,
+            "target": to_entity,
+            "label": f"{from_attr} → {to_attr}",
+        }
+        for pk, from_entity, from_attr, to_entity, to_attr in InterfaceRelationship.objects.filter(
+            layer=layer
+        )
+        .order_by("pk")
+        .values_list(
+            "pk",
+            "from_attribute__entity__name",
+            "from_attribute__name",
+            "to_attribute__entity__name",
+            "to_attribute__name",
+        )
+    ]
+    return {"nodes": nodes, "edges": edges}

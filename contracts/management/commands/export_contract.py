@@ -1,0 +1,49 @@
+from pathlib import Path
+
+from django.core.management.base import CommandError
+
+from contracts import selectors
+from contracts.exporters import layer_to_yaml
+from contracts.models import InterfaceLayer
+from workbench import policy
+from workbench.management.base import WorkbenchCommand
+from workbench.policy import Action
+
+
+class Command(WorkbenchCommand):
+    help = (
+        "Write the engagement's contract back as ODCS v3.1 YAML (the published version by default)."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("-o", "--output", required=True, metavar="FILE", help="file to write")
+        parser.add_argument(
+            "--contract-version",
+            dest="contract_version",
+            default=None,
+            help="export this version instead of the published one",
+        )
+        super().add_arguments(parser)
+
+    def handle(self, *args, **options):
+        engagement = self.engagement(options)
+        user = self.acting_user(options, engagement)
+        policy.check(user, engagement, Action.EXPORT)
+        if options["contract_version"]:
+            layer = InterfaceLayer.objects.filter(
+                engagement=engagement, version=options["contract_version"]
+            ).first()
+            if layer is None:
+                raise CommandError(
+                    f"No contract version {options['contract_version']} in {engagement.slug}."
+                )
+        else:
+            layer = selectors.current_layer(engagement=engagement)
+            if layer is None:
+                raise CommandError(f"No contract has been imported into {engagement.slug}.")
+        path = Path(options["output"])
+        try:
+            path.write_text(layer_to_yaml(layer), encoding="utf-8")
+        except OSError as exc:
+            raise CommandError(f"Cannot write {path}: {exc.strerror}.") from None
+        self.stdout.write(f"exported {layer.name} {layer.version} to {path}")

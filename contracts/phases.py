@@ -1,0 +1,42 @@
+"""States of the phase-3 interface outputs (the contract and the interface notes), for the dashboard."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+
+from workbench.phases import OutputState, OutputStatus, phase_output
+
+from .choices import LayerStatus
+from .models import InterfaceLayer, InterfaceNote
+
+
+@phase_output("contract")
+def contract_state(engagement) -> OutputState:
+    url = reverse("contract-overview", args=[engagement.slug])
+    layers = list(
+        InterfaceLayer.objects.filter(engagement=engagement).values_list(
+            "status", "name", "version"
+        )
+    )
+    published = [(n, v) for s, n, v in layers if s == LayerStatus.PUBLISHED]
+    drafts = [v for s, n, v in layers if s == LayerStatus.DRAFT]
+    if published:
+        name, version = published[0]
+        detail = f"{name} {version} published"
+        if drafts:
+            detail += f"; draft {', '.join(drafts)} awaiting publication"
+        return OutputState(OutputStatus.DONE, detail, url)
+    if drafts:
+        return OutputState(
+            OutputStatus.IN_PROGRESS, f"draft {', '.join(drafts)} not published", url
+        )
+    return OutputState(OutputStatus.NOT_STARTED, "no contract imported", url)
+
+
+@phase_output("interface_notes")
+def interface_notes_state(engagement) -> OutputState:
+    count = InterfaceNote.objects.filter(engagement=engagement).count()
+    url = reverse("contract-overview", args=[engagement.slug])
+    if not count:
+        return OutputState(OutputStatus.NOT_STARTED, "no notes yet", url)
+    return OutputState(OutputStatus.IN_PROGRESS, f"{count} note{'s' if count != 1 else ''}", url)
