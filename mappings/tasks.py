@@ -1,1 +1,46 @@
-"""Celery job runners of mappings (see workbench.jobs)."""
+"""Celery job runners of mappings (see workbench.jobs). Each takes the job's ids and calls a service."""
+
+from __future__ import annotations
+
+from workbench.jobs import JobError, job_runner
+
+from .models import SourceSystem
+from .services.catalog import catalog_introspect
+from .services.profiling import catalog_profile
+
+
+def _source(job) -> SourceSystem:
+    source = SourceSystem.objects.filter(
+        pk=job.params.get("source_id"), engagement=job.engagement
+    ).first()
+    if source is None:
+        raise JobError("The source system no longer exists.")
+    return source
+
+
+@job_runner("catalog.introspect")
+def introspect(job, progress) -> dict:
+    result = catalog_introspect(
+        source=_source(job),
+        acting_user=job.started_by,
+        schema=job.params.get("schema"),
+        progress=progress,
+    )
+    diff = result["diff"]["counts"]
+    progress(
+        99,
+        f"Cataloged {result['tables']} tables, {result['columns']} columns, "
+        f"{result['foreign_keys']} foreign keys",
+    )
+    return {**result, "diff": {"first": result["diff"]["first"], "counts": diff}}
+
+
+@job_runner("catalog.profile")
+def profile(job, progress) -> dict:
+    return catalog_profile(
+        source=_source(job),
+        acting_user=job.started_by,
+        table_ids=job.params.get("table_ids") or None,
+        sample_rows=int(job.params.get("sample_rows") or 100_000),
+        progress=progress,
+    )

@@ -82,3 +82,38 @@ def member(engagement: Engagement, role: str, username: str | None = None):
     user = UserFactory(**({"username": username} if username else {}))
     MembershipFactory(engagement=engagement, user=user, role=role)
     return user
+
+
+# --- mappings: the Mart catalog -------------------------------------------------------------
+
+
+class SourceSystemFactory(factory.django.DjangoModelFactory):
+    """A source system whose URL has no password (use the services to store one)."""
+
+    class Meta:
+        model = "mappings.SourceSystem"
+
+    engagement = factory.SubFactory(EngagementFactory)
+    name = factory.Sequence(lambda n: f"Mart {n}")
+    url = "sqlite:///var/demo_mart.sqlite3"
+    dialect = "sqlite"
+
+
+class CatalogTableFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "mappings.CatalogTable"
+
+    source = factory.SubFactory(SourceSystemFactory)
+    engagement = factory.LazyAttribute(lambda t: t.source.engagement)
+    name = factory.Sequence(lambda n: f"table_{n}")
+
+
+class CatalogColumnFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "mappings.CatalogColumn"
+
+    table = factory.SubFactory(CatalogTableFactory)
+    engagement = factory.LazyAttribute(lambda c: c.table.engagement)
+    name = factory.Sequence(lambda n: f"column_{n}")
+    position = factory.Sequence(lambda n: n + 1)
+    data_type = "TEXT"

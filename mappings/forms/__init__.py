@@ -1,0 +1,1 @@
+"""Forms of mappings: the catalog side in `catalog`."""

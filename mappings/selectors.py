@@ -1,1 +1,0 @@
-"""Reads of mappings that are more than a one-liner."""

@@ -1,0 +1,169 @@
+"""Reading a Mart's structure into a snapshot: the inspector's multi-table calls, nothing else.
+
+The snapshot (plain dataclasses) is what introspection, the DDL import and the CSV import all
+produce; `catalog.catalog_apply` turns any snapshot into catalog rows and a diff.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+from sqlalchemy.engine.reflection import ObjectKind
+
+from workbench.jobs import JobError
+
+from ..choices import TableKind
+
+
+@dataclass
+class ColumnSnap:
+    name: str
+    data_type: str = ""
+    length: int | None = None
+    precision: int | None = None
+    scale: int | None = None
+    nullable: bool = True
+    default: str = ""
+    comment: str = ""
+    position: int = 0
+
+
+@dataclass
+class ForeignKeySnap:
+    columns: list[str]
+    referred_table: str
+    referred_columns: list[str]
+    referred_schema: str = ""
+    name: str = ""
+
+
+@dataclass
+class TableSnap:
+    name: str
+    schema: str = ""
+    kind: str = TableKind.TABLE
+    comment: str = ""
+    columns: list[ColumnSnap] = field(default_factory=list)
+    primary_key: list[str] = field(default_factory=list)
+    unique_constraints: list[dict] = field(default_factory=list)
+    indexes: list[dict] = field(default_factory=list)
+    foreign_keys: list[ForeignKeySnap] = field(default_factory=list)
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.schema, self.name)
+
+
+Progress = Callable[[float, str], None]
+
+
+def read_catalog(
+    conn: Connection, *, schema: str = "", progress: Progress | None = None
+) -> list[TableSnap]:
+    """Every table and view of `schema` (the default schema when empty) with columns and keys."""
+    report = progress or (lambda _p, _m: None)
+    inspector = sa.inspect(conn)
+    if schema:
+        schemas = inspector.get_schema_names()
+        if schema not in schemas:
+            raise JobError(
+                f"The schema '{schema}' does not exist in the Mart "
+                f"(it has: {', '.join(schemas) or 'none'})."
+            )
+    name = schema or None
+    kind = ObjectKind.TABLE | ObjectKind.VIEW
+    report(10, "Reading columns")
+    columns = inspector.get_multi_columns(schema=name, kind=kind)
+    report(30, "Reading primary keys")
+    pks = inspector.get_multi_pk_constraint(schema=name, kind=kind)
+    report(40, "Reading foreign keys")
+    fks = inspector.get_multi_foreign_keys(schema=name, kind=kind)
+    report(50, "Reading unique constraints")
+    uniques = _optional(lambda: inspector.get_multi_unique_constraints(schema=name, kind=kind))
+    report(55, "Reading indexes")
+    indexes = _optional(lambda: inspector.get_multi_indexes(schema=name, kind=kind))
+    report(60, "Reading table comments")
+    comments = _optional(lambda: inspector.get_multi_table_comment(schema=name, kind=kind))
+    views = set(_optional(lambda: inspector.get_view_names(schema=name), default=[]))
+    views |= set(_optional(lambda: inspector.get_materialized_view_names(schema=name), default=[]))
+
+    dialect = conn.dialect
+    tables = []
+    for key in sorted(columns, key=lambda k: k[1]):
+        table_name = key[1]
+        pk = pks.get(key) or {}
+        tables.append(
+            TableSnap(
+                name=table_name,
+                schema=schema,
+                kind=TableKind.VIEW if table_name in views else TableKind.TABLE,
+                comment=((comments.get(key) or {}).get("text") or ""),
+                columns=[
+                    _column(col, position, dialect)
+                    for position, col in enumerate(columns[key], start=1)
+                ],
+                primary_key=list(pk.get("constrained_columns") or []),
+                unique_constraints=[
+                    {"name": u.get("name") or "", "columns": list(u["column_names"])}
+                    for u in uniques.get(key) or []
+                ],
+                indexes=[
+                    {
+                        "name": i.get("name") or "",
+                        "columns": [c for c in i["column_names"] if c is not None],
+                        "unique": bool(i.get("unique")),
+                    }
+                    for i in indexes.get(key) or []
+                ],
+                foreign_keys=[
+                    ForeignKeySnap(
+                        name=fk.get("name") or "",
+                        columns=list(fk["constrained_columns"]),
+                        referred_schema=fk.get("referred_schema") or schema,
+                        referred_table=fk["referred_table"],
+                        referred_columns=list(fk["referred_columns"]),
+                    )
+                    for fk in fks.get(key) or []
+                ],
+            )
+        )
+    return tables
+
+
+def _optional(call, default=None):
+    """Some dialects lack a reflection call (SQLite has no table comments): treat as empty."""
+    try:
+        return call()
+    except NotImplementedError:
+        return {} if default is None else default
+
+
+def _column(col: dict, position: int, dialect) -> ColumnSnap:
+    type_ = col["type"]
+    try:
+        data_type = type_.compile(dialect=dialect)
+    except Exception:  # noqa: BLE001 — an exotic type still gets a name
+        data_type = type(type_).__name__.upper()
+    default = col.get("default")
+    return ColumnSnap(
+        name=col["name"],
+        data_type=data_type[:200],
+        length=_int(getattr(type_, "length", None)),
+        precision=_int(getattr(type_, "precision", None)),
+        scale=_int(getattr(type_, "scale", None), signed=True),
+        nullable=bool(col.get("nullable", True)),
+        default="" if default is None else str(default),
+        comment=col.get("comment") or "",
+        position=position,
+    )
+
+
+def _int(value, *, signed: bool = False) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        return None
+    if value < 0 and not signed:
+        return None
+    return value

@@ -1,0 +1,1 @@
+"""Pages of mappings: the catalog side in `catalog`."""
