@@ -4,8 +4,8 @@ from django.db import models
 
 
 class Role(models.TextChoices):
-    TECH_BA = "tech_ba", "Tech BA"
     IMPLEMENTATION_LEAD = "implementation_lead", "Implementation Lead"
+    TECH_BA = "tech_ba", "Tech BA"
     ETL_DEVELOPER = "etl_developer", "ETL Developer"
     CLIENT_SME = "client_sme", "Client SME"
     CLIENT_OPS = "client_ops", "Client Ops (L2)"

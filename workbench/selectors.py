@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, QuerySet
+from django.db.models import Case, Count, IntegerField, QuerySet, Value, When
 
+from .choices import Role
 from .models import Engagement, Job, Membership
 
 
@@ -16,8 +17,15 @@ def engagement_list(*, user) -> QuerySet[Engagement]:
     )
 
 
+ROLE_ORDER = Case(
+    *(When(role=role, then=Value(position)) for position, role in enumerate(Role.values)),
+    output_field=IntegerField(),
+)
+
+
 def engagement_members(*, engagement: Engagement) -> QuerySet[Membership]:
-    return engagement.memberships.select_related("user").order_by("role", "user__username")
+    """Members in the order roles are listed (lead first, viewers last), then by name."""
+    return engagement.memberships.select_related("user").order_by(ROLE_ORDER, "user__username")
 
 
 def engagement_jobs(*, engagement: Engagement, limit: int = 50) -> QuerySet[Job]:
