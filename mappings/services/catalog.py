@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
+from contracts.selectors import published_entity_names as contract_entity_names
 from workbench import policy
 from workbench.history import apply_changes, delete_with_history, save_with_history
 from workbench.jobs import job_enqueue
@@ -537,8 +538,4 @@ def impacted_entity_remove(*, link: ImpactedEntity, acting_user) -> None:
 
 def published_entity_names(engagement: Engagement) -> list[str]:
     """The entity names of the engagement's published Interface Layer ([] when none)."""
-    try:
-        from contracts.selectors import published_entity_names as contract_entities
-    except ImportError:  # the contracts app does not provide it (yet)
-        return []
-    return list(contract_entities(engagement=engagement))
+    return list(contract_entity_names(engagement=engagement))
