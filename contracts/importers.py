@@ -485,6 +485,7 @@ class OdcsReader:
             extra["logicalTypeOptions"] = rest_options
 
         other_quality = []
+        found_valid_values = False
         for index, rule in enumerate(self.list_of(prop, "quality", place)):
             metric = rule.get("metric") or rule.get("rule") if isinstance(rule, dict) else None
             arguments = rule.get("arguments") if isinstance(rule, dict) else None
@@ -492,8 +493,9 @@ class OdcsReader:
                 metric == "invalidValues"
                 and isinstance(arguments, dict)
                 and "validValues" in arguments
-                and "validValuesRule" not in extra
+                and not found_valid_values
             ):
+                found_valid_values = True
                 values = arguments["validValues"]
                 if not isinstance(values, list):
                     self.fail(f"{place}.quality[{index}].arguments.validValues", "expected a list.")
@@ -506,7 +508,8 @@ class OdcsReader:
                 rest_arguments = {k: v for k, v in arguments.items() if k != "validValues"}
                 if rest_arguments:
                     rest["arguments"] = rest_arguments
-                extra["validValuesRule"] = rest
+                if rest:
+                    extra["validValuesRule"] = rest
             else:
                 other_quality.append(rule)
         if other_quality:

@@ -220,6 +220,7 @@ def contract_publish(*, layer: InterfaceLayer, acting_user) -> InterfaceLayer:
 def contract_discard(*, layer: InterfaceLayer, acting_user) -> None:
     """Delete a draft version that will not be published. Published versions are read-only."""
     policy.check(acting_user, layer.engagement, Action.IMPORT_CONTRACT)
+    layer = InterfaceLayer.objects.select_for_update().get(pk=layer.pk)
     if layer.status != LayerStatus.DRAFT:
         raise ValidationError(
             f"Only a draft can be discarded; {layer} is {layer.get_status_display().lower()} "

@@ -104,7 +104,6 @@ def contract_entity(request, engagement, entity_name):
         request,
         engagement,
         layer,
-        entity=entity,
         attributes=attributes,
         mandatory_count=sum(1 for a in attributes if a.required),
         optional_count=sum(1 for a in attributes if not a.required),

@@ -1,0 +1,100 @@
+"""import_contract and export_contract from the command line."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from contracts.models import InterfaceLayer
+
+from .conftest import DEMO_FILE, as_yaml, small_contract
+from .test_versions import second_version
+
+pytestmark = pytest.mark.django_db
+
+
+def run(*args) -> str:
+    from io import StringIO
+
+    out = StringIO()
+    call_command(*args, stdout=out)
+    return out.getvalue()
+
+
+def test_import_contract_prints_the_counts(engagement, ba):
+    output = run("import_contract", "--engagement", "acme-360", "--as", "ba", str(DEMO_FILE))
+
+    assert output == ("imported Marketing 360 1.0.0: 5 entities, 43 attributes, 4 relationships\n")
+    assert InterfaceLayer.objects.get().imported_by == ba
+
+
+def test_import_with_publish_and_diff_of_a_second_version(engagement, ba, tmp_path):
+    first = tmp_path / "small.yaml"
+    first.write_bytes(as_yaml(small_contract()))
+    second = tmp_path / "small-1.1.yaml"
+    second.write_bytes(second_version())
+    run("import_contract", "--engagement", "acme-360", "--as", "ba", "--publish", str(first))
+
+    output = run("import_contract", "--engagement", "acme-360", "--as", "ba", "--diff", str(second))
+
+    assert output.splitlines() == [
+        "imported Small 360 1.1.0: 3 entities, 7 attributes, 1 relationships",
+        "changes from Small 360 1.0.0: entities +1 -0 ~1; attributes +2 -1 ~2; relationships +0 -0",
+        "  ~ customer.email: required",
+        "  ~ customer.status: allowed_values",
+        "affected mappings: none (mappings do not exist yet)",
+    ]
+
+
+def test_a_bad_file_exits_non_zero_with_the_place_and_saves_nothing(engagement, ba, tmp_path):
+    document = small_contract()
+    document["schema"][0]["properties"][2]["logicalType"] = "enum"
+    bad = tmp_path / "bad.yaml"
+    bad.write_bytes(as_yaml(document))
+
+    with pytest.raises(CommandError) as exc:
+        run("import_contract", "--engagement", "acme-360", "--as", "ba", str(bad))
+
+    assert str(exc.value) == (
+        "bad.yaml: schema[0].properties[2].logicalType: unknown logical type 'enum'; expected "
+        "one of string, date, timestamp, time, number, integer, object, array, boolean."
+    )
+    assert InterfaceLayer.objects.count() == 0
+
+
+def test_a_missing_file_and_a_forbidden_user_are_refused(engagement, sme, tmp_path):
+    with pytest.raises(CommandError) as exc:
+        run("import_contract", "--engagement", "acme-360", str(tmp_path / "nope.yaml"))
+    assert str(exc.value) == f"Cannot read {tmp_path / 'nope.yaml'}: No such file or directory."
+
+    with pytest.raises(CommandError) as exc:
+        run("import_contract", "--engagement", "acme-360", "--as", "sme", str(DEMO_FILE))
+    assert str(exc.value) == "Your role in acme-360 does not allow this (import contract)."
+
+
+def test_export_contract_writes_odcs_that_imports_back_identically(engagement, ba, tmp_path):
+    run("import_contract", "--engagement", "acme-360", "--as", "ba", "--publish", str(DEMO_FILE))
+    target = tmp_path / "out.yaml"
+
+    output = run("export_contract", "--engagement", "acme-360", "-o", str(target))
+
+    assert output == f"exported Marketing 360 1.0.0 to {target}\n"
+    again = run(
+        "import_contract",
+        "--engagement",
+        "acme-360",
+        "--as",
+        "ba",
+        "--contract-version",
+        "1.0.1",
+        "--diff",
+        str(target),
+    )
+    assert "entities +0 -0 ~0; attributes +0 -0 ~0; relationships +0 -0" in again
+
+
+def test_export_without_a_contract_fails(engagement, tmp_path):
+    with pytest.raises(CommandError) as exc:
+        run("export_contract", "--engagement", "acme-360", "-o", str(tmp_path / "x.yaml"))
+
+    assert str(exc.value) == "No contract has been imported into acme-360."
