@@ -8,8 +8,12 @@ from .catalog import (
     ImpactedEntity,
     SourceSystem,
 )
+from .mapping import AttributeMapping, EntityMapping, MappingComment
 
 __all__ = [
+    "AttributeMapping",
+    "EntityMapping",
+    "MappingComment",
     "CatalogColumn",
     "CatalogForeignKey",
     "CatalogTable",

@@ -1,0 +1,340 @@
+"""GAP analysis: what is left between the Mart and the Interface Layer — the scope of work.
+
+Recomputed on demand from the mapping, the published contract, the catalog and its profiles, in a
+fixed number of queries. Each item names the entity, the attribute, what is wrong, how bad it is
+and what to do about it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from contracts.diff import layer_diff
+from contracts.models import InterfaceLayer
+from contracts.selectors import diff_base, published_layer
+from workbench.models import Engagement
+
+from ..choices import CommentKind, Feasibility, MappingStatus
+from ..models import AttributeMapping, CatalogColumn, EntityMapping, MappingComment
+from .mapping import UNMAPPED_STATES, catalog_index, contract_attributes
+
+HIGH, MEDIUM, LOW = "high", "medium", "low"
+SEVERITY_ORDER = {HIGH: 0, MEDIUM: 1, LOW: 2}
+
+
+@dataclass(frozen=True)
+class GapItem:
+    entity: str
+    attribute: str
+    category: str
+    issue: str
+    severity: str
+    action: str
+
+    def as_dict(self) -> dict:
+        return {
+            "entity": self.entity,
+            "attribute": self.attribute,
+            "category": self.category,
+            "issue": self.issue,
+            "severity": self.severity,
+            "suggested_action": self.action,
+        }
+
+
+CATEGORIES = {
+    "unmapped": "Mandatory attribute unmapped",
+    "nullable": "Required attribute fed by nullable source",
+    "type": "Type or length mismatch",
+    "values": "Allowed values",
+    "source_dropped": "Source column disappeared",
+    "contract_changed": "Contract changed",
+    "not_feasible": "Not feasible",
+    "question": "Open question",
+    "entity": "Entity not mapped",
+}
+
+
+def gap_items(*, engagement: Engagement) -> list[GapItem]:
+    layer = published_layer(engagement=engagement)
+    attributes = contract_attributes(engagement=engagement)
+    mappings = list(
+        AttributeMapping.objects.filter(engagement=engagement).select_related("entity_mapping")
+    )
+    entities = list(EntityMapping.objects.filter(engagement=engagement))
+    catalog = catalog_index(engagement=engagement)
+    items: list[GapItem] = []
+    items += _entity_gaps(entities)
+    items += _attribute_gaps(mappings, attributes)
+    items += _source_gaps(mappings, entities, catalog)
+    items += _allowed_value_gaps(engagement, mappings, attributes, entities)
+    items += _contract_change_gaps(layer, mappings, attributes)
+    items += _question_gaps(engagement)
+    items.sort(key=lambda i: (SEVERITY_ORDER[i.severity], i.entity, i.attribute, i.category))
+    return items
+
+
+def _entity_gaps(entities: list[EntityMapping]) -> list[GapItem]:
+    items = []
+    for entity in entities:
+        if not entity.driving_table:
+            items.append(
+                GapItem(
+                    entity.entity_name,
+                    "",
+                    CATEGORIES["entity"],
+                    "No driving table chosen.",
+                    HIGH,
+                    "Choose the driving table and joins of the entity.",
+                )
+            )
+        if entity.feasibility == Feasibility.NOT_FEASIBLE:
+            items.append(
+                GapItem(
+                    entity.entity_name,
+                    "",
+                    CATEGORIES["not_feasible"],
+                    entity.feasibility_comment or "Marked not feasible.",
+                    HIGH,
+                    "Agree a workaround with the ETL Developer and the SME.",
+                )
+            )
+    return items
+
+
+def _attribute_gaps(mappings: list[AttributeMapping], attributes: dict) -> list[GapItem]:
+    items = []
+    for mapping in mappings:
+        entity = mapping.entity_mapping.entity_name
+        attribute = attributes.get((entity, mapping.attribute_name))
+        if attribute is None:
+            continue  # reported as a contract change
+        if attribute.required and mapping.status in UNMAPPED_STATES:
+            items.append(
+                GapItem(
+                    entity,
+                    mapping.attribute_name,
+                    CATEGORIES["unmapped"],
+                    f"Mandatory, and {mapping.get_status_display().lower()}.",
+                    HIGH,
+                    "Map it from the Mart, or agree a default with the SME.",
+                )
+            )
+        for warning in mapping.warnings:
+            message = warning["message"]
+            if "can be NULL" in message:
+                items.append(
+                    GapItem(
+                        entity,
+                        mapping.attribute_name,
+                        CATEGORIES["nullable"],
+                        message,
+                        HIGH,
+                        "Add a default value or handle NULLs (COALESCE).",
+                    )
+                )
+            else:
+                items.append(
+                    GapItem(
+                        entity,
+                        mapping.attribute_name,
+                        CATEGORIES["type"],
+                        message,
+                        MEDIUM,
+                        "Convert or truncate explicitly in the transformation.",
+                    )
+                )
+        if mapping.feasibility == Feasibility.NOT_FEASIBLE:
+            items.append(
+                GapItem(
+                    entity,
+                    mapping.attribute_name,
+                    CATEGORIES["not_feasible"],
+                    mapping.feasibility_comment or "Marked not feasible.",
+                    HIGH,
+                    "Agree a workaround with the ETL Developer and the SME.",
+                )
+            )
+    return items
+
+
+def _source_gaps(mappings, entities, catalog) -> list[GapItem]:
+    """Lineage pointing at a column the catalog no longer has (after a re-introspection)."""
+    items = []
+    for entity in entities:
+        if entity.driving_table and entity.driving_table.lower() not in catalog:
+            items.append(
+                GapItem(
+                    entity.entity_name,
+                    "",
+                    CATEGORIES["source_dropped"],
+                    f"The driving table {entity.driving_table} is no longer in the Mart.",
+                    HIGH,
+                    "Choose another driving table.",
+                )
+            )
+    for mapping in mappings:
+        for table_name in mapping.lineage_tables:
+            if table_name.startswith("("):
+                continue  # a lookup's own columns
+            table = catalog.get(table_name.lower())
+            columns = [ref.split(".", 1)[1].strip('"') for ref in mapping.lineage]
+            missing = (
+                [c for c in columns if table.column(c) is None] if table else ["(table dropped)"]
+            )
+            if table is None or (missing and len(mapping.lineage_tables) == 1):
+                items.append(
+                    GapItem(
+                        mapping.entity_mapping.entity_name,
+                        mapping.attribute_name,
+                        CATEGORIES["source_dropped"],
+                        f"{table_name}: {', '.join(missing)} no longer in the Mart.",
+                        HIGH,
+                        "Re-map the attribute from the current catalog.",
+                    )
+                )
+    return items
+
+
+def _allowed_value_gaps(engagement, mappings, attributes, entities) -> list[GapItem]:
+    """Direct moves whose profiled top values fall outside the attribute's allowed values."""
+    by_entity = {e.pk: e for e in entities}
+    wanted = []
+    for mapping in mappings:
+        entity = by_entity[mapping.entity_mapping_id]
+        attribute = attributes.get((entity.entity_name, mapping.attribute_name))
+        if attribute is None or not attribute.allowed_values or mapping.transformation:
+            continue
+        if not mapping.source_columns or not mapping.lineage_tables:
+            continue
+        column = mapping.source_columns.split(".", 1)[1].strip().strip('"')
+        wanted.append((mapping, attribute, mapping.lineage_tables[0], column))
+    if not wanted:
+        return []
+    names = {table.rsplit(".", 1)[-1] for _m, _a, table, _c in wanted}
+    profiles = {
+        (c.table.name, c.name): c.profile
+        for c in CatalogColumn.objects.filter(
+            engagement=engagement, table__name__in=names
+        ).select_related("table", "profile")
+        if hasattr(c, "profile")
+    }
+    items = []
+    for mapping, attribute, table, column in wanted:
+        profile = profiles.get((table.rsplit(".", 1)[-1], column))
+        if profile is None:
+            continue
+        allowed = {str(v) for v in attribute.allowed_values}
+        outside = [
+            str(v["value"])
+            for v in profile.top_values
+            if str(v["value"]) not in allowed and v["value"] not in (None, "")
+        ]
+        if outside:
+            items.append(
+                GapItem(
+                    mapping.entity_mapping.entity_name,
+                    mapping.attribute_name,
+                    CATEGORIES["values"],
+                    f"The source holds values outside the allowed list: {', '.join(outside[:5])}.",
+                    MEDIUM,
+                    "Translate the values with a CASE or a lookup join.",
+                )
+            )
+    return items
+
+
+def _contract_change_gaps(layer: InterfaceLayer | None, mappings, attributes) -> list[GapItem]:
+    items = []
+    changed = _changed_since_previous_version(layer)
+    for mapping in mappings:
+        key = (mapping.entity_mapping.entity_name, mapping.attribute_name)
+        fields = changed.get(key)
+        if fields and mapping.rule and mapping.updated_at < layer.published_at:
+            items.append(
+                GapItem(
+                    *key,
+                    CATEGORIES["contract_changed"],
+                    f"The new contract version changed its {', '.join(fields)}.",
+                    HIGH,
+                    "Check the rule still fits, then save it again.",
+                )
+            )
+    for mapping in mappings:
+        key = (mapping.entity_mapping.entity_name, mapping.attribute_name)
+        if layer is not None and key not in attributes and mapping.status != MappingStatus.UNMAPPED:
+            items.append(
+                GapItem(
+                    *key,
+                    CATEGORIES["contract_changed"],
+                    "The published contract no longer has this attribute.",
+                    MEDIUM,
+                    "Retire the mapping or move its rule to the new attribute.",
+                )
+            )
+    return items
+
+
+def _changed_since_previous_version(layer: InterfaceLayer | None) -> dict[tuple, list[str]]:
+    if layer is None or layer.published_at is None:
+        return {}
+    base = diff_base(layer=layer)
+    if base is None:
+        return {}
+    diff = layer_diff(old=base, new=layer)
+    return {
+        (c.entity, c.attribute): [ch.label for ch in c.changes] for c in diff.attributes_changed
+    }
+
+
+def affected_by_contract_diff(engagement, diff) -> list[dict]:
+    """For the contract diff page: mappings a new version removes or changes under them."""
+    mapped = {
+        (m.entity_mapping.entity_name, m.attribute_name): m
+        for m in AttributeMapping.objects.filter(engagement=engagement)
+        .exclude(status=MappingStatus.UNMAPPED)
+        .select_related("entity_mapping")
+    }
+    items = [
+        {"entity": e, "attribute": a, "reason": "removed from the contract"}
+        for e, a in diff.attributes_removed
+        if (e, a) in mapped
+    ]
+    items += [
+        {"entity": e, "attribute": a, "reason": "its entity is removed from the contract"}
+        for (e, a) in mapped
+        if e in diff.entities_removed
+    ]
+    items += [
+        {
+            "entity": c.entity,
+            "attribute": c.attribute,
+            "reason": f"changed: {', '.join(ch.label for ch in c.changes)}",
+        }
+        for c in diff.attributes_changed
+        if (c.entity, c.attribute) in mapped
+    ]
+    return items
+
+
+def _question_gaps(engagement) -> list[GapItem]:
+    questions = MappingComment.objects.filter(
+        engagement=engagement, kind=CommentKind.QUESTION, resolved=False, parent__isnull=True
+    ).select_related("entity_mapping", "attribute_mapping", "author")
+    return [
+        GapItem(
+            q.entity_mapping.entity_name,
+            q.attribute_mapping.attribute_name if q.attribute_mapping else "",
+            CATEGORIES["question"],
+            f"{q.author.get_full_name() or q.author.username}: {q.text[:200]}",
+            LOW,
+            "Answer the question and resolve the thread.",
+        )
+        for q in questions
+    ]
+
+
+def gap_summary(items: list[GapItem]) -> dict[str, int]:
+    return {
+        severity: sum(1 for i in items if i.severity == severity) for severity in SEVERITY_ORDER
+    }

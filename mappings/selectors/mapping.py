@@ -1,0 +1,263 @@
+"""Reads of the mapping side: the entity's SQL scope from the catalog, the contract's targets,
+the mapping grid and coverage. Every page-level read is a fixed number of queries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlglot
+from django.db.models import Count, Q
+from sqlglot import exp
+
+from contracts.models import InterfaceAttribute, InterfaceEntity, InterfaceRelationship
+from contracts.selectors import published_layer
+from workbench.models import Engagement
+
+from ..choices import CommentKind, EntityStatus, Feasibility, MappingStatus
+from ..expressions import (
+    ColumnInfo,
+    FromClause,
+    TableInfo,
+    Target,
+    check_from,
+    split_joins,
+    table_lookup_name,
+)
+from ..load_order import LoadOrder, load_order
+from ..models import AttributeMapping, CatalogColumn, CatalogTable, EntityMapping, MappingComment
+
+# --- the catalog as the SQL checks see it -----------------------------------------------------
+
+
+def _qualified(table: CatalogTable) -> str:
+    return f"{table.schema}.{table.name}" if table.schema else table.name
+
+
+def catalog_index(*, engagement: Engagement, names: set[str] | None = None) -> dict[str, TableInfo]:
+    """Catalog tables (all, or those named) keyed by lower-case `schema.table` and `table`.
+
+    Two queries: the tables, then their columns with profiles.
+    """
+    tables = CatalogTable.objects.filter(engagement=engagement)
+    if names is not None:
+        plain = {n.rsplit(".", 1)[-1] for n in names}
+        tables = tables.filter(name__in=plain) if plain else tables.none()
+    tables = list(tables.order_by("source_id", "schema", "name"))
+    infos: dict[int, TableInfo] = {t.pk: TableInfo(name=_qualified(t)) for t in tables}
+    columns = CatalogColumn.objects.filter(table_id__in=infos).select_related("profile")
+    for column in columns.order_by("position"):
+        profile = getattr(column, "profile", None)
+        infos[column.table_id].columns[column.name.lower()] = ColumnInfo(
+            name=column.name,
+            data_type=column.data_type,
+            length=column.length,
+            nullable=column.nullable,
+            is_primary_key=column.is_primary_key,
+            profiled_max_length=profile.max_length if profile else None,
+            patterns=tuple(p.get("pattern", "") for p in (profile.patterns if profile else [])),
+        )
+    index: dict[str, TableInfo] = {}
+    for table in tables:
+        info = infos[table.pk]
+        index.setdefault(info.name.lower(), info)
+        index.setdefault(table.name.lower(), info)
+    return index
+
+
+def referenced_tables(driving_table: str, joins: str) -> set[str]:
+    """Table names an entity's FROM clause mentions (best effort; the checks report bad SQL)."""
+    names = {driving_table.strip().lower()} if driving_table.strip() else set()
+    for piece in split_joins(joins or ""):
+        try:
+            join = sqlglot.parse_one(piece, into=exp.Join)
+        except (sqlglot.errors.ParseError, sqlglot.errors.TokenError):
+            continue
+        names.update(table_lookup_name(t).lower() for t in join.find_all(exp.Table))
+    return names
+
+
+def entity_from_clause(
+    *, engagement: Engagement, driving_table: str, alias: str, joins: str
+) -> FromClause:
+    names = referenced_tables(driving_table, joins)
+    return check_from(
+        driving_table, alias, joins, catalog_index(engagement=engagement, names=names)
+    )
+
+
+# --- the contract as the mapping sees it ------------------------------------------------------
+
+
+def attribute_target(attribute: InterfaceAttribute | None) -> Target:
+    if attribute is None:
+        return Target()
+    max_length = attribute.max_length or (
+        attribute.length if attribute.logical_type == "string" else None
+    )
+    return Target(
+        logical_type=attribute.logical_type,
+        max_length=max_length,
+        required=attribute.required,
+        allowed_values=tuple(str(v) for v in attribute.allowed_values or ()),
+    )
+
+
+def contract_attributes(
+    *, engagement: Engagement, entity_name: str | None = None
+) -> dict[tuple[str, str], InterfaceAttribute]:
+    """The published contract's attributes keyed by (entity, attribute), in one query."""
+    layer = published_layer(engagement=engagement)
+    if layer is None:
+        return {}
+    attributes = InterfaceAttribute.objects.filter(layer=layer).select_related("entity")
+    if entity_name is not None:
+        attributes = attributes.filter(entity__name=entity_name)
+    return {(a.entity.name, a.name): a for a in attributes.order_by("entity__position", "position")}
+
+
+def contract_load_order(*, engagement: Engagement) -> LoadOrder:
+    layer = published_layer(engagement=engagement)
+    if layer is None:
+        return LoadOrder()
+    entities = InterfaceEntity.objects.filter(layer=layer).order_by("position")
+    edges = InterfaceRelationship.objects.filter(layer=layer).values_list(
+        "from_attribute__entity__name", "to_attribute__entity__name"
+    )
+    return load_order(entities.values_list("name", flat=True), edges)
+
+
+# --- pages ------------------------------------------------------------------------------------
+
+
+@dataclass
+class GridRow:
+    attribute: InterfaceAttribute | None  # None: the contract no longer has it
+    mapping: AttributeMapping
+    comment_count: int
+    open_questions: int
+
+    @property
+    def name(self) -> str:
+        return self.mapping.attribute_name
+
+    @property
+    def required(self) -> bool:
+        return bool(self.attribute and self.attribute.required)
+
+    @property
+    def problem_flags(self) -> set[str]:
+        flags = set()
+        if self.attribute is None:
+            flags.add("removed")
+        if self.required and self.mapping.status in UNMAPPED_STATES:
+            flags.add("mandatory_unmapped")
+        if self.mapping.warnings:
+            flags.add("warnings")
+        if any(p.get("level") == "error" for p in self.mapping.problems):
+            flags.add("errors")
+        if self.mapping.status == MappingStatus.BLOCKED:
+            flags.add("blocked")
+        if self.mapping.feasibility == Feasibility.NOT_FEASIBLE:
+            flags.add("not_feasible")
+        if self.open_questions:
+            flags.add("open_questions")
+        return flags
+
+
+UNMAPPED_STATES = {MappingStatus.UNMAPPED, MappingStatus.DRAFT, MappingStatus.BLOCKED}
+PROBLEM_FILTERS = {
+    "mandatory_unmapped": "Mandatory unmapped",
+    "warnings": "Has warnings",
+    "errors": "Has errors",
+    "blocked": "Blocked",
+    "not_feasible": "Not feasible",
+    "open_questions": "Open questions",
+    "removed": "Not in the contract",
+}
+
+
+def mapping_grid(
+    *, entity_mapping: EntityMapping, status: str = "", problem: str = ""
+) -> list[GridRow]:
+    """One row per attribute of the entity, in contract order: three queries whatever the size."""
+    attributes = contract_attributes(
+        engagement=entity_mapping.engagement, entity_name=entity_mapping.entity_name
+    )
+    mappings = entity_mapping.attributes.select_related("updated_by").annotate(
+        comment_count=Count("comments", distinct=True),
+        open_questions=Count(
+            "comments",
+            filter=Q(comments__kind=CommentKind.QUESTION, comments__resolved=False),
+            distinct=True,
+        ),
+    )
+    position = {name: i for i, (_e, name) in enumerate(attributes)}
+    rows = [
+        GridRow(
+            attribute=attributes.get((entity_mapping.entity_name, m.attribute_name)),
+            mapping=m,
+            comment_count=m.comment_count,
+            open_questions=m.open_questions,
+        )
+        for m in mappings
+    ]
+    rows.sort(key=lambda r: (position.get(r.name, len(position)), r.name))
+    if status:
+        rows = [r for r in rows if r.mapping.status == status]
+    if problem:
+        rows = [r for r in rows if problem in r.problem_flags]
+    return rows
+
+
+def coverage(*, engagement: Engagement) -> list[dict]:
+    """Per entity mapping: attribute counts, mapped, mandatory unmapped, blocked; one query each
+    for the mappings and the contract's required flags."""
+    required = {
+        key
+        for key, attribute in contract_attributes(engagement=engagement).items()
+        if attribute.required
+    }
+    order = contract_load_order(engagement=engagement)
+    rows = []
+    entity_mappings = EntityMapping.objects.filter(engagement=engagement).prefetch_related(
+        "attributes"
+    )
+    for entity in entity_mappings:
+        attributes = list(entity.attributes.all())
+        done = [a for a in attributes if a.status not in UNMAPPED_STATES]
+        mandatory_open = [
+            a
+            for a in attributes
+            if (entity.entity_name, a.attribute_name) in required and a.status in UNMAPPED_STATES
+        ]
+        rows.append(
+            {
+                "entity": entity,
+                "total": len(attributes),
+                "mapped": len(done),
+                "mandatory_unmapped": len(mandatory_open),
+                "blocked": sum(1 for a in attributes if a.status == MappingStatus.BLOCKED),
+                "not_feasible": sum(
+                    1 for a in attributes if a.feasibility == Feasibility.NOT_FEASIBLE
+                ),
+                "percent": round(100 * len(done) / len(attributes)) if attributes else 0,
+                "load_position": order.position(entity.entity_name),
+            }
+        )
+    rows.sort(key=lambda r: (r["load_position"] or 10_000, r["entity"].entity_name))
+    return rows
+
+
+def open_comment_count(*, engagement: Engagement) -> int:
+    return MappingComment.objects.filter(
+        engagement=engagement, resolved=False, parent__isnull=True
+    ).count()
+
+
+def entity_status_counts(*, engagement: Engagement) -> dict[str, int]:
+    counts = dict.fromkeys(EntityStatus.values, 0)
+    for status in EntityMapping.objects.filter(engagement=engagement).values_list(
+        "status", flat=True
+    ):
+        counts[status] += 1
+    return counts

@@ -1,0 +1,478 @@
+"""Writes of the mapping: entity and attribute rules, feasibility, SME review, comments, revert.
+
+Every save validates the SQL against the catalog (mappings.expressions), stores the derived
+lineage and warnings, bumps `row_version` and records history with the acting user. A save based
+on a stale `row_version` raises MappingConflict carrying the current row.
+"""
+
+from __future__ import annotations
+
+import re
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+
+from contracts.selectors import published_layer
+from workbench import policy
+from workbench.history import apply_changes, save_with_history
+from workbench.models import Engagement
+from workbench.policy import Action
+
+from ..choices import (
+    FEASIBILITY_NEEDS_COMMENT,
+    CommentKind,
+    EntityStatus,
+    Feasibility,
+    MappingStatus,
+    SmeReview,
+)
+from ..expressions import (
+    ERROR,
+    Checked,
+    FromClause,
+    Problem,
+    Scope,
+    Target,
+    check_expression,
+    check_filter,
+    default_problems,
+)
+from ..models import AttributeMapping, EntityMapping, MappingComment
+from ..selectors.mapping import attribute_target, contract_attributes, entity_from_clause
+
+
+class MappingConflict(Exception):
+    """Someone saved this row since the version the edit was based on."""
+
+    def __init__(self, current):
+        self.current = current
+        super().__init__(
+            f"{current} was changed by {current.updated_by or 'someone'} since you opened it "
+            f"(now version {current.row_version}). Review the current values and try again."
+        )
+
+
+ENTITY_FIELDS = {
+    "driving_table",
+    "driving_alias",
+    "joins",
+    "filter",
+    "frequency",
+    "notes",
+    "status",
+}
+ATTRIBUTE_FIELDS = {
+    "source_columns",
+    "transformation",
+    "default_value",
+    "edge_cases",
+    "notes",
+    "status",
+}
+RULE_FIELDS = {"source_columns", "transformation", "default_value"}
+_FREQUENCIES = {"hourly", "daily", "weekly", "monthly", "on demand"}
+_CRON_FIELD = r"(\*|\d+(-\d+)?)(/\d+)?(,(\*|\d+(-\d+)?)(/\d+)?)*"
+_CRON = re.compile(rf"^{_CRON_FIELD}(\s+{_CRON_FIELD}){{4}}$")
+_DIRECT = re.compile(r"^\s*[A-Za-z_][A-Za-z0-9_]*\.(\"[^\"]+\"|[A-Za-z_][A-Za-z0-9_$]*)\s*$")
+
+
+# --- preparing the mapping from the published contract -----------------------------------------
+
+
+@transaction.atomic
+def mapping_prepare(*, engagement: Engagement, acting_user) -> dict[str, int]:
+    """Create the missing entity and attribute mappings for the published contract.
+
+    Existing rows (and rows for names the contract dropped) are kept; the GAP reports the latter.
+    """
+    policy.check(acting_user, engagement, Action.EDIT_MAPPING)
+    if published_layer(engagement=engagement) is None:
+        raise ValidationError("Publish an Interface Layer contract before mapping.")
+    wanted = contract_attributes(engagement=engagement)
+    entities = {e.entity_name: e for e in EntityMapping.objects.filter(engagement=engagement)}
+    new_entities = [
+        EntityMapping(engagement=engagement, entity_name=name, updated_by=acting_user)
+        for name in dict.fromkeys(entity for entity, _ in wanted)
+        if name not in entities
+    ]
+    if new_entities:
+        bulk_create_with_history(new_entities, EntityMapping, default_user=acting_user)
+        entities = {e.entity_name: e for e in EntityMapping.objects.filter(engagement=engagement)}
+    existing = set(
+        AttributeMapping.objects.filter(engagement=engagement).values_list(
+            "entity_mapping__entity_name", "attribute_name"
+        )
+    )
+    new_attributes = [
+        AttributeMapping(
+            engagement=engagement,
+            entity_mapping=entities[entity],
+            attribute_name=attribute,
+            updated_by=acting_user,
+        )
+        for entity, attribute in wanted
+        if (entity, attribute) not in existing
+    ]
+    bulk_create_with_history(
+        new_attributes, AttributeMapping, batch_size=1000, default_user=acting_user
+    )
+    return {"entities": len(new_entities), "attributes": len(new_attributes)}
+
+
+# --- entity mappings ---------------------------------------------------------------------------
+
+
+def _check_version(current, row_version: int | None) -> None:
+    if row_version is not None and int(row_version) != current.row_version:
+        raise MappingConflict(current)
+
+
+def _refuse(problems: list[Problem], field: str) -> None:
+    errors = [str(p) for p in problems if p.level == ERROR]
+    if errors:
+        raise ValidationError({field: errors})
+
+
+def validate_frequency(value: str) -> None:
+    value = (value or "").strip()
+    if value.lower() not in _FREQUENCIES and not _CRON.match(value):
+        raise ValidationError(
+            {
+                "frequency": "Use hourly, daily, weekly, monthly, on demand or a cron schedule "
+                "such as '0 2 * * *'."
+            }
+        )
+
+
+def entity_scope(entity_mapping: EntityMapping) -> FromClause:
+    return entity_from_clause(
+        engagement=entity_mapping.engagement,
+        driving_table=entity_mapping.driving_table,
+        alias=entity_mapping.driving_alias,
+        joins=entity_mapping.joins,
+    )
+
+
+@transaction.atomic
+def entity_mapping_update(
+    *, entity_mapping: EntityMapping, data: dict, acting_user, row_version: int | None = None
+) -> EntityMapping:
+    """Save the driving table, joins, filter, frequency, notes or status of an entity.
+
+    The FROM clause and the filter must validate; the entity's attribute rules are checked again
+    against the new aliases, so a renamed alias shows up on every row it breaks.
+    """
+    policy.check(acting_user, entity_mapping.engagement, Action.EDIT_MAPPING)
+    current = EntityMapping.objects.select_for_update().get(pk=entity_mapping.pk)
+    _check_version(current, row_version)
+    changed = apply_changes(current, _strip(data), allowed=ENTITY_FIELDS)
+    if not changed:
+        return current
+    if "frequency" in changed:
+        validate_frequency(current.frequency)
+    clause = entity_scope(current)
+    if current.driving_table or current.joins:
+        _refuse(clause.driving_problems, "driving_table")
+        _refuse(clause.join_problems, "joins")
+    problems = list(clause.problems) if current.driving_table else []
+    if current.filter.strip():
+        checked = check_filter(current.filter, clause.scope)
+        _refuse(checked.problems, "filter")
+        problems += checked.problems
+    if current.status == EntityStatus.UNMAPPED and current.driving_table and "status" not in data:
+        current.status = EntityStatus.DRAFT
+    current.problems = [p.as_dict() for p in problems]
+    current.row_version += 1
+    current.updated_by = acting_user
+    save_with_history(current, acting_user=acting_user)
+    if changed & {"driving_table", "driving_alias", "joins"}:
+        _recheck_attributes(current, clause.scope, acting_user)
+    return current
+
+
+def _strip(data: dict) -> dict:
+    return {k: v.strip() if isinstance(v, str) and k != "notes" else v for k, v in data.items()}
+
+
+def _recheck_attributes(entity_mapping: EntityMapping, scope: Scope, acting_user) -> None:
+    """Re-derive lineage and problems of every rule of the entity after its aliases changed."""
+    targets = contract_attributes(
+        engagement=entity_mapping.engagement, entity_name=entity_mapping.entity_name
+    )
+    changed = []
+    for mapping in entity_mapping.attributes.all():
+        if not mapping.rule:
+            continue
+        target = attribute_target(targets.get((entity_mapping.entity_name, mapping.attribute_name)))
+        checked = check_expression(
+            mapping.rule, scope, target=target, default=mapping.default_value
+        )
+        _store_analysis(mapping, checked)
+        mapping.row_version += 1
+        mapping.updated_by = acting_user
+        changed.append(mapping)
+    bulk_update_with_history(
+        changed,
+        AttributeMapping,
+        ["lineage", "lineage_tables", "inferred_type", "problems", "row_version", "updated_by"],
+        batch_size=500,
+        default_user=acting_user,
+    )
+
+
+# --- attribute mappings ------------------------------------------------------------------------
+
+
+def attribute_context(attribute_mapping: AttributeMapping) -> tuple[Scope, Target]:
+    """The scope of the attribute's entity and what its interface attribute expects."""
+    entity_mapping = attribute_mapping.entity_mapping
+    scope = entity_scope(entity_mapping).scope
+    attributes = contract_attributes(
+        engagement=entity_mapping.engagement, entity_name=entity_mapping.entity_name
+    )
+    attribute = attributes.get((entity_mapping.entity_name, attribute_mapping.attribute_name))
+    return scope, attribute_target(attribute)
+
+
+def analyse_rule(
+    *, source_columns: str, transformation: str, default_value: str, scope: Scope, target: Target
+) -> tuple[Checked | None, dict[str, list[str]]]:
+    """Check a rule without saving: the analysis, and the errors by field."""
+    errors: dict[str, list[str]] = {}
+    default_errors = default_problems(default_value, target)
+    if default_errors:
+        errors["default_value"] = [str(p) for p in default_errors]
+    checked = None
+    if transformation.strip():
+        checked = check_expression(transformation, scope, target=target, default=default_value)
+        if checked.errors:
+            errors["transformation"] = [str(p) for p in checked.errors]
+    elif source_columns.strip():
+        if not _DIRECT.match(source_columns):
+            errors["source_columns"] = [
+                "A direct move names exactly one alias.column; write anything else as a "
+                "transformation."
+            ]
+        else:
+            checked = check_expression(source_columns, scope, target=target, default=default_value)
+            if checked.errors:
+                errors["source_columns"] = [str(p) for p in checked.errors]
+    return checked, errors
+
+
+def _store_analysis(mapping: AttributeMapping, checked: Checked | None) -> None:
+    if checked is None:
+        mapping.lineage, mapping.lineage_tables, mapping.inferred_type, mapping.problems = (
+            [],
+            [],
+            "",
+            [],
+        )
+        return
+    mapping.lineage = checked.lineage_names()
+    mapping.lineage_tables = list(dict.fromkeys(table for _a, table, _c in checked.lineage))
+    mapping.inferred_type = checked.inferred_type
+    mapping.problems = [p.as_dict() for p in checked.problems]
+
+
+def _derived_status(mapping: AttributeMapping) -> str:
+    if mapping.rule:
+        return MappingStatus.MAPPED
+    if mapping.default_value:
+        return MappingStatus.DEFAULT_ONLY
+    return MappingStatus.UNMAPPED
+
+
+def _check_status(mapping: AttributeMapping, target: Target) -> None:
+    status = mapping.status
+    if status == MappingStatus.MAPPED and not mapping.rule:
+        raise ValidationError({"status": "Mapped needs a source column or a transformation."})
+    if status == MappingStatus.DEFAULT_ONLY and (mapping.rule or not mapping.default_value):
+        raise ValidationError({"status": "Default Only needs a default value and no source."})
+    if status == MappingStatus.NOT_APPLICABLE and target.required:
+        raise ValidationError(
+            {"status": "A mandatory attribute cannot be Not Applicable: map it or give a default."}
+        )
+    if status == MappingStatus.UNMAPPED and (mapping.rule or mapping.default_value):
+        raise ValidationError({"status": "Unmapped cannot have a rule or a default."})
+
+
+@transaction.atomic
+def attribute_mapping_update(
+    *,
+    attribute_mapping: AttributeMapping,
+    data: dict,
+    acting_user,
+    row_version: int | None = None,
+) -> AttributeMapping:
+    """Save an attribute's rule, default, edge cases, notes or status.
+
+    The rule is validated against the catalog; errors refuse the save (nothing is written),
+    warnings are stored on the row. Without an explicit status, a changed rule sets it.
+    """
+    policy.check(acting_user, attribute_mapping.engagement, Action.EDIT_MAPPING)
+    current = (
+        AttributeMapping.objects.select_for_update()
+        .select_related("entity_mapping__engagement", "updated_by")
+        .get(pk=attribute_mapping.pk)
+    )
+    _check_version(current, row_version)
+    data = _strip(data)
+    changed = apply_changes(current, data, allowed=ATTRIBUTE_FIELDS)
+    if not changed:
+        return current
+    if current.transformation:
+        current.source_columns = ""  # lineage is derived from the transformation
+    scope, target = attribute_context(current)
+    checked, errors = analyse_rule(
+        source_columns=current.source_columns,
+        transformation=current.transformation,
+        default_value=current.default_value,
+        scope=scope,
+        target=target,
+    )
+    if errors:
+        raise ValidationError(errors)
+    _store_analysis(current, checked)
+    if "status" not in data and changed & RULE_FIELDS:
+        current.status = _derived_status(current)
+    _check_status(current, target)
+    current.row_version += 1
+    current.updated_by = acting_user
+    save_with_history(current, acting_user=acting_user)
+    return current
+
+
+@transaction.atomic
+def attribute_mapping_revert(
+    *,
+    attribute_mapping: AttributeMapping,
+    history_id: int,
+    acting_user,
+    row_version: int | None = None,
+) -> AttributeMapping:
+    """Put back the rule, texts and status a row had at one point of its history (validated again)."""
+    record = attribute_mapping.history.filter(history_id=history_id).first()
+    if record is None:
+        raise ValidationError({"history_id": "That version is not in this row's history."})
+    data = {name: getattr(record, name) for name in ATTRIBUTE_FIELDS}
+    return attribute_mapping_update(
+        attribute_mapping=attribute_mapping,
+        data=data,
+        acting_user=acting_user,
+        row_version=row_version,
+    )
+
+
+# --- feasibility, SME review, comments ----------------------------------------------------------
+
+
+@transaction.atomic
+def feasibility_set(
+    *, mapping: EntityMapping | AttributeMapping, verdict: str, comment: str, acting_user
+) -> EntityMapping | AttributeMapping:
+    """The ETL Developer's verdict on an entity or an attribute mapping."""
+    policy.check(acting_user, mapping.engagement, Action.GIVE_FEASIBILITY)
+    if verdict not in Feasibility.values:
+        raise ValidationError({"verdict": f"Unknown verdict '{verdict}'."})
+    comment = (comment or "").strip()
+    if verdict in FEASIBILITY_NEEDS_COMMENT and not comment:
+        raise ValidationError(
+            {"comment": f"Say why: “{Feasibility(verdict).label}” needs a comment."}
+        )
+    mapping.feasibility, mapping.feasibility_comment = verdict, comment
+    mapping.updated_by = acting_user
+    save_with_history(mapping, acting_user=acting_user)
+    if comment:
+        _comment(
+            mapping,
+            CommentKind.FEASIBILITY,
+            f"{Feasibility(verdict).label}: {comment}",
+            acting_user,
+        )
+    return mapping
+
+
+@transaction.atomic
+def sme_review_set(
+    *, attribute_mapping: AttributeMapping, state: str, comment: str = "", acting_user
+) -> AttributeMapping:
+    """The SME agrees with a rule, or raises a query about it (which needs the question)."""
+    policy.check(acting_user, attribute_mapping.engagement, Action.REVIEW_MAPPING)
+    if state not in SmeReview.values:
+        raise ValidationError({"state": f"Unknown review state '{state}'."})
+    comment = (comment or "").strip()
+    if state == SmeReview.QUERY_RAISED and not comment:
+        raise ValidationError({"comment": "Write the query you are raising."})
+    attribute_mapping.sme_review = state
+    attribute_mapping.updated_by = acting_user
+    save_with_history(attribute_mapping, acting_user=acting_user)
+    if comment:
+        kind = CommentKind.QUESTION if state == SmeReview.QUERY_RAISED else CommentKind.REVIEW
+        _comment(attribute_mapping, kind, comment, acting_user)
+    return attribute_mapping
+
+
+_MENTION = re.compile(r"(?<![\w.])@([\w.+-]+)")
+
+
+def _comment(mapping, kind: str, text: str, acting_user, parent=None) -> MappingComment:
+    entity_mapping = mapping if isinstance(mapping, EntityMapping) else mapping.entity_mapping
+    attribute_mapping = mapping if isinstance(mapping, AttributeMapping) else None
+    members = set(entity_mapping.engagement.memberships.values_list("user__username", flat=True))
+    mentions = [name for name in dict.fromkeys(_MENTION.findall(text)) if name in members]
+    comment = MappingComment(
+        engagement=entity_mapping.engagement,
+        entity_mapping=entity_mapping,
+        attribute_mapping=attribute_mapping,
+        parent=parent,
+        kind=kind,
+        text=text,
+        mentions=mentions,
+        author=acting_user,
+    )
+    save_with_history(comment, acting_user=acting_user)
+    return comment
+
+
+@transaction.atomic
+def comment_add(
+    *,
+    mapping: EntityMapping | AttributeMapping,
+    text: str,
+    acting_user,
+    kind: str = CommentKind.QUESTION,
+    parent: MappingComment | None = None,
+) -> MappingComment:
+    """A comment (or a reply) on an entity or attribute mapping; @username mentions members."""
+    policy.check(acting_user, mapping.engagement, Action.COMMENT)
+    text = (text or "").strip()
+    if not text:
+        raise ValidationError({"text": "Write something."})
+    if kind not in CommentKind.values:
+        raise ValidationError({"kind": f"Unknown comment kind '{kind}'."})
+    if parent is not None:
+        if parent.parent_id:
+            parent = parent.parent  # threads are one level deep
+        same_target = parent.entity_mapping_id == (
+            mapping.pk if isinstance(mapping, EntityMapping) else mapping.entity_mapping_id
+        )
+        if not same_target:
+            raise ValidationError({"parent": "Reply in the thread of the same mapping."})
+    return _comment(mapping, kind, text, acting_user, parent=parent)
+
+
+@transaction.atomic
+def comment_resolve(
+    *, comment: MappingComment, acting_user, resolved: bool = True
+) -> MappingComment:
+    policy.check(acting_user, comment.engagement, Action.COMMENT)
+    if comment.parent_id:
+        raise ValidationError("Resolve the thread, not a reply.")
+    comment.resolved = resolved
+    comment.resolved_by = acting_user if resolved else None
+    comment.resolved_at = timezone.now() if resolved else None
+    save_with_history(comment, acting_user=acting_user)
+    return comment
