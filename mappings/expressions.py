@@ -225,13 +225,17 @@ _STATEMENTS = (
 
 
 def _position(node: exp.Expression) -> tuple[int | None, int | None]:
-    """Line and column of a node's first token (sqlglot keeps them on identifiers)."""
+    """Line and column where a node starts (sqlglot keeps positions on identifiers)."""
+    places = []
     for candidate in (node, *node.find_all(exp.Identifier)):
         meta = getattr(candidate, "_meta", None) or {}
         if "line" in meta:
-            start = meta.get("col", 0) - (meta.get("end", 0) - meta.get("start", 0))
-            return meta["line"], max(start, 1)
-    return None, None
+            width = meta.get("end", 0) - meta.get("start", 0)
+            places.append((meta.get("start", 0), meta["line"], max(meta.get("col", 0) - width, 1)))
+    if not places:
+        return None, None
+    _start, line, col = min(places)
+    return line, col
 
 
 def _problem_at(node: exp.Expression, message: str, level: str = ERROR) -> Problem:
@@ -482,6 +486,8 @@ def check_expression(
         return checked
     checked.tree = tree
     checked.problems.extend(_check_constructs(tree))
+    if tree.find(exp.Query, exp.Subquery):
+        return checked  # the subquery is the problem; its columns are not the entity's
     _resolve_columns(tree, scope, checked)
     if checked.ok:
         checked.inferred_type = _infer_type(tree, scope)

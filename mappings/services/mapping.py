@@ -167,7 +167,7 @@ def entity_mapping_update(
     policy.check(acting_user, entity_mapping.engagement, Action.EDIT_MAPPING)
     current = EntityMapping.objects.select_for_update().get(pk=entity_mapping.pk)
     _check_version(current, row_version)
-    changed = apply_changes(current, _strip(data), allowed=ENTITY_FIELDS)
+    changed = set(apply_changes(current, _strip(data), allowed=ENTITY_FIELDS))
     if not changed:
         return current
     if "frequency" in changed:
@@ -320,7 +320,7 @@ def attribute_mapping_update(
     )
     _check_version(current, row_version)
     data = _strip(data)
-    changed = apply_changes(current, data, allowed=ATTRIBUTE_FIELDS)
+    changed = set(apply_changes(current, data, allowed=ATTRIBUTE_FIELDS))
     if not changed:
         return current
     if current.transformation:
