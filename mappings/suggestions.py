@@ -57,6 +57,8 @@ ABBREVIATIONS = {
     "crt": "created",
     "ins": "created",
     "pk": "id",
+    "ref": "id",
+    "nk": "id",
     "key": "id",
     "sk": "id",
     "src": "source",
@@ -67,15 +69,15 @@ ABBREVIATIONS = {
     "typ": "type",
     "tp": "type",
 }
-STOPWORDS = {"the", "of", "a", "an", "and", "or", "to", "in", "is", "at", "for", "on"}
+STOPWORDS = {"the", "of", "a", "an", "and", "or", "to", "is", "at", "for"}
 PATTERN_WORDS = {"email": "email", "phone": "phone"}
 DATE_TYPES = {"date", "timestamp"}
 
 
 def words(name: str) -> list[str]:
-    """Lower-case words of an identifier: snake_case, camelCase, spaces and digits split."""
+    """Lower-case words of an identifier: snake_case, camelCase, spaces split; numbers kept."""
     name = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", name)
-    return [w for w in re.split(r"[^A-Za-z]+", name.lower()) if w and w not in STOPWORDS]
+    return [w for w in re.findall(r"[a-z]+|\d+", name.lower()) if w not in STOPWORDS]
 
 
 def normalise(name: str, synonyms: dict[str, str] | None = None) -> set[str]:
