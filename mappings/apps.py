@@ -6,4 +6,10 @@ class MappingsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import demo, phases, tasks  # noqa: F401 — register demo step, phase outputs, jobs
+        # Register demo steps (catalog, then mapping), phase outputs and jobs.
+        from contracts.hooks import register_affected_mappings_provider
+
+        from . import demo, demo_mapping, phases, tasks  # noqa: F401
+        from .selectors.gap import affected_by_contract_diff
+
+        register_affected_mappings_provider(affected_by_contract_diff)

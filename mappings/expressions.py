@@ -9,7 +9,7 @@ The services store what it answers; the ETL generator reuses the trees.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import sqlglot
 from sqlglot import exp
@@ -506,6 +506,37 @@ def check_filter(text: str, scope: Scope) -> Checked:
                 _problem_at(node, "A filter must be a condition (e.g. c.is_test = 0).")
             )
     return checked
+
+
+def not_null_columns(condition: exp.Expression | None) -> set[tuple[str, str]]:
+    """(alias, column) pairs a filter guarantees are not NULL: `x.col IS NOT NULL` conjuncts."""
+    found: set[tuple[str, str]] = set()
+    if condition is None:
+        return found
+    for part in (
+        condition.unnest().flatten()
+        if isinstance(condition.unnest(), exp.And)
+        else [condition.unnest()]
+    ):
+        if isinstance(part, exp.Not) and isinstance(part.this, exp.Is):
+            column, null = part.this.this, part.this.expression
+            if isinstance(column, exp.Column) and isinstance(null, exp.Null) and column.table:
+                found.add((column.table.lower(), column.name.lower()))
+    return found
+
+
+def narrow_scope(scope: Scope, not_null: set[tuple[str, str]]) -> Scope:
+    """The scope as seen after the filter: columns it excludes NULLs from are not nullable."""
+    if not not_null:
+        return scope
+    narrowed = Scope()
+    for alias, table in scope.aliases.items():
+        columns = {
+            name: replace(info, nullable=False) if (alias, name) in not_null else info
+            for name, info in table.columns.items()
+        }
+        narrowed.aliases[alias] = TableInfo(name=table.name, columns=columns)
+    return narrowed
 
 
 def default_problems(default: str, target: Target) -> list[Problem]:

@@ -38,6 +38,8 @@ from ..expressions import (
     check_expression,
     check_filter,
     default_problems,
+    narrow_scope,
+    not_null_columns,
 )
 from ..models import AttributeMapping, EntityMapping, MappingComment
 from ..selectors.mapping import attribute_target, contract_attributes, entity_from_clause
@@ -187,9 +189,17 @@ def entity_mapping_update(
     current.row_version += 1
     current.updated_by = acting_user
     save_with_history(current, acting_user=acting_user)
-    if changed & {"driving_table", "driving_alias", "joins"}:
-        _recheck_attributes(current, clause.scope, acting_user)
+    if changed & {"driving_table", "driving_alias", "joins", "filter"}:
+        _recheck_attributes(current, _filtered_scope(current, clause.scope), acting_user)
     return current
+
+
+def _filtered_scope(entity_mapping: EntityMapping, scope: Scope) -> Scope:
+    """Columns the entity's filter keeps non-NULL count as not nullable for its rules."""
+    if not entity_mapping.filter.strip():
+        return scope
+    checked = check_filter(entity_mapping.filter, scope)
+    return narrow_scope(scope, not_null_columns(checked.tree)) if checked.ok else scope
 
 
 def _strip(data: dict) -> dict:
@@ -228,7 +238,7 @@ def _recheck_attributes(entity_mapping: EntityMapping, scope: Scope, acting_user
 def attribute_context(attribute_mapping: AttributeMapping) -> tuple[Scope, Target]:
     """The scope of the attribute's entity and what its interface attribute expects."""
     entity_mapping = attribute_mapping.entity_mapping
-    scope = entity_scope(entity_mapping).scope
+    scope = _filtered_scope(entity_mapping, entity_scope(entity_mapping).scope)
     attributes = contract_attributes(
         engagement=entity_mapping.engagement, entity_name=entity_mapping.entity_name
     )

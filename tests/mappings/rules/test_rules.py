@@ -331,3 +331,17 @@ def test_text_that_looks_like_injection_in_free_text_is_stored_as_text(customer,
     email.refresh_from_db()
     assert email.edge_cases == text
     assert AttributeMapping.objects.count() == 43
+
+
+def test_a_filter_excluding_nulls_makes_the_column_safe_for_required_attributes(customer, ba):
+    customer = services.entity_mapping_update(
+        entity_mapping=customer,
+        data={"filter": "c.status <> 'TEST' AND c.created_at IS NOT NULL AND c.status IS NOT NULL"},
+        acting_user=ba,
+    )
+    stage = services.attribute_mapping_update(
+        attribute_mapping=attribute(customer, "lifecycle_stage"),
+        data={"source_columns": "c.status"},
+        acting_user=ba,
+    )
+    assert stage.warnings == []
