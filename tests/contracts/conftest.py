@@ -122,3 +122,11 @@ def published_demo(engagement, ba, demo_bytes):
         acting_user=ba,
     )
     return services.contract_publish(layer=layer, acting_user=ba)
+
+
+@pytest.fixture
+def no_mapping_provider(monkeypatch):
+    """As before the mapping app registers its affected-mappings provider."""
+    from contracts import hooks
+
+    monkeypatch.setattr(hooks, "_PROVIDERS", [])

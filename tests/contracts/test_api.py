@@ -101,7 +101,9 @@ def test_a_viewer_may_not_import_publish_or_discard(api, viewer, small_layer, de
     assert InterfaceLayer.objects.count() == 1
 
 
-def test_publish_then_the_diff_of_a_new_version(api, ba, engagement, small_layer):
+def test_publish_then_the_diff_of_a_new_version(
+    api, ba, engagement, small_layer, no_mapping_provider
+):
     api.force_authenticate(ba)
     assert api.post(f"{BASE}/layers/{small_layer.pk}/publish/").json()["status"] == "published"
     newer = services.contract_import(

@@ -28,7 +28,9 @@ def test_import_contract_prints_the_counts(engagement, ba):
     assert InterfaceLayer.objects.get().imported_by == ba
 
 
-def test_import_with_publish_and_diff_of_a_second_version(engagement, ba, tmp_path):
+def test_import_with_publish_and_diff_of_a_second_version(
+    engagement, ba, tmp_path, no_mapping_provider
+):
     first = tmp_path / "small.yaml"
     first.write_bytes(as_yaml(small_contract()))
     second = tmp_path / "small-1.1.yaml"

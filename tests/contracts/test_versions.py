@@ -146,7 +146,7 @@ def test_the_diff_lists_added_removed_and_changed_with_the_fields(engagement, ba
     assert diff.summary() == ("entities +1 -0 ~1; attributes +2 -1 ~2; relationships +0 -0")
 
 
-def test_with_no_provider_no_mapping_is_affected(engagement, small_layer):
+def test_with_no_provider_no_mapping_is_affected(engagement, small_layer, no_mapping_provider):
     diff = layer_diff(old=None, new=small_layer)
 
     assert hooks.has_affected_mappings_provider() is False

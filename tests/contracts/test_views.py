@@ -185,7 +185,7 @@ def test_a_viewer_may_not_import_and_gets_403(client, engagement, viewer, demo_b
 
 
 def test_a_second_version_leads_to_the_diff_page_then_an_explicit_publish(
-    client, engagement, ba, small_layer
+    client, engagement, ba, small_layer, no_mapping_provider
 ):
     services.contract_publish(layer=small_layer, acting_user=ba)
     client.force_login(ba)
@@ -209,7 +209,9 @@ def test_a_second_version_leads_to_the_diff_page_then_an_explicit_publish(
     assert (newer.status, small_layer.status) == ("published", "superseded")
 
 
-def test_the_diff_page_lists_the_mappings_a_provider_reports(client, engagement, ba, small_layer):
+def test_the_diff_page_lists_the_mappings_a_provider_reports(
+    client, engagement, ba, small_layer, no_mapping_provider
+):
     services.contract_publish(layer=small_layer, acting_user=ba)
     newer = services.contract_import(
         engagement=engagement, file_name="small.yaml", content=second_version(), acting_user=ba
