@@ -182,6 +182,17 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # One name per choice set, so clients see e.g. "MappingStatusEnum", not "Status06eEnum".
+    "ENUM_NAME_OVERRIDES": {
+        "EngagementStatusEnum": "workbench.choices.EngagementStatus",
+        "RoleEnum": "workbench.choices.Role",
+        "JobStateEnum": "workbench.choices.JobState",
+        "MappingStatusEnum": "mappings.choices.MappingStatus",
+        "EntityMappingStatusEnum": "mappings.choices.EntityStatus",
+        "FeasibilityEnum": "mappings.choices.Feasibility",
+        "SmeReviewEnum": "mappings.choices.SmeReview",
+        "CommentKindEnum": "mappings.choices.CommentKind",
+    },
 }
 
 # --- Celery ---------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 from rest_framework.routers import DefaultRouter
 
-from . import views
+from . import mapping, views
 
 ENGAGEMENT = r"engagements/(?P<engagement_slug>[-\w]+)"
 
@@ -23,5 +23,18 @@ router.register(
     views.ImpactedEntityViewSet,
     basename="api-impacted-entity",
 )
+
+router.register(
+    f"{ENGAGEMENT}/entity-mappings", mapping.EntityMappingViewSet, basename="api-entity-mapping"
+)
+router.register(
+    f"{ENGAGEMENT}/attribute-mappings",
+    mapping.AttributeMappingViewSet,
+    basename="api-attribute-mapping",
+)
+router.register(
+    f"{ENGAGEMENT}/mapping-comments", mapping.MappingCommentViewSet, basename="api-mapping-comment"
+)
+router.register(f"{ENGAGEMENT}/gap", mapping.GapViewSet, basename="api-gap")
 
 urlpatterns = router.urls

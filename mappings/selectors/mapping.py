@@ -261,3 +261,80 @@ def entity_status_counts(*, engagement: Engagement) -> dict[str, int]:
     ):
         counts[status] += 1
     return counts
+
+
+def lineage_graph(mappings: list[AttributeMapping], alias_tables: dict[str, str]) -> dict:
+    """Source columns → transformation → interface attribute, laid out in three columns.
+
+    `alias_tables` maps an alias to its table name, so a column node reads `table.column`.
+    """
+    nodes, edges, sources = [], [], {}
+    row = 0
+    for mapping in mappings:
+        if not mapping.lineage and not mapping.default_value:
+            continue
+        target_id = f"attr:{mapping.pk}"
+        nodes.append(
+            {
+                "data": {"id": target_id, "label": mapping.attribute_name, "kind": "attribute"},
+                "position": {"x": 640, "y": 60 * row},
+            }
+        )
+        upstream = target_id
+        if mapping.transformation or mapping.default_value:
+            rule_id = f"rule:{mapping.pk}"
+            label = _short(mapping.transformation or f"default {mapping.default_value}")
+            nodes.append(
+                {
+                    "data": {
+                        "id": rule_id,
+                        "label": label,
+                        "kind": "rule",
+                        "sql": mapping.transformation,
+                    },
+                    "position": {"x": 340, "y": 60 * row},
+                }
+            )
+            edges.append({"data": {"id": f"e:{rule_id}", "source": rule_id, "target": target_id}})
+            upstream = rule_id
+        for reference in mapping.lineage:
+            alias, column = reference.split(".", 1)
+            source_id = f"col:{reference}"
+            if source_id not in sources:
+                sources[source_id] = len(sources)
+                nodes.append(
+                    {
+                        "data": {
+                            "id": source_id,
+                            "label": f"{alias_tables.get(alias, alias)}.{column}",
+                            "kind": "column",
+                        },
+                        "position": {"x": 40, "y": 60 * sources[source_id]},
+                    }
+                )
+            edges.append(
+                {
+                    "data": {
+                        "id": f"e:{source_id}>{upstream}",
+                        "source": source_id,
+                        "target": upstream,
+                    }
+                }
+            )
+        row += 1
+    return {"nodes": nodes, "edges": edges}
+
+
+def _short(text: str, width: int = 38) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def catalog_table_names(*, engagement: Engagement) -> list[str]:
+    """For the driving-table picker."""
+    return sorted(
+        f"{schema}.{name}" if schema else name
+        for schema, name in CatalogTable.objects.filter(engagement=engagement).values_list(
+            "schema", "name"
+        )
+    )

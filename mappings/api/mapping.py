@@ -1,0 +1,389 @@
+"""API of the mapping: entity and attribute mappings (with `row_version` for optimistic locking:
+a stale version answers 409 with the current row), validation without saving, suggestions,
+feasibility, SME review, comments and the GAP. Thin: every write is a service call."""
+
+from __future__ import annotations
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from workbench.api.base import EngagementScopedViewSet
+
+from ..choices import CommentKind, Feasibility, SmeReview
+from ..models import AttributeMapping, EntityMapping, MappingComment
+from ..selectors.gap import gap_items
+from ..selectors.suggestions import attribute_suggestions
+from ..services import mapping as services
+from ..services.mapping import MappingConflict
+
+# --- serializers ---------------------------------------------------------------------------------
+
+
+class EntityMappingSerializer(serializers.ModelSerializer):
+    updated_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = EntityMapping
+        fields = [
+            "id",
+            "entity_name",
+            "driving_table",
+            "driving_alias",
+            "joins",
+            "filter",
+            "frequency",
+            "notes",
+            "status",
+            "feasibility",
+            "feasibility_comment",
+            "problems",
+            "row_version",
+            "updated_by",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class EntityMappingUpdateSerializer(serializers.Serializer):
+    row_version = serializers.IntegerField(help_text="The version your edit is based on.")
+    driving_table = serializers.CharField(required=False, allow_blank=True, max_length=400)
+    driving_alias = serializers.CharField(required=False, allow_blank=True, max_length=60)
+    joins = serializers.CharField(required=False, allow_blank=True)
+    filter = serializers.CharField(required=False, allow_blank=True)
+    frequency = serializers.CharField(required=False, max_length=100)
+    notes = serializers.CharField(required=False, allow_blank=True)
+    status = serializers.CharField(required=False)
+
+
+class AttributeMappingSerializer(serializers.ModelSerializer):
+    entity_name = serializers.CharField(source="entity_mapping.entity_name", read_only=True)
+    updated_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = AttributeMapping
+        fields = [
+            "id",
+            "entity_mapping",
+            "entity_name",
+            "attribute_name",
+            "source_columns",
+            "transformation",
+            "default_value",
+            "edge_cases",
+            "notes",
+            "status",
+            "lineage",
+            "lineage_tables",
+            "inferred_type",
+            "problems",
+            "feasibility",
+            "feasibility_comment",
+            "sme_review",
+            "row_version",
+            "updated_by",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class AttributeMappingUpdateSerializer(serializers.Serializer):
+    row_version = serializers.IntegerField(help_text="The version your edit is based on.")
+    source_columns = serializers.CharField(required=False, allow_blank=True, max_length=1000)
+    transformation = serializers.CharField(required=False, allow_blank=True)
+    default_value = serializers.CharField(required=False, allow_blank=True, max_length=500)
+    edge_cases = serializers.CharField(required=False, allow_blank=True)
+    notes = serializers.CharField(required=False, allow_blank=True)
+    status = serializers.CharField(required=False)
+
+
+class ConflictSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    current = AttributeMappingSerializer()
+
+
+class FeasibilitySerializer(serializers.Serializer):
+    verdict = serializers.ChoiceField(choices=Feasibility.choices)
+    comment = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class ReviewSerializer(serializers.Serializer):
+    state = serializers.ChoiceField(choices=SmeReview.choices)
+    comment = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class RevertSerializer(serializers.Serializer):
+    history_id = serializers.IntegerField()
+    row_version = serializers.IntegerField()
+
+
+class ValidateSerializer(serializers.Serializer):
+    source_columns = serializers.CharField(required=False, allow_blank=True, default="")
+    transformation = serializers.CharField(required=False, allow_blank=True, default="")
+    default_value = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class ValidationResultSerializer(serializers.Serializer):
+    valid = serializers.BooleanField()
+    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+    warnings = serializers.ListField(child=serializers.CharField())
+    lineage = serializers.ListField(child=serializers.CharField())
+    inferred_type = serializers.CharField()
+
+
+class SuggestionSerializer(serializers.Serializer):
+    reference = serializers.CharField()
+    table = serializers.CharField()
+    column = serializers.CharField()
+    alias = serializers.CharField()
+    score = serializers.FloatField()
+    reasons = serializers.ListField(child=serializers.CharField())
+
+
+class CommentSerializer(serializers.ModelSerializer):
+    author = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    resolved_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = MappingComment
+        fields = [
+            "id",
+            "entity_mapping",
+            "attribute_mapping",
+            "parent",
+            "kind",
+            "text",
+            "mentions",
+            "author",
+            "created_at",
+            "resolved",
+            "resolved_by",
+            "resolved_at",
+        ]
+        read_only_fields = fields
+
+
+class CommentCreateSerializer(serializers.Serializer):
+    entity_mapping = serializers.IntegerField(required=False)
+    attribute_mapping = serializers.IntegerField(required=False)
+    parent = serializers.IntegerField(required=False)
+    kind = serializers.ChoiceField(choices=CommentKind.choices, default=CommentKind.QUESTION)
+    text = serializers.CharField()
+
+    def validate(self, attrs):
+        if not attrs.get("entity_mapping") and not attrs.get("attribute_mapping"):
+            raise serializers.ValidationError("Name the entity_mapping or attribute_mapping.")
+        return attrs
+
+
+class GapItemSerializer(serializers.Serializer):
+    entity = serializers.CharField()
+    attribute = serializers.CharField()
+    category = serializers.CharField()
+    issue = serializers.CharField()
+    severity = serializers.CharField()
+    suggested_action = serializers.CharField()
+
+
+# --- views -------------------------------------------------------------------------------------
+
+
+def _conflict(conflict: MappingConflict, serializer_class) -> Response:
+    return Response(
+        {"detail": str(conflict), "current": serializer_class(conflict.current).data},
+        status=status.HTTP_409_CONFLICT,
+    )
+
+
+class EntityMappingViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, EngagementScopedViewSet
+):
+    queryset = EntityMapping.objects.select_related("updated_by")
+    serializer_class = EntityMappingSerializer
+    filterset_fields = ["status", "feasibility", "entity_name"]
+
+    @extend_schema(
+        request=EntityMappingUpdateSerializer,
+        responses={200: EntityMappingSerializer, 409: ConflictSerializer},
+    )
+    def partial_update(self, request, engagement_slug=None, pk=None):
+        entity = self.get_object()
+        payload = EntityMappingUpdateSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = dict(payload.validated_data)
+        row_version = data.pop("row_version")
+        try:
+            entity = services.entity_mapping_update(
+                entity_mapping=entity, data=data, row_version=row_version, acting_user=request.user
+            )
+        except MappingConflict as conflict:
+            return _conflict(conflict, EntityMappingSerializer)
+        return Response(EntityMappingSerializer(entity).data)
+
+    @extend_schema(request=None, responses={201: dict})
+    @action(detail=False, methods=["post"])
+    def prepare(self, request, engagement_slug=None):
+        """Create the missing mapping rows for the published contract."""
+        created = services.mapping_prepare(engagement=self.engagement, acting_user=request.user)
+        return Response(created, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=FeasibilitySerializer, responses=EntityMappingSerializer)
+    @action(detail=True, methods=["post"])
+    def feasibility(self, request, engagement_slug=None, pk=None):
+        entity = self.get_object()
+        payload = FeasibilitySerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        services.feasibility_set(mapping=entity, acting_user=request.user, **payload.validated_data)
+        return Response(EntityMappingSerializer(entity).data)
+
+
+class AttributeMappingViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, EngagementScopedViewSet
+):
+    queryset = AttributeMapping.objects.select_related("entity_mapping", "updated_by")
+    serializer_class = AttributeMappingSerializer
+    filterset_fields = ["entity_mapping", "status", "feasibility", "sme_review", "attribute_name"]
+
+    @extend_schema(
+        request=AttributeMappingUpdateSerializer,
+        responses={200: AttributeMappingSerializer, 409: ConflictSerializer},
+    )
+    def partial_update(self, request, engagement_slug=None, pk=None):
+        mapping = self.get_object()
+        payload = AttributeMappingUpdateSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = dict(payload.validated_data)
+        row_version = data.pop("row_version")
+        try:
+            mapping = services.attribute_mapping_update(
+                attribute_mapping=mapping,
+                data=data,
+                row_version=row_version,
+                acting_user=request.user,
+            )
+        except MappingConflict as conflict:
+            return _conflict(conflict, AttributeMappingSerializer)
+        return Response(AttributeMappingSerializer(mapping).data)
+
+    @extend_schema(request=ValidateSerializer, responses=ValidationResultSerializer)
+    @action(detail=True, methods=["post"])
+    def validate(self, request, engagement_slug=None, pk=None):
+        """Check a rule for this attribute without saving it."""
+        mapping = self.get_object()
+        payload = ValidateSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        scope, target = services.attribute_context(mapping)
+        checked, errors = services.analyse_rule(
+            scope=scope, target=target, **payload.validated_data
+        )
+        return Response(
+            {
+                "valid": not errors,
+                "errors": errors,
+                "warnings": [str(w) for w in checked.warnings] if checked and not errors else [],
+                "lineage": checked.lineage_names() if checked else [],
+                "inferred_type": checked.inferred_type if checked else "",
+            }
+        )
+
+    @extend_schema(responses=SuggestionSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def suggestions(self, request, engagement_slug=None, pk=None):
+        mapping = self.get_object()
+        return Response([s.as_dict() for s in attribute_suggestions(attribute_mapping=mapping)])
+
+    @extend_schema(request=FeasibilitySerializer, responses=AttributeMappingSerializer)
+    @action(detail=True, methods=["post"])
+    def feasibility(self, request, engagement_slug=None, pk=None):
+        mapping = self.get_object()
+        payload = FeasibilitySerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        services.feasibility_set(
+            mapping=mapping, acting_user=request.user, **payload.validated_data
+        )
+        return Response(AttributeMappingSerializer(mapping).data)
+
+    @extend_schema(request=ReviewSerializer, responses=AttributeMappingSerializer)
+    @action(detail=True, methods=["post"])
+    def review(self, request, engagement_slug=None, pk=None):
+        mapping = self.get_object()
+        payload = ReviewSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        services.sme_review_set(
+            attribute_mapping=mapping, acting_user=request.user, **payload.validated_data
+        )
+        return Response(AttributeMappingSerializer(mapping).data)
+
+    @extend_schema(
+        request=RevertSerializer,
+        responses={200: AttributeMappingSerializer, 409: ConflictSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def revert(self, request, engagement_slug=None, pk=None):
+        mapping = self.get_object()
+        payload = RevertSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        try:
+            mapping = services.attribute_mapping_revert(
+                attribute_mapping=mapping, acting_user=request.user, **payload.validated_data
+            )
+        except MappingConflict as conflict:
+            return _conflict(conflict, AttributeMappingSerializer)
+        return Response(AttributeMappingSerializer(mapping).data)
+
+
+class MappingCommentViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, EngagementScopedViewSet
+):
+    queryset = MappingComment.objects.select_related("author", "resolved_by")
+    serializer_class = CommentSerializer
+    filterset_fields = ["entity_mapping", "attribute_mapping", "kind", "resolved"]
+
+    @extend_schema(request=CommentCreateSerializer, responses={201: CommentSerializer})
+    def create(self, request, engagement_slug=None):
+        payload = CommentCreateSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        if data.get("attribute_mapping"):
+            target = get_object_or_404(
+                AttributeMapping.objects.filter(engagement=self.engagement),
+                pk=data["attribute_mapping"],
+            )
+        else:
+            target = get_object_or_404(
+                EntityMapping.objects.filter(engagement=self.engagement), pk=data["entity_mapping"]
+            )
+        parent = None
+        if data.get("parent"):
+            parent = get_object_or_404(self.get_queryset(), pk=data["parent"])
+        comment = services.comment_add(
+            mapping=target,
+            text=data["text"],
+            kind=data["kind"],
+            parent=parent,
+            acting_user=request.user,
+        )
+        return Response(CommentSerializer(comment).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses=CommentSerializer)
+    @action(detail=True, methods=["post"])
+    def resolve(self, request, engagement_slug=None, pk=None):
+        comment = services.comment_resolve(comment=self.get_object(), acting_user=request.user)
+        return Response(CommentSerializer(comment).data)
+
+
+class GapViewSet(EngagementScopedViewSet):
+    """The GAP analysis, recomputed on each request."""
+
+    queryset = EntityMapping.objects.none()
+    serializer_class = GapItemSerializer
+
+    @extend_schema(responses=GapItemSerializer(many=True))
+    def list(self, request, engagement_slug=None):
+        items = gap_items(engagement=self.engagement)
+        severity = request.query_params.get("severity")
+        if severity:
+            items = [i for i in items if i.severity == severity]
+        return Response([i.as_dict() for i in items])
