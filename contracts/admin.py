@@ -1,1 +1,57 @@
-"""Admin registrations of contracts."""
+"""Admin registrations of contracts: read-only, like the contract itself (a changed contract is a
+new import, through the services)."""
+
+from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
+
+from .models import (
+    InterfaceAttribute,
+    InterfaceEntity,
+    InterfaceLayer,
+    InterfaceNote,
+    InterfaceRelationship,
+)
+
+
+class ReadOnlyAdmin(SimpleHistoryAdmin):
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(InterfaceLayer)
+class InterfaceLayerAdmin(ReadOnlyAdmin):
+    list_display = ["engagement", "name", "version", "status", "imported_by", "imported_at"]
+    list_filter = ["status"]
+    search_fields = ["engagement__slug", "name", "version"]
+    exclude = ["source_file"]
+
+
+@admin.register(InterfaceEntity)
+class InterfaceEntityAdmin(ReadOnlyAdmin):
+    list_display = ["name", "layer", "position"]
+    search_fields = ["name"]
+    list_select_related = ["layer"]
+
+
+@admin.register(InterfaceAttribute)
+class InterfaceAttributeAdmin(ReadOnlyAdmin):
+    list_display = ["name", "entity", "logical_type", "required", "primary_key"]
+    search_fields = ["name", "entity__name"]
+    list_select_related = ["entity"]
+
+
+@admin.register(InterfaceRelationship)
+class InterfaceRelationshipAdmin(ReadOnlyAdmin):
+    list_select_related = ["from_attribute__entity", "to_attribute__entity"]
+
+
+@admin.register(InterfaceNote)
+class InterfaceNoteAdmin(ReadOnlyAdmin):
+    list_display = ["engagement", "entity_name", "attribute_name", "author", "updated_at"]
+    search_fields = ["entity_name", "attribute_name", "text"]

@@ -21,7 +21,7 @@ class ContractImportForm(forms.Form):
 
 class NoteForm(forms.Form):
     entity_name = forms.CharField(widget=forms.HiddenInput)
-    attribute_name = forms.CharField(required=False, label="On")
+    attribute_name = forms.CharField(required=False, label="About")
     text = forms.CharField(
         label="Note",
         widget=forms.Textarea(
@@ -33,7 +33,7 @@ class NoteForm(forms.Form):
         super().__init__(*args, **kwargs)
         if attribute_choices is not None:
             self.fields["attribute_name"] = forms.ChoiceField(
-                label="On",
+                label="About",
                 required=False,
                 choices=[("", "the entity as a whole")] + [(n, n) for n in attribute_choices],
             )
