@@ -324,7 +324,7 @@ def attribute_mapping_update(
     """
     policy.check(acting_user, attribute_mapping.engagement, Action.EDIT_MAPPING)
     current = (
-        AttributeMapping.objects.select_for_update()
+        AttributeMapping.objects.select_for_update(of=("self",))
         .select_related("entity_mapping__engagement", "updated_by")
         .get(pk=attribute_mapping.pk)
     )

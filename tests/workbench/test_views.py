@@ -86,15 +86,26 @@ def test_a_wrong_password_is_refused_on_the_form(client, ba):
     assert "Please enter a correct username and password" in response.content.decode()
 
 
-def test_the_dashboard_shows_six_phases_with_bounded_queries(
-    as_user, engagement, lead, django_assert_max_num_queries
-):
+def _dashboard_queries(client, engagement) -> tuple[int, object]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url("engagement-dashboard", engagement))
+    return len(queries), response
+
+
+def test_the_dashboard_shows_six_phases_with_bounded_queries(as_user, engagement, lead):
+    client = as_user(lead)
+    GlossaryTermFactory(engagement=engagement, term="Term x")
+    few, _ = _dashboard_queries(client, engagement)
     for i in range(30):
         member(engagement, Role.VIEWER)
         GlossaryTermFactory(engagement=engagement, term=f"Term {i}")
-    client = as_user(lead)
-    with django_assert_max_num_queries(12):
-        response = client.get(url("engagement-dashboard", engagement))
+    many, response = _dashboard_queries(client, engagement)
+
+    assert many == few  # the count does not grow with the data
+    assert many <= 40  # a few per phase output, whatever the size
     phases = response.context["phases"]
     assert [card.phase.label for card in phases] == [
         "Orientation & intake",
@@ -105,7 +116,7 @@ def test_the_dashboard_shows_six_phases_with_bounded_queries(
         "Deployment & enablement",
     ]
     glossary_state = dict((o.key, s) for o, s in phases[0].outputs)["glossary"]
-    assert glossary_state.detail == "30 terms"
+    assert glossary_state.detail == "31 terms"
 
 
 @pytest.mark.parametrize("name", ["member-list", "glossary", "links"])
