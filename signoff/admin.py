@@ -1,1 +1,65 @@
-"""Admin registrations of signoff."""
+"""Admin of signoff: read-only views of the records (every change goes through the services)."""
+
+from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
+
+from .models import (
+    AuditEvent,
+    CutoverItem,
+    Decision,
+    Notification,
+    ReviewRequest,
+    SpecVersion,
+    UatItem,
+)
+
+
+class ReadOnlyAdmin(SimpleHistoryAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(SpecVersion)
+class SpecVersionAdmin(ReadOnlyAdmin):
+    list_display = ["engagement", "number", "content_hash", "created_by", "created_at"]
+    list_filter = ["engagement"]
+
+
+@admin.register(ReviewRequest)
+class ReviewRequestAdmin(ReadOnlyAdmin):
+    list_display = ["engagement", "gate", "version", "state", "requested_by", "requested_at"]
+    list_filter = ["gate", "state"]
+
+
+@admin.register(Decision)
+class DecisionAdmin(ReadOnlyAdmin):
+    list_display = ["engagement", "gate", "version", "verdict", "decided_by", "decided_at"]
+    list_filter = ["gate", "verdict"]
+
+
+@admin.register(UatItem)
+class UatItemAdmin(ReadOnlyAdmin):
+    list_display = ["engagement", "entity_name", "attribute_name", "classification", "state"]
+    list_filter = ["state", "classification"]
+
+
+@admin.register(CutoverItem)
+class CutoverItemAdmin(ReadOnlyAdmin):
+    list_display = ["engagement", "step", "ticked", "ticked_by", "ticked_at"]
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdmin):
+    list_display = ["engagement", "kind", "gate", "actor", "created_at"]
+    list_filter = ["kind", "gate"]
+
+
+@admin.register(Notification)
+class NotificationAdmin(ReadOnlyAdmin):
+    list_display = ["recipient", "engagement", "kind", "subject", "created_at", "read_at"]

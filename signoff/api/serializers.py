@@ -1,1 +1,213 @@
-"""API serializers of signoff."""
+"""API serializers of signoff: read shapes, and one input serializer per workflow move."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from ..choices import CutoverStep, Gate, UatClassification
+from ..models import (
+    AuditEvent,
+    CutoverItem,
+    Decision,
+    Notification,
+    ReviewRequest,
+    SpecVersion,
+    UatItem,
+)
+
+
+class SpecVersionSerializer(serializers.ModelSerializer):
+    created_by = serializers.CharField(source="created_by.username", read_only=True)
+
+    class Meta:
+        model = SpecVersion
+        fields = [
+            "id",
+            "number",
+            "entities",
+            "content_hash",
+            "contract_name",
+            "contract_version",
+            "note",
+            "created_by",
+            "created_at",
+        ]
+
+
+class SpecVersionDetailSerializer(SpecVersionSerializer):
+    class Meta(SpecVersionSerializer.Meta):
+        fields = [*SpecVersionSerializer.Meta.fields, "snapshot"]
+
+
+class FieldChangeSerializer(serializers.Serializer):
+    entity = serializers.CharField()
+    attribute = serializers.CharField()
+    field = serializers.CharField()
+    before = serializers.JSONField()
+    after = serializers.JSONField()
+
+
+class DecisionSerializer(serializers.ModelSerializer):
+    decided_by = serializers.CharField(source="decided_by.username", read_only=True)
+    version = serializers.IntegerField(source="version.number", read_only=True)
+
+    class Meta:
+        model = Decision
+        fields = [
+            "id",
+            "gate",
+            "version",
+            "content_hash",
+            "verdict",
+            "comment",
+            "decided_by",
+            "role",
+            "decided_at",
+        ]
+
+
+class ReviewSerializer(serializers.ModelSerializer):
+    version = serializers.IntegerField(source="version.number", read_only=True)
+    content_hash = serializers.CharField(source="version.content_hash", read_only=True)
+    entities = serializers.JSONField(source="version.entities", read_only=True)
+    requested_by = serializers.CharField(source="requested_by.username", read_only=True)
+    decisions = DecisionSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = ReviewRequest
+        fields = [
+            "id",
+            "gate",
+            "version",
+            "content_hash",
+            "entities",
+            "state",
+            "message",
+            "requested_by",
+            "requested_at",
+            "closed_at",
+            "superseded_by",
+            "decisions",
+        ]
+
+
+class SubmitInputSerializer(serializers.Serializer):
+    gate = serializers.ChoiceField(choices=Gate.choices)
+    entities = serializers.ListField(child=serializers.CharField(), required=False, default=list)
+    message = serializers.CharField(required=False, allow_blank=True, default="")
+    version = serializers.IntegerField(
+        required=False, help_text="Review this existing version number instead of freezing anew."
+    )
+
+
+class FreezeInputSerializer(serializers.Serializer):
+    entities = serializers.ListField(child=serializers.CharField(), required=False, default=list)
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class DecideInputSerializer(serializers.Serializer):
+    comment = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class CancelInputSerializer(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class UatItemSerializer(serializers.ModelSerializer):
+    owner = serializers.CharField(source="owner.username", read_only=True, default=None)
+    raised_by = serializers.CharField(source="raised_by.username", read_only=True)
+    resolved_by = serializers.CharField(source="resolved_by.username", read_only=True, default=None)
+
+    class Meta:
+        model = UatItem
+        fields = [
+            "id",
+            "entity_name",
+            "attribute_name",
+            "test_result_ref",
+            "classification",
+            "description",
+            "owner",
+            "state",
+            "resolution",
+            "raised_by",
+            "raised_at",
+            "resolved_by",
+            "resolved_at",
+        ]
+
+
+class UatItemInputSerializer(serializers.Serializer):
+    entity_name = serializers.CharField()
+    attribute_name = serializers.CharField(required=False, allow_blank=True, default="")
+    classification = serializers.ChoiceField(choices=UatClassification.choices)
+    description = serializers.CharField()
+    owner = serializers.CharField(required=False, allow_blank=True, default="")
+    test_result_ref = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class ResolveInputSerializer(serializers.Serializer):
+    resolution = serializers.CharField(allow_blank=True)
+
+
+class ReopenInputSerializer(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class CutoverItemSerializer(serializers.ModelSerializer):
+    step_label = serializers.CharField(source="get_step_display", read_only=True)
+    ticked_by = serializers.CharField(source="ticked_by.username", read_only=True, default=None)
+
+    class Meta:
+        model = CutoverItem
+        fields = ["step", "step_label", "ticked", "ticked_by", "ticked_at", "link", "note"]
+
+
+class TickInputSerializer(serializers.Serializer):
+    step = serializers.ChoiceField(choices=CutoverStep.choices)
+    link = serializers.URLField(required=False, allow_blank=True, default="")
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class UntickInputSerializer(serializers.Serializer):
+    step = serializers.ChoiceField(choices=CutoverStep.choices)
+
+
+class AuditEventSerializer(serializers.ModelSerializer):
+    actor = serializers.CharField(source="actor.username", read_only=True, default=None)
+    version = serializers.IntegerField(source="version.number", read_only=True, default=None)
+
+    class Meta:
+        model = AuditEvent
+        fields = [
+            "id",
+            "kind",
+            "gate",
+            "actor",
+            "created_at",
+            "version",
+            "content_hash",
+            "review",
+            "from_state",
+            "to_state",
+            "message",
+        ]
+
+
+class NotificationSerializer(serializers.ModelSerializer):
+    engagement = serializers.CharField(source="engagement.slug", read_only=True)
+    actor = serializers.CharField(source="actor.username", read_only=True, default=None)
+
+    class Meta:
+        model = Notification
+        fields = [
+            "id",
+            "engagement",
+            "kind",
+            "subject",
+            "body",
+            "url",
+            "actor",
+            "created_at",
+            "read_at",
+        ]
