@@ -4,3 +4,6 @@ from django.apps import AppConfig
 class ExportsConfig(AppConfig):
     name = "exports"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from . import phases, tasks  # noqa: F401 — job runners and phase outputs

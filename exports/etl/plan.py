@@ -1,0 +1,349 @@
+"""The ETL plan: what the generated SQL, the dbt project, the DAG and the test runs are made of.
+
+Everything is read once from the published contract and the mapping and kept as sqlglot trees:
+per interface entity its target columns (with types), its FROM clause (driving table and joins,
+from `entity_from_clause`), each attribute's value (the rule's tree, COALESCE'd with the default,
+CAST to the target type) and the filter. Rendering per dialect happens in `exports.etl.sql`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+from sqlglot import exp
+from sqlglot.errors import ParseError
+
+from contracts.models import InterfaceAttribute, InterfaceEntity, InterfaceRelationship
+from contracts.selectors import published_layer
+from mappings.choices import MappingStatus
+from mappings.expressions import check_expression, check_filter, default_literal
+from mappings.models import AttributeMapping, EntityMapping
+from mappings.selectors.mapping import (
+    attribute_target,
+    contract_load_order,
+    entity_from_clause,
+)
+from workbench.models import Engagement
+
+SPEC_VERSION = "1"
+
+
+@dataclass
+class Column:
+    """One interface column: its contract attribute and what the mapping computes for it."""
+
+    name: str
+    attribute: InterfaceAttribute
+    data_type: exp.DataType
+    value: exp.Expression  # CAST(COALESCE(rule, default) AS type) — the loaded value
+    rule: exp.Expression | None  # the mapping rule alone (None: unmapped)
+    mapping: AttributeMapping | None
+
+    @property
+    def logical_type(self) -> str:
+        return self.attribute.logical_type or "string"
+
+    @property
+    def required(self) -> bool:
+        return self.attribute.required
+
+    @property
+    def primary_key(self) -> bool:
+        return self.attribute.primary_key
+
+    @property
+    def max_length(self) -> int | None:
+        if self.logical_type != "string":
+            return None
+        return self.attribute.max_length or self.attribute.length or _type_length(self.data_type)
+
+    @property
+    def precision_scale(self) -> tuple[int, int] | None:
+        if self.logical_type != "number":
+            return None
+        if self.attribute.precision:
+            return self.attribute.precision, self.attribute.scale or 0
+        params = [e for e in self.data_type.expressions if isinstance(e, exp.DataTypeParam)]
+        if params and self.data_type.this == exp.DataType.Type.DECIMAL:
+            precision = int(params[0].name)
+            scale = int(params[1].name) if len(params) > 1 else 0
+            return precision, scale
+        return None
+
+
+@dataclass
+class ForeignKey:
+    column: str
+    parent_entity: str
+    parent_table: str
+    parent_column: str
+
+
+@dataclass
+class EntityPlan:
+    name: str
+    table: str  # the interface table's physical name
+    description: str
+    mapping: EntityMapping | None
+    columns: list[Column] = field(default_factory=list)
+    driving: exp.Table | None = None
+    joins: list[exp.Join] = field(default_factory=list)
+    where: exp.Expression | None = None
+    foreign_keys: list[ForeignKey] = field(default_factory=list)
+    skipped: str = ""  # why the entity is not loaded ("" when it is)
+
+    @property
+    def loadable(self) -> bool:
+        return not self.skipped
+
+    @property
+    def primary_key(self) -> list[str]:
+        keyed = [c for c in self.columns if c.primary_key]
+        keyed.sort(key=lambda c: c.attribute.primary_key_position or 0)
+        return [c.name for c in keyed]
+
+    @property
+    def frequency(self) -> str:
+        return (self.mapping.frequency if self.mapping else "") or "daily"
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name)
+
+
+@dataclass
+class EtlPlan:
+    engagement: Engagement
+    contract_name: str
+    contract_version: str
+    entities: list[EntityPlan]  # in load order (entities caught in a cycle last)
+    cycle: list[str]
+    content_hash: str
+
+    @property
+    def load_order(self) -> list[str]:
+        return [e.name for e in self.entities if e.loadable]
+
+    @property
+    def loadable(self) -> list[EntityPlan]:
+        return [e for e in self.entities if e.loadable]
+
+    def entity(self, name: str) -> EntityPlan:
+        return next(e for e in self.entities if e.name == name)
+
+
+# --- types ----------------------------------------------------------------------------------
+
+_LOGICAL = {
+    "string": "VARCHAR",
+    "integer": "BIGINT",
+    "number": "DECIMAL(38, 10)",
+    "boolean": "BOOLEAN",
+    "date": "DATE",
+    "timestamp": "TIMESTAMP",
+    "time": "TIME",
+}
+
+
+def _type_length(data_type: exp.DataType) -> int | None:
+    if data_type.this not in exp.DataType.TEXT_TYPES and data_type.this not in (
+        exp.DataType.Type.CHAR,
+        exp.DataType.Type.NCHAR,
+    ):
+        return None
+    params = [e for e in data_type.expressions if isinstance(e, exp.DataTypeParam)]
+    return int(params[0].name) if params and params[0].name.isdigit() else None
+
+
+def target_type(attribute: InterfaceAttribute) -> exp.DataType:
+    """The column type: the contract's physical type where sqlglot reads it, else from the
+    logical type (a string with a maximum length becomes VARCHAR(n))."""
+    if attribute.physical_type:
+        try:
+            return exp.DataType.build(attribute.physical_type)
+        except (ParseError, ValueError):
+            pass
+    logical = attribute.logical_type or "string"
+    if logical == "string" and (attribute.max_length or attribute.length):
+        return exp.DataType.build(f"VARCHAR({attribute.max_length or attribute.length})")
+    if logical == "number" and attribute.precision:
+        return exp.DataType.build(f"DECIMAL({attribute.precision}, {attribute.scale or 0})")
+    return exp.DataType.build(_LOGICAL.get(logical, "VARCHAR"))
+
+
+# --- building the plan ------------------------------------------------------------------------
+
+
+def build_plan(*, engagement: Engagement) -> EtlPlan:
+    """Read the published contract and the mapping into trees; raise ValidationError with a clear
+    message when there is nothing to generate from (no published contract, no mapping)."""
+    layer = published_layer(engagement=engagement)
+    if layer is None:
+        raise ValidationError("There is no published contract: publish the Interface Layer first.")
+    entities = list(InterfaceEntity.objects.filter(layer=layer).order_by("position"))
+    attributes = list(
+        InterfaceAttribute.objects.filter(layer=layer).order_by("entity__position", "position")
+    )
+    relationships = list(
+        InterfaceRelationship.objects.filter(layer=layer).select_related(
+            "from_attribute__entity", "to_attribute__entity"
+        )
+    )
+    entity_mappings = {
+        m.entity_name: m for m in EntityMapping.objects.filter(engagement=engagement)
+    }
+    if not entity_mappings:
+        raise ValidationError("Nothing is mapped yet: prepare and write the mapping first.")
+    attribute_mappings = {
+        (m.entity_mapping.entity_name, m.attribute_name): m
+        for m in AttributeMapping.objects.filter(engagement=engagement).select_related(
+            "entity_mapping"
+        )
+    }
+    by_entity: dict[int, list[InterfaceAttribute]] = {}
+    for attribute in attributes:
+        by_entity.setdefault(attribute.entity_id, []).append(attribute)
+    order = contract_load_order(engagement=engagement)
+    rank = {name: i for i, name in enumerate(order.order)}
+    entities.sort(key=lambda e: (rank.get(e.name, len(rank)), e.position))
+
+    plans = []
+    for entity in entities:
+        plan = _entity_plan(
+            engagement,
+            entity,
+            by_entity.get(entity.pk, []),
+            entity_mappings.get(entity.name),
+            attribute_mappings,
+        )
+        for rel in relationships:
+            if rel.from_attribute.entity_id == entity.pk:
+                parent = rel.to_attribute.entity
+                plan.foreign_keys.append(
+                    ForeignKey(
+                        column=rel.from_attribute.name,
+                        parent_entity=parent.name,
+                        parent_table=parent.physical_name or parent.name,
+                        parent_column=rel.to_attribute.name,
+                    )
+                )
+        if entity.name in order.cycle and not plan.skipped:
+            plan.skipped = "It is part of a relationship cycle: the load order is undefined."
+        plans.append(plan)
+    return EtlPlan(
+        engagement=engagement,
+        contract_name=layer.name,
+        contract_version=layer.version,
+        entities=plans,
+        cycle=order.cycle,
+        content_hash=_content_hash(layer, plans),
+    )
+
+
+def _entity_plan(engagement, entity, attributes, entity_mapping, attribute_mappings) -> EntityPlan:
+    plan = EntityPlan(
+        name=entity.name,
+        table=entity.physical_name or entity.name,
+        description=entity.description,
+        mapping=entity_mapping,
+    )
+    scope = None
+    if entity_mapping is None or not entity_mapping.driving_table:
+        plan.skipped = "It has no driving table yet."
+    else:
+        clause = entity_from_clause(
+            engagement=engagement,
+            driving_table=entity_mapping.driving_table,
+            alias=entity_mapping.driving_alias,
+            joins=entity_mapping.joins,
+        )
+        if not clause.ok:
+            plan.skipped = "Its FROM clause does not validate: " + "; ".join(
+                str(p) for p in clause.problems if p.level == "error"
+            )
+        else:
+            plan.driving, plan.joins, scope = clause.driving, clause.joins, clause.scope
+            if entity_mapping.filter.strip():
+                checked = check_filter(entity_mapping.filter, scope)
+                if not checked.ok:
+                    plan.skipped = "Its filter does not validate: " + "; ".join(
+                        str(p) for p in checked.errors
+                    )
+                else:
+                    plan.where = checked.tree
+    for attribute in attributes:
+        mapping = attribute_mappings.get((entity.name, attribute.name))
+        data_type = target_type(attribute)
+        target = attribute_target(attribute)
+        rule_tree = None
+        rule = mapping.rule if mapping else ""
+        usable = mapping is not None and mapping.status not in (
+            MappingStatus.NOT_APPLICABLE,
+            MappingStatus.DEFAULT_ONLY,
+        )
+        if rule and usable and scope is not None:
+            checked = check_expression(rule, scope, target=target)
+            if not checked.ok:
+                plan.skipped = plan.skipped or (
+                    f"The rule of {attribute.name} does not validate: "
+                    + "; ".join(str(p) for p in checked.errors)
+                )
+            else:
+                rule_tree = checked.tree
+        default = (mapping.default_value if mapping else "").strip()
+        value: exp.Expression = rule_tree.copy() if rule_tree is not None else exp.null()
+        if default:
+            literal = default_literal(default, target)
+            value = (
+                literal if rule_tree is None else exp.Coalesce(this=value, expressions=[literal])
+            )
+        if (
+            attribute.required
+            and rule_tree is None
+            and not default
+            and not plan.skipped
+            and entity_mapping is not None
+        ):
+            plan.skipped = f"The required attribute {attribute.name} has no rule and no default."
+        plan.columns.append(
+            Column(
+                name=attribute.physical_name or attribute.name,
+                attribute=attribute,
+                data_type=data_type,
+                value=exp.Cast(this=value, to=data_type.copy()),
+                rule=rule_tree,
+                mapping=mapping,
+            )
+        )
+    return plan
+
+
+def _content_hash(layer, plans: list[EntityPlan]) -> str:
+    """SHA-256 of what the artifacts are generated from: contract version and every rule."""
+    content = {
+        "contract": [layer.name, layer.version, layer.file_hash],
+        "entities": [
+            {
+                "name": p.name,
+                "from": [
+                    p.mapping.driving_table,
+                    p.mapping.driving_alias,
+                    p.mapping.joins,
+                    p.mapping.filter,
+                    p.mapping.frequency,
+                ]
+                if p.mapping
+                else None,
+                "columns": [
+                    [c.name, c.mapping.rule, c.mapping.default_value, c.mapping.status]
+                    if c.mapping
+                    else [c.name]
+                    for c in p.columns
+                ],
+            }
+            for p in plans
+        ],
+    }
+    return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()

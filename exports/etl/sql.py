@@ -1,0 +1,138 @@
+"""Generated SQL as sqlglot trees, rendered per dialect.
+
+Nothing here concatenates user text: the mapping's rules arrive as trees (exports.etl.plan), and
+table names and column names become sqlglot identifiers.
+
+SQLite has no DATE, TIMESTAMP or BOOLEAN type. On SQLite the interface tables declare dates and
+timestamps as TEXT and the load writes ISO 8601 text (`YYYY-MM-DD`, `YYYY-MM-DD HH:MM:SS`, what
+sqlglot's DATE()/DATETIME() produce for CAST ... AS DATE/TIMESTAMP), booleans as INTEGER 0/1, and
+decimals as REAL (SQLite's numeric storage).
+"""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+from .plan import EntityPlan
+
+DIALECTS = ("postgres", "sqlite", "duckdb", "snowflake", "bigquery", "spark", "tsql")
+
+# SQLAlchemy backend names → sqlglot dialects (for test runs on real engines)
+BACKEND_DIALECTS = {
+    "postgresql": "postgres",
+    "sqlite": "sqlite",
+    "duckdb": "duckdb",
+    "mssql": "tsql",
+    "snowflake": "snowflake",
+    "bigquery": "bigquery",
+    "databricks": "spark",
+    "mysql": "mysql",
+}
+
+_SQLITE_TEXT = {exp.DataType.Type.DATE, exp.DataType.Type.TIMESTAMP, exp.DataType.Type.TIME}
+
+
+def table(name: str, schema: str | None = None) -> exp.Table:
+    return exp.Table(this=exp.to_identifier(name), db=exp.to_identifier(schema) if schema else None)
+
+
+def _ddl_type(data_type: exp.DataType, dialect: str) -> exp.DataType:
+    if dialect == "sqlite" and data_type.this in _SQLITE_TEXT:
+        return exp.DataType.build("TEXT")
+    return data_type.copy()
+
+
+def create_table(
+    entity: EntityPlan, *, dialect: str, schema: str | None = None, foreign_keys: bool = True
+) -> exp.Create:
+    """CREATE TABLE of one interface entity: types, NOT NULL, primary key, foreign keys."""
+    definitions: list[exp.Expression] = []
+    for column in entity.columns:
+        constraints = (
+            [exp.ColumnConstraint(kind=exp.NotNullColumnConstraint())] if column.required else []
+        )
+        definitions.append(
+            exp.ColumnDef(
+                this=exp.to_identifier(column.name),
+                kind=_ddl_type(column.data_type, dialect),
+                constraints=constraints,
+            )
+        )
+    if entity.primary_key:
+        definitions.append(
+            exp.PrimaryKey(expressions=[exp.to_identifier(c) for c in entity.primary_key])
+        )
+    if foreign_keys:
+        for fk in entity.foreign_keys:
+            definitions.append(
+                exp.ForeignKey(
+                    expressions=[exp.to_identifier(fk.column)],
+                    reference=exp.Reference(
+                        this=exp.Schema(
+                            this=table(fk.parent_table, schema),
+                            expressions=[exp.to_identifier(fk.parent_column)],
+                        )
+                    ),
+                )
+            )
+    return exp.Create(
+        this=exp.Schema(this=table(entity.table, schema), expressions=definitions),
+        kind="TABLE",
+    )
+
+
+def qualify_sources(tree: exp.Expression, schema: str | None) -> exp.Expression:
+    """Put unqualified Mart tables into `schema` (where the sample data lives)."""
+    if not schema:
+        return tree
+    for node in tree.find_all(exp.Table):
+        if not node.args.get("db"):
+            node.set("db", exp.to_identifier(schema))
+    return tree
+
+
+def from_tree(entity: EntityPlan, *, source_schema: str | None = None) -> exp.Select:
+    """`SELECT … FROM driving JOIN … WHERE filter` without projections (the caller adds them)."""
+    select = exp.Select().from_(entity.driving.copy())
+    if entity.joins:
+        select.set("joins", [join.copy() for join in entity.joins])
+    if entity.where is not None:
+        select = select.where(entity.where.copy())
+    return qualify_sources(select, source_schema)
+
+
+def select_tree(entity: EntityPlan, *, source_schema: str | None = None) -> exp.Select:
+    """The extraction: every interface column computed from the Mart, cast to its type."""
+    select = from_tree(entity, source_schema=source_schema)
+    return select.select(
+        *[exp.alias_(column.value.copy(), column.name, quoted=False) for column in entity.columns],
+        copy=False,
+    )
+
+
+def insert_tree(
+    entity: EntityPlan, *, target_schema: str | None = None, source_schema: str | None = None
+) -> exp.Insert:
+    """`INSERT INTO interface_table (columns) SELECT …` for one entity."""
+    return exp.Insert(
+        this=exp.Schema(
+            this=table(entity.table, target_schema),
+            expressions=[exp.to_identifier(c.name) for c in entity.columns],
+        ),
+        expression=select_tree(entity, source_schema=source_schema),
+    )
+
+
+def source_count_tree(entity: EntityPlan, *, source_schema: str | None = None) -> exp.Select:
+    """Rows the extraction yields: the FROM clause after the filter."""
+    return from_tree(entity, source_schema=source_schema).select(
+        exp.alias_(exp.Count(this=exp.Star()), "row_count"), copy=False
+    )
+
+
+def render(tree: exp.Expression, dialect: str, *, pretty: bool = True) -> str:
+    return tree.sql(dialect=dialect, pretty=pretty)
+
+
+def render_statement(tree: exp.Expression, dialect: str) -> str:
+    return render(tree, dialect) + ";\n"

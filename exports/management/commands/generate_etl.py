@@ -1,0 +1,38 @@
+"""manage.py generate_etl --engagement SLUG --dialect D -o DIR"""
+
+from __future__ import annotations
+
+from exports.etl.sql import DIALECTS
+from exports.services import etl as services
+from workbench.management.base import WorkbenchCommand
+
+
+class Command(WorkbenchCommand):
+    help = (
+        "Write the ETL artifacts generated from the mapping: manifest.json, sql/ (interface DDL "
+        "and one INSERT … SELECT per entity in load order), a dbt project, an Airflow DAG, the "
+        "job design document and the unit-test queries."
+    )
+
+    def add_arguments(self, parser):
+        super().add_arguments(parser)
+        parser.add_argument(
+            "--dialect", required=True, choices=DIALECTS, help="SQL dialect of the target engine"
+        )
+        parser.add_argument("-o", "--output", required=True, metavar="DIR", help="output folder")
+
+    def handle(self, *args, **options):
+        engagement = self.engagement(options)
+        user = self.acting_user(options, engagement)
+        manifest = services.etl_generate(
+            engagement=engagement,
+            dialect=options["dialect"],
+            out=options["output"],
+            acting_user=user,
+        )
+        self.stdout.write(
+            f"wrote {len(manifest['files']) + 1} files to {options['output']} "
+            f"({options['dialect']}; load order: {', '.join(manifest['load_order'])})"
+        )
+        for entity, reason in manifest["skipped"].items():
+            self.stderr.write(f"not generated: {entity}: {reason}")

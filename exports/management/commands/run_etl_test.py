@@ -1,0 +1,66 @@
+"""manage.py run_etl_test --engagement SLUG --source URL --target URL [-o DIR]"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.core.management.base import CommandError
+
+from exports.services import testrun as services
+from exports.testrun.engine import RunOptions
+from exports.testrun.package import package_markdown, package_xlsx
+from workbench.jobs import JobError
+from workbench.management.base import WorkbenchCommand
+
+
+class Command(WorkbenchCommand):
+    help = (
+        "Load the interface tables from sample data (source and target are SQLAlchemy URLs; "
+        "they may be the same database) and run the unit tests. Exits 0 only when every test "
+        "passes."
+    )
+
+    def add_arguments(self, parser):
+        super().add_arguments(parser)
+        parser.add_argument(
+            "--source", required=True, metavar="URL", help="SQLAlchemy URL of the sample Mart"
+        )
+        parser.add_argument(
+            "--target", required=True, metavar="URL", help="SQLAlchemy URL of the target"
+        )
+        parser.add_argument("--source-schema", default=None, help="schema of the Mart tables")
+        parser.add_argument("--target-schema", default=None, help="schema for the interface tables")
+        parser.add_argument(
+            "-o", "--output", metavar="DIR", help="write the Unit Test Package (xlsx, md) here"
+        )
+
+    def handle(self, *args, **options):
+        engagement = self.engagement(options)
+        user = self.acting_user(options, engagement)
+        try:
+            run = services.test_run_execute(
+                engagement=engagement,
+                options=RunOptions(
+                    source_url=options["source"],
+                    target_url=options["target"],
+                    source_schema=options["source_schema"],
+                    target_schema=options["target_schema"],
+                ),
+                acting_user=user,
+            )
+        except JobError as exc:
+            raise CommandError(str(exc)) from None
+        if options["output"]:
+            out = Path(options["output"])
+            out.mkdir(parents=True, exist_ok=True)
+            (out / f"unit_test_package_run_{run.pk}.xlsx").write_bytes(package_xlsx(run))
+            (out / f"unit_test_package_run_{run.pk}.md").write_text(
+                package_markdown(run), encoding="utf-8"
+            )
+        for result in run.results.filter(passed=False)[:50]:
+            self.stderr.write(
+                f"FAIL {result.name}: expected {result.expected}, got {result.actual}"
+            )
+        self.stdout.write(run.summary)
+        if run.tests_failed:
+            raise CommandError(f"{run.tests_failed} of {run.tests_total} unit tests failed.")

@@ -1,0 +1,259 @@
+"""The unit tests of a test run, as sqlglot trees over the loaded interface tables.
+
+Most tests are a *violations* query — rows that break a rule — expected to return nothing: the test
+SQL counts them, and up to 20 of them are kept as samples. The record count compares the source
+after the filter with the target, and the field-value check recomputes each rule from the source for
+a sample of keys and compares it with what was loaded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlglot import exp
+
+from exports.etl import sql
+from exports.etl.plan import Column, EntityPlan, EtlPlan
+from exports.testrun.choices import TestType
+
+SAMPLE_LIMIT = 20
+
+
+@dataclass
+class Check:
+    name: str
+    test_type: str
+    entity: str
+    description: str
+    attribute: str = ""
+    violations: exp.Select | None = None  # rows breaking the rule (target)
+    source: exp.Select | None = None  # the source side (record count)
+    column: Column | None = None  # field-value checks
+    meta: dict = field(default_factory=dict)
+
+    def count_tree(self) -> exp.Select:
+        return exp.select(exp.alias_(exp.Count(this=exp.Star()), "violations")).from_(
+            self.violations.subquery("v")
+        )
+
+    def samples_tree(self) -> exp.Select:
+        return self.violations.copy().limit(SAMPLE_LIMIT)
+
+
+def _col(name: str) -> exp.Column:
+    return exp.column(name)
+
+
+def _violations(entity: EntityPlan, target_schema: str | None, condition, *columns: str):
+    keys = [*entity.primary_key]
+    shown = keys + [c for c in columns if c not in keys]
+    return (
+        exp.select(*[_col(c) for c in shown or columns])
+        .from_(sql.table(entity.table, target_schema))
+        .where(condition)
+    )
+
+
+def entity_checks(
+    entity: EntityPlan, plan: EtlPlan, *, dialect: str, target_schema=None, source_schema=None
+) -> list[Check]:
+    checks = [
+        Check(
+            name=f"{entity.name}: record count",
+            test_type=TestType.RECORD_COUNT,
+            entity=entity.name,
+            description="Rows in the interface table equal the rows the extraction yields from the "
+            "source after joins and filter.",
+            source=sql.source_count_tree(entity, source_schema=source_schema),
+            violations=exp.select(exp.alias_(exp.Count(this=exp.Star()), "row_count")).from_(
+                sql.table(entity.table, target_schema)
+            ),
+        )
+    ]
+    for column in entity.columns:
+        if column.required:
+            checks.append(
+                Check(
+                    name=f"{entity.name}.{column.name}: required",
+                    test_type=TestType.NOT_NULL,
+                    entity=entity.name,
+                    attribute=column.name,
+                    description=f"{column.name} is required: no row has it NULL.",
+                    violations=_violations(
+                        entity, target_schema, exp.column(column.name).is_(exp.null()), column.name
+                    ),
+                )
+            )
+    if entity.primary_key:
+        keys = [_col(c) for c in entity.primary_key]
+        checks.append(
+            Check(
+                name=f"{entity.name}: primary key unique",
+                test_type=TestType.PRIMARY_KEY,
+                entity=entity.name,
+                attribute=", ".join(entity.primary_key),
+                description=f"No two rows share the primary key ({', '.join(entity.primary_key)}).",
+                violations=exp.select(*keys, exp.alias_(exp.Count(this=exp.Star()), "copies"))
+                .from_(sql.table(entity.table, target_schema))
+                .group_by(*[k.copy() for k in keys])
+                .having(exp.GT(this=exp.Count(this=exp.Star()), expression=exp.Literal.number(1))),
+            )
+        )
+    for fk in entity.foreign_keys:
+        parent = plan.entity(fk.parent_entity)
+        child_col = exp.column(fk.column, table="c")
+        parent_col = exp.column(fk.parent_column, table="p")
+        checks.append(
+            Check(
+                name=f"{entity.name}.{fk.column}: foreign key to {parent.name}",
+                test_type=TestType.FOREIGN_KEY,
+                entity=entity.name,
+                attribute=fk.column,
+                description=f"Every {fk.column} resolves to a {parent.name}.{fk.parent_column}.",
+                violations=exp.select(
+                    *[exp.column(k, table="c") for k in entity.primary_key if k != fk.column],
+                    child_col.copy(),
+                )
+                .from_(exp.alias_(sql.table(entity.table, target_schema), "c", table=True))
+                .join(
+                    exp.alias_(sql.table(parent.table, target_schema), "p", table=True),
+                    on=exp.EQ(this=parent_col.copy(), expression=child_col.copy()),
+                    join_type="LEFT",
+                )
+                .where(
+                    exp.and_(
+                        exp.Not(this=child_col.copy().is_(exp.null())),
+                        parent_col.copy().is_(exp.null()),
+                    )
+                ),
+            )
+        )
+    for column in entity.columns:
+        allowed = column.attribute.allowed_values or []
+        if allowed:
+            condition = exp.and_(
+                exp.Not(this=_col(column.name).is_(exp.null())),
+                exp.Not(
+                    this=exp.In(
+                        this=_col(column.name),
+                        expressions=[exp.Literal.string(str(v)) for v in allowed],
+                    )
+                ),
+            )
+            checks.append(
+                Check(
+                    name=f"{entity.name}.{column.name}: allowed values",
+                    test_type=TestType.ALLOWED_VALUES,
+                    entity=entity.name,
+                    attribute=column.name,
+                    description=f"{column.name} is one of {', '.join(map(str, allowed))}.",
+                    violations=_violations(entity, target_schema, condition, column.name),
+                )
+            )
+        conformance = _conformance(column, dialect)
+        if conformance is not None:
+            condition, what = conformance
+            checks.append(
+                Check(
+                    name=f"{entity.name}.{column.name}: type conforms",
+                    test_type=TestType.TYPE_CONFORMANCE,
+                    entity=entity.name,
+                    attribute=column.name,
+                    description=f"{column.name} {what}.",
+                    violations=_violations(entity, target_schema, condition, column.name),
+                )
+            )
+    if entity.primary_key:
+        for column in entity.columns:
+            if column.rule is not None and not column.primary_key:
+                checks.append(
+                    Check(
+                        name=f"{entity.name}.{column.name}: field values",
+                        test_type=TestType.FIELD_VALUE,
+                        entity=entity.name,
+                        attribute=column.name,
+                        description=f"For a sample of rows, {column.name} recomputed from the "
+                        "source by its mapping rule equals the loaded value.",
+                        column=column,
+                        source=field_value_tree(entity, column, source_schema=source_schema),
+                    )
+                )
+    return checks
+
+
+def field_value_tree(
+    entity: EntityPlan, column: Column | None, *, source_schema=None, limit: int = 100
+) -> exp.Select:
+    """The rule recomputed from the source for a sample: keys and the value (all columns when
+    `column` is None), ordered by key."""
+    select = sql.from_tree(entity, source_schema=source_schema)
+    keys = [entity.column(k) for k in entity.primary_key]
+    shown = keys + (
+        [column] if column is not None else [c for c in entity.columns if c not in keys]
+    )
+    select = select.select(*[exp.alias_(c.value.copy(), c.name) for c in shown], copy=False)
+    return select.order_by(*[exp.column(k) for k in entity.primary_key]).limit(limit)
+
+
+def _conformance(column: Column, dialect: str):
+    name = _col(column.name)
+    present = exp.Not(this=name.copy().is_(exp.null()))
+    if column.max_length:
+        return (
+            exp.and_(
+                present,
+                exp.GT(
+                    this=exp.Length(this=name.copy()),
+                    expression=exp.Literal.number(column.max_length),
+                ),
+            ),
+            f"holds at most {column.max_length} characters",
+        )
+    if column.precision_scale:
+        precision, scale = column.precision_scale
+        limit = exp.Literal.number(10 ** (precision - scale))
+        return (
+            exp.and_(present, exp.GTE(this=exp.Abs(this=name.copy()), expression=limit)),
+            f"fits DECIMAL({precision}, {scale})",
+        )
+    if dialect == "sqlite":
+        kind = column.logical_type
+        if kind in ("date", "timestamp"):
+            function = "DATE" if kind == "date" else "DATETIME"
+            normal = exp.Anonymous(this=function, expressions=[name.copy()])
+            return (
+                exp.and_(
+                    present,
+                    exp.or_(normal.is_(exp.null()), exp.NEQ(this=normal.copy(), expression=name)),
+                ),
+                f"is an ISO {kind} text ({'YYYY-MM-DD' if kind == 'date' else 'YYYY-MM-DD HH:MM:SS'})",
+            )
+        if kind == "boolean":
+            return (
+                exp.and_(
+                    present,
+                    exp.Not(
+                        this=exp.In(
+                            this=name.copy(),
+                            expressions=[exp.Literal.number(0), exp.Literal.number(1)],
+                        )
+                    ),
+                ),
+                "is 0 or 1",
+            )
+    return None
+
+
+def all_checks(plan: EtlPlan, *, dialect: str, target_schema=None, source_schema=None):
+    checks = []
+    for entity in plan.loadable:
+        checks.extend(
+            entity_checks(
+                entity,
+                plan,
+                dialect=dialect,
+                target_schema=target_schema,
+                source_schema=source_schema,
+            )
+        )
+    return checks
