@@ -18,9 +18,11 @@ from .models import (
 
 def published_layer(*, engagement: Engagement) -> InterfaceLayer | None:
     """The engagement's published Interface Layer version, or None."""
-    return InterfaceLayer.objects.filter(
-        engagement=engagement, status=LayerStatus.PUBLISHED
-    ).first()
+    return (
+        InterfaceLayer.objects.filter(engagement=engagement, status=LayerStatus.PUBLISHED)
+        .select_related("imported_by", "published_by")
+        .first()
+    )
 
 
 def published_entity_names(*, engagement: Engagement) -> list[str]:
@@ -48,6 +50,7 @@ def current_layer(*, engagement: Engagement) -> InterfaceLayer | None:
     """The layer the pages show by default: the published one, else the newest draft."""
     return published_layer(engagement=engagement) or (
         InterfaceLayer.objects.filter(engagement=engagement, status=LayerStatus.DRAFT)
+        .select_related("imported_by", "published_by")
         .order_by("-imported_at", "-pk")
         .first()
     )

@@ -312,11 +312,18 @@ def test_only_the_author_deletes_a_note(client, engagement, ba, lead, published_
     assert InterfaceNote.objects.count() == 0
 
 
-def test_the_dashboard_shows_the_contract_phase_outputs(client, engagement, ba, published_demo):
+def test_the_phase_tracker_reports_the_contract_and_the_notes(engagement, ba, small_layer):
+    from contracts.phases import contract_state, interface_notes_state
+    from workbench.phases import OutputStatus
+
+    draft = contract_state(engagement)
+    services.contract_publish(layer=small_layer, acting_user=ba)
     services.note_create(engagement=engagement, entity_name="customer", text="x", acting_user=ba)
-    client.force_login(ba)
 
-    html = client.get(reverse("engagement-dashboard", args=[engagement.slug])).content.decode()
-
-    assert "Marketing 360 1.0.0 published" in html
-    assert "1 note" in html
+    assert (draft.status, draft.detail) == (OutputStatus.IN_PROGRESS, "draft 1.0.0 not published")
+    assert (contract_state(engagement).status, contract_state(engagement).detail) == (
+        OutputStatus.DONE,
+        "Small 360 1.0.0 published",
+    )
+    assert interface_notes_state(engagement).detail == "1 note"
+    assert contract_state(engagement).url == url("contract-overview", engagement)
