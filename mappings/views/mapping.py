@@ -220,7 +220,7 @@ def _attribute_form(mapping: AttributeMapping, data=None) -> AttributeMappingFor
     return AttributeMappingForm(data, initial=initial)
 
 
-@engagement_view(write_action=Action.EDIT_MAPPING)
+@engagement_view(Action.EDIT_MAPPING)
 def attribute_edit(request, engagement, pk):
     """GET: the row as a form. POST: save; the row again, or the form with what went wrong."""
     mapping = _attribute(engagement, pk)

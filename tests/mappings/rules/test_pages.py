@@ -1,0 +1,277 @@
+"""The mapping pages: who sees and does what, the grid's HTMX fragments, bounded queries."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from mappings.models import AttributeMapping, MappingComment
+from mappings.services import mapping as services
+
+from .conftest import attribute
+
+
+@pytest.fixture
+def as_user(client):
+    def log_in(user):
+        client.force_login(user)
+        return client
+
+    return log_in
+
+
+def url(name, engagement, *args):
+    return reverse(name, args=[engagement.slug, *args])
+
+
+def test_the_overview_lists_entities_with_coverage(as_user, customer, viewer):
+    response = as_user(viewer).get(url("mapping-overview", customer.engagement))
+    assert response.status_code == 200
+    rows = {r["entity"].entity_name: r for r in response.context["rows"]}
+    assert rows["customer"]["total"] == 12
+    assert rows["customer"]["load_position"] == 1
+    assert rows["email_event"]["load_position"] > rows["campaign"]["load_position"]
+
+
+def test_a_ba_prepares_the_mapping_from_the_overview(as_user, published, cataloged, ba):
+    client = as_user(ba)
+    page = client.get(url("mapping-overview", published.engagement))
+    assert page.context["unprepared"] == 43
+    client.post(url("mapping-prepare", published.engagement))
+    assert AttributeMapping.objects.count() == 43
+
+
+def test_a_viewer_cannot_prepare(as_user, published, cataloged, viewer):
+    response = as_user(viewer).post(url("mapping-prepare", published.engagement))
+    assert response.status_code == 403
+    assert not AttributeMapping.objects.exists()
+
+
+@pytest.mark.parametrize("name", ["mapping-overview", "mapping-gap", "mapping-gap-csv"])
+def test_outsiders_get_not_found(as_user, customer, outsider, name):
+    assert as_user(outsider).get(url(name, customer.engagement)).status_code == 404
+
+
+def test_outsiders_get_not_found_for_rows_and_entities(as_user, customer, outsider):
+    client = as_user(outsider)
+    email = attribute(customer, "email")
+    for name, pk in [
+        ("mapping-entity", customer.pk),
+        ("mapping-attribute", email.pk),
+        ("mapping-row", email.pk),
+        ("mapping-row-edit", email.pk),
+        ("mapping-suggestions", email.pk),
+        ("mapping-validate", email.pk),
+    ]:
+        assert client.get(url(name, customer.engagement, pk)).status_code == 404, name
+
+
+def test_a_row_of_another_engagement_is_not_found_from_this_one(as_user, customer, outsider):
+    other = outsider.memberships.get().engagement
+    email = attribute(customer, "email")
+    member_of_other = as_user(outsider)
+    assert member_of_other.get(url("mapping-row", other, email.pk)).status_code == 404
+
+
+def test_the_grid_renders_500_attributes_in_a_bounded_number_of_queries(
+    as_user, customer, ba, django_assert_max_num_queries
+):
+    from mappings.models import EntityMapping
+
+    entity = EntityMapping.objects.get(pk=customer.pk)
+    AttributeMapping.objects.bulk_create(  # history is irrelevant to this page count
+        AttributeMapping(
+            engagement=entity.engagement, entity_mapping=entity, attribute_name=f"x{i}"
+        )
+        for i in range(500)
+    )
+    client = as_user(ba)
+    with django_assert_max_num_queries(14):
+        response = client.get(url("mapping-entity", customer.engagement, customer.pk))
+    assert len(response.context["rows"]) == 512
+
+
+def test_editing_a_row_inline_answers_with_the_row(as_user, customer, ba):
+    email = attribute(customer, "email")
+    client = as_user(ba)
+    form = client.get(url("mapping-row-edit", customer.engagement, email.pk))
+    assert 'name="transformation"' in form.content.decode()
+
+    saved = client.post(
+        url("mapping-row-edit", customer.engagement, email.pk),
+        {"row_version": 1, "transformation": "LOWER(TRIM(c.email))", "source_columns": ""},
+        HTTP_HX_REQUEST="true",
+    )
+    body = saved.content.decode()
+    assert body.lstrip().startswith(f'<tr id="row-{email.pk}"')
+    assert "just-saved" in body and "LOWER(TRIM(c.email))" in body
+
+
+def test_a_bad_rule_comes_back_on_the_row_with_the_message(as_user, customer, ba):
+    email = attribute(customer, "email")
+    response = as_user(ba).post(
+        url("mapping-row-edit", customer.engagement, email.pk),
+        {"row_version": 1, "transformation": "DROP TABLE crm_customer"},
+    )
+    assert "Only an expression is allowed here, not a DROP statement." in response.content.decode()
+    email.refresh_from_db()
+    assert email.transformation == ""
+
+
+def test_a_stale_row_shows_the_conflict_with_both_values(as_user, customer, ba, lead):
+    email = attribute(customer, "email")
+    services.attribute_mapping_update(
+        attribute_mapping=email, data={"source_columns": "c.email"}, acting_user=ba
+    )
+    response = as_user(ba).post(
+        url("mapping-row-edit", customer.engagement, email.pk),
+        {"row_version": 1, "transformation": "UPPER(c.email)"},
+    )
+    body = response.content.decode()
+    assert "since you opened it (now version 2)" in body
+    assert "Your values, not saved" in body and "UPPER(c.email)" in body
+    assert 'name="row_version" value="2"' in body
+    email.refresh_from_db()
+    assert (email.source_columns, email.transformation) == ("c.email", "")
+
+
+def test_live_validation_points_at_the_problem(as_user, customer, viewer):
+    email = attribute(customer, "email")
+    response = as_user(viewer).get(
+        url("mapping-validate", customer.engagement, email.pk), {"transformation": "LOWER(c.emial)"}
+    )
+    assert "The table crm_customer has no column &#x27;emial&#x27;" in response.content.decode()
+    ok = as_user(viewer).get(
+        url("mapping-validate", customer.engagement, email.pk), {"transformation": "LOWER(c.email)"}
+    )
+    assert "Valid" in ok.content.decode()
+
+
+def test_suggestions_can_be_accepted_with_one_click(as_user, customer, ba):
+    phone = attribute(customer, "phone")
+    client = as_user(ba)
+    picker = client.get(url("mapping-suggestions", customer.engagement, phone.pk))
+    assert "c.phone" in picker.content.decode()
+    client.post(
+        url("mapping-row-edit", customer.engagement, phone.pk),
+        {"row_version": phone.row_version, "source_columns": "c.phone"},
+    )
+    phone.refresh_from_db()
+    assert (phone.source_columns, phone.status) == ("c.phone", "mapped")
+
+
+@pytest.mark.parametrize("user", ["sme", "viewer"])
+def test_roles_without_the_right_cannot_edit_rows(as_user, customer, user, request):
+    email = attribute(customer, "email")
+    client = as_user(request.getfixturevalue(user))
+    assert client.get(url("mapping-row-edit", customer.engagement, email.pk)).status_code == 403
+    assert (
+        client.post(
+            url("mapping-row-edit", customer.engagement, email.pk),
+            {"row_version": 1, "source_columns": "c.email"},
+        ).status_code
+        == 403
+    )
+    assert (
+        client.post(
+            url("mapping-entity-save", customer.engagement, customer.pk),
+            {"row_version": customer.row_version, "frequency": "daily", "status": "draft"},
+        ).status_code
+        == 403
+    )
+
+
+def test_the_entity_form_saves_and_refuses(as_user, customer, ba):
+    client = as_user(ba)
+    data = {
+        "row_version": customer.row_version,
+        "driving_table": "crm_customer",
+        "driving_alias": "c",
+        "joins": "",
+        "filter": "",
+        "frequency": "hourly",
+        "status": "draft",
+        "notes": "n",
+    }
+    assert (
+        client.post(url("mapping-entity-save", customer.engagement, customer.pk), data).status_code
+        == 302
+    )
+    customer.refresh_from_db()
+    assert customer.frequency == "hourly"
+
+    bad = {**data, "row_version": customer.row_version, "driving_table": "nope"}
+    response = client.post(url("mapping-entity-save", customer.engagement, customer.pk), bad)
+    assert (
+        "The driving table &#x27;nope&#x27; is not in the Mart catalog."
+        in response.content.decode()
+    )
+
+
+def test_the_attribute_page_shows_history_and_reverts(as_user, customer, ba):
+    email = services.attribute_mapping_update(
+        attribute_mapping=attribute(customer, "email"),
+        data={"source_columns": "c.email"},
+        acting_user=ba,
+    )
+    first = email.history.first().history_id
+    email = services.attribute_mapping_update(
+        attribute_mapping=email, data={"transformation": "UPPER(c.email)"}, acting_user=ba
+    )
+    client = as_user(ba)
+    page = client.get(url("mapping-attribute", customer.engagement, email.pk))
+    changes = [c for h in page.context["history"] for c in h["changes"]]
+    assert ("transformation", "", "UPPER(c.email)") in changes
+
+    client.post(
+        url("mapping-revert", customer.engagement, email.pk),
+        {"history_id": first, "row_version": email.row_version},
+    )
+    email.refresh_from_db()
+    assert (email.source_columns, email.transformation) == ("c.email", "")
+
+
+def test_feasibility_review_and_comments_from_the_page(as_user, customer, etl_dev, sme, viewer):
+    phone = attribute(customer, "phone")
+    as_user(etl_dev).post(
+        url("mapping-feasibility", customer.engagement, phone.pk),
+        {"verdict": "concerns", "comment": "Formats vary"},
+    )
+    as_user(sme).post(
+        url("mapping-review", customer.engagement, phone.pk),
+        {"state": "query_raised", "comment": "Which format?"},
+    )
+    phone.refresh_from_db()
+    assert (phone.feasibility, phone.sme_review) == ("concerns", "query_raised")
+    thread = MappingComment.objects.filter(kind="question").get()
+    as_user(etl_dev).post(
+        url("mapping-comment", customer.engagement, phone.pk),
+        {"kind": "question", "text": "E.164", "parent": thread.pk},
+    )
+    as_user(sme).post(url("mapping-comment-resolve", customer.engagement, thread.pk))
+    thread.refresh_from_db()
+    assert thread.resolved and thread.replies.count() == 1
+    assert (
+        as_user(viewer)
+        .post(url("mapping-feasibility", customer.engagement, phone.pk), {"verdict": "feasible"})
+        .status_code
+        == 403
+    )
+    assert (
+        as_user(viewer)
+        .post(
+            url("mapping-comment", customer.engagement, phone.pk), {"kind": "question", "text": "x"}
+        )
+        .status_code
+        == 403
+    )
+
+
+def test_the_gap_page_and_its_csv(as_user, customer, viewer):
+    client = as_user(viewer)
+    page = client.get(url("mapping-gap", customer.engagement), {"severity": "high"})
+    assert page.context["summary"]["high"] >= len(page.context["items"]) > 0
+    csv = client.get(url("mapping-gap-csv", customer.engagement))
+    lines = csv.content.decode().splitlines()
+    assert lines[0] == "Entity,Attribute,Category,Issue,Severity,Suggested action"
+    assert csv["Content-Disposition"] == 'attachment; filename="acme-360-gap.csv"'
