@@ -7,3 +7,4 @@ class ExportsConfig(AppConfig):
 
     def ready(self):
         from . import phases, tasks  # noqa: F401 — job runners and phase outputs
+        from .spec import phases as spec_phases  # noqa: F401 — the KT docs output

@@ -2,9 +2,35 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from django.conf import settings
 from django.urls import reverse
 
 from workbench.jobs import JobError, job_runner
+
+from .services import spec as spec_services
+
+
+def spec_job_path(job) -> Path:
+    """Where a spec export job writes its workbook (under MEDIA_ROOT, never served directly)."""
+    return Path(settings.MEDIA_ROOT) / "exports" / job.engagement.slug / f"spec-job-{job.pk}.xlsx"
+
+
+@job_runner(spec_services.SPEC_EXPORT_JOB)
+def spec_export_job(job, progress) -> dict:
+    path = spec_job_path(job)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    cover = spec_services.spec_export(
+        engagement=job.engagement, acting_user=job.started_by, stream=str(path), progress=progress
+    )
+    return {
+        "file_name": spec_services.spec_file_name(job.engagement),
+        "size": path.stat().st_size,
+        "content_hash": cover["Content Hash"],
+        "download_url": reverse("spec-job-download", args=[job.engagement.slug, job.pk]),
+    }
+
 
 # --- ETL test runs ----------------------------------------------------------------------------
 
@@ -25,7 +51,7 @@ def etl_test_run_job(job, progress) -> dict:
         if source is None:
             raise JobError("The source system was deleted.")
         source_url = testrun_services.source_url_with_secret(source)
-    run = testrun_services.test_run_execute(
+    run = testrun_services.etl_run_execute(
         engagement=job.engagement,
         options=RunOptions(
             source_url=source_url,

@@ -15,3 +15,20 @@ _etl_router.register(
     basename="api-etl-run",
 )
 urlpatterns += _etl_router.urls
+
+# --- the Master Mapping Specification (issue 7) ------------------------------------------------
+from . import spec as spec_api  # noqa: E402
+
+_spec_router = DefaultRouter()
+_spec_router.include_root_view = False
+_spec_router.register(
+    r"engagements/(?P<engagement_slug>[-\w]+)/spec-imports",
+    spec_api.SpecImportViewSet,
+    basename="api-spec-import",
+)
+_spec_router.register(
+    r"engagements/(?P<engagement_slug>[-\w]+)/spec/workbook",
+    spec_api.SpecWorkbookViewSet,
+    basename="api-spec-workbook",
+)
+urlpatterns += _spec_router.urls

@@ -1,0 +1,14 @@
+"""Forms of the exports pages. They shape input; the services validate and save."""
+
+from __future__ import annotations
+
+from django import forms
+
+
+class SpecImportForm(forms.Form):
+    file = forms.FileField(
+        label="Edited specification",
+        help_text="The .xlsx exported from this engagement, edited in Excel or LibreOffice "
+        "(at most 50 MB).",
+        widget=forms.ClearableFileInput(attrs={"accept": ".xlsx"}),
+    )

@@ -1,0 +1,304 @@
+"""Reads for the Master Mapping Specification: everything the workbook, the GAP document and the KT
+documentation print, in a fixed number of queries whatever the size of the mapping."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from contracts.models import InterfaceAttribute, InterfaceLayer
+from contracts.selectors import published_layer
+from mappings.load_order import LoadOrder
+from mappings.models import AttributeMapping, CatalogColumn, EntityMapping
+from mappings.selectors.mapping import contract_load_order
+from workbench.models import Engagement
+
+ENTITY_VALUES = (
+    "pk",
+    "entity_name",
+    "driving_table",
+    "driving_alias",
+    "joins",
+    "filter",
+    "frequency",
+    "status",
+    "notes",
+    "feasibility",
+    "row_version",
+)
+ATTRIBUTE_VALUES = (
+    "pk",
+    "entity_mapping__entity_name",
+    "attribute_name",
+    "source_columns",
+    "transformation",
+    "default_value",
+    "edge_cases",
+    "status",
+    "feasibility",
+    "sme_review",
+    "notes",
+    "lineage",
+    "lineage_tables",
+    "row_version",
+)
+CONTRACT_VALUES = (
+    "entity__name",
+    "name",
+    "logical_type",
+    "physical_type",
+    "required",
+    "canonical_meaning",
+    "description",
+)
+# The fields whose values make up the mapping's content (what a sign-off approves).
+HASHED_ENTITY_FIELDS = ENTITY_VALUES[1:9]
+HASHED_ATTRIBUTE_FIELDS = ATTRIBUTE_VALUES[1:11]
+
+
+@dataclass
+class SpecData:
+    engagement: Engagement
+    layer: InterfaceLayer | None
+    order: LoadOrder
+    entities: list[dict]  # ENTITY_VALUES, in load order
+    contract: list[dict]  # CONTRACT_VALUES, in contract order
+    attributes: dict[tuple[str, str], dict] = field(default_factory=dict)  # ATTRIBUTE_VALUES
+
+    def mapping_rows(self) -> Iterator[tuple[dict, dict | None]]:
+        """(contract attribute, its mapping or None) in load order, then contract order."""
+        position = {e["entity_name"]: i for i, e in enumerate(self.entities)}
+        rows = sorted(
+            enumerate(self.contract),
+            key=lambda item: (position.get(item[1]["entity__name"], len(position)), item[0]),
+        )
+        for _i, attribute in rows:
+            yield attribute, self.attributes.get((attribute["entity__name"], attribute["name"]))
+
+    @property
+    def content_hash(self) -> str:
+        return content_hash(self.entities, self.attributes.values())
+
+
+def spec_data(*, engagement: Engagement) -> SpecData:
+    """The published contract and the mapping: five queries (layer, relationships, entities,
+    contract attributes, attribute mappings)."""
+    layer = published_layer(engagement=engagement)
+    order = contract_load_order(engagement=engagement)
+    entities = list(EntityMapping.objects.filter(engagement=engagement).values(*ENTITY_VALUES))
+    entities.sort(key=lambda e: (order.position(e["entity_name"]) or 10_000, e["entity_name"]))
+    contract = (
+        list(
+            InterfaceAttribute.objects.filter(layer=layer)
+            .order_by("entity__position", "position")
+            .values(*CONTRACT_VALUES)
+        )
+        if layer
+        else []
+    )
+    attributes = {
+        (a["entity_mapping__entity_name"], a["attribute_name"]): a
+        for a in AttributeMapping.objects.filter(engagement=engagement)
+        .order_by("pk")
+        .values(*ATTRIBUTE_VALUES)
+        .iterator(chunk_size=5000)
+    }
+    return SpecData(engagement, layer, order, entities, contract, attributes)
+
+
+def content_hash(entities, attributes) -> str:
+    """SHA-256 of the mapping's content: entity and attribute rules in a canonical order.
+
+    Until sign-off records spec versions with their own hash, this is the spec's content hash.
+    """
+    digest = hashlib.sha256()
+    for entity in sorted(entities, key=lambda e: e["entity_name"]):
+        digest.update(json.dumps([entity[f] for f in HASHED_ENTITY_FIELDS]).encode())
+    for attribute in sorted(
+        attributes, key=lambda a: (a["entity_mapping__entity_name"], a["attribute_name"])
+    ):
+        digest.update(json.dumps([attribute[f] for f in HASHED_ATTRIBUTE_FIELDS]).encode())
+    return digest.hexdigest()
+
+
+def mapping_content_hash(*, engagement: Engagement) -> str:
+    return spec_data(engagement=engagement).content_hash
+
+
+def type_label(attribute: dict) -> str:
+    return attribute["physical_type"] or attribute["logical_type"] or ""
+
+
+# --- sign-off: what the Cover sheet lists ------------------------------------------------------
+
+
+def spec_version_label(*, engagement: Engagement) -> str:
+    """The spec version the workbook carries: the latest signed-off/submitted version, if any."""
+    version = _latest_spec_version(engagement)
+    return str(getattr(version, "number", "") or getattr(version, "version", "")) if version else ""
+
+
+def signoff_rows(*, engagement: Engagement) -> list[dict]:
+    """The sign-off table of the Cover: gate, approver, role, decision, date, changed since.
+
+    Sign-off (issue 6) is built in parallel: until its models exist this returns [].
+    """
+    return []
+
+
+def last_approved_at(*, engagement: Engagement):
+    """When the last approved spec version was approved (the Change Log starts there), or None."""
+    return None
+
+
+def _latest_spec_version(engagement: Engagement):
+    return None
+
+
+# --- the Source Catalog sheet --------------------------------------------------------------------
+
+
+def used_catalog_columns(*, data: SpecData) -> list[dict]:
+    """Catalog columns of the tables the mapping uses (driving tables, joins, lineage), with their
+    key profile figures and the attributes they feed: two queries."""
+    from mappings.selectors.mapping import referenced_tables
+
+    names: set[str] = set()
+    for entity in data.entities:
+        names |= referenced_tables(entity["driving_table"], entity["joins"])
+    used_by: dict[tuple[str, str], list[str]] = {}
+    entity_tables: dict[str, dict[str, str]] = {}
+    for (entity, attribute), mapping in data.attributes.items():
+        tables = [t for t in mapping["lineage_tables"] if not t.startswith("(")]
+        names |= {t.lower() for t in tables}
+        aliases = entity_tables.setdefault(entity, {})
+        for ref in mapping["lineage"]:
+            alias, _, column = ref.partition(".")
+            aliases.setdefault(alias, "")
+            for table in tables:
+                used_by.setdefault((table.lower(), column.strip('"').lower()), []).append(
+                    f"{entity}.{attribute}"
+                )
+    plain = {n.rsplit(".", 1)[-1] for n in names if n}
+    columns = (
+        CatalogColumn.objects.filter(engagement=data.engagement, table__name__in=plain)
+        .select_related("table", "profile")
+        .order_by("table__schema", "table__name", "position")
+    )
+    rows = []
+    for column in columns:
+        table = column.table.qualified_name
+        profile = getattr(column, "profile", None)
+        feeds = used_by.get((table.lower(), column.name.lower())) or used_by.get(
+            (column.table.name.lower(), column.name.lower()), []
+        )
+        rows.append(
+            {
+                "table": table,
+                "column": column.name,
+                "data_type": column.data_type,
+                "nullable": column.nullable and not column.is_primary_key,
+                "primary_key": column.is_primary_key,
+                "rows": column.table.row_count,
+                "null_percent": round(profile.null_percent, 1) if profile else None,
+                "distinct": profile.distinct_count if profile else None,
+                "min": profile.min_value if profile else "",
+                "max": profile.max_value if profile else "",
+                "used_by": ", ".join(feeds[:10]) + (" …" if len(feeds) > 10 else ""),
+            }
+        )
+    return rows
+
+
+# --- the Change Log sheet ------------------------------------------------------------------------
+
+ENTITY_LOGGED = {
+    "driving_table": "Driving Table",
+    "driving_alias": "Alias",
+    "joins": "Joins",
+    "filter": "Filter",
+    "frequency": "Frequency",
+    "status": "Status",
+    "feasibility": "Feasibility",
+    "notes": "Notes",
+}
+ATTRIBUTE_LOGGED = {
+    "source_columns": "Source Column(s)",
+    "transformation": "Transformation",
+    "default_value": "Default Value",
+    "edge_cases": "Edge Cases",
+    "status": "Status",
+    "feasibility": "Feasibility",
+    "sme_review": "SME Review",
+    "notes": "Notes",
+}
+
+
+def change_log(*, engagement: Engagement, since=None) -> list[dict]:
+    """Field changes of entity and attribute mappings since `since` (all when None), newest
+    first: who, when, what, before, after. Creations are not changes; four queries."""
+    from django.contrib.auth import get_user_model
+
+    rows: list[dict] = []
+    for model, logged, key_fields in (
+        (EntityMapping, ENTITY_LOGGED, ("entity_name",)),
+        (AttributeMapping, ATTRIBUTE_LOGGED, ("entity_mapping_id", "attribute_name")),
+    ):
+        history = model.history.model.objects.filter(engagement=engagement)
+        changed = history.filter(history_type__in=["~", "-"])
+        if since is not None:
+            changed = changed.filter(history_date__gt=since)
+        ids = set(changed.values_list("id", flat=True))
+        if not ids:
+            continue
+        previous: dict[int, dict] = {}
+        records = (
+            history.filter(id__in=ids)
+            .order_by("id", "history_date", "history_id")
+            .values("id", "history_type", "history_date", "history_user_id", *key_fields, *logged)
+        )
+        for record in records:
+            before = previous.get(record["id"])
+            previous[record["id"]] = record
+            if before is None or (since is not None and record["history_date"] <= since):
+                continue
+            for name, label in logged.items():
+                if record["history_type"] == "-" or before[name] == record[name]:
+                    continue
+                rows.append(
+                    {
+                        "when": record["history_date"],
+                        "user_id": record["history_user_id"],
+                        "key": record,
+                        "field": label,
+                        "before": before[name],
+                        "after": record[name],
+                    }
+                )
+            if record["history_type"] == "-":
+                rows.append(
+                    {
+                        "when": record["history_date"],
+                        "user_id": record["history_user_id"],
+                        "key": record,
+                        "field": "(row deleted)",
+                        "before": "",
+                        "after": "",
+                    }
+                )
+    entity_names = dict(
+        EntityMapping.objects.filter(engagement=engagement).values_list("pk", "entity_name")
+    )
+    users = {
+        u.pk: u.get_full_name() or u.username
+        for u in get_user_model().objects.filter(pk__in={r["user_id"] for r in rows})
+    }
+    for row in rows:
+        key = row.pop("key")
+        row["entity"] = key.get("entity_name") or entity_names.get(key.get("entity_mapping_id"), "")
+        row["attribute"] = key.get("attribute_name", "")
+        row["who"] = users.get(row.pop("user_id"), "")
+    rows.sort(key=lambda r: r["when"], reverse=True)
+    return rows

@@ -1,0 +1,303 @@
+"""Knowledge-transfer documentation, generated from the live mapping: how the interface layer is
+populated (per entity: source tables, joins, filter, load order, frequency, each attribute's rule in
+plain language and its SQL), the mapping document, the pipeline design and a troubleshooting guide.
+
+The same context renders the browsable pages and the downloadable archive (HTML files with
+relative links). SQL is built from sqlglot trees (never from concatenated text).
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from dataclasses import dataclass, field
+
+from django.template.loader import render_to_string
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from sqlglot import exp
+
+from contracts.models import InterfaceRelationship
+from contracts.selectors import published_layer
+from mappings.choices import MappingStatus
+from mappings.expressions import check_expression, check_filter, default_literal
+from mappings.models import AttributeMapping, EntityMapping
+from mappings.selectors.mapping import (
+    attribute_target,
+    contract_attributes,
+    contract_load_order,
+    entity_from_clause,
+)
+
+from . import layout as L
+
+DIALECT = "postgres"
+
+
+@dataclass
+class KtAttribute:
+    name: str
+    required: bool
+    data_type: str
+    status: str
+    plain: str
+    sql: str
+    edge_cases: str
+    default: str
+    lineage: list[str]
+
+
+@dataclass
+class KtEntity:
+    name: str
+    description: str
+    load_position: int | None
+    depends_on: list[str]
+    driving_table: str
+    alias: str
+    joins: list[dict]
+    filter: str
+    frequency: str
+    notes: str
+    status: str
+    select_sql: str
+    problems: list[str]
+    attributes: list[KtAttribute] = field(default_factory=list)
+    url: str = ""
+
+    @property
+    def mapped_count(self) -> int:
+        return sum(1 for a in self.attributes if a.sql)
+
+    @property
+    def source_tables(self) -> list[str]:
+        tables = [self.driving_table] if self.driving_table else []
+        return tables + [j["table"] for j in self.joins if j["table"] not in tables]
+
+
+def kt_entities(*, engagement) -> list[KtEntity]:
+    """Every entity mapping in load order, with its SQL rebuilt from the parsed rules."""
+    layer = published_layer(engagement=engagement)
+    order = contract_load_order(engagement=engagement)
+    contract = contract_attributes(engagement=engagement)
+    descriptions = {}
+    if layer is not None:
+        descriptions = dict(layer.entities.values_list("name", "description"))
+    mappings: dict[int, list[AttributeMapping]] = {}
+    for mapping in AttributeMapping.objects.filter(engagement=engagement).order_by("pk"):
+        mappings.setdefault(mapping.entity_mapping_id, []).append(mapping)
+    entities = sorted(
+        EntityMapping.objects.filter(engagement=engagement),
+        key=lambda e: (order.position(e.entity_name) or 10_000, e.entity_name),
+    )
+    depends: dict[str, set[str]] = {}
+    if layer is not None:
+        edges = InterfaceRelationship.objects.filter(layer=layer).values_list(
+            "from_attribute__entity__name", "to_attribute__entity__name"
+        )
+        for child, parent in edges:
+            if child != parent:
+                depends.setdefault(child, set()).add(parent)
+    result = []
+    for entity in entities:
+        result.append(
+            _entity(entity, mappings.get(entity.pk, []), contract, order, descriptions, depends)
+        )
+    return result
+
+
+def _entity(entity, mappings, contract, order, descriptions, depends) -> KtEntity:
+    clause = entity_from_clause(
+        engagement=entity.engagement,
+        driving_table=entity.driving_table,
+        alias=entity.driving_alias,
+        joins=entity.joins,
+    )
+    joins = []
+    for join in clause.joins:
+        table = join.this
+        name = (
+            ".".join(p for p in (table.db, table.name) if p)
+            if isinstance(table, exp.Table)
+            else "(lookup)"
+        )
+        joins.append(
+            {
+                "table": name,
+                "alias": table.alias,
+                "kind": " ".join(
+                    p for p in (join.args.get("side", ""), join.args.get("kind", "")) if p
+                ).upper()
+                or "INNER",
+                "on": join.args["on"].sql(dialect=DIALECT) if join.args.get("on") else "",
+                "sql": join.sql(dialect=DIALECT),
+            }
+        )
+    position = {name: i for i, (e, name) in enumerate(contract) if e == entity.entity_name}
+    ordered = sorted(mappings, key=lambda m: (position.get(m.attribute_name, 10_000), m.pk))
+    attributes, columns = [], []
+    for mapping in ordered:
+        target_attribute = contract.get((entity.entity_name, mapping.attribute_name))
+        target = attribute_target(target_attribute)
+        tree = _rule_tree(mapping, clause, target)
+        if tree is not None:
+            columns.append(exp.alias_(tree, mapping.attribute_name))
+        attributes.append(
+            KtAttribute(
+                name=mapping.attribute_name,
+                required=bool(target_attribute and target_attribute.required),
+                data_type=(
+                    (target_attribute.physical_type or target_attribute.logical_type)
+                    if target_attribute
+                    else ""
+                ),
+                status=L.MAPPING_STATUS.get(mapping.status, mapping.status),
+                plain=rule_in_plain_language(mapping, tree),
+                sql=tree.sql(dialect=DIALECT, pretty=True) if tree is not None else "",
+                edge_cases=mapping.edge_cases,
+                default=mapping.default_value,
+                lineage=list(mapping.lineage),
+            )
+        )
+    select_sql = ""
+    if clause.driving is not None and clause.ok and columns:
+        query = exp.select(*columns).from_(clause.driving.copy())
+        for join in clause.joins:
+            query = query.join(join.copy())
+        if entity.filter.strip():
+            checked = check_filter(entity.filter, clause.scope)
+            if checked.ok:
+                query = query.where(checked.tree.copy())
+        select_sql = query.sql(dialect=DIALECT, pretty=True)
+    return KtEntity(
+        name=entity.entity_name,
+        description=descriptions.get(entity.entity_name, ""),
+        load_position=order.position(entity.entity_name),
+        depends_on=sorted(depends.get(entity.entity_name, [])),
+        driving_table=entity.driving_table,
+        alias=entity.driving_alias,
+        joins=joins,
+        filter=entity.filter,
+        frequency=entity.frequency,
+        notes=entity.notes,
+        status=L.ENTITY_STATUS.get(entity.status, entity.status),
+        select_sql=select_sql,
+        problems=[p.get("message", "") for p in entity.problems if p.get("level") == "error"],
+        attributes=attributes,
+    )
+
+
+def _rule_tree(mapping: AttributeMapping, clause, target) -> exp.Expression | None:
+    """The attribute's SQL as a tree: the rule, with COALESCE to the default where one is set."""
+    default = mapping.default_value.strip()
+    if mapping.rule:
+        checked = check_expression(mapping.rule, clause.scope, target=target, default=default)
+        if not checked.ok or checked.tree is None:
+            return None
+        tree = checked.tree.copy()
+        if default:
+            tree = exp.Coalesce(this=tree, expressions=[default_literal(default, target)])
+        return tree
+    if default and mapping.status in (MappingStatus.DEFAULT_ONLY, MappingStatus.MAPPED):
+        return default_literal(default, target)
+    return None
+
+
+_WORDS = {
+    exp.Cast: "converted to {type}",
+    exp.TryCast: "converted to {type} where possible",
+    exp.Case: "translated value by value",
+    exp.Coalesce: "the first value present",
+    exp.Trim: "trimmed",
+    exp.Upper: "in upper case",
+    exp.Lower: "in lower case",
+    exp.Initcap: "capitalised",
+    exp.Substring: "cut to a part",
+    exp.Concat: "joined together",
+    exp.DPipe: "joined together",
+    exp.RegexpReplace: "cleaned with a pattern",
+    exp.Round: "rounded",
+}
+
+
+def rule_in_plain_language(mapping: AttributeMapping, tree: exp.Expression | None) -> str:
+    """One or two sentences an L2 operator can read: where the value comes from, what is done to
+    it, and what happens when it is missing."""
+    status = mapping.status
+    default = mapping.default_value.strip()
+    if status == MappingStatus.NOT_APPLICABLE:
+        return "Not applicable to this Mart: left empty."
+    if status == MappingStatus.BLOCKED:
+        return "Blocked: no rule can be written yet (see the GAP document)."
+    if not mapping.rule:
+        if default:
+            return f"Always set to '{default}' (the Mart has no source for it)."
+        return "Not mapped yet."
+    columns = ", ".join(mapping.lineage) or "constants"
+    if not mapping.transformation.strip():
+        sentence = f"Copied as is from {columns}"
+    else:
+        steps = []
+        node = tree.this if isinstance(tree, exp.Coalesce) and default else tree
+        while node is not None and len(steps) < 3:
+            node = node.unnest() if isinstance(node, exp.Paren) else node
+            word = next((w for kind, w in _WORDS.items() if isinstance(node, kind)), None)
+            if word is None:
+                break
+            target_type = node.args.get("to").sql() if isinstance(node, exp.Cast) else ""
+            steps.append(word.format(type=target_type.lower() or "the attribute's type"))
+            if isinstance(node, exp.Case | exp.Coalesce):
+                break
+            node = node.this if isinstance(node.this, exp.Expression) else None
+        how = f", {', then '.join(reversed(steps))}" if steps else ", computed by the SQL below"
+        sentence = f"Taken from {columns}{how}"
+    if default:
+        sentence += f". When that is empty, the default '{default}' is loaded"
+    return sentence + "."
+
+
+def pipeline_url(slug: str) -> str:
+    """The ETL pipeline design page (issue 8), once that part of the workbench is installed."""
+    for name in ("etl-design", "etl-overview"):
+        try:
+            return reverse(name, args=[slug])
+        except NoReverseMatch:
+            continue
+    return ""
+
+
+def kt_archive(*, engagement, generated_by: str) -> bytes:
+    """The KT documentation as a zip of HTML pages with relative links."""
+    entities = kt_entities(engagement=engagement)
+    for entity in entities:
+        entity.url = f"entity-{entity.name}.html"
+    base = {
+        "engagement": engagement,
+        "entities": entities,
+        "archive": True,
+        "generated_at": timezone.now(),
+        "generated_by": generated_by,
+        "links": {
+            "index": "index.html",
+            "mapping": "mapping.html",
+            "troubleshooting": "troubleshooting.html",
+        },
+        "pipeline_url": "",
+    }
+    buffer = io.BytesIO()
+    folder = f"{engagement.slug}-kt"
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(f"{folder}/index.html", render_to_string("exports/kt/index.html", base))
+        archive.writestr(
+            f"{folder}/mapping.html", render_to_string("exports/kt/mapping.html", base)
+        )
+        archive.writestr(
+            f"{folder}/troubleshooting.html",
+            render_to_string("exports/kt/troubleshooting.html", base),
+        )
+        for entity in entities:
+            archive.writestr(
+                f"{folder}/{entity.url}",
+                render_to_string("exports/kt/entity.html", {**base, "entity": entity}),
+            )
+    return buffer.getvalue()

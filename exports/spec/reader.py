@@ -1,0 +1,214 @@
+"""Reading an edited Master Mapping Specification back (openpyxl, read-only).
+
+The reader only checks the workbook's shape and the type of each cell; what the values mean is
+checked by the diff (exports.spec.diff) with the mapping services' own checks. Every problem names
+the sheet, the row and the column, and the reader goes on to report all of them at once.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
+from openpyxl.utils.exceptions import InvalidFileException
+
+from . import layout as L
+
+MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+MAX_ERRORS = 50
+
+
+class SpecReadError(Exception):
+    """The workbook cannot be read; `errors` are the messages, each naming its place."""
+
+    def __init__(self, errors: list[str]):
+        self.errors = errors
+        super().__init__("; ".join(errors))
+
+
+@dataclass
+class SheetRow:
+    sheet: str
+    row: int  # the row number as Excel shows it
+    values: dict[str, str | int | None]  # header -> value
+
+    def place(self, column: str | None = None) -> str:
+        if column is None:
+            return f"Sheet {self.sheet}, row {self.row}"
+        letter = get_column_letter(_header(self.sheet).index(column) + 1)
+        return f"Sheet {self.sheet}, row {self.row}, column {letter} ({column})"
+
+
+@dataclass
+class ParsedSpec:
+    cover: dict[str, str] = field(default_factory=dict)
+    entities: list[SheetRow] = field(default_factory=list)
+    mappings: list[SheetRow] = field(default_factory=list)
+
+
+def _header(sheet: str) -> list[str]:
+    return L.ENTITY_HEADER if sheet == L.ENTITIES else L.MAPPING_HEADER
+
+
+def read_spec(content: bytes) -> ParsedSpec:
+    """Parse the workbook; raise SpecReadError listing every problem found."""
+    if len(content) > MAX_UPLOAD_BYTES:
+        raise SpecReadError(
+            [f"The file is {len(content) / 1024 / 1024:.1f} MB; the limit is 50 MB."]
+        )
+    try:
+        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=False)
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError):
+        raise SpecReadError(
+            ["This file is not an Excel workbook (.xlsx): export the specification and edit that."]
+        ) from None
+    try:
+        return _read(workbook)
+    finally:
+        workbook.close()
+
+
+def _read(workbook) -> ParsedSpec:
+    names = workbook.sheetnames
+    missing = [name for name in (L.COVER, L.ENTITIES, L.MAPPING) if name not in names]
+    if missing:
+        raise SpecReadError(
+            [
+                f"The sheet '{name}' is missing (the workbook has: {', '.join(names)}). "
+                "Keep the sheet names of the exported specification."
+                for name in missing
+            ]
+        )
+    errors: list[str] = []
+    parsed = ParsedSpec(cover=_read_cover(workbook[L.COVER], errors))
+    parsed.entities = _read_rows(workbook[L.ENTITIES], L.ENTITIES, L.ENTITY_HEADER, errors)
+    parsed.mappings = _read_rows(workbook[L.MAPPING], L.MAPPING, L.MAPPING_HEADER, errors)
+    if errors:
+        raise SpecReadError(_capped(errors))
+    return parsed
+
+
+def _capped(errors: list[str]) -> list[str]:
+    if len(errors) <= MAX_ERRORS:
+        return errors
+    return [*errors[:MAX_ERRORS], f"… and {len(errors) - MAX_ERRORS} more problems."]
+
+
+def _read_cover(ws, errors: list[str]) -> dict[str, str]:
+    cover: dict[str, str] = {}
+    wanted = {L.COVER_SLUG, L.COVER_CONTRACT, L.COVER_CONTRACT_VERSION, L.COVER_HASH}
+    for row in ws.iter_rows(min_row=1, max_row=40, max_col=2, values_only=True):
+        if len(row) >= 2 and row[0] in wanted:
+            cover[row[0]] = "" if row[1] is None else str(row[1])
+    for label in (L.COVER_SLUG, L.COVER_CONTRACT, L.COVER_CONTRACT_VERSION):
+        if label not in cover:
+            errors.append(
+                f"Sheet Cover: the '{label}' line is missing; the workbook cannot be matched to "
+                "an engagement and contract version."
+            )
+    return cover
+
+
+_NUMBER_COLUMNS = {"Row Version", "Load Order"}
+
+
+def _read_rows(ws, sheet: str, header: list[str], errors: list[str]) -> list[SheetRow]:
+    rows = ws.iter_rows(min_row=1, max_col=len(header) + 5)
+    try:
+        first = next(rows)
+    except StopIteration:
+        errors.append(f"Sheet {sheet}, row 1: the header row is missing.")
+        return []
+    found = [_plain(c.value) for c in first]
+    while found and found[-1] == "":
+        found.pop()
+    if found != header:
+        for i, expected in enumerate(header):
+            got = found[i] if i < len(found) else ""
+            if got != expected:
+                letter = get_column_letter(i + 1)
+                errors.append(
+                    f"Sheet {sheet}, row 1, column {letter}: the header must be '{expected}'"
+                    + (f", not '{got}'." if got else " (missing).")
+                    + " Keep the header row of the exported specification."
+                )
+                break
+        else:
+            extra = found[len(header)]
+            errors.append(
+                f"Sheet {sheet}, row 1, column {get_column_letter(len(header) + 1)}: unexpected "
+                f"column '{extra}'. Keep the header row of the exported specification."
+            )
+        return []
+    result = []
+    for cells in rows:
+        values: dict[str, str | int | None] = {}
+        number = None
+        for column, cell in zip(header, cells, strict=False):
+            number = getattr(cell, "row", number)
+            values[column] = _value(cell, sheet, column, header, errors)
+        if not any(v not in (None, "") for v in values.values()):
+            continue  # an empty row
+        for column in header:
+            values.setdefault(column, None if column in _NUMBER_COLUMNS else "")
+        result.append(SheetRow(sheet, number or 0, values))
+    return result
+
+
+def _place(sheet, cell, column, header) -> str:
+    letter = get_column_letter(header.index(column) + 1)
+    return f"Sheet {sheet}, row {cell.row}, column {letter} ({column})"
+
+
+def _value(cell, sheet: str, column: str, header: list[str], errors: list[str]):
+    value = cell.value
+    if value is None:
+        return None if column in _NUMBER_COLUMNS else ""
+    if cell.data_type == "f" or (isinstance(value, str) and value.startswith("=")):
+        errors.append(
+            f"{_place(sheet, cell, column, header)}: formulas are not accepted; type the value."
+        )
+        return ""
+    if column in _NUMBER_COLUMNS:
+        if isinstance(value, bool) or not isinstance(value, int | float | str):
+            errors.append(
+                f"{_place(sheet, cell, column, header)}: expected a whole number, got '{value}'."
+            )
+            return None
+        try:
+            number = float(value)
+        except ValueError:
+            number = None
+        if number is None or number != int(number) or number < 1:
+            errors.append(
+                f"{_place(sheet, cell, column, header)}: expected a whole number, got '{value}'."
+            )
+            return None
+        return int(number)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, datetime):
+        if value.time() == datetime.min.time():
+            return value.date().isoformat()
+        return value.isoformat(sep=" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, str):
+        return value
+    errors.append(
+        f"{_place(sheet, cell, column, header)}: a value of type {type(value).__name__} is not "
+        "accepted here; type text."
+    )
+    return ""
+
+
+def _plain(value) -> str:
+    return "" if value is None else str(value).strip()

@@ -1,0 +1,442 @@
+"""Writing the Master Mapping Specification with openpyxl in write-only mode.
+
+Rows are streamed to the file as they are produced: memory holds the rows being read from the
+database, not a second copy as cells. Every cell of a sheet shares one of a few style arrays, so
+styling costs a copy of a small array per cell. Drop-down lists, conditional highlighting of gaps,
+frozen headers, autofilters and print settings are sheet-level records written once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import datetime
+
+from django.utils import timezone
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
+from openpyxl.formatting.rule import FormulaRule
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.properties import PageSetupProperties
+
+from mappings.selectors.gap import gap_items
+from mappings.selectors.mapping import UNMAPPED_STATES
+
+from ..selectors.spec import (
+    SpecData,
+    change_log,
+    last_approved_at,
+    signoff_rows,
+    spec_data,
+    spec_version_label,
+    type_label,
+    used_catalog_columns,
+)
+from . import layout as L
+
+Progress = Callable[[float, str], None]
+
+NAVY = "12263F"
+HEADER_FONT = Font(bold=True, color="FFFFFF")
+HEADER_FILL = PatternFill("solid", fgColor=NAVY)
+TOP_WRAP = Alignment(vertical="top", wrap_text=True)
+TOP = Alignment(vertical="top")
+THIN = Border(bottom=Side(style="thin", color="DFE3E8"))
+GAP_FILL = PatternFill("solid", bgColor="FDECEA")
+BLOCKED_FILL = PatternFill("solid", bgColor="FFF4D6")
+LOCKED_FILL = PatternFill("solid", fgColor="F2F4F7")
+NOT_FEASIBLE_FONT = Font(color="B3261E", bold=True)
+
+# Column widths per sheet (characters); the long-text columns wrap.
+WIDTHS = {
+    L.ENTITIES: [22, 26, 8, 48, 36, 10, 12, 11, 40, 11],
+    L.MAPPING: [20, 24, 16, 9, 36, 22, 22, 48, 14, 32, 14, 20, 14, 32, 11],
+    L.SUMMARY: [24, 10, 11, 11, 9, 12, 9, 11, 9, 9, 11, 12, 9, 11, 12],
+    L.GAP: [22, 24, 26, 60, 10, 48],
+    L.SOURCE_CATALOG: [28, 24, 16, 9, 9, 10, 8, 10, 18, 18, 40],
+    L.GLOSSARY: [24, 70, 36],
+    L.CHANGE_LOG: [18, 20, 22, 24, 18, 40, 40],
+}
+WRAPPED = {
+    L.ENTITIES: {"Joins", "Filter", "Notes"},
+    L.MAPPING: {
+        "Canonical Meaning",
+        "Source Table(s)",
+        "Source Column(s)",
+        "Transformation",
+        "Edge Cases",
+        "Notes",
+    },
+    L.GAP: {"Issue", "Suggested Action"},
+    L.GLOSSARY: {"Definition", "Synonyms"},
+    L.CHANGE_LOG: {"Before", "After"},
+    L.SOURCE_CATALOG: {"Used By"},
+}
+# Columns a re-import ignores are shaded so a BA sees where edits count.
+INFORMATIVE_COLUMNS = {
+    L.ENTITIES: {"Interface Entity", "Load Order", "Row Version"},
+    L.MAPPING: {
+        "Interface Entity",
+        "Interface Attribute",
+        "Data Type",
+        "Required",
+        "Canonical Meaning",
+        "Source Table(s)",
+        "Row Version",
+    },
+}
+
+
+def text(value) -> object:
+    """A cell value: strings without the control characters a workbook cannot hold."""
+    if isinstance(value, str):
+        return ILLEGAL_CHARACTERS_RE.sub("", value)
+    return value
+
+
+class SheetWriter:
+    """One write-only sheet: header, widths, per-column shared styles, print settings."""
+
+    def __init__(self, workbook: Workbook, title: str, header: list[str], *, freeze: str = "A2"):
+        self.ws = workbook.create_sheet(title)
+        self.title = title
+        self.header = header
+        self.rows = 0
+        ws = self.ws
+        for i, width in enumerate(WIDTHS.get(title, [18] * len(header)), start=1):
+            ws.column_dimensions[get_column_letter(i)].width = width
+        ws.freeze_panes = freeze
+        ws.print_title_rows = "1:1"
+        ws.page_setup.orientation = "landscape"
+        ws.page_setup.paperSize = "9"  # A4
+        ws.page_setup.fitToWidth = 1
+        ws.page_setup.fitToHeight = 0
+        ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+        ws.print_options.gridLines = True
+        ws.oddFooter.center.text = f"{title} — page &P of &N"
+        wrapped = WRAPPED.get(title, set())
+        informative = INFORMATIVE_COLUMNS.get(title, set())
+        self.styles = []
+        for name in header:
+            template = Cell(ws, row=1, column=1)
+            template.alignment = TOP_WRAP if name in wrapped else TOP
+            template.border = THIN
+            if name in informative:
+                template.fill = LOCKED_FILL
+            if name == "When":
+                template.number_format = "yyyy-mm-dd hh:mm"
+            self.styles.append(template._style)
+        head = []
+        for name in header:
+            cell = Cell(ws, row=1, column=1, value=name)
+            cell.font, cell.fill, cell.alignment = HEADER_FONT, HEADER_FILL, TOP_WRAP
+            head.append(cell)
+        ws.append(head)
+
+    def append(self, values: Iterable) -> None:
+        cells = []
+        for value, style in zip(values, self.styles, strict=True):
+            cell = Cell(self.ws, row=1, column=1, value=text(value), style_array=style)
+            if cell.data_type == "f":
+                cell.data_type = "s"  # text that merely starts with '=' is not a formula
+            cells.append(cell)
+        self.ws.append(cells)
+        self.rows += 1
+
+    @property
+    def ref(self) -> str:
+        return f"A1:{get_column_letter(len(self.header))}{self.rows + 1}"
+
+    def column(self, name: str) -> str:
+        return get_column_letter(self.header.index(name) + 1)
+
+    def body_range(self, name: str) -> str:
+        letter = self.column(name)
+        return f"{letter}2:{letter}{max(self.rows + 1, 2)}"
+
+    def finish(self, *, choices: dict[str, list[str]] | None = None) -> None:
+        self.ws.auto_filter.ref = self.ref
+        for name, labels in (choices or {}).items():
+            validation = DataValidation(
+                type="list",
+                formula1='"' + ",".join(labels) + '"',
+                allow_blank=True,
+                showErrorMessage=True,
+                errorTitle=f"{name}",
+                error=f"Choose one of: {', '.join(labels)}.",
+            )
+            validation.add(self.body_range(name))
+            self.ws.data_validations.append(validation)
+
+    def highlight(self, formula: str, *, fill=None, font=None, columns: str | None = None) -> None:
+        cells = columns or f"A2:{get_column_letter(len(self.header))}{max(self.rows + 1, 2)}"
+        self.ws.conditional_formatting.add(
+            cells, FormulaRule(formula=[formula], fill=fill, font=font, stopIfTrue=False)
+        )
+
+
+def write_spec(
+    *, engagement, path_or_stream, generated_by: str, progress: Progress | None = None
+) -> dict:
+    """Write the workbook to a path or a binary stream; returns what the Cover says."""
+    progress = progress or (lambda _p, _m="": None)
+    data = spec_data(engagement=engagement)
+    progress(10, "Read the mapping")
+    workbook = Workbook(write_only=True)
+    cover = _cover(workbook, data, generated_by)
+    _summary(workbook, data)
+    _entities(workbook, data)
+    progress(20, "Writing the Mapping sheet")
+    _mapping(workbook, data, progress)
+    progress(80, "Writing GAP, catalog, glossary and change log")
+    _gap(workbook, gap_items(engagement=engagement))
+    _catalog(workbook, data)
+    _glossary(workbook, engagement)
+    _change_log(workbook, engagement)
+    progress(95, "Saving the workbook")
+    workbook.save(path_or_stream)
+    return cover
+
+
+def _cover(workbook: Workbook, data: SpecData, generated_by: str) -> dict:
+    ws = workbook.create_sheet(L.COVER)
+    ws.column_dimensions["A"].width = 22
+    for letter in "BCDEF":
+        ws.column_dimensions[letter].width = 26
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    engagement, layer = data.engagement, data.layer
+    now = timezone.localtime()
+    cover = {
+        L.COVER_ENGAGEMENT: engagement.name,
+        L.COVER_SLUG: engagement.slug,
+        L.COVER_CLIENT: engagement.client,
+        L.COVER_CONTRACT: layer.name if layer else "",
+        L.COVER_CONTRACT_VERSION: layer.version if layer else "",
+        L.COVER_SPEC_VERSION: spec_version_label(engagement=engagement) or "working copy",
+        L.COVER_HASH: data.content_hash,
+        L.COVER_GENERATED_AT: now.strftime("%Y-%m-%d %H:%M %Z"),
+        L.COVER_GENERATED_BY: generated_by,
+    }
+    title = Cell(ws, row=1, column=1, value="Master Source→Interface Mapping Specification")
+    title.font = Font(bold=True, size=16, color=NAVY)
+    ws.append([title])
+    ws.append([])
+    label_font = Font(bold=True)
+    for label, value in cover.items():
+        cell = Cell(ws, row=1, column=1, value=label)
+        cell.font = label_font
+        ws.append([cell, text(value)])
+    ws.append([])
+    heading = Cell(ws, row=1, column=1, value="Sign-off")
+    heading.font = Font(bold=True, size=13, color=NAVY)
+    ws.append([heading])
+    head = []
+    for name in L.SIGNOFF_HEADER:
+        cell = Cell(ws, row=1, column=1, value=name)
+        cell.font, cell.fill = HEADER_FONT, HEADER_FILL
+        head.append(cell)
+    ws.append(head)
+    rows = signoff_rows(engagement=engagement)
+    for row in rows:
+        ws.append([text(row.get(key, "")) for key in L.SIGNOFF_HEADER])
+    if not rows:
+        ws.append(["No sign-off has been recorded for this engagement yet."])
+    ws.append([])
+    note = (
+        "Edit the Entities and Mapping sheets, then import the workbook back (import_spec or the "
+        "Import page). Shaded columns are informative; Row Version detects edits made in the "
+        "workbench since this export. Do not rename sheets or headers."
+    )
+    ws.append([Cell(ws, row=1, column=1, value=note)])
+    return cover
+
+
+def _summary(workbook: Workbook, data: SpecData) -> None:
+    sheet = SheetWriter(workbook, L.SUMMARY, L.SUMMARY_HEADER)
+    required = {(a["entity__name"], a["name"]) for a in data.contract if a["required"]}
+    per_entity: dict[str, list[dict]] = {}
+    for (entity, attribute), mapping in data.attributes.items():
+        per_entity.setdefault(entity, []).append({**mapping, "_key": (entity, attribute)})
+    for entity in data.entities:
+        rows = per_entity.get(entity["entity_name"], [])
+        mapped = sum(1 for r in rows if r["status"] not in UNMAPPED_STATES)
+        mandatory = [r for r in rows if r["_key"] in required]
+
+        def count(field, value, rows=rows):
+            return sum(1 for r in rows if r[field] == value)
+
+        sheet.append(
+            [
+                entity["entity_name"],
+                data.order.position(entity["entity_name"]),
+                len(rows),
+                len(mandatory),
+                mapped,
+                sum(1 for r in mandatory if r["status"] in UNMAPPED_STATES),
+                count("status", "blocked"),
+                round(100 * mapped / len(rows)) if rows else 0,
+                count("feasibility", "feasible"),
+                count("feasibility", "concerns"),
+                count("feasibility", "not_feasible"),
+                count("feasibility", "not_assessed"),
+                count("sme_review", "agreed"),
+                count("sme_review", "query_raised"),
+                count("sme_review", "not_reviewed"),
+            ]
+        )
+    sheet.finish()
+    sheet.highlight(f"${sheet.column('Mandatory Unmapped')}2>0", fill=GAP_FILL)
+
+
+def _entities(workbook: Workbook, data: SpecData) -> None:
+    sheet = SheetWriter(workbook, L.ENTITIES, L.ENTITY_HEADER, freeze="B2")
+    for e in data.entities:
+        sheet.append(
+            [
+                e["entity_name"],
+                e["driving_table"],
+                e["driving_alias"],
+                e["joins"],
+                e["filter"],
+                data.order.position(e["entity_name"]),
+                e["frequency"],
+                L.ENTITY_STATUS.get(e["status"], e["status"]),
+                e["notes"],
+                e["row_version"],
+            ]
+        )
+    sheet.finish(choices={"Status": list(L.ENTITY_STATUS.values())})
+    status = sheet.column("Status")
+    sheet.highlight(f'OR(${status}2="Unmapped",$B2="")', fill=GAP_FILL)
+    sheet.highlight(f'${status}2="Blocked"', fill=BLOCKED_FILL)
+
+
+def _mapping(workbook: Workbook, data: SpecData, progress: Progress) -> None:
+    sheet = SheetWriter(workbook, L.MAPPING, L.MAPPING_HEADER, freeze="C2")
+    status_label, feasibility_label, review_label = L.MAPPING_STATUS, L.FEASIBILITY, L.SME_REVIEW
+    total = max(len(data.contract), 1)
+    for i, (attribute, m) in enumerate(data.mapping_rows(), start=1):
+        if m is None:
+            m = {"source_columns": "", "transformation": "", "lineage": [], "lineage_tables": []}
+        transformation = m.get("transformation", "")
+        sheet.append(
+            [
+                attribute["entity__name"],
+                attribute["name"],
+                type_label(attribute),
+                "Yes" if attribute["required"] else "No",
+                attribute["canonical_meaning"] or attribute["description"],
+                ", ".join(m["lineage_tables"]),
+                ", ".join(m["lineage"]) if transformation else m["source_columns"],
+                transformation,
+                m.get("default_value", ""),
+                m.get("edge_cases", ""),
+                status_label.get(m.get("status", "unmapped"), ""),
+                feasibility_label.get(m.get("feasibility", "not_assessed"), ""),
+                review_label.get(m.get("sme_review", "not_reviewed"), ""),
+                m.get("notes", ""),
+                m.get("row_version"),
+            ]
+        )
+        if i % 2000 == 0:
+            progress(20 + 60 * i / total, f"Mapping sheet: {i} of {total} rows")
+    sheet.finish(
+        choices={
+            "Status": list(status_label.values()),
+            "Feasibility": list(feasibility_label.values()),
+            "SME Review": list(review_label.values()),
+        }
+    )
+    req, status, feas = (
+        sheet.column("Required"),
+        sheet.column("Status"),
+        sheet.column("Feasibility"),
+    )
+    open_states = ",".join(f'${status}2="{status_label[s]}"' for s in sorted(UNMAPPED_STATES))
+    sheet.highlight(f'AND(${req}2="Yes",OR({open_states}))', fill=GAP_FILL)
+    sheet.highlight(f'${status}2="Blocked"', fill=BLOCKED_FILL)
+    sheet.highlight(
+        f'${feas}2="{feasibility_label["not_feasible"]}"',
+        font=NOT_FEASIBLE_FONT,
+        columns=sheet.body_range("Feasibility"),
+    )
+
+
+def _gap(workbook: Workbook, items) -> None:
+    sheet = SheetWriter(workbook, L.GAP, L.GAP_HEADER)
+    for item in items:
+        sheet.append(
+            [
+                item.entity,
+                item.attribute,
+                item.category,
+                item.issue,
+                item.severity.capitalize(),
+                item.action,
+            ]
+        )
+    sheet.finish(choices={})
+    severity = sheet.column("Severity")
+    sheet.highlight(f'${severity}2="High"', fill=GAP_FILL)
+    sheet.highlight(f'${severity}2="Medium"', fill=BLOCKED_FILL)
+
+
+def _catalog(workbook: Workbook, data: SpecData) -> None:
+    sheet = SheetWriter(workbook, L.SOURCE_CATALOG, L.CATALOG_HEADER, freeze="C2")
+    for c in used_catalog_columns(data=data):
+        sheet.append(
+            [
+                c["table"],
+                c["column"],
+                c["data_type"],
+                "Yes" if c["nullable"] else "No",
+                "Yes" if c["primary_key"] else "",
+                c["rows"],
+                c["null_percent"],
+                c["distinct"],
+                c["min"],
+                c["max"],
+                c["used_by"],
+            ]
+        )
+    sheet.finish()
+
+
+def _glossary(workbook: Workbook, engagement) -> None:
+    sheet = SheetWriter(workbook, L.GLOSSARY, L.GLOSSARY_HEADER)
+    for term, definition, synonyms in engagement.glossary.order_by("term").values_list(
+        "term", "definition", "synonyms"
+    ):
+        sheet.append([term, definition, synonyms])
+    sheet.finish()
+
+
+def _change_log(workbook: Workbook, engagement) -> None:
+    sheet = SheetWriter(workbook, L.CHANGE_LOG, L.CHANGE_LOG_HEADER)
+    labels = {
+        "Status": {**L.MAPPING_STATUS, **L.ENTITY_STATUS},
+        "Feasibility": L.FEASIBILITY,
+        "SME Review": L.SME_REVIEW,
+    }
+    for row in change_log(engagement=engagement, since=last_approved_at(engagement=engagement)):
+        names = labels.get(row["field"], {})
+        sheet.append(
+            [
+                _naive(row["when"]),
+                row["who"],
+                row["entity"],
+                row["attribute"],
+                row["field"],
+                names.get(row["before"], row["before"]),
+                names.get(row["after"], row["after"]),
+            ]
+        )
+    sheet.finish()
+
+
+def _naive(moment: datetime) -> datetime:
+    return timezone.localtime(moment).replace(tzinfo=None, microsecond=0)
