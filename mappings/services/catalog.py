@@ -200,10 +200,7 @@ def catalog_introspect(
     policy.check(acting_user, source.engagement, Action.MANAGE_CATALOG)
     report = progress or (lambda _p, _m: None)
     schema = source.default_schema if schema is None else schema
-    mart = connection.mart_engine(source)
-    report(2, "Connecting to the Mart")
-    with connection.mart_connection(mart, doing="reading the catalog") as conn:
-        tables = read_catalog(conn, schema=schema, progress=report)
+    tables = catalog_read(source=source, schema=schema, progress=report)
     report(70, f"Saving {len(tables)} tables")
     return catalog_apply(
         source=source,
@@ -212,6 +209,21 @@ def catalog_introspect(
         origin=CatalogOrigin.INTROSPECTION,
         schema=schema,
     )
+
+
+def catalog_read(
+    *, source: SourceSystem, schema: str, progress: Progress | None = None
+) -> list[TableSnap]:
+    """The Mart's structure as a snapshot, read in a read-only transaction; writes nothing."""
+    report = progress or (lambda _p, _m: None)
+    mart = connection.mart_engine(source)
+    report(2, "Connecting to the Mart")
+    with connection.mart_connection(mart, doing="reading the catalog") as conn:
+        if conn.dialect.name != "postgresql":
+            return read_catalog(conn, schema=schema, progress=report)
+        # a server: a second read-only connection reads the secondary facts alongside
+        with connection.mart_connection(mart, doing="reading the catalog") as side:
+            return read_catalog(conn, schema=schema, progress=report, side_conn=side)
 
 
 @transaction.atomic

@@ -6,7 +6,10 @@ produce; `catalog.catalog_apply` turns any snapshot into catalog rows and a diff
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import gc
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
@@ -18,7 +21,7 @@ from workbench.jobs import JobError
 from ..choices import TableKind
 
 
-@dataclass
+@dataclass(slots=True)
 class ColumnSnap:
     name: str
     data_type: str = ""
@@ -61,10 +64,36 @@ Progress = Callable[[float, str], None]
 
 
 def read_catalog(
-    conn: Connection, *, schema: str = "", progress: Progress | None = None
+    conn: Connection,
+    *,
+    schema: str = "",
+    progress: Progress | None = None,
+    side_conn: Connection | None = None,
 ) -> list[TableSnap]:
-    """Every table and view of `schema` (the default schema when empty) with columns and keys."""
+    """Every table and view of `schema` (the default schema when empty) with columns and keys.
+
+    With `side_conn` (a second read-only connection), the secondary calls — unique constraints,
+    indexes, comments, view names — run beside the main ones instead of after them.
+    """
     report = progress or (lambda _p, _m: None)
+    with _gc_paused():
+        return _read_catalog(conn, schema=schema, report=report, side_conn=side_conn)
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Reading a big catalog allocates hundreds of thousands of small objects that all live on;
+    the cyclic garbage collector would scan them again and again for nothing."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _read_catalog(conn, *, schema: str, report, side_conn) -> list[TableSnap]:
     inspector = sa.inspect(conn)
     if schema:
         schemas = inspector.get_schema_names()
@@ -75,20 +104,29 @@ def read_catalog(
             )
     name = schema or None
     kind = ObjectKind.TABLE | ObjectKind.VIEW
-    report(10, "Reading columns")
-    columns = inspector.get_multi_columns(schema=name, kind=kind)
-    report(30, "Reading primary keys")
-    pks = inspector.get_multi_pk_constraint(schema=name, kind=kind)
-    report(40, "Reading foreign keys")
-    fks = inspector.get_multi_foreign_keys(schema=name, kind=kind)
-    report(50, "Reading unique constraints")
-    uniques = _optional(lambda: inspector.get_multi_unique_constraints(schema=name, kind=kind))
-    report(55, "Reading indexes")
-    indexes = _optional(lambda: inspector.get_multi_indexes(schema=name, kind=kind))
-    report(60, "Reading table comments")
-    comments = _optional(lambda: inspector.get_multi_table_comment(schema=name, kind=kind))
-    views = set(_optional(lambda: inspector.get_view_names(schema=name), default=[]))
-    views |= set(_optional(lambda: inspector.get_materialized_view_names(schema=name), default=[]))
+
+    def secondary(connection: Connection):
+        side = sa.inspect(connection)
+        return (
+            _optional(lambda: side.get_multi_unique_constraints(schema=name, kind=kind)),
+            _optional(lambda: side.get_multi_indexes(schema=name, kind=kind)),
+            _optional(lambda: side.get_multi_table_comment(schema=name, kind=kind)),
+            set(_optional(lambda: side.get_view_names(schema=name), default=[]))
+            | set(_optional(lambda: side.get_materialized_view_names(schema=name), default=[])),
+        )
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending = pool.submit(secondary, side_conn) if side_conn is not None else None
+        report(10, "Reading columns")
+        columns = inspector.get_multi_columns(schema=name, kind=kind)
+        report(30, "Reading primary keys")
+        pks = inspector.get_multi_pk_constraint(schema=name, kind=kind)
+        report(40, "Reading foreign keys")
+        fks = inspector.get_multi_foreign_keys(schema=name, kind=kind)
+        report(50, "Reading unique constraints, indexes and comments")
+        uniques, indexes, comments, views = (
+            pending.result() if pending is not None else secondary(conn)
+        )
 
     dialect = conn.dialect
     tables = []

@@ -33,6 +33,7 @@ TOP_VALUES_MAX_DISTINCT = 10_000
 PATTERN_SAMPLE_ROWS = 1_000
 PATTERN_THRESHOLD = 0.5
 VALUE_CHARS = 200
+GROUPING_SETS_DIALECTS = {"postgresql", "duckdb", "mssql", "oracle", "snowflake", "bigquery"}
 
 PROFILE_FIELDS = [
     "taken_at",
@@ -174,23 +175,20 @@ def profile_table(conn, table: CatalogTable, columns: list[CatalogColumn], *, sa
     text_names = [n for n, k in zip(names, kinds, strict=True) if k == "text"]
     patterns = _patterns(conn, sample, text_names) if text_names and sampled else {}
 
+    repeating = [
+        name
+        for i, name in enumerate(names)
+        if (distinct := row.get(f"d{i}"))
+        and distinct < (row[f"n{i}"] or 0)
+        and distinct <= TOP_VALUES_MAX_DISTINCT
+    ]
+    tops = _top_values(conn, sample, repeating)
+
     results = []
     for i, name in enumerate(names):
         non_null = int(row[f"n{i}"] or 0)
         distinct = int(row[f"d{i}"]) if f"d{i}" in row else None
-        top: list[dict] = []
-        if distinct and distinct < non_null and distinct <= TOP_VALUES_MAX_DISTINCT:
-            col = sample.c[name]
-            top = [
-                {"value": _text(value), "count": int(count)}
-                for value, count in conn.execute(
-                    sa.select(col, sa.func.count().label("n"))
-                    .where(col.is_not(None))
-                    .group_by(col)
-                    .order_by(sa.desc("n"), col)
-                    .limit(TOP_VALUES)
-                )
-            ]
+        top = tops.get(name, [])
         average = row.get(f"al{i}")
         results.append(
             {
@@ -209,6 +207,51 @@ def profile_table(conn, table: CatalogTable, columns: list[CatalogColumn], *, sa
             }
         )
     return int(row["total_rows"] or 0), results
+
+
+def _top_values(conn, sample, names: list[str]) -> dict[str, list[dict]]:
+    """The most frequent values of each column that repeats: one GROUPING SETS pass over the
+    sample where the dialect has it, else one GROUP BY per column."""
+    if not names:
+        return {}
+    if conn.dialect.name in GROUPING_SETS_DIALECTS and len(names) > 1:
+        columns = [sample.c[n] for n in names]
+        query = sa.select(
+            *[c.label(f"v{i}") for i, c in enumerate(columns)],
+            *[sa.func.grouping(c).label(f"g{i}") for i, c in enumerate(columns)],
+            sa.func.count().label("n"),
+        ).group_by(sa.func.grouping_sets(*[sa.tuple_(c) for c in columns]))
+        found: dict[int, list[tuple]] = {i: [] for i in range(len(names))}
+        for record in conn.execute(query):
+            values = record._mapping
+            for i in range(len(names)):
+                if values[f"g{i}"] == 0:
+                    if values[f"v{i}"] is not None:
+                        found[i].append((-int(values["n"]), values[f"v{i}"]))
+                    break
+        tops = {}
+        for i, name in enumerate(names):
+            best = sorted(found[i], key=lambda item: (item[0], _sort_key(item[1])))[:TOP_VALUES]
+            tops[name] = [{"value": _text(value), "count": -count} for count, value in best]
+        return tops
+    tops = {}
+    for name in names:
+        col = sample.c[name]
+        tops[name] = [
+            {"value": _text(value), "count": int(count)}
+            for value, count in conn.execute(
+                sa.select(col, sa.func.count().label("n"))
+                .where(col.is_not(None))
+                .group_by(col)
+                .order_by(sa.desc("n"), col)
+                .limit(TOP_VALUES)
+            )
+        ]
+    return tops
+
+
+def _sort_key(value):
+    return (0, value) if isinstance(value, int | float | decimal.Decimal) else (1, str(value))
 
 
 def _patterns(conn, sample, names: list[str]) -> dict[str, list[dict]]:
