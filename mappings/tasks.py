@@ -26,21 +26,29 @@ def introspect(job, progress) -> dict:
         schema=job.params.get("schema"),
         progress=progress,
     )
-    diff = result["diff"]["counts"]
-    progress(
-        99,
+    counts = result["diff"]["counts"]
+    changes = ", ".join(f"{n} {name.replace('_', ' ')}" for name, n in counts.items() if n)
+    summary = (
         f"Cataloged {result['tables']} tables, {result['columns']} columns, "
-        f"{result['foreign_keys']} foreign keys",
+        f"{result['foreign_keys']} foreign keys"
     )
-    return {**result, "diff": {"first": result["diff"]["first"], "counts": diff}}
+    if not result["diff"]["first"]:
+        summary += f"; changes: {changes}" if changes else "; no change since the last refresh"
+    return {
+        "summary": summary,
+        **result,
+        "diff": {"first": result["diff"]["first"], "counts": counts},
+    }
 
 
 @job_runner("catalog.profile")
 def profile(job, progress) -> dict:
-    return catalog_profile(
+    result = catalog_profile(
         source=_source(job),
         acting_user=job.started_by,
         table_ids=job.params.get("table_ids") or None,
         sample_rows=int(job.params.get("sample_rows") or 100_000),
         progress=progress,
     )
+    summary = f"Profiled {result['tables']} tables, {result['columns']} columns"
+    return {"summary": summary, **result}

@@ -182,7 +182,8 @@ def _optional(call, default=None):
 def _column(col: dict, position: int, dialect) -> ColumnSnap:
     type_ = col["type"]
     try:
-        data_type = type_.compile(dialect=dialect)
+        # a view's computed column may have no declared type at all (SQLite): leave it empty
+        data_type = "" if isinstance(type_, sa.types.NullType) else type_.compile(dialect=dialect)
     except Exception:  # noqa: BLE001 — an exotic type still gets a name
         data_type = type(type_).__name__.upper()
     default = col.get("default")

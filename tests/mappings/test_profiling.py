@@ -127,7 +127,12 @@ def test_profiling_runs_as_a_job(cataloged, ba, django_capture_on_commit_callbac
 
     job.refresh_from_db()
     assert job.state == JobState.SUCCEEDED, job.error
-    assert job.result == {"tables": 7, "columns": 55, "sample_rows": 1000}
+    assert job.result == {
+        "summary": "Profiled 7 tables, 55 columns",
+        "tables": 7,
+        "columns": 55,
+        "sample_rows": 1000,
+    }
 
 
 def test_profiling_needs_a_catalog_first(source, ba):
