@@ -10,7 +10,9 @@ from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from workbench import policy
 from workbench.api.base import EngagementScopedViewSet
+from workbench.policy import Action
 
 from .. import selectors, services
 from ..choices import Verdict
@@ -53,6 +55,7 @@ class SpecVersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Engag
 
     @extend_schema(request=FreezeInputSerializer, responses={201: SpecVersionSerializer})
     def create(self, request, engagement_slug=None):
+        policy.check(request.user, self.engagement, Action.SUBMIT_FOR_REVIEW)  # 403 before 400
         data = FreezeInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         version = services.do_submit_version(
@@ -119,6 +122,7 @@ class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Engagement
 
     @extend_schema(request=SubmitInputSerializer, responses={201: ReviewSerializer})
     def create(self, request, engagement_slug=None):
+        policy.check(request.user, self.engagement, Action.SUBMIT_FOR_REVIEW)  # 403 before 400
         data = SubmitInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
@@ -162,9 +166,9 @@ class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Engagement
         return self._decide(request, Verdict.REJECT)
 
     def _decide(self, request, verdict):
+        review = self.get_object()
         data = DecideInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        review = self.get_object()
         services.do_decide(
             review=review,
             verdict=verdict,
@@ -191,6 +195,7 @@ class UatItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Engagemen
 
     @extend_schema(request=UatItemInputSerializer, responses={201: UatItemSerializer})
     def create(self, request, engagement_slug=None):
+        policy.check(request.user, self.engagement, Action.RAISE_UAT_FEEDBACK)  # 403 before 400
         data = UatItemInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         item = services.do_raise_uat_item(
@@ -242,6 +247,7 @@ class CutoverViewSet(EngagementScopedViewSet):
     @extend_schema(request=TickInputSerializer, responses=OpenApiTypes.OBJECT)
     @action(detail=False, methods=["post"])
     def tick(self, request, engagement_slug=None):
+        policy.check(request.user, self.engagement, Action.TICK_CUTOVER)  # 403 before 400
         data = TickInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         services.do_tick_cutover(
@@ -253,6 +259,7 @@ class CutoverViewSet(EngagementScopedViewSet):
     @extend_schema(request=UntickInputSerializer, responses=OpenApiTypes.OBJECT)
     @action(detail=False, methods=["post"])
     def untick(self, request, engagement_slug=None):
+        policy.check(request.user, self.engagement, Action.TICK_CUTOVER)  # 403 before 400
         data = UntickInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         services.do_untick_cutover(
