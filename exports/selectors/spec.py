@@ -3,8 +3,6 @@ documentation print, in a fixed number of queries whatever the size of the mappi
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -53,9 +51,6 @@ CONTRACT_VALUES = (
     "canonical_meaning",
     "description",
 )
-# The fields whose values make up the mapping's content (what a sign-off approves).
-HASHED_ENTITY_FIELDS = ENTITY_VALUES[1:9]
-HASHED_ATTRIBUTE_FIELDS = ATTRIBUTE_VALUES[1:11]
 
 
 @dataclass
@@ -76,10 +71,6 @@ class SpecData:
         )
         for _i, attribute in rows:
             yield attribute, self.attributes.get((attribute["entity__name"], attribute["name"]))
-
-    @property
-    def content_hash(self) -> str:
-        return content_hash(self.entities, self.attributes.values())
 
 
 def spec_data(*, engagement: Engagement) -> SpecData:
@@ -108,23 +99,14 @@ def spec_data(*, engagement: Engagement) -> SpecData:
     return SpecData(engagement, layer, order, entities, contract, attributes)
 
 
-def content_hash(entities, attributes) -> str:
-    """SHA-256 of the mapping's content: entity and attribute rules in a canonical order.
+def content_hash(*, engagement: Engagement) -> str:
+    """The working mapping's content hash, computed exactly as sign-off hashes a spec version
+    (signoff.selectors.content_hash of the current snapshot): an unchanged export of a submitted
+    version carries that version's hash."""
+    from signoff.selectors import content_hash as snapshot_hash
+    from signoff.selectors import current_snapshot
 
-    Until sign-off records spec versions with their own hash, this is the spec's content hash.
-    """
-    digest = hashlib.sha256()
-    for entity in sorted(entities, key=lambda e: e["entity_name"]):
-        digest.update(json.dumps([entity[f] for f in HASHED_ENTITY_FIELDS]).encode())
-    for attribute in sorted(
-        attributes, key=lambda a: (a["entity_mapping__entity_name"], a["attribute_name"])
-    ):
-        digest.update(json.dumps([attribute[f] for f in HASHED_ATTRIBUTE_FIELDS]).encode())
-    return digest.hexdigest()
-
-
-def mapping_content_hash(*, engagement: Engagement) -> str:
-    return spec_data(engagement=engagement).content_hash
+    return snapshot_hash(current_snapshot(engagement=engagement))
 
 
 def type_label(attribute: dict) -> str:
@@ -134,27 +116,51 @@ def type_label(attribute: dict) -> str:
 # --- sign-off: what the Cover sheet lists ------------------------------------------------------
 
 
-def spec_version_label(*, engagement: Engagement) -> str:
-    """The spec version the workbook carries: the latest signed-off/submitted version, if any."""
-    version = _latest_spec_version(engagement)
-    return str(getattr(version, "number", "") or getattr(version, "version", "")) if version else ""
+def spec_version_label(*, engagement: Engagement, working_hash: str) -> str:
+    """'Version N' when the mapping is exactly the latest submitted version, else a working copy."""
+    from signoff.selectors import latest_version
+
+    version = latest_version(engagement=engagement)
+    if version is None:
+        return "working copy (no version submitted)"
+    if version.content_hash == working_hash:
+        return f"Version {version.number}"
+    return f"working copy (changed since version {version.number})"
 
 
 def signoff_rows(*, engagement: Engagement) -> list[dict]:
-    """The sign-off table of the Cover: gate, approver, role, decision, date, changed since.
+    """The sign-off table of the Cover, keyed by its header: every decision of every gate."""
+    from signoff.selectors import signoff_table
 
-    Sign-off (issue 6) is built in parallel: until its models exist this returns [].
-    """
-    return []
+    return [
+        {
+            "Gate": row["gate_label"],
+            "Approver": row["approver"],
+            "Role": row["role"],
+            "Decision": f"{row['decision']} (version {row['version']})",
+            "Date": row["date"],
+            "Changed Since": "Yes — changed since approval" if row["changed_since"] else "",
+        }
+        for row in signoff_table(engagement=engagement)
+    ]
 
 
 def last_approved_at(*, engagement: Engagement):
-    """When the last approved spec version was approved (the Change Log starts there), or None."""
-    return None
+    """When the mapping was last approved (the Change Log starts there), or None."""
+    from signoff.choices import Gate, ReviewState, Verdict
+    from signoff.models import Decision
 
-
-def _latest_spec_version(engagement: Engagement):
-    return None
+    decision = (
+        Decision.objects.filter(
+            engagement=engagement,
+            gate=Gate.MAPPING,
+            verdict=Verdict.APPROVE,
+            review__state=ReviewState.APPROVED,
+        )
+        .order_by("-decided_at")
+        .first()
+    )
+    return decision.decided_at if decision else None
 
 
 # --- the Source Catalog sheet --------------------------------------------------------------------

@@ -20,13 +20,14 @@ from sqlglot import exp
 from contracts.models import InterfaceRelationship
 from contracts.selectors import published_layer
 from mappings.choices import MappingStatus
-from mappings.expressions import check_expression, check_filter, default_literal
+from mappings.expressions import check_expression, check_filter, check_from, default_literal
 from mappings.models import AttributeMapping, EntityMapping
 from mappings.selectors.mapping import (
     attribute_target,
+    catalog_index,
     contract_attributes,
     contract_load_order,
-    entity_from_clause,
+    referenced_tables,
 )
 
 from . import layout as L
@@ -98,21 +99,20 @@ def kt_entities(*, engagement) -> list[KtEntity]:
         for child, parent in edges:
             if child != parent:
                 depends.setdefault(child, set()).add(parent)
-    result = []
+    names: set[str] = set()
     for entity in entities:
-        result.append(
-            _entity(entity, mappings.get(entity.pk, []), contract, order, descriptions, depends)
+        names |= referenced_tables(entity.driving_table, entity.joins)
+    catalog = catalog_index(engagement=engagement, names=names)
+    return [
+        _entity(
+            entity, mappings.get(entity.pk, []), contract, order, descriptions, depends, catalog
         )
-    return result
+        for entity in entities
+    ]
 
 
-def _entity(entity, mappings, contract, order, descriptions, depends) -> KtEntity:
-    clause = entity_from_clause(
-        engagement=entity.engagement,
-        driving_table=entity.driving_table,
-        alias=entity.driving_alias,
-        joins=entity.joins,
-    )
+def _entity(entity, mappings, contract, order, descriptions, depends, catalog) -> KtEntity:
+    clause = check_from(entity.driving_table, entity.driving_alias, entity.joins, catalog)
     joins = []
     for join in clause.joins:
         table = join.this

@@ -26,6 +26,7 @@ from mappings.selectors.mapping import UNMAPPED_STATES
 from ..selectors.spec import (
     SpecData,
     change_log,
+    content_hash,
     last_approved_at,
     signoff_rows,
     spec_data,
@@ -208,16 +209,18 @@ def _cover(workbook: Workbook, data: SpecData, generated_by: str) -> dict:
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
     ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    ws.oddFooter.center.text = f"{L.COVER} — page &P of &N"
     engagement, layer = data.engagement, data.layer
     now = timezone.localtime()
+    working_hash = content_hash(engagement=engagement)
     cover = {
         L.COVER_ENGAGEMENT: engagement.name,
         L.COVER_SLUG: engagement.slug,
         L.COVER_CLIENT: engagement.client,
         L.COVER_CONTRACT: layer.name if layer else "",
         L.COVER_CONTRACT_VERSION: layer.version if layer else "",
-        L.COVER_SPEC_VERSION: spec_version_label(engagement=engagement) or "working copy",
-        L.COVER_HASH: data.content_hash,
+        L.COVER_SPEC_VERSION: spec_version_label(engagement=engagement, working_hash=working_hash),
+        L.COVER_HASH: working_hash,
         L.COVER_GENERATED_AT: now.strftime("%Y-%m-%d %H:%M %Z"),
         L.COVER_GENERATED_BY: generated_by,
     }
@@ -242,7 +245,7 @@ def _cover(workbook: Workbook, data: SpecData, generated_by: str) -> dict:
     ws.append(head)
     rows = signoff_rows(engagement=engagement)
     for row in rows:
-        ws.append([text(row.get(key, "")) for key in L.SIGNOFF_HEADER])
+        ws.append([_cell_value(row.get(key, "")) for key in L.SIGNOFF_HEADER])
     if not rows:
         ws.append(["No sign-off has been recorded for this engagement yet."])
     ws.append([])
@@ -436,6 +439,10 @@ def _change_log(workbook: Workbook, engagement) -> None:
             ]
         )
     sheet.finish()
+
+
+def _cell_value(value):
+    return _naive(value).strftime("%Y-%m-%d %H:%M") if isinstance(value, datetime) else text(value)
 
 
 def _naive(moment: datetime) -> datetime:
