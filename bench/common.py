@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import statistics
 import time
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 
@@ -53,3 +55,25 @@ def timed(
         fn()
         samples.append(time.perf_counter() - start)
     return statistics.median(samples)
+
+
+@contextmanager
+def scratch_database(name: str):
+    """A fresh, migrated database of its own for one benchmark, dropped afterwards.
+
+    Created through Django's test-database machinery next to the configured one: a SQLite file
+    beside it, or a PostgreSQL database when DATABASE_URL points at PostgreSQL.
+    """
+    from django.db import connection
+
+    test_name = f"{name}_{os.getpid()}"
+    if connection.vendor == "sqlite":
+        folder = os.path.dirname(connection.settings_dict["NAME"]) or "."
+        test_name = os.path.join(folder, f"{test_name}.sqlite3")
+    connection.settings_dict.setdefault("TEST", {})["NAME"] = test_name
+    old_name = connection.settings_dict["NAME"]
+    connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
+    try:
+        yield connection
+    finally:
+        connection.creation.destroy_test_db(old_name, verbosity=0)

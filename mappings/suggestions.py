@@ -8,6 +8,7 @@ attributes against 100,000 columns stays well under a second or two.
 
 from __future__ import annotations
 
+import math
 import re
 from collections import defaultdict
 from collections.abc import Iterable
@@ -167,28 +168,63 @@ def type_fits(logical_type: str, data_type: str) -> bool | None:
 
 
 class SuggestionIndex:
-    """The catalog's columns, indexed by normalised word, built once per request."""
+    """The catalog's columns, indexed by normalised word, built once per request.
+
+    Candidates for an attribute: every column of the entity's own tables, every column whose
+    normalised name equals the attribute's, and the columns sharing the rarest words (a word
+    found in thousands of columns, like `id`, only re-ranks); only the best few are fully scored.
+    """
+
+    COMMON = 500  # a word in more columns than this does not bring candidates of its own
+    SHORTLIST = 150  # candidates fully scored per attribute
 
     def __init__(self, columns: Iterable[ColumnFacts], synonyms: dict[str, str] | None = None):
         self.synonyms = synonyms or {}
         self.columns = list(columns)
-        self.words = [normalise(c.column, self.synonyms) for c in self.columns]
+        seen: dict[str, frozenset] = {}  # a Mart repeats column names across its tables
+        self.words = [
+            seen.get(c.column)
+            or seen.setdefault(c.column, frozenset(normalise(c.column, self.synonyms)))
+            for c in self.columns
+        ]
         self.by_word: dict[str, list[int]] = defaultdict(list)
+        self.by_name: dict[frozenset, list[int]] = defaultdict(list)
         for i, column_words in enumerate(self.words):
+            self.by_name[column_words].append(i)
             for word in column_words:
                 self.by_word[word].append(i)
         self.in_scope = [i for i, c in enumerate(self.columns) if c.alias]
+        self.table_words: dict[str, set[str]] = {}
+        total = max(len(self.columns), 1)
+        self.weight = {w: math.log((1 + total) / (1 + len(p))) + 1 for w, p in self.by_word.items()}
 
     def suggest(self, attribute: AttributeFacts, *, limit: int = 5) -> list[Suggestion]:
-        wanted = normalise(attribute.name, self.synonyms)
+        wanted = frozenset(normalise(attribute.name, self.synonyms))
         entity_words = normalise(attribute.entity, self.synonyms)
-        candidates = set(self.in_scope)
-        for word in wanted:
-            candidates.update(self.by_word.get(word, ()))
-        scored = [self._score(attribute, wanted, entity_words, i) for i in candidates]
+        scored = [self._score(attribute, wanted, entity_words, i) for i in self._shortlist(wanted)]
         scored = [s for s in scored if s.score > 0.2]
         scored.sort(key=lambda s: (-s.score, s.column.table, s.column.column))
         return scored[:limit]
+
+    def _shortlist(self, wanted: frozenset) -> set[int]:
+        overlap: dict[int, float] = defaultdict(float)
+        for word in sorted(wanted, key=lambda w: len(self.by_word.get(w, ()))):
+            postings = self.by_word.get(word, ())
+            if len(postings) <= self.COMMON or not overlap:
+                for i in postings[: self.COMMON]:
+                    overlap[i] += self.weight[word]
+            else:
+                for i in overlap:
+                    if word in self.words[i]:
+                        overlap[i] += self.weight[word]
+        best = sorted(overlap, key=overlap.get, reverse=True)[: self.SHORTLIST]
+        same_name = self.by_name.get(wanted, ())[: self.SHORTLIST]
+        return set(best) | set(self.in_scope) | set(same_name)
+
+    def _table_words(self, table: str) -> set[str]:
+        if table not in self.table_words:
+            self.table_words[table] = normalise(table.split(".")[-1], self.synonyms)
+        return self.table_words[table]
 
     def _score(self, attribute, wanted: set[str], entity_words: set[str], i: int) -> Suggestion:
         column, column_words = self.columns[i], self.words[i]
@@ -196,21 +232,22 @@ class SuggestionIndex:
         overlap = wanted & column_words
         score = 0.0
         if wanted and column_words:
-            jaccard = len(overlap) / len(wanted | column_words)
-            fuzzy = SequenceMatcher(
-                None, "_".join(sorted(wanted)), "_".join(sorted(column_words))
-            ).ratio()
-            score += 0.6 * jaccard + 0.2 * fuzzy
+            score += 0.8 * len(overlap) / len(wanted | column_words)
             if column_words == wanted:
                 reasons.append("same name")
             elif overlap:
                 reasons.append(f"shared words: {', '.join(sorted(overlap))}")
-            elif fuzzy > 0.6:
-                reasons.append("similar name")
+            else:  # no word in common: a spelling close enough still counts a little
+                fuzzy = SequenceMatcher(
+                    None, "_".join(sorted(wanted)), "_".join(sorted(column_words))
+                ).ratio()
+                score += 0.2 * fuzzy
+                if fuzzy > 0.6:
+                    reasons.append("similar name")
         if column.alias:
             score += 0.15
             reasons.append(f"in the entity's table {column.table} ({column.alias})")
-        elif entity_words & normalise(column.table.split(".")[-1], self.synonyms):
+        elif entity_words & self._table_words(column.table):
             score += 0.05
             reasons.append("table named like the entity")
         fits = type_fits(attribute.logical_type, column.data_type)
