@@ -153,21 +153,21 @@ class InterfaceNoteUpdateSerializer(serializers.Serializer):
     text = serializers.CharField()
 
 
-class FieldChangeSerializer(serializers.Serializer):
+class ContractFieldChangeSerializer(serializers.Serializer):
     field = serializers.CharField()
     old = serializers.JSONField()
     new = serializers.JSONField()
 
 
-class EntityChangeSerializer(serializers.Serializer):
+class ContractEntityChangeSerializer(serializers.Serializer):
     entity = serializers.CharField()
-    changes = FieldChangeSerializer(many=True)
+    changes = ContractFieldChangeSerializer(many=True)
 
 
-class AttributeChangeSerializer(serializers.Serializer):
+class ContractAttributeChangeSerializer(serializers.Serializer):
     entity = serializers.CharField()
     attribute = serializers.CharField()
-    changes = FieldChangeSerializer(many=True)
+    changes = ContractFieldChangeSerializer(many=True)
 
 
 class AffectedMappingSerializer(serializers.Serializer):
@@ -181,10 +181,10 @@ class LayerDiffSerializer(serializers.Serializer):
     new_version = serializers.CharField()
     entities_added = serializers.ListField(child=serializers.CharField())
     entities_removed = serializers.ListField(child=serializers.CharField())
-    entities_changed = EntityChangeSerializer(many=True)
+    entities_changed = ContractEntityChangeSerializer(many=True)
     attributes_added = serializers.ListField(child=serializers.CharField())
     attributes_removed = serializers.ListField(child=serializers.CharField())
-    attributes_changed = AttributeChangeSerializer(many=True)
+    attributes_changed = ContractAttributeChangeSerializer(many=True)
     relationships_added = serializers.ListField(child=serializers.CharField())
     relationships_removed = serializers.ListField(child=serializers.CharField())
     affected_mappings = AffectedMappingSerializer(many=True)
