@@ -23,7 +23,12 @@ from workbench.policy import Action
 from ..choices import CatalogOrigin
 from ..models import CatalogColumn, CatalogForeignKey, CatalogTable, ImpactedEntity, SourceSystem
 from . import connection
-from .introspection import TableSnap, read_catalog
+from .introspection import (
+    INFORMATION_SCHEMA_DIALECTS,
+    TableSnap,
+    read_catalog,
+    read_information_schema,
+)
 
 Progress = Callable[[float, str], None]
 BATCH = 1000
@@ -219,6 +224,8 @@ def catalog_read(
     mart = connection.mart_engine(source)
     report(2, "Connecting to the Mart")
     with connection.mart_connection(mart, doing="reading the catalog") as conn:
+        if conn.dialect.name in INFORMATION_SCHEMA_DIALECTS:
+            return read_information_schema(conn, schema=schema)
         if conn.dialect.name != "postgresql":
             return read_catalog(conn, schema=schema, progress=report)
         # a server: a second read-only connection reads the secondary facts alongside

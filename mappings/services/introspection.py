@@ -206,3 +206,123 @@ def _int(value, *, signed: bool = False) -> int | None:
     if value < 0 and not signed:
         return None
     return value
+
+
+# --- information_schema reader, for dialects whose SQLAlchemy reflection does not work ----------
+
+INFORMATION_SCHEMA_DIALECTS = {"duckdb"}
+
+
+def read_information_schema(conn: Connection, *, schema: str = "") -> list[TableSnap]:
+    """The same snapshot from the ANSI information_schema views (DuckDB's dialect inherits
+    PostgreSQL reflection queries it cannot run)."""
+    target = schema or conn.execute(sa.select(sa.func.current_schema())).scalar() or "main"
+    info = {
+        name: sa.table(name, *[sa.column(c) for c in cols], schema="information_schema")
+        for name, cols in {
+            "schemata": ["schema_name"],
+            "tables": ["table_schema", "table_name", "table_type"],
+            "columns": [
+                "table_schema",
+                "table_name",
+                "column_name",
+                "ordinal_position",
+                "column_default",
+                "is_nullable",
+                "data_type",
+                "character_maximum_length",
+                "numeric_precision",
+                "numeric_scale",
+            ],
+            "table_constraints": [
+                "table_schema",
+                "table_name",
+                "constraint_name",
+                "constraint_type",
+            ],
+            "key_column_usage": [
+                "constraint_schema",
+                "constraint_name",
+                "table_schema",
+                "table_name",
+                "column_name",
+                "ordinal_position",
+            ],
+            "referential_constraints": [
+                "constraint_schema",
+                "constraint_name",
+                "unique_constraint_name",
+            ],
+        }.items()
+    }
+    schemas = [r[0] for r in conn.execute(sa.select(info["schemata"].c.schema_name))]
+    if schema and schema not in schemas:
+        raise JobError(
+            f"The schema '{schema}' does not exist in the Mart (it has: {', '.join(schemas)})."
+        )
+    t, c = info["tables"], info["columns"]
+    tables: dict[str, TableSnap] = {}
+    for name, table_type in conn.execute(
+        sa.select(t.c.table_name, t.c.table_type).where(t.c.table_schema == target)
+    ):
+        kind = TableKind.VIEW if "VIEW" in str(table_type).upper() else TableKind.TABLE
+        tables[name] = TableSnap(name=name, schema=schema, kind=kind)
+    for row in conn.execute(
+        sa.select(c)
+        .where(c.c.table_schema == target)
+        .order_by(c.c.table_name, c.c.ordinal_position)
+    ):
+        snap = tables.get(row.table_name)
+        if snap is None:
+            continue
+        snap.columns.append(
+            ColumnSnap(
+                name=row.column_name,
+                data_type=str(row.data_type or "")[:200],
+                length=_int(row.character_maximum_length),
+                precision=_int(row.numeric_precision) if row.numeric_scale is not None else None,
+                scale=_int(row.numeric_scale, signed=True) if row.numeric_precision else None,
+                nullable=str(row.is_nullable).upper() != "NO",
+                default="" if row.column_default is None else str(row.column_default),
+                position=int(row.ordinal_position),
+            )
+        )
+    tc, kcu = info["table_constraints"], info["key_column_usage"]
+    keys: dict[str, list] = {}
+    for row in conn.execute(
+        sa.select(kcu.c.constraint_name, kcu.c.table_name, kcu.c.column_name)
+        .where(kcu.c.table_schema == target)
+        .order_by(kcu.c.constraint_name, kcu.c.ordinal_position)
+    ):
+        keys.setdefault(row.constraint_name, []).append((row.table_name, row.column_name))
+    referred = {
+        row.constraint_name: row.unique_constraint_name
+        for row in conn.execute(sa.select(info["referential_constraints"]))
+    }
+    for row in conn.execute(
+        sa.select(tc.c.table_name, tc.c.constraint_name, tc.c.constraint_type).where(
+            tc.c.table_schema == target
+        )
+    ):
+        snap = tables.get(row.table_name)
+        columns = [column for _table, column in keys.get(row.constraint_name, [])]
+        if snap is None or not columns:
+            continue
+        kind = str(row.constraint_type).upper()
+        if kind == "PRIMARY KEY":
+            snap.primary_key = columns
+        elif kind == "UNIQUE":
+            snap.unique_constraints.append({"name": row.constraint_name, "columns": columns})
+        elif kind == "FOREIGN KEY":
+            target_key = keys.get(referred.get(row.constraint_name, ""), [])
+            if target_key:
+                snap.foreign_keys.append(
+                    ForeignKeySnap(
+                        name=row.constraint_name,
+                        columns=columns,
+                        referred_schema=schema,
+                        referred_table=target_key[0][0],
+                        referred_columns=[column for _table, column in target_key],
+                    )
+                )
+    return [tables[name] for name in sorted(tables)]
