@@ -120,7 +120,7 @@ class TestRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Engagemen
                 SourceSystem.objects.filter(engagement=self.engagement),
                 pk=request.data["source_system"],
             )
-        job = services.test_run_start(
+        job = services.etl_run_start(
             engagement=self.engagement, source_system=source, acting_user=request.user, **values
         )
         return Response({"job": job.pk, "state": job.state}, status=status.HTTP_202_ACCEPTED)

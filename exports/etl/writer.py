@@ -18,6 +18,7 @@ from exports.testrun.checks import all_checks
 from . import sql
 from .plan import SPEC_VERSION, EntityPlan, EtlPlan
 
+MART_SCHEMAS = {"duckdb": "main", "postgres": "public", "tsql": "dbo"}
 SCHEDULES = {"hourly": "@hourly", "daily": "@daily", "weekly": "@weekly", "monthly": "@monthly"}
 
 
@@ -94,6 +95,9 @@ def _dbt_files(plan: EtlPlan, dialect: str) -> dict[str, str]:
                 {
                     "name": "mart",
                     "description": "The Marketing Data Mart (from the workbench catalog).",
+                    "schema": "{{ var('mart_schema', '"
+                    + MART_SCHEMAS.get(dialect, "mart")
+                    + "') }}",
                     "tables": [{"name": t} for t in sorted(tables)],
                 }
             ],

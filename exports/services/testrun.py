@@ -42,7 +42,7 @@ def default_target_url(engagement) -> str:
     return f"sqlite:///{path}"
 
 
-def test_run_start(
+def etl_run_start(
     *,
     engagement,
     target_url: str,
@@ -101,10 +101,11 @@ def _move(run: TestRun, status: str, acting_user, **fields) -> TestRun:
     for name, value in fields.items():
         setattr(run, name, value)
     run.finished_at = timezone.now()
-    return save_with_history(run, acting_user=acting_user)
+    save_with_history(run, acting_user=acting_user)
+    return run
 
 
-def test_run_execute(
+def etl_run_execute(
     *,
     engagement,
     options: engine.RunOptions,
@@ -116,20 +117,18 @@ def test_run_execute(
     with its message and raised again for the caller."""
     policy.check(acting_user, engagement, Action.RUN_ETL)
     plan = build_plan(engagement=engagement)
-    run = save_with_history(
-        TestRun(
-            engagement=engagement,
-            job=job,
-            source_url=engine.redact(options.source_url),
-            target_url=engine.redact(options.target_url),
-            source_schema=options.source_schema or "",
-            target_schema=options.target_schema or "",
-            content_hash=plan.content_hash,
-            skipped={e.name: e.skipped for e in plan.entities if e.skipped},
-            started_by=acting_user,
-        ),
-        acting_user=acting_user,
+    run = TestRun(
+        engagement=engagement,
+        job=job,
+        source_url=engine.redact(options.source_url),
+        target_url=engine.redact(options.target_url),
+        source_schema=options.source_schema or "",
+        target_schema=options.target_schema or "",
+        content_hash=plan.content_hash,
+        skipped={e.name: e.skipped for e in plan.entities if e.skipped},
+        started_by=acting_user,
     )
+    save_with_history(run, acting_user=acting_user)
     try:
         outcome = engine.run(plan, options, progress)
     except JobError as exc:
@@ -194,7 +193,8 @@ def unit_test_route(*, result: UnitTestResult, route: str, comments: str = "", a
         )
     result.route = route
     result.comments = comments.strip()
-    return save_with_history(result, acting_user=acting_user)
+    save_with_history(result, acting_user=acting_user)
+    return result
 
 
 # --- for other apps (UAT feedback, issue 6) -----------------------------------------------------

@@ -71,7 +71,7 @@ def etl_overview_page(request, engagement):
         if form.is_valid():
             data = form.cleaned_data
             try:
-                job = services.test_run_start(
+                job = services.etl_run_start(
                     engagement=engagement,
                     source_system=data["source_system"],
                     source_url=data["source_url"],

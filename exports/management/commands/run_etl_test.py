@@ -38,7 +38,7 @@ class Command(WorkbenchCommand):
         engagement = self.engagement(options)
         user = self.acting_user(options, engagement)
         try:
-            run = services.test_run_execute(
+            run = services.etl_run_execute(
                 engagement=engagement,
                 options=RunOptions(
                     source_url=options["source"],

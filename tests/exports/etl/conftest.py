@@ -18,9 +18,18 @@ from workbench.choices import Role
 from ...factories import member
 
 OPEN_CUSTOMER = "COALESCE(UPPER(c.status), 'ACTIVE') <> 'CLOSED'"
+# The Mart's four phone formats rewritten to E.164 (the contract's pattern); see demo_mart._phone.
+E164 = (
+    "CASE WHEN c.phone LIKE '+44 %' THEN '+44' || SUBSTRING(c.phone, 5, 4) || SUBSTRING(c.phone, 10) "
+    "WHEN c.phone LIKE '0044%' THEN '+' || SUBSTRING(c.phone, 3) "
+    "WHEN c.phone LIKE '(0%' THEN '+44' || SUBSTRING(c.phone, 3, 4) || SUBSTRING(c.phone, 9, 3) "
+    "|| SUBSTRING(c.phone, 13) "
+    "WHEN c.phone LIKE '0%' THEN '+44' || SUBSTRING(c.phone, 2) END"
+)
 
 # What the review changed on top of the demo mapping (entity → FROM clause, attribute rules).
 COMPLETION = {
+    "customer": {"from": {}, "attributes": {"phone": (E164, "")}},
     "customer_address": {
         "from": {
             "joins": "JOIN crm_customer c ON c.customer_id = ad.customer_id",

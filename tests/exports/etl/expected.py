@@ -30,6 +30,17 @@ def _iso(text):
     return text
 
 
+def _e164(phone):
+    if phone is None:
+        return None
+    digits = re.sub(r"[ ()+-]", "", phone)
+    if digits.startswith("0044"):
+        return "+" + digits[2:]
+    if digits.startswith("44"):
+        return "+" + digits
+    return "+44" + digits[1:] if digits.startswith("0") else None
+
+
 def _date(text):
     return None if text is None else dt.date.fromisoformat(text[:10]).isoformat()
 
@@ -70,7 +81,7 @@ def expected_rows(mart_path, *, unicode_case: bool) -> dict[str, dict[str, dict]
             "first_name": c["first_name"].strip(" ") if c["first_name"] else c["first_name"],
             "last_name": c["last_name"].strip(" ") if c["last_name"] else c["last_name"],
             "email": lower(c["email"].strip(" ")) if c["email"] else None,
-            "phone": c["phone"],
+            "phone": _e164(c["phone"]),
             "birth_date": _date(_iso(c["birth_date"])),
             "gender": upper(c["gender"]) if c["gender"] and upper(c["gender"]) in "FM" else "U",
             "lifecycle_stage": lifecycle.get(upper(c["status"] or ""), "prospect"),

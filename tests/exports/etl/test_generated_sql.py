@@ -167,9 +167,10 @@ def test_the_generated_sql_loads_exactly_the_expected_rows_on_postgresql(
         etl_generate(engagement=mapped, dialect="postgres", out=tmp_path, acting_user=etl)
         # When the generated scripts run there (foreign keys enforced)
         with engine.begin() as conn:
-            conn.exec_driver_sql(f'SET LOCAL search_path TO "{schema}"')
+            cursor = conn.connection.dbapi_connection.cursor()  # no parameters: '%' stays
+            cursor.execute(f'SET LOCAL search_path TO "{schema}"')
             for path in sorted((tmp_path / "sql").glob("*.sql")):
-                conn.exec_driver_sql(path.read_text())
+                cursor.execute(path.read_text())
         with engine.connect() as conn:
             plan = build_plan(engagement=mapped)
             loaded = {

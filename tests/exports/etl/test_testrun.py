@@ -1,0 +1,360 @@
+"""Stories of test runs: load the interface tables from sample data, run the unit tests, keep the
+results, route failures back, export the Unit Test Package; and the faults that stop a run."""
+
+from __future__ import annotations
+
+import io
+import shutil
+import sqlite3
+from io import StringIO
+
+import pytest
+import sqlalchemy as sa
+from django.core.management import CommandError, call_command
+from openpyxl import load_workbook
+
+from exports.etl.plan import build_plan
+from exports.models import TestRun, UnitTestResult
+from exports.services.testrun import (
+    attribute_mapping_path,
+    etl_run_execute,
+    failing_test_feedback,
+    unit_test_route,
+)
+from exports.testrun import engine
+from exports.testrun.choices import FailureRoute, RunStatus, TestType
+from exports.testrun.package import HEADERS, package_markdown, package_xlsx
+from mappings.models import AttributeMapping, EntityMapping
+from workbench.jobs import JobError
+
+from .expected import expected_rows
+from .pgmart import PG_URL, copy_mart, drop_schema, unique_schema
+
+
+def _run(engagement, user, source, target, **kwargs):
+    return etl_run_execute(
+        engagement=engagement,
+        options=engine.RunOptions(source_url=source, target_url=target, **kwargs),
+        acting_user=user,
+    )
+
+
+def _cli(*args):
+    out, err = StringIO(), StringIO()
+    call_command("run_etl_test", *args, stdout=out, stderr=err)
+    return out.getvalue(), err.getvalue()
+
+
+def test_a_clean_run_from_the_cli_loads_every_entity_and_passes(
+    mapped, etl, tmp_path, demo_mart_file
+):
+    # Given a fully mapped engagement and a sample Mart
+    expected = expected_rows(demo_mart_file, unicode_case=False)
+    rows = sum(len(v) for v in expected.values())
+    # When the ETL developer runs the test from the command line
+    out, err = _cli(
+        "--engagement", "acme-360", "--as", "etl",
+        "--source", f"sqlite:///{demo_mart_file}",
+        "--target", f"sqlite:///{tmp_path / 'target.sqlite3'}",
+        "-o", str(tmp_path / "package"),
+    )  # fmt: skip
+    # Then it prints the summary and exits 0
+    run = TestRun.objects.get()
+    assert out == f"loaded {rows} rows into 5 entities; {run.tests_total} tests, 0 failed\n"
+    assert err == ""
+    assert run.status == RunStatus.PASSED
+    assert run.entity_rows == {entity: len(v) for entity, v in expected.items()}
+    assert run.source_url == f"sqlite:///{demo_mart_file}"
+    assert run.content_hash == build_plan(engagement=mapped).content_hash
+    # And every kind of unit test ran
+    kinds = set(run.results.values_list("test_type", flat=True))
+    assert kinds == set(TestType.values)
+    # And the run's history names the ETL developer
+    assert [h.history_user for h in run.history.order_by("history_id")] == [etl, etl]
+    assert run.results.first().history.get().history_user == etl
+    # And the Unit Test Package was written
+    assert sorted(p.name for p in (tmp_path / "package").iterdir()) == [
+        f"unit_test_package_run_{run.pk}.md",
+        f"unit_test_package_run_{run.pk}.xlsx",
+    ]
+
+
+def test_the_demo_mapping_as_is_fails_with_samples_and_links(
+    demo_mapped, etl, tmp_path, demo_mart_file
+):
+    # Given the demo mapping, which loads addresses and events of closed customers
+    # When it runs from the command line
+    with pytest.raises(CommandError) as failed:
+        _cli(
+            "--engagement", "acme-360", "--as", "etl",
+            "--source", f"sqlite:///{demo_mart_file}",
+            "--target", f"sqlite:///{tmp_path / 'target.sqlite3'}",
+        )  # fmt: skip
+    run = TestRun.objects.get()
+    # Then it exits non-zero naming how many tests failed
+    assert str(failed.value) == f"{run.tests_failed} of {run.tests_total} unit tests failed."
+    assert run.status == RunStatus.FAILED
+    assert run.skipped == {
+        "subscription": "The required attribute plan_code has no rule and no default."
+    }
+    failing = {r.name: r for r in run.results.filter(passed=False)}
+    assert set(failing) == {
+        "customer_address.customer_id: foreign key to customer",
+        "email_event.customer_id: foreign key to customer",
+        "email_event.campaign_id: foreign key to campaign",
+    }
+    orphan = failing["customer_address.customer_id: foreign key to customer"]
+    assert orphan.expected == "0 rows"
+    assert orphan.actual.endswith(" rows") and orphan.actual != "0 rows"
+    assert 0 < len(orphan.sample_rows) <= 20
+    assert set(orphan.sample_rows[0]) == {"address_id", "customer_id"}
+    assert "LEFT JOIN if_customer AS p" in orphan.sql
+    # And the failure links to the attribute mapping
+    mapping = AttributeMapping.objects.get(
+        entity_mapping__entity_name="customer_address", attribute_name="customer_id"
+    )
+    assert orphan.attribute_mapping == mapping
+    assert (
+        attribute_mapping_path(engagement=demo_mapped, attribute_mapping_id=mapping.pk)
+        == f"/e/acme-360/mapping/attributes/{mapping.pk}/"
+    )
+    # And an unknown-campaign default is an orphan too
+    unknown = failing["email_event.campaign_id: foreign key to campaign"]
+    assert {row["campaign_id"] for row in unknown.sample_rows} == {"UNKNOWN"}
+
+
+def test_a_failure_is_routed_back_and_can_be_raised_as_feedback(
+    demo_mapped, etl, sme, tmp_path, demo_mart_file
+):
+    run = _run(demo_mapped, etl, f"sqlite:///{demo_mart_file}", f"sqlite:///{tmp_path}/t.sqlite3")
+    orphan = run.results.get(name="customer_address.customer_id: foreign key to customer")
+    # When the ETL developer routes it back to the BA as a mapping error
+    unit_test_route(
+        result=orphan,
+        route=FailureRoute.MAPPING,
+        comments="Filter the addresses of closed customers too.",
+        acting_user=etl,
+    )
+    orphan.refresh_from_db()
+    assert orphan.route == FailureRoute.MAPPING
+    latest = orphan.history.latest()
+    assert (latest.history_user, latest.route) == (etl, "mapping")
+    # And a test that is not about one attribute can only be an implementation issue
+    count = run.results.filter(test_type=TestType.RECORD_COUNT).first()
+    count.passed = False
+    with pytest.raises(Exception) as refused:
+        unit_test_route(result=count, route=FailureRoute.MAPPING, acting_user=etl)
+    assert refused.value.messages == [
+        "This test is not about one attribute mapping; mark it an implementation issue."
+    ]
+    # And a passing test is not routed
+    passing = run.results.filter(passed=True).first()
+    with pytest.raises(Exception) as refused:
+        unit_test_route(result=passing, route=FailureRoute.IMPLEMENTATION, acting_user=etl)
+    assert refused.value.messages == ["Only a failing test is routed."]
+    # And the SME may not route (RUN_ETL is the ETL developer's)
+    from django.core.exceptions import PermissionDenied
+
+    with pytest.raises(PermissionDenied):
+        unit_test_route(result=orphan, route=FailureRoute.IMPLEMENTATION, acting_user=sme)
+    # And the UAT-feedback hook hands over what a feedback item needs
+    feedback = failing_test_feedback(result_id=orphan.pk, user=sme)
+    assert feedback["title"] == (
+        "Unit test failed: customer_address.customer_id: foreign key to customer"
+    )
+    assert feedback["link"] == f"/e/acme-360/mapping/attributes/{orphan.attribute_mapping_id}/"
+    assert feedback["entity_name"] == "customer_address"
+    assert feedback["route"] == "mapping"
+
+
+def test_the_unit_test_package_lists_every_query_with_its_result(
+    demo_mapped, etl, tmp_path, demo_mart_file
+):
+    run = _run(demo_mapped, etl, f"sqlite:///{demo_mart_file}", f"sqlite:///{tmp_path}/t.sqlite3")
+    results = list(run.results.all())
+    # Excel: a cover and one row per test case with the eight columns
+    book = load_workbook(io.BytesIO(package_xlsx(run)))
+    assert book.sheetnames == ["Cover", "Test Cases"]
+    sheet = book["Test Cases"]
+    rows = list(sheet.iter_rows(values_only=True))
+    assert list(rows[0]) == HEADERS
+    assert len(rows) == 1 + len(results)
+    for row, result in zip(rows[1:], results, strict=True):
+        assert row[0] == result.name
+        assert row[1] == TestType(result.test_type).label
+        assert row[3] == result.sql
+        assert (row[4], row[5], row[6]) == (result.expected, result.actual, result.status_label)
+    failing = next(r for r in rows[1:] if r[6] == "Fail")
+    assert "sample failing rows" in failing[7]
+    # Markdown: every test case with its SQL
+    text = package_markdown(run)
+    assert text.count("```sql") == len(results)
+    assert f"**Result:** {run.summary}." in text
+
+
+def test_a_field_value_that_differs_from_the_rule_fails_with_the_row(
+    mapped, etl, tmp_path, demo_mart_file
+):
+    # Given a clean load into SQLite
+    target = tmp_path / "t.sqlite3"
+    plan = build_plan(engagement=mapped)
+    options = engine.RunOptions(
+        source_url=f"sqlite:///{demo_mart_file}", target_url=f"sqlite:///{target}"
+    )
+    assert not engine.run(plan, options).failed
+    # When a loaded value is changed behind the ETL's back
+    db = sqlite3.connect(target)
+    db.execute("UPDATE if_campaign SET name = 'Tampered' WHERE campaign_id = '1'")
+    db.commit()
+    db.close()
+    source, target_engine = (
+        sa.create_engine(options.source_url),
+        sa.create_engine(options.target_url),
+    )
+    results = engine.run_checks(plan, source, target_engine, "sqlite", "sqlite", options)
+    # Then the field-value check of campaign.name fails, showing the row
+    failed = [r for r in results if not r.passed]
+    assert [r.check.name for r in failed] == ["campaign.name: field values"]
+    assert failed[0].actual == "35 equal, 1 differ"
+    assert failed[0].samples == [
+        {"campaign_id": "1", "expected": "Summer Launch 2024", "loaded": "Tampered"}
+    ]
+
+
+def test_the_same_database_loads_with_insert_select(mapped, etl, tmp_path, demo_mart_file):
+    database = tmp_path / "mart.sqlite3"
+    shutil.copy(demo_mart_file, database)
+    run = _run(mapped, etl, f"sqlite:///{database}", f"sqlite:///{database}")
+    assert run.status == RunStatus.PASSED
+    expected = expected_rows(demo_mart_file, unicode_case=False)
+    assert run.entity_rows == {entity: len(v) for entity, v in expected.items()}
+
+
+def test_a_target_table_of_another_shape_stops_the_run(mapped, etl, tmp_path, demo_mart_file):
+    target = tmp_path / "t.sqlite3"
+    db = sqlite3.connect(target)
+    db.execute("CREATE TABLE if_campaign (campaign_id TEXT, budget REAL)")
+    db.close()
+    with pytest.raises(JobError) as stopped:
+        _run(mapped, etl, f"sqlite:///{demo_mart_file}", f"sqlite:///{target}")
+    message = (
+        "The target table if_campaign exists with another shape (missing columns: "
+        "budget_amount, campaign_code, channel, end_date, name, start_date; unexpected columns: "
+        "budget). "
+        "Drop it or choose another target."
+    )
+    assert str(stopped.value) == message
+    run = TestRun.objects.get()
+    assert (run.status, run.message) == (RunStatus.ERROR, message)
+    assert not UnitTestResult.objects.exists()
+
+
+def test_an_entity_that_fails_midway_is_rolled_back_not_half_loaded(
+    mapped, etl, ba, tmp_path, demo_mart_file
+):
+    # Given a Mart where one customer's creation time is not a timestamp (SQLite makes it NULL)
+    mart = tmp_path / "mart.sqlite3"
+    shutil.copy(demo_mart_file, mart)
+    db = sqlite3.connect(mart)
+    db.execute("UPDATE crm_customer SET created_at = 'yesterday' WHERE customer_id = 1100")
+    db.commit()
+    db.close()
+    target = tmp_path / "t.sqlite3"
+    # When the run loads customers (streamed in batches of 100)
+    with pytest.raises(JobError) as stopped:
+        etl_run_execute(
+            engagement=mapped,
+            options=engine.RunOptions(
+                source_url=f"sqlite:///{mart}", target_url=f"sqlite:///{target}", batch_size=100
+            ),
+            acting_user=etl,
+        )
+    # Then it stops with the database's reason and the customer table is left empty
+    assert str(stopped.value) == (
+        "Loading customer failed and was rolled back: NOT NULL constraint failed: "
+        "if_customer.created_at"
+    )
+    db = sqlite3.connect(target)
+    assert db.execute("SELECT COUNT(*) FROM if_customer").fetchone() == (0,)
+    db.close()
+
+
+def test_a_value_that_does_not_conform_is_reported_with_its_row(mapped):
+    plan = build_plan(engagement=mapped)
+    entity = plan.entity("campaign")
+    names = [c.name for c in entity.columns]
+    converters = [engine.converter(c, "postgres") for c in entity.columns]
+    row = ("7", "CMP-7", "Spring", "web", "31/02/2024", None, "10.00")
+    with pytest.raises(JobError) as refused:
+        engine._convert_row(entity, names, converters, row)
+    assert str(refused.value) == (
+        "campaign.start_date: the value '31/02/2024' (row campaign_id='7') does not conform to "
+        "the contract's type date; the entity was rolled back."
+    )
+
+
+def test_an_unreachable_source_stops_the_run_with_a_clear_message(mapped, etl, tmp_path):
+    with pytest.raises(JobError) as stopped:
+        _run(
+            mapped,
+            etl,
+            "postgresql+psycopg://nobody@127.0.0.1:1/none",
+            f"sqlite:///{tmp_path}/t.db",
+        )
+    assert str(stopped.value).startswith("Could not connect to the source database: ")
+    assert TestRun.objects.get().status == RunStatus.ERROR
+
+
+def test_a_run_of_a_mapping_that_does_not_validate_is_refused(published, engagement, etl, tmp_path):
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError) as refused:
+        _run(engagement, etl, "sqlite:///x.db", f"sqlite:///{tmp_path}/t.db")
+    assert refused.value.messages == ["Nothing is mapped yet: prepare and write the mapping first."]
+
+
+def test_a_rule_that_no_longer_validates_leaves_its_entity_out(mapped, ba, etl):
+    # Given a filter broken behind the services' back (e.g. a catalog column dropped later)
+    entity = EntityMapping.objects.get(engagement=mapped, entity_name="campaign")
+    entity.filter = "m.no_such_column = 1"
+    entity.save()
+    plan = build_plan(engagement=mapped)
+    assert plan.entity("campaign").skipped == (
+        "Its filter does not validate: The table mkt_campaign has no column 'no_such_column'. "
+        "(line 1, column 1)"
+    )
+    assert "campaign" not in plan.load_order
+
+
+@pytest.mark.postgres
+def test_runs_on_postgresql_in_the_database_and_streamed(
+    require_postgres, mapped, etl, tmp_path, demo_mart_file
+):
+    engine_pg = sa.create_engine(PG_URL)
+    mart, interface = unique_schema("etl_mart"), unique_schema("etl_if")
+    try:
+        copy_mart(demo_mart_file, engine_pg, mart)
+        expected = expected_rows(demo_mart_file, unicode_case=True)
+        # Same database, two schemas: INSERT … SELECT inside PostgreSQL
+        run = _run(mapped, etl, PG_URL, PG_URL, source_schema=mart, target_schema=interface)
+        assert run.status == RunStatus.PASSED, list(
+            run.results.filter(passed=False).values_list("name", "actual")
+        )
+        assert run.entity_rows == {entity: len(v) for entity, v in expected.items()}
+        # SQLite source streamed into PostgreSQL (tables exist with the same shape: reloaded)
+        run = _run(
+            mapped,
+            etl,
+            f"sqlite:///{demo_mart_file}",
+            PG_URL,
+            target_schema=interface,
+            batch_size=500,
+        )
+        failing = list(run.results.filter(passed=False).values_list("name", "actual"))
+        # SQLite lower-cases ASCII only: e-mails with accented capitals differ from PostgreSQL's
+        assert run.entity_rows == {entity: len(v) for entity, v in expected.items()}
+        assert all(name.endswith("field values") for name, _ in failing) or not failing
+    finally:
+        drop_schema(engine_pg, mart)
+        drop_schema(engine_pg, interface)
+        engine_pg.dispose()
