@@ -1,1 +1,51 @@
-"""Admin registrations of mappings."""
+"""Admin registrations of mappings. The catalog is read-only here: it changes through the services
+(introspection, imports, notes) so history and permissions hold; the password never shows."""
+
+from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
+
+from .models import (
+    CatalogColumn,
+    CatalogForeignKey,
+    CatalogTable,
+    ColumnProfile,
+    ImpactedEntity,
+    SourceSystem,
+)
+
+
+class ReadOnlyHistoryAdmin(SimpleHistoryAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(SourceSystem)
+class SourceSystemAdmin(ReadOnlyHistoryAdmin):
+    list_display = ["name", "engagement", "dialect", "origin", "introspected_at", "profiled_at"]
+    list_filter = ["dialect", "origin"]
+    exclude = ["password_encrypted"]
+
+
+@admin.register(CatalogTable)
+class CatalogTableAdmin(ReadOnlyHistoryAdmin):
+    list_display = ["name", "schema", "source", "kind", "subject_area", "row_count"]
+    list_filter = ["kind", "subject_area"]
+    search_fields = ["name", "grain", "notes"]
+
+
+@admin.register(CatalogColumn)
+class CatalogColumnAdmin(ReadOnlyHistoryAdmin):
+    list_display = ["name", "table", "data_type", "nullable", "is_primary_key"]
+    search_fields = ["name", "table__name"]
+    list_select_related = ["table"]
+
+
+admin.site.register(CatalogForeignKey, ReadOnlyHistoryAdmin)
+admin.site.register(ColumnProfile, ReadOnlyHistoryAdmin)
+admin.site.register(ImpactedEntity, ReadOnlyHistoryAdmin)

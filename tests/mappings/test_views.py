@@ -259,3 +259,18 @@ def test_the_dashboard_shows_the_source_understanding_phase(client, ba, engageme
     assert "7 tables cataloged" in page
     assert "7 of 7 tables profiled" in page
     assert PASSWORD not in page
+
+
+def test_the_admin_shows_a_source_without_its_secret(client, staff, engagement, ba):
+    source = services.source_system_create(
+        engagement=engagement, name="Mart", url=f"postgresql://u:{SECRET}@h/db", acting_user=ba
+    )
+    staff.is_superuser = True
+    staff.save()
+    client.force_login(staff)
+
+    page = client.get(reverse("admin:mappings_sourcesystem_change", args=[source.pk]))
+
+    assert page.status_code == 200
+    assert SECRET not in page.content.decode()
+    assert source.password_encrypted not in page.content.decode()
