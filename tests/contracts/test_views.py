@@ -327,3 +327,35 @@ def test_the_phase_tracker_reports_the_contract_and_the_notes(engagement, ba, sm
     )
     assert interface_notes_state(engagement).detail == "1 note"
     assert contract_state(engagement).url == url("contract-overview", engagement)
+
+
+def test_an_older_version_can_be_browsed_and_another_engagements_cannot(
+    client, engagement, ba, small_layer, outsider
+):
+    services.contract_publish(layer=small_layer, acting_user=ba)
+    newer = services.contract_import(
+        engagement=engagement, file_name="small.yaml", content=second_version(), acting_user=ba
+    )
+    services.contract_publish(layer=newer, acting_user=ba)
+    other = InterfaceLayer.objects.create(
+        engagement=outsider.memberships.get().engagement,
+        name="Other",
+        version="1",
+        source_file_name="o.yaml",
+        source_format="odcs_yaml",
+        source_file="",
+        file_hash="0" * 64,
+        imported_by=outsider,
+    )
+    client.force_login(ba)
+
+    old_page = client.get(url("contract-overview", engagement), {"version": small_layer.pk})
+    current = client.get(url("contract-overview", engagement))
+
+    assert old_page.context["layer"] == small_layer
+    assert [e.name for e in old_page.context["entities"]] == ["customer", "email_event"]
+    assert current.context["layer"] == newer
+    assert (
+        client.get(url("contract-overview", engagement), {"version": other.pk}).status_code == 404
+    )
+    assert client.get(url("contract-diff", engagement, other.pk)).status_code == 404
