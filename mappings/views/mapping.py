@@ -193,7 +193,9 @@ def _merge_current(form, current, fields):
     merged = type(form)(data)
     merged.is_valid()
     merged.add_error(None, str(form.non_field_errors()[0]) if form.non_field_errors() else "")
-    merged.conflict_mine = {k: v for k, v in mine.items() if str(v) != str(getattr(current, k))}
+    merged.conflict_mine = {
+        k: v for k, v in mine.items() if v and str(v) != str(getattr(current, k))
+    }
     return merged
 
 
