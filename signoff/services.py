@@ -303,7 +303,7 @@ def do_request_review(
         )
     scope_key = ",".join(version.entities)
     previous = list(
-        ReviewRequest.objects.select_for_update()
+        ReviewRequest.objects.select_for_update(of=("self",))
         .filter(engagement=engagement, gate=gate, scope_key=scope_key, state__in=OPEN_REVIEW_STATES)
         .select_related("version")
     )
@@ -398,7 +398,7 @@ def do_submit_for_review(
 def _locked_review(review: ReviewRequest) -> ReviewRequest:
     _lock_for_write(ReviewRequest._meta.db_table, review.pk)
     return (
-        ReviewRequest.objects.select_for_update()
+        ReviewRequest.objects.select_for_update(of=("self",))
         .select_related("engagement", "version", "superseded_by__version")
         .get(pk=review.pk)
     )
@@ -539,7 +539,7 @@ def do_notify_changed_since(*, engagement: Engagement) -> int:
     spec changed since the sign-off. Called on commit after a mapping save (see signoff.signals).
     Returns how many approvals were newly found changed."""
     pending = list(
-        Decision.objects.select_for_update()
+        Decision.objects.select_for_update(of=("self",))
         .filter(
             engagement=engagement,
             verdict=Verdict.APPROVE,
