@@ -1,0 +1,58 @@
+"""The ETL developer generates the ETL, runs it on the demo's sample Mart, reads the failing unit
+tests with their sample rows and routes one back to the BA's mapping."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from exports.models import TestRun, UnitTestResult
+from workbench.demo import DEMO_PASSWORD, DEMO_SLUG, load_demo
+
+from .conftest import log_in, screenshot
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_an_etl_developer_runs_the_unit_tests_and_routes_a_failure(page, tmp_path):
+    load_demo()
+    log_in(page, "etl", DEMO_PASSWORD)
+    page.goto(f"/e/{DEMO_SLUG}/")
+    page.get_by_role("link", name="Build & unit tests").click()
+    expect(page.get_by_role("heading", name="ETL build and unit tests")).to_be_visible()
+    expect(page.locator("tr[data-entity='customer']")).to_contain_text("generated")
+    expect(page.locator("tr[data-entity='subscription']")).to_contain_text("not generated")
+    screenshot(page, "etl-overview")
+
+    # the run, started from the page with the cataloged Mart, into a scratch SQLite file
+    page.get_by_label("Target URL").fill(f"sqlite:///{tmp_path / 'interface.sqlite3'}")
+    page.get_by_role("button", name="Start test run").click()
+    page.wait_for_load_state("networkidle")
+    run = TestRun.objects.get()
+    assert run.tests_failed == 3, run.message
+    page.goto(f"/e/{DEMO_SLUG}/exports/etl/")
+    expect(page.locator(f"tr[data-run='{run.pk}']")).to_contain_text("3 failed")
+    page.get_by_role("link", name=f"#{run.pk}").click()
+    expect(page.locator(".run-summary")).to_contain_text(f"{run.tests_total} tests, 3 failed")
+
+    # only the failures, with their sample rows and the way back to the mapping
+    page.get_by_role("link", name="Only failing tests").click()
+    orphan = UnitTestResult.objects.get(
+        run=run, name="customer_address.customer_id: foreign key to customer"
+    )
+    row = page.locator(f"#result-{orphan.pk}")
+    expect(row).to_contain_text("Fail")
+    detail = row.locator("xpath=following-sibling::tr[1]")
+    expect(detail).to_contain_text("sample failing row")
+    expect(
+        detail.get_by_role("link", name="Open the mapping of customer_address.customer_id")
+    ).to_have_attribute("href", f"/e/{DEMO_SLUG}/mapping/attributes/{orphan.attribute_mapping_id}/")
+    screenshot(page, "etl-run-failures")
+    detail.get_by_label("Route").select_option("mapping")
+    detail.get_by_placeholder("Comment").fill("Filter the addresses of closed customers.")
+    detail.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("alert").first).to_contain_text("Mapping error (back to the BA)")
+    orphan.refresh_from_db()
+    assert orphan.route == "mapping"
+    assert orphan.history.latest().history_user.username == "etl"
+    screenshot(page, "etl-run-routed")
