@@ -7,7 +7,7 @@ import io
 import pytest
 from django.urls import reverse
 
-from mappings.models import CatalogTable, ImpactedEntity, SourceSystem
+from mappings.models import CatalogForeignKey, CatalogTable, ImpactedEntity, SourceSystem
 from mappings.services import catalog as services
 from tests.factories import PASSWORD, CatalogColumnFactory, CatalogTableFactory, SourceSystemFactory
 from workbench.choices import JobState
@@ -274,3 +274,29 @@ def test_the_admin_shows_a_source_without_its_secret(client, staff, engagement, 
     assert page.status_code == 200
     assert SECRET not in page.content.decode()
     assert source.password_encrypted not in page.content.decode()
+
+
+def test_the_sources_and_erd_pages_queries_stay_bounded(
+    as_ba, engagement, django_assert_max_num_queries
+):
+    for n in range(6):
+        source = SourceSystemFactory(engagement=engagement, name=f"Mart {n}")
+        previous = None
+        for t in range(10):
+            table = CatalogTableFactory(source=source, name=f"t{t}")
+            if previous is not None:
+                CatalogForeignKey.objects.create(
+                    engagement=engagement,
+                    table=table,
+                    columns=["parent_id"],
+                    referred_table_name=previous.name,
+                    referred_table=previous,
+                    referred_columns=["id"],
+                )
+            previous = table
+
+    with django_assert_max_num_queries(10):
+        as_ba.get(url("source-list", engagement))
+    with django_assert_max_num_queries(10):
+        response = as_ba.get(url("catalog-erd", engagement))
+    assert len(response.context["graph"]["edges"]) == 54
