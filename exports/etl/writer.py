@@ -166,6 +166,8 @@ def _dag(plan: EtlPlan, slug: str) -> str:
         "",
         "from __future__ import annotations",
         "",
+        "from pathlib import Path",
+        "",
         "import pendulum",
         "from airflow import DAG",
         "from airflow.providers.common.sql.operators.sql import SQLExecuteQueryOperator",
@@ -177,6 +179,7 @@ def _dag(plan: EtlPlan, slug: str) -> str:
         f"    schedule={_schedule(plan)!r},",
         '    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),',
         "    catchup=False,",
+        "    template_searchpath=[str(Path(__file__).resolve().parent.parent)],",
         f'    tags=["mapping-workbench", "{slug}"],',
         ") as dag:",
     ]
