@@ -163,6 +163,26 @@ def entity_checks(
                     violations=_violations(entity, target_schema, condition, column.name),
                 )
             )
+        pattern = column.attribute.pattern
+        if pattern and column.logical_type == "string":
+            condition = exp.and_(
+                exp.Not(this=_col(column.name).is_(exp.null())),
+                exp.Not(
+                    this=exp.RegexpLike(
+                        this=_col(column.name), expression=exp.Literal.string(pattern)
+                    )
+                ),
+            )
+            checks.append(
+                Check(
+                    name=f"{entity.name}.{column.name}: pattern",
+                    test_type=TestType.TYPE_CONFORMANCE,
+                    entity=entity.name,
+                    attribute=column.name,
+                    description=f"{column.name} matches the contract's pattern {pattern}.",
+                    violations=_violations(entity, target_schema, condition, column.name),
+                )
+            )
     if entity.primary_key:
         for column in entity.columns:
             if column.rule is not None and not column.primary_key:

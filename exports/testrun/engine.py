@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -104,7 +105,20 @@ def _engine(url: str, *, role: str) -> sa.Engine:
     except (sa.exc.NoSuchModuleError, ImportError):
         raise JobError(f"No database driver is installed for the {role} URL.") from None
     connect_args = {"connect_timeout": 10} if parsed.get_backend_name() == "postgresql" else {}
-    return sa.create_engine(parsed, poolclass=NullPool, connect_args=connect_args)
+    engine = sa.create_engine(parsed, poolclass=NullPool, connect_args=connect_args)
+    if parsed.get_backend_name() == "sqlite":
+        # SQLite parses `x REGEXP p` but has no implementation: the pattern tests need one.
+        sa.event.listen(engine, "connect", _sqlite_regexp)
+    return engine
+
+
+def _sqlite_regexp(dbapi_connection, _record) -> None:
+    def regexp(pattern, value):
+        return (
+            None if value is None or pattern is None else re.search(pattern, str(value)) is not None
+        )
+
+    dbapi_connection.create_function("regexp", 2, regexp, deterministic=True)
 
 
 def _first_line(exc: Exception) -> str:

@@ -99,6 +99,7 @@ def test_the_demo_mapping_as_is_fails_with_samples_and_links(
     }
     failing = {r.name: r for r in run.results.filter(passed=False)}
     assert set(failing) == {
+        "customer.phone: pattern",
         "customer_address.customer_id: foreign key to customer",
         "email_event.customer_id: foreign key to customer",
         "email_event.campaign_id: foreign key to campaign",
@@ -118,6 +119,11 @@ def test_the_demo_mapping_as_is_fails_with_samples_and_links(
         attribute_mapping_path(engagement=demo_mapped, attribute_mapping_id=mapping.pk)
         == f"/e/acme-360/mapping/attributes/{mapping.pk}/"
     )
+    # And phones not yet in E.164 break the contract's pattern (datacontract-cli agrees)
+    phones = failing["customer.phone: pattern"]
+    assert phones.test_type == TestType.TYPE_CONFORMANCE
+    assert {"customer_id", "phone"} == set(phones.sample_rows[0])
+    assert "REGEXP '^\\+[1-9][0-9]{6,14}$'" in phones.sql
     # And an unknown-campaign default is an orphan too
     unknown = failing["email_event.campaign_id: foreign key to campaign"]
     assert {row["campaign_id"] for row in unknown.sample_rows} == {"UNKNOWN"}
