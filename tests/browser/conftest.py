@@ -7,11 +7,16 @@ import os
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.conftest import CHROMIUM
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls in tests are still sync.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+# CI machines are shared and busy: wait patiently for what the page must show (never a timing
+# assertion — only how long to wait before calling it missing).
+expect.set_options(timeout=20_000)
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 CHROMIUM_ARGS = [
@@ -45,7 +50,7 @@ def page(chromium_browser, live_server):
     context = chromium_browser.new_context(
         base_url=live_server.url, viewport={"width": 1400, "height": 900}
     )
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(20_000)
     page = context.new_page()
     yield page
     context.close()
