@@ -144,9 +144,22 @@ def mapping_entity(request, engagement, pk):
         entity,
         form=_entity_form(entity),
         tables=selectors.catalog_table_names(engagement=engagement),
+        comments=_threads(
+            MappingComment.objects.filter(entity_mapping=entity, attribute_mapping__isnull=True)
+        ),
+        comment_form=CommentForm(),
     )
     return render_page(
         request, "mappings/mapping/entity.html", context, fragment="mappings/mapping/grid.html"
+    )
+
+
+def _threads(comments):
+    """Top-level comments with their replies and authors, in two queries."""
+    return (
+        comments.filter(parent__isnull=True)
+        .select_related("author", "resolved_by")
+        .prefetch_related("replies__author")
     )
 
 
@@ -319,11 +332,7 @@ def attribute_detail(request, engagement, pk):
     contract = selectors.contract_attributes(engagement=engagement, entity_name=entity.entity_name)
     clause = services.entity_scope(entity)
     alias_tables = {alias: table.name for alias, table in clause.scope.aliases.items()}
-    comments = (
-        MappingComment.objects.filter(attribute_mapping=mapping, parent__isnull=True)
-        .select_related("author", "resolved_by")
-        .prefetch_related("replies__author")
-    )
+    comments = _threads(MappingComment.objects.filter(attribute_mapping=mapping))
     context = engagement_context(
         request,
         engagement,

@@ -275,3 +275,14 @@ def test_the_gap_page_and_its_csv(as_user, customer, viewer):
     lines = csv.content.decode().splitlines()
     assert lines[0] == "Entity,Attribute,Category,Issue,Severity,Suggested action"
     assert csv["Content-Disposition"] == 'attachment; filename="acme-360-gap.csv"'
+
+
+def test_entity_threads_show_on_the_entity_page(as_user, customer, ba, sme):
+    thread = services.comment_add(mapping=customer, text="Which status is churned?",
+                                  acting_user=ba)
+    services.comment_add(mapping=customer, text="CLOSED.", parent=thread, acting_user=sme)
+    page = as_user(sme).get(url("mapping-entity", customer.engagement, customer.pk))
+    [shown] = page.context["comments"]
+    assert shown.text == "Which status is churned?"
+    assert [r.text for r in shown.replies.all()] == ["CLOSED."]
+    assert "CLOSED." in page.content.decode()
