@@ -362,12 +362,24 @@ def decision_changed(decision: Decision, current: dict) -> bool:
     )
 
 
+def _approved_later(decision: Decision, later: list[Decision]) -> bool:
+    entities = set(decision.version.entities)
+    return any(
+        other.verdict == Verdict.APPROVE
+        and other.gate == decision.gate
+        and (not other.version.entities or (entities and entities <= set(other.version.entities)))
+        for other in later
+    )
+
+
 def signoff_table(*, engagement: Engagement) -> list[dict]:
     """Every decision of every gate, oldest first, for the spec's Cover sheet and the pages.
 
     Each row: {"gate", "gate_label", "version", "content_hash", "scope", "approver",
-    "approver_username", "role", "decision", "verdict", "comment", "date", "changed_since"}.
-    `changed_since` is True for an approval whose approved part of the spec has changed since.
+    "approver_username", "role", "decision", "verdict", "comment", "date", "changed_since",
+    "superseded"}.
+    `changed_since` is True for an approval whose approved part of the spec has changed since;
+    `superseded` is True for an approval a later approval of the same gate covers.
     """
     current = current_snapshot(engagement=engagement)
     decisions = (
@@ -375,8 +387,9 @@ def signoff_table(*, engagement: Engagement) -> list[dict]:
         .select_related("version", "decided_by")
         .order_by("decided_at", "id")
     )
+    decisions = list(decisions)
     rows = []
-    for decision in decisions:
+    for index, decision in enumerate(decisions):
         approved = decision.verdict == Verdict.APPROVE
         rows.append(
             {
@@ -393,6 +406,7 @@ def signoff_table(*, engagement: Engagement) -> list[dict]:
                 "comment": decision.comment,
                 "date": decision.decided_at,
                 "changed_since": approved and decision_changed(decision, current),
+                "superseded": approved and _approved_later(decision, decisions[index + 1 :]),
             }
         )
     return rows

@@ -308,6 +308,11 @@ def do_request_review(
         .select_related("version")
     )
     for old in previous:
+        if old.version_id == version.pk:
+            raise ValidationError(
+                f"Version {version.number} is already in review for the {gate.label}."
+            )
+    for old in previous:
         _move_review(
             old,
             ReviewState.CANCELLED,

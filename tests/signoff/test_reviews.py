@@ -264,6 +264,18 @@ def test_the_requester_cancels_and_the_approver_is_told(review, ba, sme, other_s
     assert message == "This review was cancelled."
 
 
+def test_the_same_version_is_not_requested_twice_for_a_gate(review, ready, ba):
+    message = _refused(
+        ValidationError,
+        services.do_submit_for_review,
+        engagement=ready,
+        gate=Gate.MAPPING,
+        acting_user=ba,
+    )
+    assert message == "Version 1 is already in review for the Mapping sign-off."
+    assert ReviewRequest.objects.count() == 1
+
+
 def test_one_open_review_per_gate_and_scope_is_a_database_rule(review, ba):
     duplicate = ReviewRequest(
         engagement=review.engagement,
