@@ -444,6 +444,10 @@ def _comment(mapping, kind: str, text: str, acting_user, parent=None) -> Mapping
         author=acting_user,
     )
     save_with_history(comment, acting_user=acting_user)
+    if mentions:
+        from signoff.services import notify_mentions  # signoff builds on mappings: import late
+
+        notify_mentions(comment)
     return comment
 
 

@@ -104,3 +104,17 @@ def test_an_empty_comment_is_refused(customer, ba):
 def test_a_viewer_cannot_comment(customer, viewer):
     with pytest.raises(PermissionDenied):
         services.comment_add(mapping=customer, text="Hello", acting_user=viewer)
+
+
+def test_a_mentioned_member_is_notified(
+    customer, ba, sme, mailoutbox, django_capture_on_commit_callbacks
+):
+    from signoff.models import Notification
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.comment_add(
+            mapping=customer, text="@sme can you check the filter?", acting_user=ba
+        )
+    [note] = Notification.objects.filter(recipient=sme)
+    assert "mentioned you on customer" in note.subject
+    assert [m.to for m in mailoutbox] == [[sme.email]]
