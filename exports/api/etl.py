@@ -43,6 +43,9 @@ class UnitTestResultSerializer(serializers.ModelSerializer):
 
 class TestRunSerializer(serializers.ModelSerializer):
     started_by = serializers.CharField(source="started_by.username", default=None)
+    status = serializers.CharField(
+        read_only=True, help_text="running, passed, failed (tests failed) or error (stopped)."
+    )
 
     class Meta:
         model = TestRun
