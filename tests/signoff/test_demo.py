@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from signoff.choices import Gate, ReviewState
+from signoff.choices import Gate, NotificationKind, ReviewState
 from signoff.models import AuditEvent, Decision, Notification, ReviewRequest, SpecVersion
 from workbench.demo import DEMO_SLUG, load_demo
 
@@ -23,7 +23,12 @@ def test_the_demo_leaves_a_mapping_review_in_progress_and_is_idempotent():
     )
     assert review.requested_by.username == "ba"
     assert "customer" in review.version.snapshot["entities"]
-    assert Notification.objects.filter(recipient__username="sme").count() == 1
+    assert (
+        Notification.objects.filter(
+            recipient__username="sme", kind=NotificationKind.REVIEW_REQUESTED
+        ).count()
+        == 1
+    )
     counts = (SpecVersion.objects.count(), AuditEvent.objects.count(), Decision.objects.count())
 
     load_demo()

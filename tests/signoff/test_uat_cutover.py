@@ -198,15 +198,17 @@ def test_uat_signoff_phase_output(ready, ba, ops):
 def test_mentioned_members_are_notified_but_not_the_author_or_strangers(
     ready, ba, sme, outsider, django_capture_on_commit_callbacks, mailoutbox
 ):
+    # The mapping comment service calls notify_mentions for the members it found
     customer = EntityMapping.objects.get(engagement=ready, entity_name="customer")
-    comment = mapping_services.comment_add(
-        mapping=customer, text="@sme @ba @outsider can you check?", acting_user=ba
-    )
-    comment.mentions = ["sme", "ba", "outsider", "ghost"]
     with django_capture_on_commit_callbacks(execute=True):
-        notes = services.notify_mentions(comment)
-    assert [n.recipient for n in notes] == [sme]
+        comment = mapping_services.comment_add(
+            mapping=customer, text="@sme @ba @outsider can you check?", acting_user=ba
+        )
     note = Notification.objects.get(kind=NotificationKind.MENTIONED)
+    assert note.recipient == sme
     assert note.subject == f"{ba.get_full_name()} mentioned you on customer"
     assert note.body == "@sme @ba @outsider can you check?"
     assert [m.to for m in mailoutbox] == [[sme.email]]
+    # Called directly, it skips the author, non-members and unknown names
+    comment.mentions = ["sme", "ba", "outsider", "ghost"]
+    assert [n.recipient for n in services.notify_mentions(comment)] == [sme]
