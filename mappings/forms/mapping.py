@@ -41,7 +41,7 @@ class AttributeMappingForm(forms.Form):
         label="Source column",
         max_length=1000,
         required=False,
-        widget=forms.TextInput(attrs={**SQL, "placeholder": "c.column"}),
+        widget=forms.TextInput(attrs={**SQL, "placeholder": "c.column", "autofocus": True}),
     )
     transformation = forms.CharField(
         required=False,

@@ -135,6 +135,7 @@ class GridRow:
     mapping: AttributeMapping
     comment_count: int
     open_questions: int
+    signoff: dict | None = None  # set by the page: this row's state against the last sign-off
 
     @property
     def name(self) -> str:
@@ -161,6 +162,8 @@ class GridRow:
             flags.add("not_feasible")
         if self.open_questions:
             flags.add("open_questions")
+        if self.signoff and self.signoff["changed"]:
+            flags.add("changed_since_signoff")
         return flags
 
 
@@ -173,13 +176,22 @@ PROBLEM_FILTERS = {
     "not_feasible": "Not feasible",
     "open_questions": "Open questions",
     "removed": "Not in the contract",
+    "changed_since_signoff": "Changed since sign-off",
 }
 
 
 def mapping_grid(
-    *, entity_mapping: EntityMapping, status: str = "", problem: str = ""
+    *,
+    entity_mapping: EntityMapping,
+    status: str = "",
+    problem: str = "",
+    signoff: dict | None = None,
 ) -> list[GridRow]:
-    """One row per attribute of the entity, in contract order: three queries whatever the size."""
+    """One row per attribute of the entity, in contract order: three queries whatever the size.
+
+    `signoff` ((entity, attribute) → state, from signoff.selectors.changed_since_signoff) marks
+    the rows changed since their sign-off, so the problem filter can find them.
+    """
     attributes = contract_attributes(
         engagement=entity_mapping.engagement, entity_name=entity_mapping.entity_name
     )
@@ -198,6 +210,7 @@ def mapping_grid(
             mapping=m,
             comment_count=m.comment_count,
             open_questions=m.open_questions,
+            signoff=(signoff or {}).get((entity_mapping.entity_name, m.attribute_name)),
         )
         for m in mappings
     ]

@@ -16,6 +16,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from signoff.selectors import changed_since_signoff
 from workbench.policy import Action
 from workbench.web import add_service_errors, engagement_context, engagement_view, render_page
 
@@ -120,7 +121,10 @@ def _grid_context(request, engagement, entity, **extra) -> dict:
     status = problem = ""
     if filters.is_valid():
         status, problem = filters.cleaned_data["status"], filters.cleaned_data["problem"]
-    rows = selectors.mapping_grid(entity_mapping=entity, status=status, problem=problem)
+    signoff = changed_since_signoff(engagement=engagement)
+    rows = selectors.mapping_grid(
+        entity_mapping=entity, status=status, problem=problem, signoff=signoff["attributes"]
+    )
     clause = services.entity_scope(entity)
     alias_tables = {alias: table.name for alias, table in clause.scope.aliases.items()}
     return engagement_context(
@@ -128,6 +132,7 @@ def _grid_context(request, engagement, entity, **extra) -> dict:
         engagement,
         entity=entity,
         rows=rows,
+        signoff=signoff["entities"].get(entity.entity_name),
         filters=filters,
         alias_tables=alias_tables,
         lineage=selectors.lineage_graph([r.mapping for r in rows], alias_tables),
@@ -217,9 +222,9 @@ def _merge_current(form, current, fields):
 
 def _row(request, engagement, mapping: AttributeMapping, *, template="row", **extra):
     entity = mapping.entity_mapping
-    [row] = [
-        r for r in selectors.mapping_grid(entity_mapping=entity) if r.mapping.pk == mapping.pk
-    ] or [None]
+    signoff = changed_since_signoff(engagement=engagement)["attributes"]
+    rows = selectors.mapping_grid(entity_mapping=entity, signoff=signoff)
+    [row] = [r for r in rows if r.mapping.pk == mapping.pk] or [None]
     context = engagement_context(request, engagement, entity=entity, row=row, **extra)
     return render(request, f"mappings/mapping/partials/{template}.html", context)
 

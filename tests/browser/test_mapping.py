@@ -37,13 +37,17 @@ def test_a_ba_maps_in_the_grid_with_validation_and_suggestions(page):
 
     # a typo is pointed at while typing, and refused on save
     _row(page, "status").get_by_role("button", name="Edit status").click()
+    # the form is ready (htmx has wired it) once its first field has the focus
+    expect(_row(page, "status").locator("input[name=source_columns]")).to_be_focused()
     transformation = _row(page, "status").locator("textarea[name=transformation]")
     transformation.fill("CASE WHEN UPPER(s.opt_in_flg) = 'Y' THEN 'active' ELSE 'cancelled' END")
     expect(_row(page, "status").locator(".live-problems")).to_contain_text(
         "The table crm_subscription has no column 'opt_in_flg'"
     )
     _row(page, "status").get_by_role("button", name="Save").click()
-    expect(_row(page, "status").locator(".error")).to_contain_text("has no column 'opt_in_flg'")
+    refused = _row(page, "status").locator(".f-transformation small.error")
+    expect(refused).to_contain_text("has no column 'opt_in_flg'")
+    expect(_row(page, "status").locator("input[name=source_columns]")).to_be_focused()
     transformation.fill("CASE WHEN UPPER(s.opt_in_flag) = 'Y' THEN 'active' ELSE 'cancelled' END")
     expect(_row(page, "status").locator(".live-problems")).to_contain_text("Valid")
     _row(page, "status").get_by_role("button", name="Save").click()
@@ -61,6 +65,7 @@ def test_two_people_on_the_same_row_get_the_conflict(page):
     log_in(page, "ba", DEMO_PASSWORD)
     page.goto(f"/e/{DEMO_SLUG}/mapping/entities/{customer.pk}/")
     _row(page, "phone").get_by_role("button", name="Edit phone").click()
+    expect(_row(page, "phone").locator("input[name=source_columns]")).to_be_focused()
 
     # meanwhile, someone else saves the same row
     phone = AttributeMapping.objects.get(entity_mapping=customer, attribute_name="phone")

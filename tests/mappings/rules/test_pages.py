@@ -86,7 +86,7 @@ def test_the_grid_renders_500_attributes_in_a_bounded_number_of_queries(
         for i in range(500)
     )
     client = as_user(ba)
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(20):  # incl. the sign-off state of the rows
         response = client.get(url("mapping-entity", customer.engagement, customer.pk))
     assert len(response.context["rows"]) == 512
 
@@ -278,11 +278,49 @@ def test_the_gap_page_and_its_csv(as_user, customer, viewer):
 
 
 def test_entity_threads_show_on_the_entity_page(as_user, customer, ba, sme):
-    thread = services.comment_add(mapping=customer, text="Which status is churned?",
-                                  acting_user=ba)
+    thread = services.comment_add(mapping=customer, text="Which status is churned?", acting_user=ba)
     services.comment_add(mapping=customer, text="CLOSED.", parent=thread, acting_user=sme)
     page = as_user(sme).get(url("mapping-entity", customer.engagement, customer.pk))
     [shown] = page.context["comments"]
     assert shown.text == "Which status is churned?"
     assert [r.text for r in shown.replies.all()] == ["CLOSED."]
     assert "CLOSED." in page.content.decode()
+
+
+def test_a_change_after_sign_off_is_flagged_on_the_entity_and_the_row(
+    as_user, customer, ba, sme, lead
+):
+    from signoff import services as signoff_services
+    from signoff.choices import Gate
+    from workbench import services as workbench_services
+
+    email = services.attribute_mapping_update(
+        attribute_mapping=attribute(customer, "email"),
+        data={"source_columns": "c.email"},
+        acting_user=ba,
+    )
+    workbench_services.signoff_owner_set(
+        engagement=customer.engagement, gate="mapping", username="sme", acting_user=lead
+    )
+    review = signoff_services.do_submit_for_review(
+        engagement=customer.engagement, gate=Gate.MAPPING, acting_user=ba
+    )
+    signoff_services.do_decide(review=review, verdict="approve", acting_user=sme)
+    client = as_user(ba)
+    clean = client.get(url("mapping-entity", customer.engagement, customer.pk))
+    assert "changed since sign-off" not in clean.content.decode()
+
+    services.attribute_mapping_update(
+        attribute_mapping=email, data={"transformation": "LOWER(c.email)"}, acting_user=ba
+    )
+    page = client.get(url("mapping-entity", customer.engagement, customer.pk))
+    body = page.content.decode()
+    assert page.context["signoff"]["changed"] is True
+    assert "changed since sign-off v1" in body
+    [row] = [r for r in page.context["rows"] if r.name == "email"]
+    assert "changed_since_signoff" in row.problem_flags
+    flagged = client.get(
+        url("mapping-entity", customer.engagement, customer.pk),
+        {"problem": "changed_since_signoff"},
+    )
+    assert [r.name for r in flagged.context["rows"]] == ["email"]
