@@ -31,12 +31,16 @@ run: install
 	@echo "Serving the workbench at http://$(HOST):$(PORT)/ — log in with one of the demo users above."
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
-# Chromium for the browser tests comes from Debian's packages (Playwright's download does not work here).
+# What the tests drive, from Debian's packages (Playwright's own browser download does not work
+# here): Chromium for the browser tests, LibreOffice and poppler for the workbook's PDF check.
+TEST_PACKAGES := chromium:chromium chromedriver:chromium-driver libreoffice:libreoffice-calc-nogui pdftotext:poppler-utils
 browser:
-	@command -v chromium >/dev/null || { \
+	@missing=""; for pair in $(TEST_PACKAGES); do \
+	  command -v $${pair%%:*} >/dev/null || missing="$$missing $${pair#*:}"; done; \
+	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
-	  else echo "warning: chromium is not installed; browser tests will not run (apt-get install chromium)"; fi; }
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else echo "warning: not installed:$$missing — the tests that need them will not run"; fi; fi
 
 test: install browser
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
