@@ -180,10 +180,11 @@ class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Engagement
     @extend_schema(request=CancelInputSerializer, responses=ReviewSerializer)
     @action(detail=True, methods=["post"])
     def cancel(self, request, engagement_slug=None, pk=None):
+        target = self.get_object()  # 404 before 400
         data = CancelInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         review = services.do_cancel_review(
-            review=self.get_object(), reason=data.validated_data["reason"], acting_user=request.user
+            review=target, reason=data.validated_data["reason"], acting_user=request.user
         )
         return Response(self._out(review))
 
@@ -206,10 +207,11 @@ class UatItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Engagemen
     @extend_schema(request=ResolveInputSerializer, responses=UatItemSerializer)
     @action(detail=True, methods=["post"])
     def resolve(self, request, engagement_slug=None, pk=None):
+        target = self.get_object()  # 404 before 400
         data = ResolveInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         item = services.do_resolve_uat_item(
-            item=self.get_object(),
+            item=target,
             resolution=data.validated_data["resolution"],
             acting_user=request.user,
         )
@@ -218,10 +220,11 @@ class UatItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Engagemen
     @extend_schema(request=ReopenInputSerializer, responses=UatItemSerializer)
     @action(detail=True, methods=["post"])
     def reopen(self, request, engagement_slug=None, pk=None):
+        target = self.get_object()  # 404 before 400
         data = ReopenInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         item = services.do_reopen_uat_item(
-            item=self.get_object(), reason=data.validated_data["reason"], acting_user=request.user
+            item=target, reason=data.validated_data["reason"], acting_user=request.user
         )
         return Response(UatItemSerializer(item).data)
 

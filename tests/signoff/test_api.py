@@ -158,6 +158,11 @@ def test_the_wrong_person_gets_403(ready, ba, sme, other_sme, viewer, etl, ops):
 
 def test_outsiders_get_404_everywhere(ready, ba, sme, outsider):
     review = services.do_submit_for_review(engagement=ready, gate=Gate.MAPPING, acting_user=ba)
+    item = services.do_raise_uat_item(
+        engagement=ready,
+        data={"entity_name": "customer", "classification": "etl_fix", "description": "x"},
+        acting_user=sme,
+    )
     client = as_user(outsider)
     for path in [
         f"{BASE}/versions/",
@@ -168,6 +173,7 @@ def test_outsiders_get_404_everywhere(ready, ba, sme, outsider):
         f"{BASE}/reviews/",
         f"{BASE}/reviews/{review.pk}/",
         f"{BASE}/uat-items/",
+        f"{BASE}/uat-items/{item.pk}/",
         f"{BASE}/cutover/",
         f"{BASE}/audit/",
         f"{BASE}/notifications/",
@@ -181,6 +187,8 @@ def test_outsiders_get_404_everywhere(ready, ba, sme, outsider):
         f"{BASE}/reviews/{review.pk}/start/",
         f"{BASE}/reviews/{review.pk}/cancel/",
         f"{BASE}/uat-items/",
+        f"{BASE}/uat-items/{item.pk}/resolve/",
+        f"{BASE}/uat-items/{item.pk}/reopen/",
         f"{BASE}/cutover/tick/",
         f"{BASE}/cutover/untick/",
         f"{BASE}/notifications/read-all/",
