@@ -130,8 +130,11 @@ def spec_version_label(*, engagement: Engagement, working_hash: str) -> str:
 
 def signoff_rows(*, engagement: Engagement) -> list[dict]:
     """The sign-off table of the Cover, keyed by its header: every decision of every gate."""
+    from signoff.models import Decision
     from signoff.selectors import signoff_table
 
+    if not Decision.objects.filter(engagement=engagement).exists():
+        return []  # (the table would build a snapshot of the whole mapping to say so)
     return [
         {
             "Gate": row["gate_label"],
@@ -190,28 +193,51 @@ def used_catalog_columns(*, data: SpecData) -> list[dict]:
     plain = {n.rsplit(".", 1)[-1] for n in names if n}
     columns = (
         CatalogColumn.objects.filter(engagement=data.engagement, table__name__in=plain)
-        .select_related("table", "profile")
         .order_by("table__schema", "table__name", "position")
+        .values_list(
+            "table__schema",
+            "table__name",
+            "table__row_count",
+            "name",
+            "data_type",
+            "nullable",
+            "is_primary_key",
+            "profile__null_percent",
+            "profile__distinct_count",
+            "profile__min_value",
+            "profile__max_value",
+        )
     )
     rows = []
-    for column in columns:
-        table = column.table.qualified_name
-        profile = getattr(column, "profile", None)
-        feeds = used_by.get((table.lower(), column.name.lower())) or used_by.get(
-            (column.table.name.lower(), column.name.lower()), []
+    for (
+        schema,
+        name,
+        row_count,
+        column,
+        data_type,
+        nullable,
+        key,
+        nulls,
+        distinct,
+        low,
+        high,
+    ) in columns.iterator(chunk_size=5000):
+        table = f"{schema}.{name}" if schema else name
+        feeds = used_by.get((table.lower(), column.lower())) or used_by.get(
+            (name.lower(), column.lower()), []
         )
         rows.append(
             {
                 "table": table,
-                "column": column.name,
-                "data_type": column.data_type,
-                "nullable": column.nullable and not column.is_primary_key,
-                "primary_key": column.is_primary_key,
-                "rows": column.table.row_count,
-                "null_percent": round(profile.null_percent, 1) if profile else None,
-                "distinct": profile.distinct_count if profile else None,
-                "min": profile.min_value if profile else "",
-                "max": profile.max_value if profile else "",
+                "column": column,
+                "data_type": data_type,
+                "nullable": nullable and not key,
+                "primary_key": key,
+                "rows": row_count,
+                "null_percent": round(nulls, 1) if nulls is not None else None,
+                "distinct": distinct,
+                "min": low or "",
+                "max": high or "",
                 "used_by": ", ".join(feeds[:10]) + (" …" if len(feeds) > 10 else ""),
             }
         )

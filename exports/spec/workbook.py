@@ -15,8 +15,9 @@ from django.utils import timezone
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.formatting.rule import FormulaRule
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.utils.exceptions import IllegalCharacterError
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.properties import PageSetupProperties
 
@@ -43,7 +44,6 @@ HEADER_FONT = Font(bold=True, color="FFFFFF")
 HEADER_FILL = PatternFill("solid", fgColor=NAVY)
 TOP_WRAP = Alignment(vertical="top", wrap_text=True)
 TOP = Alignment(vertical="top")
-THIN = Border(bottom=Side(style="thin", color="DFE3E8"))
 GAP_FILL = PatternFill("solid", bgColor="FDECEA")
 BLOCKED_FILL = PatternFill("solid", bgColor="FFF4D6")
 LOCKED_FILL = PatternFill("solid", fgColor="F2F4F7")
@@ -96,11 +96,24 @@ def text(value) -> object:
     return value
 
 
+def _cells_to_row(cells, row_idx):
+    for col_idx, cell in enumerate(cells, 1):
+        if cell is None:
+            continue
+        cell.column, cell.row = col_idx, row_idx
+        yield cell
+
+
 class SheetWriter:
     """One write-only sheet: header, widths, per-column shared styles, print settings."""
 
     def __init__(self, workbook: Workbook, title: str, header: list[str], *, freeze: str = "A2"):
         self.ws = workbook.create_sheet(title)
+        if hasattr(self.ws, "_values_to_row"):
+            # Every appended row here is already a list of positioned-by-order cells (or None);
+            # openpyxl's own conversion first tries each cell as a *value* and recovers from the
+            # error, which costs more than writing the cell. Hand the cells over directly.
+            self.ws._values_to_row = _cells_to_row
         self.title = title
         self.header = header
         self.rows = 0
@@ -118,16 +131,17 @@ class SheetWriter:
         ws.oddFooter.center.text = f"{title} — page &P of &N"
         wrapped = WRAPPED.get(title, set())
         informative = INFORMATIVE_COLUMNS.get(title, set())
-        self.styles = []
+        # One styled cell per column, reused for every row: a write-only sheet writes each row
+        # as soon as it is appended, so the cell only carries the value of the row being written.
+        self.cells = []
         for name in header:
-            template = Cell(ws, row=1, column=1)
-            template.alignment = TOP_WRAP if name in wrapped else TOP
-            template.border = THIN
+            cell = Cell(ws, row=1, column=1)
+            cell.alignment = TOP_WRAP if name in wrapped else TOP
             if name in informative:
-                template.fill = LOCKED_FILL
+                cell.fill = LOCKED_FILL
             if name == "When":
-                template.number_format = "yyyy-mm-dd hh:mm"
-            self.styles.append(template._style)
+                cell.number_format = "yyyy-mm-dd hh:mm"
+            self.cells.append(cell)
         head = []
         for name in header:
             cell = Cell(ws, row=1, column=1, value=name)
@@ -136,13 +150,19 @@ class SheetWriter:
         ws.append(head)
 
     def append(self, values: Iterable) -> None:
-        cells = []
-        for value, style in zip(values, self.styles, strict=True):
-            cell = Cell(self.ws, row=1, column=1, value=text(value), style_array=style)
+        row: list = []
+        for value, cell in zip(values, self.cells, strict=True):
+            if value is None or value == "":
+                row.append(None)  # an empty cell is not written at all
+                continue
+            try:
+                cell.value = value
+            except IllegalCharacterError:
+                cell.value = text(value)
             if cell.data_type == "f":
                 cell.data_type = "s"  # text that merely starts with '=' is not a formula
-            cells.append(cell)
-        self.ws.append(cells)
+            row.append(cell)
+        self.ws.append(row)
         self.rows += 1
 
     @property
