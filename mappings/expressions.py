@@ -200,7 +200,9 @@ _FUNCTIONS = (
     exp.Greatest,
     exp.Least,
 )
-# Functions sqlglot does not model but common dialects share; matched by name.
+# Functions some sqlglot versions model and others parse as anonymous calls: allowed both ways.
+_BY_NAME = ("Replace", "Translate", "ToChar", "MD5", "SHA2")
+_FUNCTIONS += tuple(getattr(exp, name) for name in _BY_NAME if hasattr(exp, name))
 _ANONYMOUS_ALLOWED = {"REPLACE", "LPAD", "RPAD", "TO_CHAR", "TRANSLATE", "MD5", "SHA256"}
 
 _ALLOWED = _STRUCTURE + _FUNCTIONS

@@ -345,3 +345,22 @@ def test_a_filter_excluding_nulls_makes_the_column_safe_for_required_attributes(
         acting_user=ba,
     )
     assert stage.warnings == []
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        "REPLACE(c.phone, ' ', '')",
+        "TRANSLATE(c.phone, '()-', '')",
+        "LPAD(c.phone, 12, '0')",
+        "SUBSTRING(c.email, 1, 3)",
+        "COALESCE(NULLIF(TRIM(c.email), ''), 'none')",
+    ],
+)
+def test_common_string_functions_are_allowed(customer, ba, rule):
+    saved = services.attribute_mapping_update(
+        attribute_mapping=attribute(customer, "phone"),
+        data={"transformation": rule},
+        acting_user=ba,
+    )
+    assert saved.lineage
