@@ -288,7 +288,9 @@ def _approvals(engagement: Engagement, gate: str | None = None):
     return decisions.select_related("version", "decided_by").order_by("-decided_at", "-id")
 
 
-def changed_since_signoff(*, engagement: Engagement, gate: str = Gate.MAPPING) -> dict:
+def changed_since_signoff(
+    *, engagement: Engagement, gate: str = Gate.MAPPING, current: dict | None = None
+) -> dict:
     """Which approved parts of the spec changed since their sign-off, with the field diff.
 
     For every entity covered by an approval of `gate` (the newest approval covering it wins):
@@ -302,9 +304,11 @@ def changed_since_signoff(*, engagement: Engagement, gate: str = Gate.MAPPING) -
 
     "changes" of an entity holds all its changes (its own fields and its attributes'); an
     attribute's holds its own. Entities never approved are absent. A fixed number of queries
-    (the current snapshot, the approvals with their versions).
+    (the current snapshot, the approvals with their versions). Pass `current` (a
+    current_snapshot of the engagement) to save reading it again.
     """
-    current = current_snapshot(engagement=engagement)
+    if current is None:
+        current = current_snapshot(engagement=engagement)
     result: dict = {"changed": False, "entities": {}, "attributes": {}}
     covered: set[str] = set()
     for decision in _approvals(engagement, gate):
@@ -372,7 +376,7 @@ def _approved_later(decision: Decision, later: list[Decision]) -> bool:
     )
 
 
-def signoff_table(*, engagement: Engagement) -> list[dict]:
+def signoff_table(*, engagement: Engagement, current: dict | None = None) -> list[dict]:
     """Every decision of every gate, oldest first, for the spec's Cover sheet and the pages.
 
     Each row: {"gate", "gate_label", "version", "content_hash", "scope", "approver",
@@ -380,8 +384,10 @@ def signoff_table(*, engagement: Engagement) -> list[dict]:
     "superseded"}.
     `changed_since` is True for an approval whose approved part of the spec has changed since;
     `superseded` is True for an approval a later approval of the same gate covers.
+    Pass `current` (a current_snapshot of the engagement) to save reading it again.
     """
-    current = current_snapshot(engagement=engagement)
+    if current is None:
+        current = current_snapshot(engagement=engagement)
     decisions = (
         Decision.objects.filter(engagement=engagement)
         .select_related("version", "decided_by")

@@ -59,6 +59,7 @@ def signoff_overview(request, engagement):
             )
             return redirect("signoff-review", engagement.slug, review.pk)
     reviews = list(selectors.review_list(engagement=engagement)[:50])
+    current = selectors.current_snapshot(engagement=engagement)
     gates = []
     for gate in Gate:
         latest = next((r for r in reviews if r.gate == gate and r.state != "cancelled"), None)
@@ -71,8 +72,8 @@ def signoff_overview(request, engagement):
         gates=gates,
         reviews=reviews,
         versions=list(selectors.version_list(engagement=engagement)[:50]),
-        changed=selectors.changed_since_signoff(engagement=engagement),
-        table=selectors.signoff_table(engagement=engagement),
+        changed=selectors.changed_since_signoff(engagement=engagement, current=current),
+        table=selectors.signoff_table(engagement=engagement, current=current),
     )
     return render_page(
         request, "signoff/overview.html", context, status=400 if form.errors else 200
