@@ -31,8 +31,12 @@ def _str_representer(dumper, value: str):
 _Dumper.add_representer(str, _str_representer)
 
 
-def layer_to_odcs(layer: InterfaceLayer) -> dict[str, Any]:
-    """The ODCS v3.1 document of `layer` (a constant number of queries)."""
+def layer_to_odcs(layer: InterfaceLayer, *, transforms: dict | None = None) -> dict[str, Any]:
+    """The ODCS v3.1 document of `layer` (a constant number of queries).
+
+    `transforms` ({(entity, attribute): {"transformSourceObjects", "transformLogic",
+    "transformDescription"}}, from the mapping) adds each property's lineage.
+    """
     extra = dict(layer.extra or {})
     document: dict[str, Any] = {
         "apiVersion": ODCS_API_VERSION,
@@ -79,7 +83,11 @@ def layer_to_odcs(layer: InterfaceLayer) -> dict[str, Any]:
         _put(obj, "dataGranularityDescription", entity.grain)
         obj.update(entity_extra)
         obj["properties"] = [
-            _property(attribute, on_property.get(attribute.pk, []))
+            _property(
+                attribute,
+                on_property.get(attribute.pk, []),
+                (transforms or {}).get((entity.name, attribute.name), {}),
+            )
             for attribute in entity.attributes.all()
         ]
         if entity.pk in on_schema:
@@ -100,7 +108,9 @@ def _put(obj: dict, key: str, value) -> None:
         obj[key] = value
 
 
-def _property(attribute: InterfaceAttribute, relationships: list[dict]) -> dict[str, Any]:
+def _property(
+    attribute: InterfaceAttribute, relationships: list[dict], transform: dict | None = None
+) -> dict[str, Any]:
     extra = dict(attribute.extra or {})
     prop: dict[str, Any] = {"name": attribute.name}
     _put(prop, "physicalName", attribute.physical_name)
@@ -144,14 +154,16 @@ def _property(attribute: InterfaceAttribute, relationships: list[dict]) -> dict[
         custom.append({"property": CANONICAL_MEANING, "value": attribute.canonical_meaning})
     custom.extend(extra.pop("customProperties", None) or [])
     prop.update(extra)
+    for key, value in (transform or {}).items():
+        _put(prop, key, value)
     _put(prop, "relationships", relationships)
     _put(prop, "customProperties", custom)
     return prop
 
 
-def layer_to_yaml(layer: InterfaceLayer) -> str:
+def layer_to_yaml(layer: InterfaceLayer, *, transforms: dict | None = None) -> str:
     return yaml.dump(
-        layer_to_odcs(layer),
+        layer_to_odcs(layer, transforms=transforms),
         Dumper=_Dumper,
         sort_keys=False,
         allow_unicode=True,

@@ -46,6 +46,8 @@ class KtAttribute:
     edge_cases: str
     default: str
     lineage: list[str]
+    sources: list[str] = field(default_factory=list)  # "table.column" the rule reads
+    logic: str = ""  # the SQL on one line
 
 
 @dataclass
@@ -139,7 +141,7 @@ def _entity(entity, mappings, contract, order, descriptions, depends, catalog) -
     for mapping in ordered:
         target_attribute = contract.get((entity.entity_name, mapping.attribute_name))
         target = attribute_target(target_attribute)
-        tree = _rule_tree(mapping, clause, target)
+        tree, sources = _rule_tree(mapping, clause, target)
         if tree is not None:
             columns.append(exp.alias_(tree, mapping.attribute_name))
         attributes.append(
@@ -157,6 +159,8 @@ def _entity(entity, mappings, contract, order, descriptions, depends, catalog) -
                 edge_cases=mapping.edge_cases,
                 default=mapping.default_value,
                 lineage=list(mapping.lineage),
+                sources=sources,
+                logic=tree.sql(dialect=DIALECT) if tree is not None else "",
             )
         )
     select_sql = ""
@@ -187,20 +191,38 @@ def _entity(entity, mappings, contract, order, descriptions, depends, catalog) -
     )
 
 
-def _rule_tree(mapping: AttributeMapping, clause, target) -> exp.Expression | None:
-    """The attribute's SQL as a tree: the rule, with COALESCE to the default where one is set."""
+def _rule_tree(mapping: AttributeMapping, clause, target) -> tuple[exp.Expression | None, list]:
+    """The attribute's SQL as a tree — the rule, with COALESCE to the default where one is set —
+    and the source columns it reads as "table.column"."""
     default = mapping.default_value.strip()
     if mapping.rule:
         checked = check_expression(mapping.rule, clause.scope, target=target, default=default)
         if not checked.ok or checked.tree is None:
-            return None
+            return None, []
         tree = checked.tree.copy()
         if default:
             tree = exp.Coalesce(this=tree, expressions=[default_literal(default, target)])
-        return tree
+        return tree, [f"{table}.{column}" for _alias, table, column in checked.lineage]
     if default and mapping.status in (MappingStatus.DEFAULT_ONLY, MappingStatus.MAPPED):
-        return default_literal(default, target)
-    return None
+        return default_literal(default, target), []
+    return None, []
+
+
+def odcs_transforms(*, engagement) -> dict[tuple[str, str], dict]:
+    """Per mapped attribute, the ODCS v3.1 property fields that carry its lineage:
+    transformSourceObjects, transformLogic, transformDescription."""
+    transforms = {}
+    for entity in kt_entities(engagement=engagement):
+        for attribute in entity.attributes:
+            if not attribute.logic:
+                continue
+            transforms[(entity.name, attribute.name)] = {
+                "transformSourceObjects": attribute.sources
+                or ([entity.driving_table] if entity.driving_table else []),
+                "transformLogic": attribute.logic,
+                "transformDescription": attribute.plain,
+            }
+    return transforms
 
 
 _WORDS = {

@@ -23,6 +23,12 @@ class Command(WorkbenchCommand):
             default=None,
             help="export this version instead of the published one",
         )
+        parser.add_argument(
+            "--with-mapping",
+            action="store_true",
+            help="fill each property's transformSourceObjects, transformLogic and "
+            "transformDescription from the engagement's mapping",
+        )
         super().add_arguments(parser)
 
     def handle(self, *args, **options):
@@ -41,9 +47,15 @@ class Command(WorkbenchCommand):
             layer = selectors.current_layer(engagement=engagement)
             if layer is None:
                 raise CommandError(f"No contract has been imported into {engagement.slug}.")
+        transforms = None
+        if options["with_mapping"]:
+            from exports.spec.kt import odcs_transforms
+
+            transforms = odcs_transforms(engagement=engagement)
         path = Path(options["output"])
         try:
-            path.write_text(layer_to_yaml(layer), encoding="utf-8")
+            path.write_text(layer_to_yaml(layer, transforms=transforms), encoding="utf-8")
         except OSError as exc:
             raise CommandError(f"Cannot write {path}: {exc.strerror}.") from None
-        self.stdout.write(f"exported {layer.name} {layer.version} to {path}")
+        mapped = f" with the lineage of {len(transforms)} mapped attributes" if transforms else ""
+        self.stdout.write(f"exported {layer.name} {layer.version}{mapped} to {path}")
