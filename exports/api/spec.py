@@ -59,6 +59,7 @@ class SpecImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Engage
 
     @extend_schema(request=SpecUploadSerializer, responses={201: SpecImportSerializer})
     def create(self, request, engagement_slug=None):
+        engagement = self.engagement  # outsiders get 404 before anything else
         upload = SpecUploadSerializer(data=request.data)
         upload.is_valid(raise_exception=True)
         file = upload.validated_data["file"]
@@ -67,7 +68,7 @@ class SpecImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Engage
                 {"file": [f"The file is {file.size / 1024 / 1024:.1f} MB; the limit is 50 MB."]}
             )
         spec_import = services.spec_import_preview(
-            engagement=self.engagement,
+            engagement=engagement,
             file_name=file.name,
             content=file.read(),
             acting_user=request.user,
