@@ -71,7 +71,7 @@ def test_upload_preview_then_apply(mapped, ba):
         "detail": ["This import is already applied; upload the workbook again to import it."]
     }
     listed = client.get(f"{BASE}/spec-imports/").json()
-    assert [i["id"] for i in (listed["results"] if "results" in listed else listed)] == [body["id"]]
+    assert [i["id"] for i in listed["results"]] == [body["id"]]
 
 
 def test_a_bad_workbook_is_a_400_naming_the_place(mapped, ba):
