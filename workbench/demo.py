@@ -13,7 +13,7 @@ from django.contrib.auth.models import Permission
 from django.db import transaction
 
 from . import services
-from .choices import LinkKind, Role, SignoffGate
+from .choices import LinkKind, Phase, Role, SignoffGate
 from .models import Engagement
 
 DEMO_SLUG = "acme-marketing-360"
@@ -112,6 +112,11 @@ def load_demo() -> Engagement:
     _ensure_links(engagement, lead)
     for step in DEMO_STEPS:
         step(engagement, users)
+    if engagement.current_phase == Phase.ORIENTATION and DEMO_STEPS:
+        # The story is mid-way: the mapping is being reviewed with the client.
+        services.engagement_set_phase(
+            engagement=engagement, phase=Phase.INTERFACE_AND_MAPPING, acting_user=lead
+        )
     return engagement
 
 
