@@ -1,6 +1,5 @@
 """Admin registrations of exports."""
 
-
 # --- ETL test runs (issue 8) ---------------------------------------------------------------------
 from django.contrib import admin as _admin  # noqa: E402
 from simple_history.admin import SimpleHistoryAdmin as _HistoryAdmin  # noqa: E402

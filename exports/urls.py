@@ -17,6 +17,11 @@ urlpatterns += [
         name="etl-result-route",
     ),
     path(
+        "etl/runs/<int:pk>/results/<int:result_pk>/uat/",
+        etl_views.etl_result_raise_uat,
+        name="etl-result-raise-uat",
+    ),
+    path(
         "etl/runs/<int:pk>/package.<str:fmt>",
         etl_views.etl_run_package,
         name="etl-run-package",

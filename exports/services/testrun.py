@@ -13,6 +13,9 @@ from simple_history.utils import bulk_create_with_history
 from sqlalchemy.engine import make_url
 
 from mappings.services.connection import password_of
+from signoff.choices import UatClassification
+from signoff.models import UatItem
+from signoff.services import do_raise_uat_item
 from workbench import policy
 from workbench.history import save_with_history
 from workbench.jobs import JobError, job_enqueue
@@ -234,3 +237,64 @@ def failing_test_feedback(*, result_id: int, user) -> dict:
         "route": result.route,
         "test_type": TestType(result.test_type).label,
     }
+
+
+def _default_classification(result: UnitTestResult) -> str:
+    if result.route == FailureRoute.IMPLEMENTATION:
+        return UatClassification.ETL_FIX
+    if result.route == FailureRoute.MAPPING or result.attribute_mapping_id:
+        return UatClassification.MAPPING_CHANGE
+    return UatClassification.ETL_FIX
+
+
+def test_result_uat_item(result: UnitTestResult):
+    """The UAT item already raised from this result, or None."""
+    return (
+        UatItem.objects.filter(
+            engagement_id=result.run.engagement_id, test_result_ref=str(result.pk)
+        )
+        .order_by("pk")
+        .first()
+    )
+
+
+def test_result_raise_uat(
+    *, result: UnitTestResult, acting_user, classification: str = "", owner=None
+):
+    """Raise a failing unit test as UAT feedback on its entity (and attribute), through the
+    sign-off app's service; the item quotes the test and links back to the result. Once only:
+    a result already raised is refused with the item's number."""
+    engagement = result.run.engagement
+    policy.check(acting_user, engagement, Action.RAISE_UAT_FEEDBACK)
+    if result.passed:
+        raise ValidationError({"result": "Only a failing test is raised as UAT feedback."})
+    existing = test_result_uat_item(result)
+    if existing is not None:
+        raise ValidationError(
+            {"result": f"Test #{result.pk} is already raised as UAT item #{existing.pk}."}
+        )
+    feedback = failing_test_feedback(result_id=result.pk, user=acting_user)
+    run_link = reverse("etl-run", args=[engagement.slug, result.run_id]) + f"#result-{result.pk}"
+    description = f"{feedback['title']} (test run #{result.run_id}, {feedback['test_type']}).\n"
+    description += f"{feedback['text']}\nTest: {run_link}"
+    if result.attribute_mapping_id:
+        description += f"\nMapping: {feedback['link']}"
+    if result.comments:
+        description += f"\nETL note: {result.comments}"
+    return do_raise_uat_item(
+        engagement=engagement,
+        data={
+            "entity_name": feedback["entity_name"],
+            # only a test about one mapped attribute names it (key and row tests are entity-wide)
+            "attribute_name": feedback["attribute_name"] if result.attribute_mapping_id else "",
+            "test_result_ref": str(result.pk),
+            "classification": classification or _default_classification(result),
+            "description": description,
+            "owner": owner,
+        },
+        acting_user=acting_user,
+    )
+
+
+test_result_uat_item.__test__ = False  # not pytest tests, though their names start with "test_"
+test_result_raise_uat.__test__ = False

@@ -14,6 +14,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from mappings.models import SourceSystem
+from signoff.choices import UatClassification
+from signoff.models import UatItem
 from workbench.policy import Action
 from workbench.web import add_service_errors, engagement_context, engagement_view, render_page
 
@@ -50,6 +52,10 @@ class TestRunForm(forms.Form):
         self.fields["source_system"].queryset = SourceSystem.objects.filter(
             engagement=engagement
         ).exclude(url="")
+
+
+class RaiseUatForm(forms.Form):
+    classification = forms.ChoiceField(choices=UatClassification.choices)
 
 
 class RouteForm(forms.Form):
@@ -118,15 +124,59 @@ def _run(engagement, pk) -> TestRun:
 def etl_run_page(request, engagement, pk: int):
     run = _run(engagement, pk)
     only_failing = request.GET.get("failing") == "1"
+    results = run_results(run=run, only_failing=only_failing)
+    _mark_raised(engagement, results["groups"])
     context = engagement_context(
         request,
         engagement,
         run=run,
         only_failing=only_failing,
         route_choices=FailureRoute.choices[1:],
-        **run_results(run=run, only_failing=only_failing),
+        uat_choices=UatClassification.choices,
+        **results,
     )
     return render_page(request, "exports/etl/run.html", context)
+
+
+def _mark_raised(engagement, groups) -> None:
+    """Each failing result learns its UAT item (if raised) and the classification to suggest, in
+    one query."""
+    failing = [r for results in groups.values() for r in results if not r.passed]
+    raised = dict(
+        UatItem.objects.filter(
+            engagement=engagement, test_result_ref__in=[str(r.pk) for r in failing]
+        ).values_list("test_result_ref", "pk")
+    )
+    for result in failing:
+        result.uat_item_id = raised.get(str(result.pk))
+        result.uat_suggested = services._default_classification(result)
+
+
+@require_POST
+@engagement_view(Action.VIEW, write_action=Action.RAISE_UAT_FEEDBACK)
+def etl_result_raise_uat(request, engagement, pk: int, result_pk: int):
+    run = _run(engagement, pk)
+    result = get_object_or_404(UnitTestResult.objects.filter(run=run), pk=result_pk)
+    back = reverse("etl-run", args=[engagement.slug, run.pk]) + f"#result-{result.pk}"
+    form = RaiseUatForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose Mapping change or ETL fix.")
+        return redirect(back)
+    try:
+        item = services.test_result_raise_uat(
+            result=result,
+            classification=form.cleaned_data["classification"],
+            acting_user=request.user,
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect(back)
+    messages.success(
+        request,
+        f"Raised UAT item #{item.pk} on {item.target} ({item.get_classification_display()}) "
+        f"from test #{result.pk}.",
+    )
+    return redirect("signoff-uat", engagement.slug)
 
 
 @require_POST

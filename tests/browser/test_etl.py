@@ -7,6 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from exports.models import TestRun, UnitTestResult
+from signoff.models import UatItem
 from workbench.demo import DEMO_PASSWORD, DEMO_SLUG, load_demo
 
 from .conftest import log_in, screenshot
@@ -16,6 +17,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 def test_an_etl_developer_runs_the_unit_tests_and_routes_a_failure(page, tmp_path):
     load_demo()
+    demo_run = TestRun.objects.get()  # the demo's own run, from load_demo
+    assert demo_run.tests_failed == 4
     log_in(page, "etl", DEMO_PASSWORD)
     page.goto(f"/e/{DEMO_SLUG}/")
     page.get_by_role("link", name="Build & unit tests").click()
@@ -28,7 +31,7 @@ def test_an_etl_developer_runs_the_unit_tests_and_routes_a_failure(page, tmp_pat
     page.get_by_label("Target URL").fill(f"sqlite:///{tmp_path / 'interface.sqlite3'}")
     page.get_by_role("button", name="Start test run").click()
     page.wait_for_load_state("networkidle")
-    run = TestRun.objects.get()
+    run = TestRun.objects.exclude(pk=demo_run.pk).get()
     assert run.tests_failed == 4, run.message
     page.goto(f"/e/{DEMO_SLUG}/exports/etl/")
     expect(page.locator(f"tr[data-run='{run.pk}']")).to_contain_text("4 failed")
@@ -56,3 +59,23 @@ def test_an_etl_developer_runs_the_unit_tests_and_routes_a_failure(page, tmp_pat
     assert orphan.route == "mapping"
     assert orphan.history.latest().history_user.username == "etl"
     screenshot(page, "etl-run-routed")
+
+    # the BA raises another failure as UAT feedback, straight from the run page
+    page.context.clear_cookies()
+    log_in(page, "ba", DEMO_PASSWORD)
+    phone = UnitTestResult.objects.get(run=run, name="customer.phone: pattern")
+    page.goto(f"/e/{DEMO_SLUG}/exports/etl/runs/{run.pk}/?failing=1")
+    detail = page.locator(f"#result-{phone.pk}").locator("xpath=following-sibling::tr[1]")
+    expect(detail.get_by_label("UAT classification")).to_have_value("mapping_change")
+    screenshot(page, "etl-run-raise-uat")
+    detail.get_by_role("button", name="Raise as UAT feedback").click()
+    expect(page.get_by_role("heading", name="UAT feedback")).to_be_visible()
+    item = UatItem.objects.get(test_result_ref=str(phone.pk))
+    expect(page.get_by_role("status").first).to_contain_text(
+        f"Raised UAT item #{item.pk} on customer.phone (Mapping change)"
+    )
+    screenshot(page, "etl-uat-raised")
+    page.goto(f"/e/{DEMO_SLUG}/exports/etl/runs/{run.pk}/?failing=1")
+    expect(
+        page.locator(f"#result-{phone.pk}").locator("xpath=following-sibling::tr[1]")
+    ).to_contain_text(f"Raised as UAT item #{item.pk}")
