@@ -11,11 +11,16 @@ from collections.abc import Callable
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+from simple_history.utils import bulk_update_with_history
 
 from contracts.selectors import published_entity_names as contract_entity_names
 from workbench import policy
-from workbench.history import apply_changes, delete_with_history, save_with_history
+from workbench.history import (
+    apply_changes,
+    delete_with_history,
+    fast_bulk_insert_with_history,
+    save_with_history,
+)
 from workbench.jobs import job_enqueue
 from workbench.models import Engagement, Job
 from workbench.policy import Action
@@ -26,6 +31,7 @@ from . import connection
 from .introspection import (
     INFORMATION_SCHEMA_DIALECTS,
     TableSnap,
+    gc_paused,
     read_catalog,
     read_information_schema,
 )
@@ -207,13 +213,14 @@ def catalog_introspect(
     schema = source.default_schema if schema is None else schema
     tables = catalog_read(source=source, schema=schema, progress=report)
     report(70, f"Saving {len(tables)} tables")
-    return catalog_apply(
-        source=source,
-        tables=tables,
-        acting_user=acting_user,
-        origin=CatalogOrigin.INTROSPECTION,
-        schema=schema,
-    )
+    with gc_paused():
+        return catalog_apply(
+            source=source,
+            tables=tables,
+            acting_user=acting_user,
+            origin=CatalogOrigin.INTROSPECTION,
+            schema=schema,
+        )
 
 
 def catalog_read(
@@ -243,9 +250,14 @@ def catalog_apply(
     schema: str | None = None,
 ) -> dict:
     """Make the catalog of `source` match `tables`: add, update, drop — keeping every note the BA
-    wrote on tables and columns that still exist. Returns counts and the diff."""
+    wrote on tables and columns that still exist. Returns counts and the diff.
+
+    The snapshot is compared with the stored catalog in memory (plain tuples, no model instances
+    for the tens of thousands of columns): what did not change is not written at all, new rows go
+    in with `fast_bulk_insert_with_history` (COPY on PostgreSQL, history included), and the few
+    changed or dropped rows go through simple-history as usual."""
     policy.check(acting_user, source.engagement, Action.MANAGE_CATALOG)
-    engagement = source.engagement
+    engagement_id = source.engagement_id
     snaps = _unique_snaps(tables)
     existing = {(t.schema, t.name): t for t in source.tables.all()}
     first = not existing
@@ -261,21 +273,26 @@ def catalog_apply(
     }
 
     # tables
-    new_tables, changed_tables = [], []
+    new_keys, new_tables, changed_tables = [], [], []
     for key, snap in snaps.items():
         row = existing.get(key)
         values = {
-            "kind": snap.kind,
+            "kind": str(snap.kind),
             "comment": snap.comment,
             "primary_key": snap.primary_key,
             "unique_constraints": snap.unique_constraints,
             "indexes": snap.indexes,
         }
         if row is None:
+            new_keys.append(key)
             new_tables.append(
-                CatalogTable(
-                    engagement=engagement, source=source, schema=key[0], name=key[1], **values
-                )
+                {
+                    "engagement_id": engagement_id,
+                    "source_id": source.pk,
+                    "schema": key[0],
+                    "name": key[1],
+                    **values,
+                }
             )
             diff["tables_added"].append(_qualified(key))
         elif any(getattr(row, f) != v for f, v in values.items()):
@@ -286,10 +303,7 @@ def catalog_apply(
     for row in dropped_tables:
         diff["tables_dropped"].append(row.qualified_name)
         delete_with_history(row, acting_user=acting_user)
-    if new_tables:
-        bulk_create_with_history(
-            new_tables, CatalogTable, batch_size=BATCH, default_user=acting_user
-        )
+    new_ids = fast_bulk_insert_with_history(CatalogTable, new_tables, acting_user=acting_user)
     if changed_tables:
         bulk_update_with_history(
             changed_tables,
@@ -299,65 +313,86 @@ def catalog_apply(
             default_user=acting_user,
         )
     by_key = {
-        **{k: v for k, v in existing.items() if k in snaps},
-        **{(t.schema, t.name): t for t in new_tables},
+        **{k: t.pk for k, t in existing.items() if k in snaps},
+        **dict(zip(new_keys, new_ids, strict=True)),
     }
 
-    # columns
+    # columns: (table_id, name) -> (pk, *COLUMN_STRUCTURE values)
     existing_columns = {}
     if not first:
         existing_columns = {
-            (c.table_id, c.name): c
-            for c in CatalogColumn.objects.filter(table__source=source).select_related("table")
+            (row[1], row[2]): (row[0], *row[3:])
+            for row in CatalogColumn.objects.filter(table__source=source)
+            .order_by()
+            .values_list("pk", "table_id", "name", *COLUMN_STRUCTURE)
         }
-    new_columns, changed_columns, seen = [], [], set()
+    new_columns, changed_columns, seen = [], {}, set()
     for key, snap in snaps.items():
-        table = by_key[key]
+        table_id = by_key[key]
         pk = set(snap.primary_key)
+        table_existed = key in existing
         for col in snap.columns:
-            values = {
-                "position": col.position,
-                "data_type": col.data_type,
-                "length": col.length,
-                "precision": col.precision,
-                "scale": col.scale,
-                "nullable": col.nullable,
-                "default": col.default,
-                "comment": col.comment,
-                "is_primary_key": col.name in pk,
-            }
-            row = existing_columns.get((table.pk, col.name))
-            seen.add((table.pk, col.name))
+            values = (
+                col.position,
+                col.data_type,
+                col.length,
+                col.precision,
+                col.scale,
+                col.nullable,
+                col.default,
+                col.comment,
+                col.name in pk,
+            )
+            row = existing_columns.get((table_id, col.name))
             if row is None:
                 new_columns.append(
-                    CatalogColumn(engagement=engagement, table=table, name=col.name, **values)
+                    {
+                        "engagement_id": engagement_id,
+                        "table_id": table_id,
+                        "name": col.name,
+                        "position": values[0],
+                        "data_type": values[1],
+                        "length": values[2],
+                        "precision": values[3],
+                        "scale": values[4],
+                        "nullable": values[5],
+                        "default": values[6],
+                        "comment": values[7],
+                        "is_primary_key": values[8],
+                    }
                 )
-                if key in existing:
-                    diff["columns_added"].append(f"{table.qualified_name}.{col.name}")
-            elif any(getattr(row, f) != v for f, v in values.items()):
-                if any(getattr(row, f) != values[f] for f in TYPE_FIELDS):
+                if table_existed:
+                    diff["columns_added"].append(f"{_qualified(key)}.{col.name}")
+                continue
+            seen.add((table_id, col.name))
+            if row[1:] != values:
+                if row[2:6] != values[1:5]:
                     diff["types_changed"].append(
                         {
-                            "column": f"{table.qualified_name}.{col.name}",
-                            "from": _type_text(row.data_type, row.length, row.precision, row.scale),
+                            "column": f"{_qualified(key)}.{col.name}",
+                            "from": _type_text(*row[2:6]),
                             "to": _type_text(col.data_type, col.length, col.precision, col.scale),
                         }
                     )
-                for f, v in values.items():
-                    setattr(row, f, v)
-                changed_columns.append(row)
+                changed_columns[row[0]] = dict(zip(COLUMN_STRUCTURE, values, strict=True))
     dropped_table_ids = {t.pk for t in dropped_tables}
-    for (table_id, name), row in existing_columns.items():
-        if (table_id, name) not in seen and table_id not in dropped_table_ids:
-            diff["columns_dropped"].append(f"{row.table.qualified_name}.{name}")
-            delete_with_history(row, acting_user=acting_user)
-    if new_columns:
-        bulk_create_with_history(
-            new_columns, CatalogColumn, batch_size=BATCH, default_user=acting_user
-        )
+    gone = [
+        row[0]
+        for (table_id, name), row in existing_columns.items()
+        if (table_id, name) not in seen and table_id not in dropped_table_ids
+    ]
+    if gone:
+        for column in CatalogColumn.objects.filter(pk__in=gone).select_related("table"):
+            diff["columns_dropped"].append(f"{column.table.qualified_name}.{column.name}")
+            delete_with_history(column, acting_user=acting_user)
+    fast_bulk_insert_with_history(CatalogColumn, new_columns, acting_user=acting_user)
     if changed_columns:
+        rows = list(CatalogColumn.objects.filter(pk__in=changed_columns))
+        for column in rows:
+            for f, v in changed_columns[column.pk].items():
+                setattr(column, f, v)
         bulk_update_with_history(
-            changed_columns,
+            rows,
             CatalogColumn,
             COLUMN_STRUCTURE,
             batch_size=BATCH,
@@ -385,58 +420,63 @@ def catalog_apply(
 
 
 def _apply_foreign_keys(source, snaps, by_key, acting_user, diff, first) -> None:
-    engagement = source.engagement
-    existing = {}
+    """`by_key` maps each (schema, name) of the snapshot to its catalog table's id."""
+    existing = {}  # fk key -> (pk, referred_table_id)
     if not first:
-        for fk in CatalogForeignKey.objects.filter(table__source=source).select_related("table"):
-            existing[
-                _fk_key(
-                    fk.table_id,
-                    fk.columns,
-                    fk.referred_schema,
-                    fk.referred_table_name,
-                    fk.referred_columns,
-                )
-            ] = fk
-    wanted, new_fks, relinked = set(), [], []
+        for pk, table_id, columns, ref_schema, ref_name, ref_columns, ref_id in (
+            CatalogForeignKey.objects.filter(table__source=source)
+            .order_by()
+            .values_list(
+                "pk",
+                "table_id",
+                "columns",
+                "referred_schema",
+                "referred_table_name",
+                "referred_columns",
+                "referred_table_id",
+            )
+        ):
+            existing[_fk_key(table_id, columns, ref_schema, ref_name, ref_columns)] = (pk, ref_id)
+    wanted, new_fks, relinked = set(), [], {}
     for key, snap in snaps.items():
-        table = by_key[key]
+        table_id = by_key[key]
         for fk in snap.foreign_keys:
             fk_key = _fk_key(
-                table.pk, fk.columns, fk.referred_schema, fk.referred_table, fk.referred_columns
+                table_id, fk.columns, fk.referred_schema, fk.referred_table, fk.referred_columns
             )
             wanted.add(fk_key)
             target = by_key.get((fk.referred_schema, fk.referred_table))
             row = existing.get(fk_key)
             if row is None:
                 new_fks.append(
-                    CatalogForeignKey(
-                        engagement=engagement,
-                        table=table,
-                        name=fk.name[:200],
-                        columns=fk.columns,
-                        referred_schema=fk.referred_schema,
-                        referred_table_name=fk.referred_table,
-                        referred_table=target,
-                        referred_columns=fk.referred_columns,
-                    )
+                    {
+                        "engagement_id": source.engagement_id,
+                        "table_id": table_id,
+                        "name": fk.name[:200],
+                        "columns": fk.columns,
+                        "referred_schema": fk.referred_schema,
+                        "referred_table_name": fk.referred_table,
+                        "referred_table_id": target,
+                        "referred_columns": fk.referred_columns,
+                    }
                 )
                 if not first:
-                    diff["foreign_keys_added"].append(_fk_text(table.qualified_name, fk))
-            elif row.referred_table_id != (target.pk if target else None):
-                row.referred_table = target
-                relinked.append(row)
-    for fk_key, row in existing.items():
-        if fk_key not in wanted and row.table_id in {t.pk for t in by_key.values()}:
-            diff["foreign_keys_dropped"].append(str(row))
-            delete_with_history(row, acting_user=acting_user)
-    if new_fks:
-        bulk_create_with_history(
-            new_fks, CatalogForeignKey, batch_size=BATCH, default_user=acting_user
-        )
+                    diff["foreign_keys_added"].append(_fk_text(_qualified(key), fk))
+            elif row[1] != target:
+                relinked[row[0]] = target
+    kept_tables = set(by_key.values())
+    gone = [row[0] for k, row in existing.items() if k not in wanted and k[0] in kept_tables]
+    if gone:
+        for fk in CatalogForeignKey.objects.filter(pk__in=gone).select_related("table"):
+            diff["foreign_keys_dropped"].append(str(fk))
+            delete_with_history(fk, acting_user=acting_user)
+    fast_bulk_insert_with_history(CatalogForeignKey, new_fks, acting_user=acting_user)
     if relinked:
+        rows = list(CatalogForeignKey.objects.filter(pk__in=relinked))
+        for fk in rows:
+            fk.referred_table_id = relinked[fk.pk]
         bulk_update_with_history(
-            relinked,
+            rows,
             CatalogForeignKey,
             ["referred_table"],
             batch_size=BATCH,

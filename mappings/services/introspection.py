@@ -76,14 +76,14 @@ def read_catalog(
     indexes, comments, view names — run beside the main ones instead of after them.
     """
     report = progress or (lambda _p, _m: None)
-    with _gc_paused():
+    with gc_paused():
         return _read_catalog(conn, schema=schema, report=report, side_conn=side_conn)
 
 
 @contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Reading a big catalog allocates hundreds of thousands of small objects that all live on;
-    the cyclic garbage collector would scan them again and again for nothing."""
+def gc_paused() -> Iterator[None]:
+    """Reading (and then storing) a big catalog allocates hundreds of thousands of small objects
+    that all live on; the cyclic garbage collector would scan them again and again for nothing."""
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -129,6 +129,7 @@ def _read_catalog(conn, *, schema: str, report, side_conn) -> list[TableSnap]:
         )
 
     dialect = conn.dialect
+    type_names: dict = {}  # one compiled name per distinct type, not one per column
     tables = []
     for key in sorted(columns, key=lambda k: k[1]):
         table_name = key[1]
@@ -140,7 +141,7 @@ def _read_catalog(conn, *, schema: str, report, side_conn) -> list[TableSnap]:
                 kind=TableKind.VIEW if table_name in views else TableKind.TABLE,
                 comment=((comments.get(key) or {}).get("text") or ""),
                 columns=[
-                    _column(col, position, dialect)
+                    _column(col, position, dialect, type_names)
                     for position, col in enumerate(columns[key], start=1)
                 ],
                 primary_key=list(pk.get("constrained_columns") or []),
@@ -179,13 +180,18 @@ def _optional(call, default=None):
         return {} if default is None else default
 
 
-def _column(col: dict, position: int, dialect) -> ColumnSnap:
+def _column(col: dict, position: int, dialect, type_names: dict | None = None) -> ColumnSnap:
     type_ = col["type"]
+    # a type's compiled name depends only on its class and attributes: compile each once
     try:
-        # a view's computed column may have no declared type at all (SQLite): leave it empty
-        data_type = "" if isinstance(type_, sa.types.NullType) else type_.compile(dialect=dialect)
-    except Exception:  # noqa: BLE001 — an exotic type still gets a name
-        data_type = type(type_).__name__.upper()
+        key = (type(type_), tuple(sorted(vars(type_).items())))
+        data_type = (type_names or {}).get(key)
+    except TypeError:  # an attribute that cannot be a key (a list of enum values): compile
+        key, data_type = None, None
+    if data_type is None:
+        data_type = _type_name(type_, dialect)
+        if key is not None and type_names is not None:
+            type_names[key] = data_type
     default = col.get("default")
     return ColumnSnap(
         name=col["name"],
@@ -198,6 +204,14 @@ def _column(col: dict, position: int, dialect) -> ColumnSnap:
         comment=col.get("comment") or "",
         position=position,
     )
+
+
+def _type_name(type_, dialect) -> str:
+    try:
+        # a view's computed column may have no declared type at all (SQLite): leave it empty
+        return "" if isinstance(type_, sa.types.NullType) else type_.compile(dialect=dialect)
+    except Exception:  # noqa: BLE001 — an exotic type still gets a name
+        return type(type_).__name__.upper()
 
 
 def _int(value, *, signed: bool = False) -> int | None:

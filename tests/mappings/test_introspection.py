@@ -7,6 +7,8 @@ import sqlite3
 
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from mappings.models import CatalogColumn, CatalogForeignKey, CatalogTable, SourceSystem
 from mappings.services import catalog as services
@@ -142,6 +144,77 @@ def test_a_second_introspection_without_changes_writes_no_history(cataloged, ba)
 
     assert result["diff"]["changed"] is False
     assert CatalogColumn.history.count() == before
+
+
+def test_a_second_introspection_without_changes_writes_no_catalog_row_at_all(cataloged, ba):
+    # given a catalog that matches the Mart
+    with CaptureQueriesContext(connection) as queries:
+        # when it is introspected again
+        result = services.catalog_introspect(source=cataloged, acting_user=ba)
+    # then the only writes record the introspection on the source system itself
+    writes = [
+        q["sql"].split('"')[1]
+        for q in queries.captured_queries
+        if q["sql"].startswith(("INSERT", "UPDATE", "DELETE", "COPY"))
+    ]
+    assert result["diff"]["counts"] == dict.fromkeys(result["diff"]["counts"], 0)
+    assert sorted(writes) == ["mappings_historicalsourcesystem", "mappings_sourcesystem"]
+
+
+def test_the_first_introspection_writes_one_creation_record_per_row_by_the_acting_user(
+    cataloged, ba
+):
+    for model in (CatalogTable, CatalogColumn, CatalogForeignKey):
+        stored = {
+            row["id"]: row for row in model.objects.filter(engagement=cataloged.engagement).values()
+        }
+        history = list(model.history.filter(id__in=stored).values())
+        assert len(history) == len(stored) > 0
+        for row in history:
+            assert (row.pop("history_type"), row.pop("history_user_id")) == ("+", ba.pk)
+            assert row.pop("history_change_reason") is None
+            row.pop("history_id"), row.pop("history_date")
+            assert row == stored[row["id"]]
+    customer = CatalogTable.objects.get(source=cataloged, name="crm_customer")
+    assert customer.history.get().history_user == ba
+    assert customer.primary_key == ["customer_id"]
+    assert customer.columns.get(name="customer_id").is_primary_key is True
+
+
+def test_reintrospection_records_what_changed_in_history(engagement, ba, mart_copy):
+    source = services.source_system_create(
+        engagement=engagement, name="Mart", url=f"sqlite:///{mart_copy}", acting_user=ba
+    )
+    services.catalog_introspect(source=source, acting_user=ba)
+    customer = CatalogTable.objects.get(source=source, name="crm_customer")
+    gender = customer.columns.get(name="gender")
+    channel_code = CatalogColumn.objects.get(
+        table__source=source, name="channel_code", table__name="ref_channel"
+    )
+    db = sqlite3.connect(mart_copy)
+    db.executescript(
+        """
+        ALTER TABLE crm_customer DROP COLUMN gender;
+        ALTER TABLE crm_customer ADD COLUMN loyalty_tier VARCHAR(20);
+        DROP TABLE ref_channel;
+        CREATE TABLE ref_channel (channel_code VARCHAR(5) PRIMARY KEY, channel_name TEXT NOT NULL,
+            channel_group TEXT, is_paid INTEGER NOT NULL DEFAULT 0);
+        """
+    )
+    db.commit()
+    db.close()
+
+    services.catalog_introspect(source=source, acting_user=ba)
+
+    dropped = CatalogColumn.history.filter(id=gender.pk).order_by("history_date")
+    assert [(h.history_type, h.history_user) for h in dropped] == [("+", ba), ("-", ba)]
+    changed = CatalogColumn.history.filter(id=channel_code.pk).order_by("history_date")
+    assert [(h.history_type, h.data_type) for h in changed] == [("+", "TEXT"), ("~", "VARCHAR(5)")]
+    tier = customer.columns.get(name="loyalty_tier")
+    assert [(h.history_type, h.history_user, h.data_type) for h in tier.history.all()] == [
+        ("+", ba, "VARCHAR(20)")
+    ]
+    assert customer.history.count() == 1  # its own structure did not change
 
 
 def test_a_failed_introspection_job_leaves_the_previous_catalog_intact(
