@@ -83,7 +83,7 @@ def test_the_three_gates_with_the_demo_users(page):
     page.get_by_label("Description").fill("Emails in the output keep trailing spaces.")
     page.get_by_role("button", name="Raise").click()
     expect(page.locator("table.uat")).to_contain_text("customer.email")
-    item = UatItem.objects.get()
+    item = UatItem.objects.get(description="Emails in the output keep trailing spaces.")
 
     log_in(page, "ba", DEMO_PASSWORD)
     _submit(page, "uat")
