@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connections, models, router, transaction
 from django.utils import timezone
+from simple_history.utils import bulk_create_with_history
 
 
 def save_with_history(instance: models.Model, *, acting_user, validate: bool = True) -> None:
@@ -74,20 +75,22 @@ def fast_bulk_insert_with_history(
     `model`'s table and write their '+' historical rows; returns the new primary keys in order.
 
     Why it exists: this is the one allowed way around `bulk_create_with_history` for historied
-    models. Storing a large Mart catalog (tens of thousands of columns) through Django's
-    bulk_create builds a model instance per row, prepares every value through the ORM and then
-    does it all again for the historical instances — 10-20x the time the Mart took to read, and
-    issue 4 requires the whole introspection within 1.5x of the bare inspector. Here the values go
-    straight to the database: on PostgreSQL the keys come from the table's sequence in one
-    `nextval … generate_series` query and the rows go in with COPY; on SQLite the keys are the next
-    free ones (the write lock is held from the first insert to the commit) and the rows go in with
-    one executemany. The history rows are then copied from the stored rows by one
-    INSERT … SELECT per batch, so they hold exactly the stored values, plus what
-    `bulk_create_with_history(default_user=acting_user)` would add: history_date (one timestamp
-    for the batch), history_type '+', history_user_id and a NULL change reason.
+    models, for the large catalog writes issue 4 times (tens of thousands of Mart columns).
+    `bulk_create_with_history` builds a model instance per row, prepares every value through the
+    ORM and then does it all again for the historical instances: storing 30,000 columns took
+    10-20x the time the Mart took to read. Here the values go straight to the database: on
+    PostgreSQL the keys come from the table's sequence in one `nextval … generate_series` query
+    and the rows go in with COPY; on SQLite the keys are the next free ones and the rows go in with
+    one executemany (SQLite has one writer: a concurrent insert makes one of the two transactions
+    fail, never share a key). The history rows are then copied from the stored rows by one
+    INSERT … SELECT, so they hold exactly the stored values, plus what
+    `bulk_create_with_history(default_user=acting_user)` adds: history_date (one timestamp for the
+    batch), history_type '+', history_user_id and a NULL change reason. Other databases fall back
+    to `bulk_create_with_history` itself.
 
     No model validation, signals or save() run — callers pass checked values, as for
-    bulk_create; auto_now / auto_now_add fields get the batch's timestamp, as save() would. Runs inside the caller's transaction (or its own).
+    bulk_create; auto_now / auto_now_add fields get the batch's timestamp, as save() would.
+    Runs inside the caller's transaction (or its own).
     """
     if not rows:
         return []
@@ -127,6 +130,14 @@ def fast_bulk_insert_with_history(
                 return f.get_db_prep_save(value, connection)
 
             getters.append(prepared)
+    if connection.vendor not in ("postgresql", "sqlite"):
+        objs = bulk_create_with_history(
+            [model(**row) for row in rows],
+            model,
+            default_user=acting_user,
+            default_date=history_date,
+        )
+        return [obj.pk for obj in objs]
     values = [tuple(get(row) for get in getters) for row in rows]
 
     quote = connection.ops.quote_name

@@ -165,3 +165,18 @@ def test_nothing_to_insert_writes_nothing_and_unknown_fields_are_refused(
         fast_bulk_insert_with_history(
             CatalogTable, [{"engagement_id": engagement.pk, "colour": "red"}], acting_user=lead
         )
+
+
+def test_other_databases_fall_back_to_bulk_create_with_history(engagement, lead, monkeypatch):
+    source = SourceSystemFactory(engagement=engagement)
+    monkeypatch.setattr(connection, "vendor", "mysql")
+    ids = fast_bulk_insert_with_history(
+        CatalogTable,
+        [{"engagement_id": engagement.pk, "source_id": source.pk, **TABLE_ROWS[1]}],
+        acting_user=lead,
+        connection=connection,
+    )
+    monkeypatch.undo()
+    table = CatalogTable.objects.get(pk=ids[0])
+    assert (table.name, table.kind) == ("view_x", "view")
+    assert [(h.history_type, h.history_user) for h in table.history.all()] == [("+", lead)]
