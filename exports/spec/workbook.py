@@ -96,6 +96,16 @@ def text(value) -> object:
     return value
 
 
+class _ColumnCell(Cell):
+    """A column's reused cell: its style never changes, so its style id is looked up once."""
+
+    __slots__ = ("_style_id",)
+
+    @property
+    def style_id(self) -> int:
+        return self._style_id
+
+
 def _cells_to_row(cells, row_idx):
     for col_idx, cell in enumerate(cells, 1):
         if cell is None:
@@ -135,12 +145,13 @@ class SheetWriter:
         # as soon as it is appended, so the cell only carries the value of the row being written.
         self.cells = []
         for name in header:
-            cell = Cell(ws, row=1, column=1)
+            cell = _ColumnCell(ws, row=1, column=1)
             cell.alignment = TOP_WRAP if name in wrapped else TOP
             if name in informative:
                 cell.fill = LOCKED_FILL
             if name == "When":
                 cell.number_format = "yyyy-mm-dd hh:mm"
+            cell._style_id = workbook._cell_styles.add(cell._style)
             self.cells.append(cell)
         head = []
         for name in header:
