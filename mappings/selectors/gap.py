@@ -15,8 +15,15 @@ from contracts.selectors import diff_base, published_layer
 from workbench.models import Engagement
 
 from ..choices import CommentKind, Feasibility, MappingStatus
-from ..models import AttributeMapping, ColumnProfile, EntityMapping, MappingComment
-from .mapping import UNMAPPED_STATES, catalog_index
+from ..models import (
+    AttributeMapping,
+    CatalogColumn,
+    CatalogTable,
+    ColumnProfile,
+    EntityMapping,
+    MappingComment,
+)
+from .mapping import UNMAPPED_STATES
 
 HIGH, MEDIUM, LOW = "high", "medium", "low"
 SEVERITY_ORDER = {HIGH: 0, MEDIUM: 1, LOW: 2}
@@ -62,7 +69,7 @@ def gap_items(*, engagement: Engagement) -> list[GapItem]:
     entities = list(EntityMapping.objects.filter(engagement=engagement))
     used = {t.lower() for m in mappings for t in m.lineage_tables if not t.startswith("(")}
     used |= {e.driving_table.lower() for e in entities if e.driving_table}
-    catalog = catalog_index(engagement=engagement, names=used)
+    catalog = _catalog_columns(engagement, used)
     items: list[GapItem] = []
     items += _entity_gaps(entities)
     items += _attribute_gaps(mappings, attributes)
@@ -214,6 +221,25 @@ def _attribute_gaps(mappings: list[AttributeMapping], attributes: dict) -> list[
     return items
 
 
+def _catalog_columns(engagement, names: set[str]) -> dict[str, set[str]]:
+    """The named catalog tables (by lower-case `schema.table` and `table`) → their column names."""
+    plain = {name.rsplit(".", 1)[-1] for name in names}
+    columns: dict[str, set[str]] = {}
+    rows = CatalogColumn.objects.filter(engagement=engagement, table__name__in=plain).values_list(
+        "table__schema", "table__name", "name"
+    )
+    for schema, table, column in rows:
+        found = columns.setdefault(table.lower(), set())
+        found.add(column.lower())
+        if schema:
+            columns[f"{schema}.{table}".lower()] = found
+    for table in CatalogTable.objects.filter(engagement=engagement, name__in=plain).values_list(
+        "schema", "name"
+    ):
+        columns.setdefault(table[1].lower(), set())  # a table without columns still exists
+    return columns
+
+
 def _source_gaps(mappings, entities, catalog) -> list[GapItem]:
     """Lineage pointing at a column the catalog no longer has (after a re-introspection)."""
     items = []
@@ -236,7 +262,9 @@ def _source_gaps(mappings, entities, catalog) -> list[GapItem]:
             table = catalog.get(table_name.lower())
             columns = [ref.split(".", 1)[1].strip('"') for ref in mapping.lineage]
             missing = (
-                [c for c in columns if table.column(c) is None] if table else ["(table dropped)"]
+                [c for c in columns if c.lower() not in table]
+                if table is not None
+                else ["(table dropped)"]
             )
             if table is None or (missing and len(mapping.lineage_tables) == 1):
                 items.append(
