@@ -2,7 +2,8 @@
 new import, through the services)."""
 
 from django.contrib import admin
-from simple_history.admin import SimpleHistoryAdmin
+
+from workbench.admin import ReadOnlyHistoryAdmin
 
 from .models import (
     InterfaceAttribute,
@@ -13,19 +14,8 @@ from .models import (
 )
 
 
-class ReadOnlyAdmin(SimpleHistoryAdmin):
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(InterfaceLayer)
-class InterfaceLayerAdmin(ReadOnlyAdmin):
+class InterfaceLayerAdmin(ReadOnlyHistoryAdmin):
     list_display = ["engagement", "name", "version", "status", "imported_by", "imported_at"]
     list_filter = ["status"]
     search_fields = ["engagement__slug", "name", "version"]
@@ -33,25 +23,25 @@ class InterfaceLayerAdmin(ReadOnlyAdmin):
 
 
 @admin.register(InterfaceEntity)
-class InterfaceEntityAdmin(ReadOnlyAdmin):
+class InterfaceEntityAdmin(ReadOnlyHistoryAdmin):
     list_display = ["name", "layer", "position"]
     search_fields = ["name"]
     list_select_related = ["layer"]
 
 
 @admin.register(InterfaceAttribute)
-class InterfaceAttributeAdmin(ReadOnlyAdmin):
+class InterfaceAttributeAdmin(ReadOnlyHistoryAdmin):
     list_display = ["name", "entity", "logical_type", "required", "primary_key"]
     search_fields = ["name", "entity__name"]
     list_select_related = ["entity"]
 
 
 @admin.register(InterfaceRelationship)
-class InterfaceRelationshipAdmin(ReadOnlyAdmin):
+class InterfaceRelationshipAdmin(ReadOnlyHistoryAdmin):
     list_select_related = ["from_attribute__entity", "to_attribute__entity"]
 
 
 @admin.register(InterfaceNote)
-class InterfaceNoteAdmin(ReadOnlyAdmin):
+class InterfaceNoteAdmin(ReadOnlyHistoryAdmin):
     list_display = ["engagement", "entity_name", "attribute_name", "author", "updated_at"]
     search_fields = ["entity_name", "attribute_name", "text"]

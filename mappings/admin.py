@@ -2,7 +2,8 @@
 (introspection, imports, notes) so history and permissions hold; the password never shows."""
 
 from django.contrib import admin
-from simple_history.admin import SimpleHistoryAdmin
+
+from workbench.admin import ReadOnlyHistoryAdmin
 
 from .models import (
     CatalogColumn,
@@ -12,17 +13,6 @@ from .models import (
     ImpactedEntity,
     SourceSystem,
 )
-
-
-class ReadOnlyHistoryAdmin(SimpleHistoryAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(SourceSystem)

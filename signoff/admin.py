@@ -1,7 +1,8 @@
 """Admin of signoff: read-only views of the records (every change goes through the services)."""
 
 from django.contrib import admin
-from simple_history.admin import SimpleHistoryAdmin
+
+from workbench.admin import ReadOnlyHistoryAdmin
 
 from .models import (
     AuditEvent,
@@ -14,52 +15,41 @@ from .models import (
 )
 
 
-class ReadOnlyAdmin(SimpleHistoryAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(SpecVersion)
-class SpecVersionAdmin(ReadOnlyAdmin):
+class SpecVersionAdmin(ReadOnlyHistoryAdmin):
     list_display = ["engagement", "number", "content_hash", "created_by", "created_at"]
     list_filter = ["engagement"]
 
 
 @admin.register(ReviewRequest)
-class ReviewRequestAdmin(ReadOnlyAdmin):
+class ReviewRequestAdmin(ReadOnlyHistoryAdmin):
     list_display = ["engagement", "gate", "version", "state", "requested_by", "requested_at"]
     list_filter = ["gate", "state"]
 
 
 @admin.register(Decision)
-class DecisionAdmin(ReadOnlyAdmin):
+class DecisionAdmin(ReadOnlyHistoryAdmin):
     list_display = ["engagement", "gate", "version", "verdict", "decided_by", "decided_at"]
     list_filter = ["gate", "verdict"]
 
 
 @admin.register(UatItem)
-class UatItemAdmin(ReadOnlyAdmin):
+class UatItemAdmin(ReadOnlyHistoryAdmin):
     list_display = ["engagement", "entity_name", "attribute_name", "classification", "state"]
     list_filter = ["state", "classification"]
 
 
 @admin.register(CutoverItem)
-class CutoverItemAdmin(ReadOnlyAdmin):
+class CutoverItemAdmin(ReadOnlyHistoryAdmin):
     list_display = ["engagement", "step", "ticked", "ticked_by", "ticked_at"]
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(ReadOnlyAdmin):
+class AuditEventAdmin(ReadOnlyHistoryAdmin):
     list_display = ["engagement", "kind", "gate", "actor", "created_at"]
     list_filter = ["kind", "gate"]
 
 
 @admin.register(Notification)
-class NotificationAdmin(ReadOnlyAdmin):
+class NotificationAdmin(ReadOnlyHistoryAdmin):
     list_display = ["recipient", "engagement", "kind", "subject", "created_at", "read_at"]

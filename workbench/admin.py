@@ -4,6 +4,20 @@ from simple_history.admin import SimpleHistoryAdmin
 from .models import Engagement, GlossaryTerm, Job, Membership, ReferenceLink, SignoffOwner
 
 
+class ReadOnlyHistoryAdmin(SimpleHistoryAdmin):
+    """For records that change only through their services (so policy and history hold): the
+    admin shows them and their history, and changes nothing."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class MembershipInline(admin.TabularInline):
     model = Membership
     extra = 0
