@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+from contracts.selectors import published_entity_names
 from workbench.demo import demo_step
 
 from .demo_mart import ensure_demo_mart
@@ -90,7 +91,7 @@ def demo_source_understanding(engagement, users) -> None:
             catalog_services.column_notes_update(column=column, notes=note, acting_user=ba)
     if ImpactedEntity.objects.filter(table__source=source).exists():
         return
-    published = catalog_services.published_entity_names(engagement)
+    published = published_entity_names(engagement=engagement)
     for table_name, candidates in IMPACTED.items():
         table: CatalogTable | None = tables.get(table_name)
         name = _pick(candidates, published)

@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
 
-from contracts.selectors import published_entity_names as contract_entity_names
+from contracts.selectors import published_entity_names
 from workbench import policy
 from workbench.history import (
     apply_changes,
@@ -574,7 +574,7 @@ def impacted_entity_add(
     entity_name = (entity_name or "").strip()
     if not entity_name:
         raise ValidationError({"entity_name": "Name the interface entity this table feeds."})
-    published = published_entity_names(table.engagement)
+    published = published_entity_names(engagement=table.engagement)
     if published and entity_name not in published:
         raise ValidationError(
             {
@@ -593,8 +593,3 @@ def impacted_entity_add(
 def impacted_entity_remove(*, link: ImpactedEntity, acting_user) -> None:
     policy.check(acting_user, link.engagement, Action.WRITE_NOTES)
     delete_with_history(link, acting_user=acting_user)
-
-
-def published_entity_names(engagement: Engagement) -> list[str]:
-    """The entity names of the engagement's published Interface Layer ([] when none)."""
-    return list(contract_entity_names(engagement=engagement))

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_POST
 
+from contracts.selectors import published_entity_names
 from workbench.policy import Action
 from workbench.web import add_service_errors, engagement_context, engagement_view, render_page
 
@@ -216,7 +217,7 @@ def _table_page(request, engagement, table, *, form=None, impacted_form=None, st
         form=form or TableUnderstandingForm(initial=initial),
         impacted_form=impacted_form or ImpactedEntityForm(),
         subject_areas=selectors.subject_areas(engagement=engagement),
-        entity_names=services.published_entity_names(engagement),
+        entity_names=published_entity_names(engagement=engagement),
         **selectors.table_detail(table=table),
     )
     return render_page(request, "mappings/table_detail.html", context, status=status)
