@@ -77,8 +77,8 @@ def run() -> list[Result]:
 
 
 def _run() -> list[Result]:
-    from mappings.services import catalog as services
-    from mappings.services.profiling import catalog_profile
+    from catalog.services import sources as services
+    from catalog.services.profiling import catalog_profile
     from tests.factories import EngagementFactory, UserFactory
     from workbench.choices import Role
     from workbench.models import Membership

@@ -111,10 +111,10 @@ def run() -> list[Result]:
 
 
 def _plan(url: str):
+    from catalog.services import sources as catalog_services
     from contracts import services as contract_services
     from exports.etl.plan import build_plan
     from mappings.models import EntityMapping
-    from mappings.services import catalog as catalog_services
     from mappings.services import mapping as mapping_services
     from tests.factories import EngagementFactory, UserFactory
     from workbench.choices import Role

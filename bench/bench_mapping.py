@@ -30,15 +30,10 @@ def _build_world() -> dict:
     from django.contrib.auth import get_user_model
     from simple_history.utils import bulk_create_with_history
 
+    from catalog.models import CatalogColumn, CatalogTable, SourceSystem
     from contracts.choices import LayerStatus
     from contracts.models import InterfaceAttribute, InterfaceEntity, InterfaceLayer
-    from mappings.models import (
-        AttributeMapping,
-        CatalogColumn,
-        CatalogTable,
-        EntityMapping,
-        SourceSystem,
-    )
+    from mappings.models import AttributeMapping, EntityMapping
     from workbench.choices import Role
     from workbench.models import Engagement, Membership
 
@@ -208,7 +203,7 @@ def _validation(world) -> Result:
 
 
 def _suggestions(world) -> Result:
-    from mappings.models import CatalogColumn
+    from catalog.models import CatalogColumn
     from mappings.selectors.suggestions import entity_suggestions
 
     suggest = timed(lambda: entity_suggestions(entity_mapping=world["customer"], limit=5), repeat=3)

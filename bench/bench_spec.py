@@ -48,14 +48,9 @@ def _setup():
     from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
     from bench.bench_contracts import generated_contract
+    from catalog.models import CatalogColumn, CatalogTable, SourceSystem
     from contracts import services as contract_services
-    from mappings.models import (
-        AttributeMapping,
-        CatalogColumn,
-        CatalogTable,
-        EntityMapping,
-        SourceSystem,
-    )
+    from mappings.models import AttributeMapping, EntityMapping
     from mappings.services.mapping import mapping_prepare
     from tests.factories import EngagementFactory, MembershipFactory
     from workbench.choices import Role

@@ -37,7 +37,7 @@ def spec_export_job(job, progress) -> dict:
 
 @job_runner("exports.test_run")
 def etl_test_run_job(job, progress) -> dict:
-    from mappings.models import SourceSystem
+    from catalog.models import SourceSystem
 
     from .services import testrun as testrun_services
     from .testrun.engine import RunOptions

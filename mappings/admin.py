@@ -1,41 +1,25 @@
-"""Admin registrations of mappings. The catalog is read-only here: it changes through the services
-(introspection, imports, notes) so history and permissions hold; the password never shows."""
+"""Admin registrations of mappings. Read-only: rules change through the services, so validation,
+history and permissions hold."""
 
 from django.contrib import admin
 
 from workbench.admin import ReadOnlyHistoryAdmin
 
-from .models import (
-    CatalogColumn,
-    CatalogForeignKey,
-    CatalogTable,
-    ColumnProfile,
-    ImpactedEntity,
-    SourceSystem,
-)
+from .models import AttributeMapping, EntityMapping, MappingComment
 
 
-@admin.register(SourceSystem)
-class SourceSystemAdmin(ReadOnlyHistoryAdmin):
-    list_display = ["name", "engagement", "dialect", "origin", "introspected_at", "profiled_at"]
-    list_filter = ["dialect", "origin"]
-    exclude = ["password_encrypted"]
+@admin.register(EntityMapping)
+class EntityMappingAdmin(ReadOnlyHistoryAdmin):
+    list_display = ["entity_name", "engagement", "driving_table", "status", "frequency"]
+    search_fields = ["entity_name", "driving_table"]
 
 
-@admin.register(CatalogTable)
-class CatalogTableAdmin(ReadOnlyHistoryAdmin):
-    list_display = ["name", "schema", "source", "kind", "subject_area", "row_count"]
-    list_filter = ["kind", "subject_area"]
-    search_fields = ["name", "grain", "notes"]
+@admin.register(AttributeMapping)
+class AttributeMappingAdmin(ReadOnlyHistoryAdmin):
+    list_display = ["attribute_name", "entity_mapping", "status", "feasibility", "sme_review"]
+    list_filter = ["status", "feasibility", "sme_review"]
+    search_fields = ["attribute_name"]
+    list_select_related = ["entity_mapping"]
 
 
-@admin.register(CatalogColumn)
-class CatalogColumnAdmin(ReadOnlyHistoryAdmin):
-    list_display = ["name", "table", "data_type", "nullable", "is_primary_key"]
-    search_fields = ["name", "table__name"]
-    list_select_related = ["table"]
-
-
-admin.site.register(CatalogForeignKey, ReadOnlyHistoryAdmin)
-admin.site.register(ColumnProfile, ReadOnlyHistoryAdmin)
-admin.site.register(ImpactedEntity, ReadOnlyHistoryAdmin)
+admin.site.register(MappingComment, ReadOnlyHistoryAdmin)

@@ -1,24 +1,6 @@
-"""Choices of mappings (catalog side): table kinds, subject areas, how a catalog was obtained."""
+"""Choices of mappings: attribute and entity states, feasibility, SME review, comment kinds."""
 
 from django.db import models
-
-
-class TableKind(models.TextChoices):
-    TABLE = "table", "Table"
-    VIEW = "view", "View"
-
-
-class CatalogOrigin(models.TextChoices):
-    INTROSPECTION = "introspection", "Introspection"
-    DDL = "ddl", "DDL import"
-    CSV = "csv", "CSV column list"
-
-
-# Suggested subject areas; an engagement may use its own words as well (the field is free text).
-DEFAULT_SUBJECT_AREAS = ["customer", "campaign", "events", "reference", "product", "sales"]
-
-
-# --- the mapping side -------------------------------------------------------------------------
 
 
 class MappingStatus(models.TextChoices):

@@ -1,114 +1,224 @@
-"""The demo's source understanding: the Acme Mart registered, introspected and profiled by the demo
-Tech BA, with subject areas, grain and notes on the main tables, and the impacted entities drafted.
-Idempotent: a second run finds everything in place and changes nothing."""
+"""The demo's mapping: the Marketing 360 contract mapped from the Acme Mart the way a Tech BA would,
+with a review in progress around it — feasibility verdicts, an SME query, open comments.
+
+`DEMO_MAPPING` is also the realistic, fully worked mapping the tests of later stages (ETL, test
+runs, the workbook) reuse through `apply_demo_mapping`. The rules are portable SQL: they run on
+SQLite, PostgreSQL and DuckDB alike.
+"""
 
 from __future__ import annotations
 
-import re
-
-from contracts.selectors import published_entity_names
 from workbench.demo import demo_step
 
-from .demo_mart import ensure_demo_mart
-from .models import CatalogTable, ImpactedEntity, SourceSystem
-from .services import catalog as catalog_services
-from .services.profiling import catalog_profile
+from .choices import Feasibility, SmeReview
+from .models import EntityMapping
+from .services import mapping as services
 
-DEMO_SOURCE = "Acme Marketing Data Mart"
+# Dates arrive as YYYY-MM-DD, DD/MM/YYYY or YYYYMMDD text: rewrite them all to ISO first.
+ISO_DATE = (
+    "CASE WHEN {col} LIKE '__/__/____' THEN SUBSTRING({col}, 7, 4) || '-' || "
+    "SUBSTRING({col}, 4, 2) || '-' || SUBSTRING({col}, 1, 2) "
+    "WHEN LENGTH({col}) = 8 THEN SUBSTRING({col}, 1, 4) || '-' || SUBSTRING({col}, 5, 2) || '-' "
+    "|| SUBSTRING({col}, 7, 2) ELSE {col} END"
+)
 
-UNDERSTANDING = {
-    "crm_customer": {
-        "subject_area": "customer",
-        "grain": "One row per CRM customer record (duplicates across CRM and web sign-ups exist).",
-        "derivation_notes": "status is maintained by the CRM nightly job; email is not normalised.",
-        "gap_notes": "No golden customer id: duplicates share name and email in another case. "
-        "birth_date is text in three formats.",
+# entity -> (FROM clause, {attribute: rule}); a rule is (source column or transformation,
+# default value, edge cases). A rule containing a space or a parenthesis is a transformation.
+DEMO_MAPPING: dict[str, dict] = {
+    "customer": {
+        "from": {
+            "driving_table": "crm_customer",
+            "driving_alias": "c",
+            "joins": "LEFT JOIN crm_subscription s ON s.customer_id = c.customer_id "
+            "AND s.channel_code = 'EML'",
+            "filter": "COALESCE(UPPER(c.status), 'ACTIVE') <> 'CLOSED'",
+            "frequency": "daily",
+            "notes": "One row per CRM customer; web sign-ups are duplicates until the golden-record "
+            "project lands.",
+        },
+        "attributes": {
+            "customer_id": ("CAST(c.customer_id AS VARCHAR)", "", ""),
+            "source_customer_key": ("c.source_customer_ref", "UNKNOWN", ""),
+            "first_name": ("TRIM(c.first_name)", "", ""),
+            "last_name": ("TRIM(c.last_name)", "", ""),
+            "email": ("LOWER(TRIM(c.email))", "", "NULL email stays NULL (about 4%)."),
+            "phone": ("c.phone", "", "Five formats; normalised to E.164 downstream."),
+            "birth_date": (
+                f"CAST({ISO_DATE.format(col='c.birth_date')} AS DATE)",
+                "",
+                "Three text formats in the Mart.",
+            ),
+            "gender": (
+                "CASE UPPER(c.gender) WHEN 'F' THEN 'F' WHEN 'M' THEN 'M' ELSE 'U' END",
+                "",
+                "NULL and unknown codes → U.",
+            ),
+            "lifecycle_stage": (
+                "CASE UPPER(c.status) WHEN 'ACTIVE' THEN 'active' WHEN 'INACTIVE' THEN 'lapsed' "
+                "WHEN 'CLOSED' THEN 'churned' ELSE 'prospect' END",
+                "",
+                "NULL status → prospect.",
+            ),
+            "email_opt_in": (
+                "CASE WHEN UPPER(s.opt_in_flag) IN ('Y', '1', 'YES') THEN TRUE ELSE FALSE END",
+                "",
+                "No email subscription row → not opted in.",
+            ),
+            "created_at": ("CAST(c.created_at AS TIMESTAMP)", "", ""),
+            "updated_at": ("CAST(COALESCE(c.updated_at, c.created_at) AS TIMESTAMP)", "", ""),
+        },
     },
-    "crm_customer_address": {
-        "subject_area": "customer",
-        "grain": 'One row per customer address; "order" 1 is the primary address.',
-        "gap_notes": "country_code mixes GB and UK; postcodes are not normalised.",
+    "customer_address": {
+        "from": {"driving_table": "crm_customer_address", "driving_alias": "ad"},
+        "attributes": {
+            "address_id": ("CAST(ad.address_id AS VARCHAR)", "", ""),
+            "customer_id": ("CAST(ad.customer_id AS VARCHAR)", "", ""),
+            "address_type": (
+                "CASE UPPER(ad.address_type) WHEN 'BILLING' THEN 'billing' "
+                "WHEN 'DELIVERY' THEN 'shipping' ELSE 'home' END",
+                "",
+                "Work addresses are loaded as home.",
+            ),
+            "line_1": ("ad.line_1", "", ""),
+            "line_2": ("ad.line_2", "", ""),
+            "city": ("ad.city", "", ""),
+            "postal_code": ("UPPER(TRIM(ad.postcode))", "", ""),
+            "country_code": (
+                "CASE UPPER(ad.country_code) WHEN 'UK' THEN 'GB' ELSE UPPER(ad.country_code) END",
+                "GB",
+                "UK → GB; missing → GB.",
+            ),
+            "is_primary": ('CASE WHEN ad."order" = 1 THEN TRUE ELSE FALSE END', "", ""),
+        },
     },
-    "crm_subscription": {
-        "subject_area": "customer",
-        "grain": "One row per customer and channel subscription.",
-        "gap_notes": "opt_in_flag uses Y/1/yes and N/0/NULL; consent timestamp is a date only.",
+    "campaign": {
+        "from": {"driving_table": "mkt_campaign", "driving_alias": "m"},
+        "attributes": {
+            "campaign_id": ("CAST(m.campaign_id AS VARCHAR)", "", ""),
+            "campaign_code": ("m.campaign_code", "UNKNOWN", "campaign_code missing → UNKNOWN"),
+            "name": ("m.campaign_name", "", ""),
+            "channel": (
+                "CASE m.channel_code WHEN 'EML' THEN 'email' WHEN 'SMS' THEN 'sms' "
+                "WHEN 'WEB' THEN 'web' WHEN 'STR' THEN 'store' WHEN 'PSO' THEN 'paid_social' "
+                "WHEN 'DM' THEN 'direct_mail' END",
+                "web",
+                "Paid search (PSE) and app push (APP) have no interface value yet → web.",
+            ),
+            "start_date": ("CAST(m.start_date AS DATE)", "", ""),
+            "end_date": ("CAST(m.end_date AS DATE)", "", ""),
+            "budget_amount": ("m.budget_gbp", "", ""),
+        },
     },
-    "mkt_campaign": {
-        "subject_area": "campaign",
-        "grain": "One row per campaign.",
-        "derivation_notes": "channel_group is already derived from ref_channel by the Mart.",
-        "gap_notes": "Some campaigns have no campaign_code.",
+    "email_event": {
+        "from": {
+            "driving_table": "mkt_email_event",
+            "driving_alias": "e",
+            "filter": "e.customer_id IS NOT NULL",
+            "frequency": "0 * * * *",
+        },
+        "attributes": {
+            "event_id": ("CAST(e.event_id AS VARCHAR)", "", ""),
+            "customer_id": ("CAST(e.customer_id AS VARCHAR)", "", ""),
+            "campaign_id": ("CAST(e.campaign_id AS VARCHAR)", "UNKNOWN", ""),
+            "event_type": (
+                "CASE UPPER(e.event_type) WHEN 'SENT' THEN 'sent' WHEN 'OPEN' THEN 'opened' "
+                "WHEN 'CLICK' THEN 'clicked' WHEN 'BOUNCE' THEN 'bounced' "
+                "WHEN 'UNSUB' THEN 'unsubscribed' END",
+                "",
+                "Event types arrive in mixed case.",
+            ),
+            "event_ts": ("CAST(e.event_ts AS TIMESTAMP)", "", ""),
+            "email_address": ("LOWER(TRIM(e.email_address))", "", ""),
+            "link_url": ("e.link_url", "", ""),
+        },
     },
-    "mkt_email_event": {
-        "subject_area": "events",
-        "grain": "One row per email event (sent, open, click, bounce, unsubscribe).",
-        "gap_notes": "campaign_code is missing on about 15% of events; event_type case varies.",
+    "subscription": {
+        "from": {"driving_table": "crm_subscription", "driving_alias": "s"},
+        "attributes": {
+            "subscription_id": ("CAST(s.subscription_id AS VARCHAR)", "", ""),
+            "customer_id": ("CAST(s.customer_id AS VARCHAR)", "", ""),
+        },
     },
-    "ref_channel": {"subject_area": "reference", "grain": "One row per channel code."},
 }
 
-# table -> interface entity names it will feed (matched loosely to a published contract's names)
-IMPACTED = {
-    "crm_customer": ["Customer"],
-    "crm_customer_address": ["CustomerAddress", "Address"],
-    "crm_subscription": ["ConsentPreference", "Consent", "Subscription"],
-    "mkt_campaign": ["Campaign"],
-    "mkt_email_event": ["Touchpoint", "EmailEvent", "Interaction"],
-}
 
-COLUMN_NOTES = {
-    ("crm_customer", "email"): "Lower-case and trim before matching; about 4% are NULL.",
-    ("crm_customer", "phone"): "Five formats seen (+44, 0044, 07…, brackets); normalise to E.164.",
-    (
-        "mkt_email_event",
-        "campaign_code",
-    ): "Fall back to mkt_campaign.campaign_code via campaign_id.",
-}
+def _is_direct(rule: str) -> bool:
+    return " " not in rule and "(" not in rule
+
+
+def apply_demo_mapping(engagement, acting_user, entities: list[str] | None = None) -> None:
+    """Write the demo mapping through the services (validated, with history)."""
+    services.mapping_prepare(engagement=engagement, acting_user=acting_user)
+    for entity_name, spec in DEMO_MAPPING.items():
+        if entities is not None and entity_name not in entities:
+            continue
+        entity = EntityMapping.objects.get(engagement=engagement, entity_name=entity_name)
+        entity = services.entity_mapping_update(
+            entity_mapping=entity, data=spec["from"], acting_user=acting_user
+        )
+        for attribute_name, (rule, default, edge_cases) in spec["attributes"].items():
+            data = {"default_value": default, "edge_cases": edge_cases}
+            data["source_columns" if _is_direct(rule) else "transformation"] = rule
+            services.attribute_mapping_update(
+                attribute_mapping=entity.attributes.get(attribute_name=attribute_name),
+                data=data,
+                acting_user=acting_user,
+            )
 
 
 @demo_step
-def demo_source_understanding(engagement, users) -> None:
-    ba = users["ba"]
-    source = SourceSystem.objects.filter(engagement=engagement, name=DEMO_SOURCE).first()
-    if source is None:
-        path = ensure_demo_mart()
-        source = catalog_services.source_system_create(
-            engagement=engagement, name=DEMO_SOURCE, url=f"sqlite:///{path}", acting_user=ba
-        )
-    if not source.tables.exists():
-        ensure_demo_mart()
-        catalog_services.catalog_introspect(source=source, acting_user=ba)
-        catalog_profile(source=source, acting_user=ba)
-    tables = {t.name: t for t in source.tables.all()}
-    for name, data in UNDERSTANDING.items():
-        table = tables.get(name)
-        if table is not None and not (table.subject_area or table.grain):
-            catalog_services.table_understanding_update(table=table, data=data, acting_user=ba)
-    for (table_name, column_name), note in COLUMN_NOTES.items():
-        column = tables[table_name].columns.filter(name=column_name).first()
-        if column is not None and not column.notes:
-            catalog_services.column_notes_update(column=column, notes=note, acting_user=ba)
-    if ImpactedEntity.objects.filter(table__source=source).exists():
+def demo_mapping(engagement, users) -> None:
+    """Runs after the contract and the catalog demo steps (app order in INSTALLED_APPS)."""
+    customer = EntityMapping.objects.filter(engagement=engagement, entity_name="customer").first()
+    if customer is not None and customer.driving_table:
         return
-    published = published_entity_names(engagement=engagement)
-    for table_name, candidates in IMPACTED.items():
-        table: CatalogTable | None = tables.get(table_name)
-        name = _pick(candidates, published)
-        if table is not None and name:
-            catalog_services.impacted_entity_add(table=table, entity_name=name, acting_user=ba)
+    apply_demo_mapping(engagement, users["ba"])
+    _review_in_progress(engagement, users)
 
 
-def _pick(candidates: list[str], published: list[str]) -> str:
-    """The first candidate, or when a contract is published the first of its names that matches."""
-    if not published:
-        return candidates[0]
-
-    def norm(text: str) -> str:
-        return re.sub(r"[^a-z0-9]", "", text.lower())
-
-    by_norm = {norm(name): name for name in published}
-    for candidate in candidates:
-        if norm(candidate) in by_norm:
-            return by_norm[norm(candidate)]
-    return ""
+def _review_in_progress(engagement, users) -> None:
+    entities = {e.entity_name: e for e in EntityMapping.objects.filter(engagement=engagement)}
+    attribute = {
+        (e.entity_name, a.attribute_name): a for e in entities.values() for a in e.attributes.all()
+    }
+    etl, sme, ba = users["etl"], users["sme"], users["ba"]
+    for name in ("customer", "customer_address", "email_event"):
+        services.feasibility_set(
+            mapping=entities[name], verdict=Feasibility.FEASIBLE, comment="", acting_user=etl
+        )
+    services.feasibility_set(
+        mapping=attribute[("customer", "phone")],
+        verdict=Feasibility.CONCERNS,
+        comment="Five phone formats; E.164 normalisation needs a function on the target.",
+        acting_user=etl,
+    )
+    services.feasibility_set(
+        mapping=attribute[("campaign", "channel")],
+        verdict=Feasibility.CONCERNS,
+        comment="Paid search and app push have no value in the contract's channel list.",
+        acting_user=etl,
+    )
+    for name in ("customer_id", "email", "first_name", "last_name"):
+        services.sme_review_set(
+            attribute_mapping=attribute[("customer", name)],
+            state=SmeReview.AGREED,
+            acting_user=sme,
+        )
+    services.sme_review_set(
+        attribute_mapping=attribute[("customer", "lifecycle_stage")],
+        state=SmeReview.QUERY_RAISED,
+        comment="@ba Inactive customers should be 'lapsed' only after 12 months; can we see the "
+        "last order date?",
+        acting_user=sme,
+    )
+    question = services.comment_add(
+        mapping=entities["subscription"],
+        text="@sme Which Mart field holds the subscription plan? I only see channel opt-ins.",
+        acting_user=ba,
+    )
+    services.comment_add(
+        mapping=entities["subscription"],
+        text="Plans live in the billing system, not the Mart. Let's discuss on Thursday.",
+        parent=question,
+        acting_user=sme,
+    )

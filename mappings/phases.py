@@ -1,4 +1,4 @@
-"""States of the source-understanding outputs (phase 2), shown on the dashboard."""
+"""States of the mapping outputs (phase 3: mappings, feasibility, GAP), shown on the dashboard."""
 
 from __future__ import annotations
 
@@ -7,79 +7,56 @@ from django.urls import reverse
 
 from workbench.phases import OutputState, OutputStatus, phase_output
 
-from .models import CatalogTable, ColumnProfile, ImpactedEntity
+from .choices import Feasibility, MappingStatus
+from .models import AttributeMapping
+from .selectors.mapping import UNMAPPED_STATES
+
+OPEN = [s.value for s in UNMAPPED_STATES]
 
 
-def _url(name: str, engagement) -> str:
-    return reverse(name, args=[engagement.slug])
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
-
-
-@phase_output("catalog")
-def catalog_state(engagement) -> OutputState:
-    tables = CatalogTable.objects.filter(engagement=engagement).count()
-    if not tables:
-        return OutputState(
-            OutputStatus.NOT_STARTED, "no source cataloged", _url("source-list", engagement)
-        )
-    return OutputState(
-        OutputStatus.DONE, f"{_plural(tables, 'table')} cataloged", _url("catalog", engagement)
+def _counts(engagement) -> dict:
+    return AttributeMapping.objects.filter(engagement=engagement).aggregate(
+        total=Count("pk"),
+        done=Count("pk", filter=~Q(status__in=OPEN)),
+        assessed=Count("pk", filter=~Q(feasibility=Feasibility.NOT_ASSESSED)),
+        not_feasible=Count("pk", filter=Q(feasibility=Feasibility.NOT_FEASIBLE)),
+        blocked=Count("pk", filter=Q(status=MappingStatus.BLOCKED)),
     )
 
 
-@phase_output("profiles")
-def profiles_state(engagement) -> OutputState:
-    counts = CatalogTable.objects.filter(engagement=engagement).aggregate(
-        total=Count("pk"), profiled=Count("pk", filter=Q(profiled_at__isnull=False))
-    )
-    if not counts["profiled"]:
-        return OutputState(
-            OutputStatus.NOT_STARTED, "not profiled", _url("source-list", engagement)
-        )
+@phase_output("mappings")
+def mappings_state(engagement) -> OutputState:
+    counts = _counts(engagement)
+    url = reverse("mapping-overview", args=[engagement.slug])
+    if not counts["done"]:
+        return OutputState(OutputStatus.NOT_STARTED, "nothing mapped yet", url)
+    status = OutputStatus.DONE if counts["done"] == counts["total"] else OutputStatus.IN_PROGRESS
+    return OutputState(status, f"{counts['done']} of {counts['total']} attributes mapped", url)
+
+
+@phase_output("feasibility")
+def feasibility_state(engagement) -> OutputState:
+    counts = _counts(engagement)
+    url = reverse("mapping-overview", args=[engagement.slug])
+    if not counts["assessed"]:
+        return OutputState(OutputStatus.NOT_STARTED, "no verdict yet", url)
+    detail = f"{counts['assessed']} of {counts['total']} assessed"
+    if counts["not_feasible"]:
+        detail += f", {counts['not_feasible']} not feasible"
     status = (
-        OutputStatus.DONE if counts["profiled"] == counts["total"] else OutputStatus.IN_PROGRESS
+        OutputStatus.DONE if counts["assessed"] == counts["total"] else OutputStatus.IN_PROGRESS
     )
-    columns = ColumnProfile.objects.filter(engagement=engagement).count()
-    return OutputState(
-        status,
-        f"{counts['profiled']} of {_plural(counts['total'], 'table')} profiled, {columns} columns",
-        _url("catalog", engagement),
-    )
+    return OutputState(status, detail, url)
 
 
-@phase_output("source_notes")
-def source_notes_state(engagement) -> OutputState:
-    counts = CatalogTable.objects.filter(engagement=engagement).aggregate(
-        total=Count("pk"), described=Count("pk", filter=~Q(grain="") & ~Q(subject_area=""))
-    )
-    if not counts["described"]:
-        return OutputState(
-            OutputStatus.NOT_STARTED, "no notes yet", _url("source-notes", engagement)
-        )
-    status = (
-        OutputStatus.DONE if counts["described"] == counts["total"] else OutputStatus.IN_PROGRESS
-    )
-    return OutputState(
-        status,
-        f"{counts['described']} of {_plural(counts['total'], 'table')} with subject area and grain",
-        _url("source-notes", engagement),
-    )
-
-
-@phase_output("impacted_entities")
-def impacted_entities_state(engagement) -> OutputState:
-    names = set(
-        ImpactedEntity.objects.filter(engagement=engagement).values_list("entity_name", flat=True)
-    )
-    if not names:
-        return OutputState(
-            OutputStatus.NOT_STARTED, "none drafted", _url("source-notes", engagement)
-        )
-    return OutputState(
-        OutputStatus.IN_PROGRESS if len(names) < 2 else OutputStatus.DONE,
-        f"{_plural(len(names), 'interface entity')} linked".replace("entitys", "entities"),
-        _url("source-notes", engagement),
-    )
+@phase_output("gap")
+def gap_state(engagement) -> OutputState:
+    """Cheap on purpose (the dashboard is not the place to run the full GAP analysis)."""
+    counts = _counts(engagement)
+    url = reverse("mapping-gap", args=[engagement.slug])
+    if not counts["total"]:
+        return OutputState(OutputStatus.NOT_STARTED, "no mapping yet", url)
+    open_rows = counts["total"] - counts["done"] + counts["not_feasible"]
+    if open_rows:
+        return OutputState(OutputStatus.IN_PROGRESS, f"{open_rows} open attributes", url)
+    return OutputState(OutputStatus.DONE, "no open attribute", url)

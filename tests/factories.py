@@ -91,7 +91,7 @@ class SourceSystemFactory(factory.django.DjangoModelFactory):
     """A source system whose URL has no password (use the services to store one)."""
 
     class Meta:
-        model = "mappings.SourceSystem"
+        model = "catalog.SourceSystem"
 
     engagement = factory.SubFactory(EngagementFactory)
     name = factory.Sequence(lambda n: f"Mart {n}")
@@ -101,7 +101,7 @@ class SourceSystemFactory(factory.django.DjangoModelFactory):
 
 class CatalogTableFactory(factory.django.DjangoModelFactory):
     class Meta:
-        model = "mappings.CatalogTable"
+        model = "catalog.CatalogTable"
 
     source = factory.SubFactory(SourceSystemFactory)
     engagement = factory.LazyAttribute(lambda t: t.source.engagement)
@@ -110,7 +110,7 @@ class CatalogTableFactory(factory.django.DjangoModelFactory):
 
 class CatalogColumnFactory(factory.django.DjangoModelFactory):
     class Meta:
-        model = "mappings.CatalogColumn"
+        model = "catalog.CatalogColumn"
 
     table = factory.SubFactory(CatalogTableFactory)
     engagement = factory.LazyAttribute(lambda c: c.table.engagement)

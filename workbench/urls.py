@@ -20,6 +20,7 @@ engagement_patterns = [
     path("jobs/", views.job_list, name="job-list"),
     path("jobs/<int:pk>/", views.job_detail, name="job-detail"),
     path("contract/", include("contracts.urls")),
+    path("mapping/", include("catalog.urls")),
     path("mapping/", include("mappings.urls")),
     path("signoff/", include("signoff.urls")),
     path("exports/", include("exports.urls")),
@@ -28,6 +29,7 @@ engagement_patterns = [
 api_patterns = [
     path("", include("workbench.api.urls")),
     path("", include("contracts.api.urls")),
+    path("", include("catalog.api.urls")),
     path("", include("mappings.api.urls")),
     path("", include("signoff.api.urls")),
     path("", include("exports.api.urls")),

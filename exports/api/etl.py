@@ -10,7 +10,7 @@ from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from mappings.models import SourceSystem
+from catalog.models import SourceSystem
 from workbench.api.base import EngagementScopedViewSet
 
 from ..services import testrun as services

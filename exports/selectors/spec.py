@@ -6,10 +6,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from catalog.models import CatalogColumn
 from contracts.models import InterfaceAttribute, InterfaceLayer
 from contracts.selectors import published_layer
 from mappings.load_order import LoadOrder
-from mappings.models import AttributeMapping, CatalogColumn, EntityMapping
+from mappings.models import AttributeMapping, EntityMapping
 from mappings.selectors.mapping import contract_load_order
 from workbench.models import Engagement
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 from sqlalchemy.engine import make_url
 
-from mappings.services.connection import password_of
+from catalog.services.connection import password_of
 from signoff.choices import UatClassification
 from signoff.models import UatItem
 from signoff.services import do_raise_uat_item

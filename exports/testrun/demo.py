@@ -14,7 +14,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
-from mappings.demo_mart import ensure_demo_mart
+from catalog.demo_mart import ensure_demo_mart
 from workbench.demo import demo_step
 from workbench.jobs import JobError
 

@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from mappings.models import SourceSystem
+from catalog.models import SourceSystem
 from signoff.choices import UatClassification
 from signoff.models import UatItem
 from workbench.policy import Action

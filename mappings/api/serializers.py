@@ -1,190 +1,176 @@
-"""API serializers of mappings (catalog side). Source systems never carry their password out:
-`url` is write-only and `display_url` masks the secret."""
+"""API serializers of mappings. Input serializers only shape input; the services decide."""
 
 from __future__ import annotations
 
 from rest_framework import serializers
 
-from ..models import (
-    CatalogColumn,
-    CatalogForeignKey,
-    CatalogTable,
-    ColumnProfile,
-    ImpactedEntity,
-    SourceSystem,
-)
-from ..services.connection import display_url
+from ..choices import CommentKind, Feasibility, SmeReview
+from ..models import AttributeMapping, EntityMapping, MappingComment
 
 
-class SourceSystemSerializer(serializers.ModelSerializer):
-    url = serializers.CharField(write_only=True, max_length=1000)
-    display_url = serializers.SerializerMethodField()
-    has_password = serializers.BooleanField(source="has_secret", read_only=True)
-    table_count = serializers.IntegerField(read_only=True, required=False)
+class EntityMappingSerializer(serializers.ModelSerializer):
+    updated_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
 
     class Meta:
-        model = SourceSystem
+        model = EntityMapping
         fields = [
             "id",
-            "name",
-            "url",
-            "display_url",
-            "dialect",
-            "password_env",
-            "has_password",
-            "default_schema",
-            "origin",
-            "introspected_at",
-            "profiled_at",
-            "last_diff",
-            "table_count",
-        ]
-        read_only_fields = ["dialect", "origin", "introspected_at", "profiled_at", "last_diff"]
-        extra_kwargs = {"password_env": {"required": False}, "default_schema": {"required": False}}
-
-    def get_display_url(self, source) -> str:
-        return display_url(source) if source.url else ""
-
-
-class SourceSystemUpdateSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=200, required=False)
-    url = serializers.CharField(max_length=1000, required=False, write_only=True)
-    password_env = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    default_schema = serializers.CharField(max_length=200, required=False, allow_blank=True)
-
-
-class IntrospectSerializer(serializers.Serializer):
-    schema = serializers.CharField(max_length=200, required=False, allow_blank=True)
-
-
-class ProfileSerializer(serializers.Serializer):
-    table_ids = serializers.ListField(child=serializers.IntegerField(), required=False)
-    sample_rows = serializers.IntegerField(min_value=100, max_value=10_000_000, required=False)
-
-
-class CatalogImportSerializer(serializers.Serializer):
-    source_name = serializers.CharField(max_length=200)
-    format = serializers.ChoiceField(choices=["ddl", "csv"])
-    dialect = serializers.CharField(max_length=40, required=False, allow_blank=True)
-    file = serializers.FileField()
-
-
-class TestResultSerializer(serializers.Serializer):
-    ok = serializers.BooleanField()
-    message = serializers.CharField()
-
-
-class ForeignKeySerializer(serializers.ModelSerializer):
-    class Meta:
-        model = CatalogForeignKey
-        fields = [
-            "id",
-            "name",
-            "columns",
-            "referred_schema",
-            "referred_table_name",
-            "referred_table",
-            "referred_columns",
-        ]
-
-
-class CatalogTableSerializer(serializers.ModelSerializer):
-    foreign_keys = ForeignKeySerializer(many=True, read_only=True)
-    impacted_entities = serializers.SlugRelatedField(
-        many=True, slug_field="entity_name", read_only=True
-    )
-
-    class Meta:
-        model = CatalogTable
-        fields = [
-            "id",
-            "source",
-            "schema",
-            "name",
-            "kind",
-            "comment",
-            "primary_key",
-            "unique_constraints",
-            "indexes",
-            "foreign_keys",
-            "row_count",
-            "profiled_at",
-            "subject_area",
-            "grain",
-            "derivation_notes",
-            "gap_notes",
+            "entity_name",
+            "driving_table",
+            "driving_alias",
+            "joins",
+            "filter",
+            "frequency",
             "notes",
-            "impacted_entities",
+            "status",
+            "feasibility",
+            "feasibility_comment",
+            "problems",
+            "row_version",
+            "updated_by",
+            "updated_at",
         ]
-        read_only_fields = [
-            f
-            for f in fields
-            if f not in {"subject_area", "grain", "derivation_notes", "gap_notes", "notes"}
-        ]
+        read_only_fields = fields
 
 
-class TableUnderstandingSerializer(serializers.Serializer):
-    subject_area = serializers.CharField(max_length=100, required=False, allow_blank=True)
-    grain = serializers.CharField(max_length=300, required=False, allow_blank=True)
-    derivation_notes = serializers.CharField(required=False, allow_blank=True)
-    gap_notes = serializers.CharField(required=False, allow_blank=True)
+class EntityMappingUpdateSerializer(serializers.Serializer):
+    row_version = serializers.IntegerField(help_text="The version your edit is based on.")
+    driving_table = serializers.CharField(required=False, allow_blank=True, max_length=400)
+    driving_alias = serializers.CharField(required=False, allow_blank=True, max_length=60)
+    joins = serializers.CharField(required=False, allow_blank=True)
+    filter = serializers.CharField(required=False, allow_blank=True)
+    frequency = serializers.CharField(required=False, max_length=100)
     notes = serializers.CharField(required=False, allow_blank=True)
+    status = serializers.CharField(required=False)
 
 
-class CatalogColumnSerializer(serializers.ModelSerializer):
-    table_name = serializers.CharField(source="table.qualified_name", read_only=True)
+class AttributeMappingSerializer(serializers.ModelSerializer):
+    entity_name = serializers.CharField(source="entity_mapping.entity_name", read_only=True)
+    updated_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
 
     class Meta:
-        model = CatalogColumn
+        model = AttributeMapping
         fields = [
             "id",
-            "table",
-            "table_name",
-            "name",
-            "position",
-            "data_type",
-            "length",
-            "precision",
-            "scale",
-            "nullable",
-            "default",
-            "comment",
-            "is_primary_key",
+            "entity_mapping",
+            "entity_name",
+            "attribute_name",
+            "source_columns",
+            "transformation",
+            "default_value",
+            "edge_cases",
             "notes",
+            "status",
+            "lineage",
+            "lineage_tables",
+            "inferred_type",
+            "problems",
+            "feasibility",
+            "feasibility_comment",
+            "sme_review",
+            "row_version",
+            "updated_by",
+            "updated_at",
         ]
-        read_only_fields = [f for f in fields if f != "notes"]
+        read_only_fields = fields
 
 
-class ColumnNoteSerializer(serializers.Serializer):
-    notes = serializers.CharField(allow_blank=True)
+class AttributeMappingUpdateSerializer(serializers.Serializer):
+    row_version = serializers.IntegerField(help_text="The version your edit is based on.")
+    source_columns = serializers.CharField(required=False, allow_blank=True, max_length=1000)
+    transformation = serializers.CharField(required=False, allow_blank=True)
+    default_value = serializers.CharField(required=False, allow_blank=True, max_length=500)
+    edge_cases = serializers.CharField(required=False, allow_blank=True)
+    notes = serializers.CharField(required=False, allow_blank=True)
+    status = serializers.CharField(required=False)
 
 
-class ColumnProfileSerializer(serializers.ModelSerializer):
-    table = serializers.IntegerField(source="column.table_id", read_only=True)
-    column_name = serializers.CharField(source="column.name", read_only=True)
+class ConflictSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    current = AttributeMappingSerializer()
+
+
+class FeasibilitySerializer(serializers.Serializer):
+    verdict = serializers.ChoiceField(choices=Feasibility.choices)
+    comment = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class ReviewSerializer(serializers.Serializer):
+    state = serializers.ChoiceField(choices=SmeReview.choices)
+    comment = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class RevertSerializer(serializers.Serializer):
+    history_id = serializers.IntegerField()
+    row_version = serializers.IntegerField()
+
+
+class ValidateSerializer(serializers.Serializer):
+    source_columns = serializers.CharField(required=False, allow_blank=True, default="")
+    transformation = serializers.CharField(required=False, allow_blank=True, default="")
+    default_value = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class ValidationResultSerializer(serializers.Serializer):
+    valid = serializers.BooleanField()
+    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+    warnings = serializers.ListField(child=serializers.CharField())
+    lineage = serializers.ListField(child=serializers.CharField())
+    inferred_type = serializers.CharField()
+
+
+class SuggestionSerializer(serializers.Serializer):
+    reference = serializers.CharField()
+    table = serializers.CharField()
+    column = serializers.CharField()
+    alias = serializers.CharField()
+    score = serializers.FloatField()
+    reasons = serializers.ListField(child=serializers.CharField())
+
+
+class CommentSerializer(serializers.ModelSerializer):
+    author = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    resolved_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
 
     class Meta:
-        model = ColumnProfile
+        model = MappingComment
         fields = [
             "id",
-            "column",
-            "table",
-            "column_name",
-            "taken_at",
-            "sample_rows",
-            "null_count",
-            "null_percent",
-            "distinct_count",
-            "min_value",
-            "max_value",
-            "avg_length",
-            "max_length",
-            "top_values",
-            "patterns",
+            "entity_mapping",
+            "attribute_mapping",
+            "parent",
+            "kind",
+            "text",
+            "mentions",
+            "author",
+            "created_at",
+            "resolved",
+            "resolved_by",
+            "resolved_at",
         ]
+        read_only_fields = fields
 
 
-class ImpactedEntitySerializer(serializers.ModelSerializer):
-    class Meta:
-        model = ImpactedEntity
-        fields = ["id", "table", "entity_name", "note"]
+class CommentCreateSerializer(serializers.Serializer):
+    entity_mapping = serializers.IntegerField(required=False)
+    attribute_mapping = serializers.IntegerField(required=False)
+    parent = serializers.IntegerField(required=False)
+    kind = serializers.ChoiceField(choices=CommentKind.choices, default=CommentKind.QUESTION)
+    text = serializers.CharField()
+
+    def validate(self, attrs):
+        if not attrs.get("entity_mapping") and not attrs.get("attribute_mapping"):
+            raise serializers.ValidationError("Name the entity_mapping or attribute_mapping.")
+        return attrs
+
+
+class GapItemSerializer(serializers.Serializer):
+    entity = serializers.CharField()
+    attribute = serializers.CharField()
+    category = serializers.CharField()
+    issue = serializers.CharField()
+    severity = serializers.CharField()
+    suggested_action = serializers.CharField()
+
+
+# --- views -------------------------------------------------------------------------------------

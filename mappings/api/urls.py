@@ -2,39 +2,23 @@
 
 from rest_framework.routers import DefaultRouter
 
-from . import mapping, views
+from . import views
 
 ENGAGEMENT = r"engagements/(?P<engagement_slug>[-\w]+)"
 
 router = DefaultRouter()
 router.include_root_view = False
-router.register(f"{ENGAGEMENT}/sources", views.SourceSystemViewSet, basename="api-source-system")
 router.register(
-    f"{ENGAGEMENT}/catalog/tables", views.CatalogTableViewSet, basename="api-catalog-table"
-)
-router.register(
-    f"{ENGAGEMENT}/catalog/columns", views.CatalogColumnViewSet, basename="api-catalog-column"
-)
-router.register(
-    f"{ENGAGEMENT}/catalog/profiles", views.ColumnProfileViewSet, basename="api-column-profile"
-)
-router.register(
-    f"{ENGAGEMENT}/catalog/impacted-entities",
-    views.ImpactedEntityViewSet,
-    basename="api-impacted-entity",
-)
-
-router.register(
-    f"{ENGAGEMENT}/entity-mappings", mapping.EntityMappingViewSet, basename="api-entity-mapping"
+    f"{ENGAGEMENT}/entity-mappings", views.EntityMappingViewSet, basename="api-entity-mapping"
 )
 router.register(
     f"{ENGAGEMENT}/attribute-mappings",
-    mapping.AttributeMappingViewSet,
+    views.AttributeMappingViewSet,
     basename="api-attribute-mapping",
 )
 router.register(
-    f"{ENGAGEMENT}/mapping-comments", mapping.MappingCommentViewSet, basename="api-mapping-comment"
+    f"{ENGAGEMENT}/mapping-comments", views.MappingCommentViewSet, basename="api-mapping-comment"
 )
-router.register(f"{ENGAGEMENT}/gap", mapping.GapViewSet, basename="api-gap")
+router.register(f"{ENGAGEMENT}/gap", views.GapViewSet, basename="api-gap")
 
 urlpatterns = router.urls

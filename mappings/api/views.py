@@ -1,208 +1,234 @@
-"""API views of mappings (catalog side): thin — resolve, call a service, serialize."""
+"""API of the mapping: entity and attribute mappings (with `row_version` for optimistic locking:
+a stale version answers 409 with the current row), validation without saving, suggestions,
+feasibility, SME review, comments and the GAP. Thin: every write is a service call."""
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from workbench.api.base import EngagementScopedViewSet
-from workbench.api.serializers import JobSerializer
 
-from ..models import CatalogColumn, CatalogTable, ColumnProfile, ImpactedEntity, SourceSystem
-from ..selectors import catalog as selectors
-from ..services import catalog as services
-from ..services.ddl_import import catalog_import_csv, catalog_import_ddl
+from ..models import AttributeMapping, EntityMapping, MappingComment
+from ..selectors.gap import gap_items
+from ..selectors.suggestions import attribute_suggestions
+from ..services import mapping as services
+from ..services.mapping import MappingConflict
 from .serializers import (
-    CatalogColumnSerializer,
-    CatalogImportSerializer,
-    CatalogTableSerializer,
-    ColumnNoteSerializer,
-    ColumnProfileSerializer,
-    ImpactedEntitySerializer,
-    IntrospectSerializer,
-    ProfileSerializer,
-    SourceSystemSerializer,
-    SourceSystemUpdateSerializer,
-    TableUnderstandingSerializer,
-    TestResultSerializer,
+    AttributeMappingSerializer,
+    AttributeMappingUpdateSerializer,
+    CommentCreateSerializer,
+    CommentSerializer,
+    ConflictSerializer,
+    EntityMappingSerializer,
+    EntityMappingUpdateSerializer,
+    FeasibilitySerializer,
+    GapItemSerializer,
+    RevertSerializer,
+    ReviewSerializer,
+    SuggestionSerializer,
+    ValidateSerializer,
+    ValidationResultSerializer,
 )
 
 
-class SourceSystemViewSet(
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.DestroyModelMixin,
-    EngagementScopedViewSet,
-):
-    queryset = SourceSystem.objects.all()
-    serializer_class = SourceSystemSerializer
-
-    def get_queryset(self):
-        return selectors.source_list(engagement=self.engagement)
-
-    def create(self, request, engagement_slug=None):
-        serializer = SourceSystemSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        source = services.source_system_create(
-            engagement=self.engagement, acting_user=request.user, **serializer.validated_data
-        )
-        return Response(SourceSystemSerializer(source).data, status=status.HTTP_201_CREATED)
-
-    @extend_schema(request=SourceSystemUpdateSerializer, responses=SourceSystemSerializer)
-    def partial_update(self, request, engagement_slug=None, pk=None):
-        source = self.get_object()
-        serializer = SourceSystemUpdateSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        services.source_system_update(
-            source=source, data=serializer.validated_data, acting_user=request.user
-        )
-        return Response(SourceSystemSerializer(source).data)
-
-    def perform_destroy(self, instance):
-        services.source_system_delete(source=instance, acting_user=self.request.user)
-
-    @extend_schema(request=None, responses=TestResultSerializer)
-    @action(detail=True, methods=["post"])
-    def test(self, request, engagement_slug=None, pk=None):
-        source = self.get_object()
-        try:
-            message = services.source_system_test(source=source, acting_user=request.user)
-        except ValidationError as exc:
-            return Response({"ok": False, "message": " ".join(exc.messages)})
-        return Response({"ok": True, "message": message})
-
-    @extend_schema(request=IntrospectSerializer, responses={202: JobSerializer})
-    @action(detail=True, methods=["post"])
-    def introspect(self, request, engagement_slug=None, pk=None):
-        source = self.get_object()
-        serializer = IntrospectSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        job = services.introspection_start(
-            source=source, acting_user=request.user, schema=serializer.validated_data.get("schema")
-        )
-        return Response(JobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
-
-    @extend_schema(request=ProfileSerializer, responses={202: JobSerializer})
-    @action(detail=True, methods=["post"])
-    def profile(self, request, engagement_slug=None, pk=None):
-        source = self.get_object()
-        serializer = ProfileSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        job = services.profiling_start(
-            source=source, acting_user=request.user, **serializer.validated_data
-        )
-        return Response(JobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
-
-    @extend_schema(request=CatalogImportSerializer, responses={201: SourceSystemSerializer})
-    @action(
-        detail=False,
-        methods=["post"],
-        url_path="import",
-        parser_classes=[MultiPartParser, FormParser, JSONParser],
+def _conflict(conflict: MappingConflict, serializer_class) -> Response:
+    return Response(
+        {"detail": str(conflict), "current": serializer_class(conflict.current).data},
+        status=status.HTTP_409_CONFLICT,
     )
-    def import_catalog(self, request, engagement_slug=None):
-        serializer = CatalogImportSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
+
+
+class EntityMappingViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, EngagementScopedViewSet
+):
+    queryset = EntityMapping.objects.select_related("updated_by")
+    serializer_class = EntityMappingSerializer
+    filterset_fields = ["status", "feasibility", "entity_name"]
+
+    @extend_schema(
+        request=EntityMappingUpdateSerializer,
+        responses={200: EntityMappingSerializer, 409: ConflictSerializer},
+    )
+    def partial_update(self, request, engagement_slug=None, pk=None):
+        entity = self.get_object()
+        payload = EntityMappingUpdateSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = dict(payload.validated_data)
+        row_version = data.pop("row_version")
         try:
-            text = data["file"].read().decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise ValidationError({"file": "The file is not UTF-8 text."}) from None
-        common = {
-            "engagement": self.engagement,
-            "source_name": data["source_name"],
-            "text": text,
-            "acting_user": request.user,
-        }
-        if data["format"] == "ddl":
-            result = catalog_import_ddl(**common, dialect=data.get("dialect", ""))
-        else:
-            result = catalog_import_csv(**common)
-        source = SourceSystem.objects.get(
-            engagement=self.engagement, name=data["source_name"].strip()
+            entity = services.entity_mapping_update(
+                entity_mapping=entity, data=data, row_version=row_version, acting_user=request.user
+            )
+        except MappingConflict as conflict:
+            return _conflict(conflict, EntityMappingSerializer)
+        return Response(EntityMappingSerializer(entity).data)
+
+    @extend_schema(request=None, responses={201: dict})
+    @action(detail=False, methods=["post"])
+    def prepare(self, request, engagement_slug=None):
+        """Create the missing mapping rows for the published contract."""
+        created = services.mapping_prepare(engagement=self.engagement, acting_user=request.user)
+        return Response(created, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=FeasibilitySerializer, responses=EntityMappingSerializer)
+    @action(detail=True, methods=["post"])
+    def feasibility(self, request, engagement_slug=None, pk=None):
+        entity = self.get_object()
+        payload = FeasibilitySerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        services.feasibility_set(mapping=entity, acting_user=request.user, **payload.validated_data)
+        return Response(EntityMappingSerializer(entity).data)
+
+
+class AttributeMappingViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, EngagementScopedViewSet
+):
+    queryset = AttributeMapping.objects.select_related("entity_mapping", "updated_by")
+    serializer_class = AttributeMappingSerializer
+    filterset_fields = ["entity_mapping", "status", "feasibility", "sme_review", "attribute_name"]
+
+    @extend_schema(
+        request=AttributeMappingUpdateSerializer,
+        responses={200: AttributeMappingSerializer, 409: ConflictSerializer},
+    )
+    def partial_update(self, request, engagement_slug=None, pk=None):
+        mapping = self.get_object()
+        payload = AttributeMappingUpdateSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = dict(payload.validated_data)
+        row_version = data.pop("row_version")
+        try:
+            mapping = services.attribute_mapping_update(
+                attribute_mapping=mapping,
+                data=data,
+                row_version=row_version,
+                acting_user=request.user,
+            )
+        except MappingConflict as conflict:
+            return _conflict(conflict, AttributeMappingSerializer)
+        return Response(AttributeMappingSerializer(mapping).data)
+
+    @extend_schema(request=ValidateSerializer, responses=ValidationResultSerializer)
+    @action(detail=True, methods=["post"])
+    def validate(self, request, engagement_slug=None, pk=None):
+        """Check a rule for this attribute without saving it."""
+        mapping = self.get_object()
+        payload = ValidateSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        scope, target = services.attribute_context(mapping)
+        checked, errors = services.analyse_rule(
+            scope=scope, target=target, **payload.validated_data
         )
         return Response(
-            {**SourceSystemSerializer(source).data, "result": result},
-            status=status.HTTP_201_CREATED,
+            {
+                "valid": not errors,
+                "errors": errors,
+                "warnings": [str(w) for w in checked.warnings] if checked and not errors else [],
+                "lineage": checked.lineage_names() if checked else [],
+                "inferred_type": checked.inferred_type if checked else "",
+            }
         )
 
+    @extend_schema(responses=SuggestionSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def suggestions(self, request, engagement_slug=None, pk=None):
+        mapping = self.get_object()
+        return Response([s.as_dict() for s in attribute_suggestions(attribute_mapping=mapping)])
 
-class CatalogTableViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, EngagementScopedViewSet
-):
-    queryset = CatalogTable.objects.prefetch_related("foreign_keys", "impacted_entities")
-    serializer_class = CatalogTableSerializer
-    filterset_class = selectors.CatalogTableFilter
-
-    @extend_schema(request=TableUnderstandingSerializer, responses=CatalogTableSerializer)
-    def partial_update(self, request, engagement_slug=None, pk=None):
-        table = self.get_object()
-        serializer = TableUnderstandingSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        services.table_understanding_update(
-            table=table, data=serializer.validated_data, acting_user=request.user
+    @extend_schema(request=FeasibilitySerializer, responses=AttributeMappingSerializer)
+    @action(detail=True, methods=["post"])
+    def feasibility(self, request, engagement_slug=None, pk=None):
+        mapping = self.get_object()
+        payload = FeasibilitySerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        services.feasibility_set(
+            mapping=mapping, acting_user=request.user, **payload.validated_data
         )
-        return Response(CatalogTableSerializer(self.get_object()).data)
+        return Response(AttributeMappingSerializer(mapping).data)
 
+    @extend_schema(request=ReviewSerializer, responses=AttributeMappingSerializer)
+    @action(detail=True, methods=["post"])
+    def review(self, request, engagement_slug=None, pk=None):
+        mapping = self.get_object()
+        payload = ReviewSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        services.sme_review_set(
+            attribute_mapping=mapping, acting_user=request.user, **payload.validated_data
+        )
+        return Response(AttributeMappingSerializer(mapping).data)
 
-class CatalogColumnViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, EngagementScopedViewSet
-):
-    queryset = CatalogColumn.objects.select_related("table").order_by(
-        "table__schema", "table__name", "position"
+    @extend_schema(
+        request=RevertSerializer,
+        responses={200: AttributeMappingSerializer, 409: ConflictSerializer},
     )
-    serializer_class = CatalogColumnSerializer
-    filterset_class = selectors.CatalogColumnFilter
+    @action(detail=True, methods=["post"])
+    def revert(self, request, engagement_slug=None, pk=None):
+        mapping = self.get_object()
+        payload = RevertSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        try:
+            mapping = services.attribute_mapping_revert(
+                attribute_mapping=mapping, acting_user=request.user, **payload.validated_data
+            )
+        except MappingConflict as conflict:
+            return _conflict(conflict, AttributeMappingSerializer)
+        return Response(AttributeMappingSerializer(mapping).data)
 
-    @extend_schema(request=ColumnNoteSerializer, responses=CatalogColumnSerializer)
-    def partial_update(self, request, engagement_slug=None, pk=None):
-        column = self.get_object()
-        serializer = ColumnNoteSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        services.column_notes_update(
-            column=column, notes=serializer.validated_data["notes"], acting_user=request.user
-        )
-        return Response(CatalogColumnSerializer(column).data)
 
-
-class ColumnProfileViewSet(
+class MappingCommentViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, EngagementScopedViewSet
 ):
-    queryset = ColumnProfile.objects.select_related("column")
-    serializer_class = ColumnProfileSerializer
-    filterset_fields = ["column", "column__table"]
+    queryset = MappingComment.objects.select_related("author", "resolved_by")
+    serializer_class = CommentSerializer
+    filterset_fields = ["entity_mapping", "attribute_mapping", "kind", "resolved"]
 
-
-class ImpactedEntityViewSet(
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.DestroyModelMixin,
-    EngagementScopedViewSet,
-):
-    queryset = ImpactedEntity.objects.select_related("table")
-    serializer_class = ImpactedEntitySerializer
-    filterset_fields = ["table", "entity_name"]
-
+    @extend_schema(request=CommentCreateSerializer, responses={201: CommentSerializer})
     def create(self, request, engagement_slug=None):
-        serializer = ImpactedEntitySerializer(data=request.data)
-        serializer.fields["table"].queryset = CatalogTable.objects.filter(
-            engagement=self.engagement
-        )
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
-        table = get_object_or_404(CatalogTable, engagement=self.engagement, pk=data["table"].pk)
-        link = services.impacted_entity_add(
-            table=table,
-            entity_name=data["entity_name"],
-            note=data.get("note", ""),
+        payload = CommentCreateSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        if data.get("attribute_mapping"):
+            target = get_object_or_404(
+                AttributeMapping.objects.filter(engagement=self.engagement),
+                pk=data["attribute_mapping"],
+            )
+        else:
+            target = get_object_or_404(
+                EntityMapping.objects.filter(engagement=self.engagement), pk=data["entity_mapping"]
+            )
+        parent = None
+        if data.get("parent"):
+            parent = get_object_or_404(self.get_queryset(), pk=data["parent"])
+        comment = services.comment_add(
+            mapping=target,
+            text=data["text"],
+            kind=data["kind"],
+            parent=parent,
             acting_user=request.user,
         )
-        return Response(ImpactedEntitySerializer(link).data, status=status.HTTP_201_CREATED)
+        return Response(CommentSerializer(comment).data, status=status.HTTP_201_CREATED)
 
-    def perform_destroy(self, instance):
-        services.impacted_entity_remove(link=instance, acting_user=self.request.user)
+    @extend_schema(request=None, responses=CommentSerializer)
+    @action(detail=True, methods=["post"])
+    def resolve(self, request, engagement_slug=None, pk=None):
+        comment = services.comment_resolve(comment=self.get_object(), acting_user=request.user)
+        return Response(CommentSerializer(comment).data)
+
+
+class GapViewSet(EngagementScopedViewSet):
+    """The GAP analysis, recomputed on each request."""
+
+    queryset = EntityMapping.objects.none()
+    serializer_class = GapItemSerializer
+
+    @extend_schema(responses=GapItemSerializer(many=True))
+    def list(self, request, engagement_slug=None):
+        items = gap_items(engagement=self.engagement)
+        severity = request.query_params.get("severity")
+        if severity:
+            items = [i for i in items if i.severity == severity]
+        return Response([i.as_dict() for i in items])

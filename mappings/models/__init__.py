@@ -1,23 +1,5 @@
-"""Models of mappings. The catalog (source side) lives in `catalog`; the mapping rules beside it."""
+"""Models of mappings: the Source→Interface mapping rules and the conversation around them."""
 
-from .catalog import (
-    CatalogColumn,
-    CatalogForeignKey,
-    CatalogTable,
-    ColumnProfile,
-    ImpactedEntity,
-    SourceSystem,
-)
 from .mapping import AttributeMapping, EntityMapping, MappingComment
 
-__all__ = [
-    "AttributeMapping",
-    "EntityMapping",
-    "MappingComment",
-    "CatalogColumn",
-    "CatalogForeignKey",
-    "CatalogTable",
-    "ColumnProfile",
-    "ImpactedEntity",
-    "SourceSystem",
-]
+__all__ = ["AttributeMapping", "EntityMapping", "MappingComment"]

@@ -1,1 +1,1 @@
-"""Reads of mappings that are more than a one-liner: the catalog side in `catalog`."""
+"""Reads of mappings that are more than a one-liner: the grid and coverage, the GAP, suggestions."""

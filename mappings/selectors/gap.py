@@ -9,20 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
+from catalog.models import CatalogColumn, CatalogTable, ColumnProfile
 from contracts.diff import layer_diff
 from contracts.models import InterfaceAttribute, InterfaceLayer
 from contracts.selectors import diff_base, published_layer
 from workbench.models import Engagement
 
 from ..choices import CommentKind, Feasibility, MappingStatus
-from ..models import (
-    AttributeMapping,
-    CatalogColumn,
-    CatalogTable,
-    ColumnProfile,
-    EntityMapping,
-    MappingComment,
-)
+from ..models import AttributeMapping, EntityMapping, MappingComment
 from .mapping import UNMAPPED_STATES
 
 HIGH, MEDIUM, LOW = "high", "medium", "low"

@@ -1,4 +1,4 @@
-"""Reads of the mapping side: the entity's SQL scope from the catalog, the contract's targets,
+"""Reads of the mapping: the entity's SQL scope from the catalog, the contract's targets,
 the mapping grid and coverage. Every page-level read is a fixed number of queries."""
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ import sqlglot
 from django.db.models import Count, Q
 from sqlglot import exp
 
+from catalog.models import CatalogColumn, CatalogTable
 from contracts.models import InterfaceAttribute, InterfaceEntity, InterfaceRelationship
 from contracts.selectors import published_layer
 from workbench.models import Engagement
@@ -24,7 +25,7 @@ from ..expressions import (
     table_lookup_name,
 )
 from ..load_order import LoadOrder, load_order
-from ..models import AttributeMapping, CatalogColumn, CatalogTable, EntityMapping, MappingComment
+from ..models import AttributeMapping, EntityMapping, MappingComment
 
 # --- the catalog as the SQL checks see it -----------------------------------------------------
 

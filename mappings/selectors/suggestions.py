@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from catalog.models import CatalogColumn
 from workbench.models import Engagement
 
-from ..models import AttributeMapping, CatalogColumn, EntityMapping
+from ..models import AttributeMapping, EntityMapping
 from ..suggestions import AttributeFacts, ColumnFacts, Suggestion, SuggestionIndex, synonym_map
 from .mapping import contract_attributes, entity_from_clause
 

@@ -1,50 +1,65 @@
-"""Fixtures of the catalog stories: a demo Mart file, a registered source, a catalog."""
+"""Fixtures of the mapping stories: the demo contract published and the demo Mart cataloged, the
+mapping prepared — the state a Tech BA finds when mapping starts."""
 
 from __future__ import annotations
 
 import pytest
 
-from mappings.demo_mart import build_demo_mart
-from mappings.services import catalog as services
+from contracts import services as contract_services
+from contracts.demo import DEMO_CONTRACT
+from mappings.models import AttributeMapping, EntityMapping
+from mappings.services import mapping as services
+from tests.catalog.conftest import (  # noqa: F401
+    cataloged,
+    demo_mart_file,
+    etl,
+    mart_copy,
+    profiled,
+    source,
+)
 from workbench.choices import Role
 
 from ..factories import member
 
 
-@pytest.fixture(scope="session")
-def demo_mart_file(tmp_path_factory):
-    return build_demo_mart(tmp_path_factory.mktemp("mart") / "demo_mart.sqlite3")
+@pytest.fixture
+def published(engagement, ba):
+    layer = contract_services.contract_import(
+        engagement=engagement,
+        file_name=DEMO_CONTRACT.name,
+        content=DEMO_CONTRACT.read_bytes(),
+        acting_user=ba,
+    )
+    return contract_services.contract_publish(layer=layer, acting_user=ba)
 
 
 @pytest.fixture
-def mart_copy(demo_mart_file, tmp_path):
-    """A private copy of the demo Mart a test may change."""
-    path = tmp_path / "mart.sqlite3"
-    path.write_bytes(demo_mart_file.read_bytes())
-    return path
+def prepared(published, cataloged, engagement, ba):  # noqa: F811
+    services.mapping_prepare(engagement=engagement, acting_user=ba)
+    return engagement
 
 
 @pytest.fixture
-def etl(engagement):
-    return member(engagement, Role.ETL_DEVELOPER, "etl")
-
-
-@pytest.fixture
-def source(engagement, ba, demo_mart_file):
-    return services.source_system_create(
-        engagement=engagement, name="Acme Mart", url=f"sqlite:///{demo_mart_file}", acting_user=ba
+def customer(prepared, ba) -> EntityMapping:
+    """The customer entity with its FROM clause written."""
+    entity = EntityMapping.objects.get(engagement=prepared, entity_name="customer")
+    return services.entity_mapping_update(
+        entity_mapping=entity,
+        data={
+            "driving_table": "crm_customer",
+            "driving_alias": "c",
+            "joins": "LEFT JOIN crm_customer_address a ON a.customer_id = c.customer_id "
+            'AND a."order" = 1',
+            "filter": "c.status <> 'TEST'",
+        },
+        acting_user=ba,
     )
 
 
-@pytest.fixture
-def cataloged(source, ba):
-    services.catalog_introspect(source=source, acting_user=ba)
-    return source
+def attribute(entity: EntityMapping, name: str) -> AttributeMapping:
+    return entity.attributes.get(attribute_name=name)
 
 
 @pytest.fixture
-def profiled(cataloged, ba):
-    from mappings.services.profiling import catalog_profile
-
-    catalog_profile(source=cataloged, acting_user=ba)
-    return cataloged
+def etl_dev(engagement):
+    return member(engagement, Role.ETL_DEVELOPER, "etl-dev")

@@ -1,176 +1,214 @@
-"""The catalog API under /api/v1/: source systems without secrets, tables, columns, profiles,
-notes and impacted entities; outsiders get 404, members without the right 403."""
+"""The mapping API: stale versions answer 409 with the current row; every endpoint has its
+forbidden cases (outsiders 404, roles without the right 403)."""
 
 from __future__ import annotations
-
-import io
 
 import pytest
 from rest_framework.test import APIClient
 
-from mappings.models import CatalogTable, ImpactedEntity, SourceSystem
+from mappings.models import AttributeMapping, MappingComment
 
-pytestmark = pytest.mark.django_db
+from .conftest import attribute
 
-SECRET = "api-s3cret"
 BASE = "/api/v1/engagements/acme-360"
 
 
 @pytest.fixture
-def api(ba):
-    client = APIClient()
-    client.force_authenticate(ba)
-    return client
+def api():
+    def as_user(user):
+        client = APIClient()
+        client.force_authenticate(user)
+        return client
+
+    return as_user
 
 
-def test_a_source_system_is_created_and_never_returns_its_password(api):
-    response = api.post(
-        f"{BASE}/sources/",
-        {"name": "Acme Mart", "url": f"postgresql+psycopg://reader:{SECRET}@db/mart"},
-        format="json",
-    )
-
-    assert response.status_code == 201, response.content
-    body = response.json()
-    assert body["display_url"] == "postgresql+psycopg://reader:***@db/mart"
-    assert body["has_password"] is True and "url" not in body
-    listing = api.get(f"{BASE}/sources/").content.decode()
-    detail = api.get(f"{BASE}/sources/{body['id']}/").content.decode()
-    assert SECRET not in listing + detail + response.content.decode()
+def test_listing_and_filtering_attribute_mappings(api, customer, viewer):
+    response = api(viewer).get(f"{BASE}/attribute-mappings/", {"entity_mapping": customer.pk})
+    assert response.json()["count"] == 12
+    names = {m["attribute_name"] for m in response.json()["results"]}
+    assert "email" in names
 
 
-def test_a_bad_url_is_a_400_naming_the_field(api):
-    response = api.post(f"{BASE}/sources/", {"name": "M", "url": "nonsense"}, format="json")
-
-    assert response.status_code == 400
-    assert response.json() == {
-        "url": ["This is not a SQLAlchemy URL (expected dialect://user@host/database)."]
-    }
-    assert not SourceSystem.objects.exists()
-
-
-def test_introspect_and_profile_start_jobs(api, source, django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=True):
-        introspect = api.post(f"{BASE}/sources/{source.pk}/introspect/", {}, format="json")
-    assert introspect.status_code == 202
-    assert introspect.json()["kind"] == "catalog.introspect"
-    # the job ran once the request's transaction committed (eager Celery)
-    assert CatalogTable.objects.filter(source=source).count() == 7
-    with django_capture_on_commit_callbacks(execute=True):
-        profile = api.post(
-            f"{BASE}/sources/{source.pk}/profile/", {"sample_rows": 500}, format="json"
-        )
-    assert profile.status_code == 202
-    assert profile.json()["params"]["sample_rows"] == 500
-
-
-def test_test_connection_answers_ok_or_why_not(api, source):
-    assert api.post(f"{BASE}/sources/{source.pk}/test/").json()["ok"] is True
-
-
-def test_tables_columns_and_profiles_are_listed_and_filtered(api, profiled):
-    tables = api.get(f"{BASE}/catalog/tables/", {"name": "customer"}).json()
-    assert [t["name"] for t in tables["results"]] == [
-        "crm_customer",
-        "crm_customer_address",
-        "v_active_customer",
-    ]
-    address = next(t for t in tables["results"] if t["name"] == "crm_customer_address")
-    assert address["foreign_keys"][0]["referred_table_name"] == "crm_customer"
-    columns = api.get(f"{BASE}/catalog/columns/", {"table": "crm_customer", "data_type": "text"})
-    assert "Customer Segment" in [c["name"] for c in columns.json()["results"]]
-    column = next(c for c in columns.json()["results"] if c["name"] == "email")
-    profiles = api.get(f"{BASE}/catalog/profiles/", {"column": column["id"]}).json()["results"]
-    assert profiles[0]["null_count"] == 56
-
-
-def test_notes_are_written_through_the_api(api, cataloged):
-    table = CatalogTable.objects.get(name="crm_subscription")
-    column = table.columns.get(name="opt_in_flag")
-
-    response = api.patch(
-        f"{BASE}/catalog/tables/{table.pk}/",
-        {"subject_area": "customer", "grain": "One row per customer and channel"},
+def test_patch_with_the_current_version_saves(api, customer, ba):
+    email = attribute(customer, "email")
+    response = api(ba).patch(
+        f"{BASE}/attribute-mappings/{email.pk}/",
+        {"row_version": 1, "transformation": "LOWER(c.email)"},
         format="json",
     )
     assert response.status_code == 200
-    assert response.json()["grain"] == "One row per customer and channel"
-    note = api.patch(f"{BASE}/catalog/columns/{column.pk}/", {"notes": "Y/1/yes"}, format="json")
-    assert note.json()["notes"] == "Y/1/yes"
-    link = api.post(
-        f"{BASE}/catalog/impacted-entities/",
-        {"table": table.pk, "entity_name": "Subscription"},
+    assert response.json()["lineage"] == ["c.email"]
+    assert response.json()["row_version"] == 2
+
+
+def test_two_people_editing_the_same_row_get_a_conflict_not_a_lost_update(api, customer, ba, lead):
+    from workbench.choices import Role
+
+    from ..factories import member
+
+    other_ba = member(customer.engagement, Role.TECH_BA, "ba2")
+    email = attribute(customer, "email")
+    first = api(ba).patch(
+        f"{BASE}/attribute-mappings/{email.pk}/",
+        {"row_version": 1, "source_columns": "c.email"},
         format="json",
     )
-    assert link.status_code == 201
-    assert api.delete(f"{BASE}/catalog/impacted-entities/{link.json()['id']}/").status_code == 204
-    assert not ImpactedEntity.objects.exists()
-
-
-def test_a_csv_column_list_is_imported_through_the_api(api):
-    upload = io.BytesIO(
-        b"Schema,Table,Column,Data Type,Nullable,Primary Key,References,Description\n"
-        b",ref_channel,channel_code,TEXT,N,Y,,\n"
+    second = api(other_ba).patch(
+        f"{BASE}/attribute-mappings/{email.pk}/",
+        {"row_version": 1, "transformation": "UPPER(c.email)"},
+        format="json",
     )
-    upload.name = "columns.csv"
+    assert first.status_code == 200
+    assert second.status_code == 409
+    assert second.json()["current"]["source_columns"] == "c.email"
+    assert "since you opened it (now version 2)" in second.json()["detail"]
+    email.refresh_from_db()
+    assert (email.source_columns, email.transformation) == ("c.email", "")
 
-    response = api.post(
-        f"{BASE}/sources/import/",
-        {"source_name": "From file", "format": "csv", "file": upload},
-        format="multipart",
+
+def test_a_bad_rule_is_a_400_naming_the_place(api, customer, ba):
+    email = attribute(customer, "email")
+    response = api(ba).patch(
+        f"{BASE}/attribute-mappings/{email.pk}/",
+        {"row_version": 1, "transformation": "c.email; DELETE FROM x"},
+        format="json",
     )
-
-    assert response.status_code == 201, response.content
-    assert response.json()["result"]["tables"] == 1
-
-
-def test_a_ddl_that_does_not_parse_is_a_400(api):
-    upload = io.BytesIO(b"CREATE TABLE a (\n id INT,\n x VARCHAR(3;\n")
-    upload.name = "x.sql"
-
-    response = api.post(
-        f"{BASE}/sources/import/",
-        {"source_name": "From file", "format": "ddl", "file": upload},
-        format="multipart",
-    )
-
     assert response.status_code == 400
-    assert response.json()["file"][0].startswith("Statement 1 (line 1,")
+    assert response.json() == {
+        "transformation": [
+            "Only one expression is allowed: remove the ';' and anything after it. (line 1, column 8)"
+        ]
+    }
 
 
-@pytest.mark.parametrize(
-    "path",
-    [
-        "sources/",
-        "catalog/tables/",
-        "catalog/columns/",
-        "catalog/profiles/",
-        "catalog/impacted-entities/",
-    ],
-)
-def test_outsiders_get_404(outsider, engagement, path):
-    client = APIClient()
-    client.force_authenticate(outsider)
-    assert client.get(f"{BASE}/{path}").status_code == 404
-
-
-def test_members_without_the_right_get_403(viewer, cataloged):
-    client = APIClient()
-    client.force_authenticate(viewer)
-    table = CatalogTable.objects.first()
-
-    assert client.get(f"{BASE}/catalog/tables/").status_code == 200
-    assert (
-        client.post(
-            f"{BASE}/sources/", {"name": "x", "url": "sqlite://"}, format="json"
-        ).status_code
-        == 403
+def test_a_missing_row_version_is_a_400(api, customer, ba):
+    email = attribute(customer, "email")
+    response = api(ba).patch(
+        f"{BASE}/attribute-mappings/{email.pk}/", {"source_columns": "c.email"}, format="json"
     )
-    assert client.post(f"{BASE}/sources/{cataloged.pk}/introspect/").status_code == 403
-    assert (
-        client.patch(
-            f"{BASE}/catalog/tables/{table.pk}/", {"grain": "x"}, format="json"
-        ).status_code
-        == 403
+    assert response.status_code == 400
+    assert "row_version" in response.json()
+
+
+def test_validate_without_saving(api, customer, viewer):
+    email = attribute(customer, "email")
+    response = api(viewer).post(
+        f"{BASE}/attribute-mappings/{email.pk}/validate/",
+        {"transformation": "CAST(c.birth_date AS DATE)"},
+        format="json",
     )
-    assert client.delete(f"{BASE}/sources/{cataloged.pk}/").status_code == 403
+    assert response.json()["valid"] is True
+    assert response.json()["inferred_type"] == "DATE"
+    bad = api(viewer).post(
+        f"{BASE}/attribute-mappings/{email.pk}/validate/",
+        {"transformation": "(SELECT 1)"},
+        format="json",
+    )
+    assert bad.json()["valid"] is False
+    email.refresh_from_db()
+    assert email.transformation == ""
+
+
+def test_suggestions_endpoint(api, customer, viewer):
+    email = attribute(customer, "email")
+    response = api(viewer).get(f"{BASE}/attribute-mappings/{email.pk}/suggestions/")
+    assert response.json()[0]["reference"] == "c.email"
+    assert response.json()[0]["reasons"]
+
+
+def test_entity_patch_and_conflict(api, customer, ba):
+    response = api(ba).patch(
+        f"{BASE}/entity-mappings/{customer.pk}/",
+        {"row_version": customer.row_version, "frequency": "weekly"},
+        format="json",
+    )
+    assert response.status_code == 200
+    stale = api(ba).patch(
+        f"{BASE}/entity-mappings/{customer.pk}/",
+        {"row_version": customer.row_version, "frequency": "daily"},
+        format="json",
+    )
+    assert stale.status_code == 409
+
+
+def test_feasibility_review_comments_and_gap(api, customer, etl_dev, sme, ba, viewer):
+    phone = attribute(customer, "phone")
+    assert (
+        api(etl_dev)
+        .post(
+            f"{BASE}/attribute-mappings/{phone.pk}/feasibility/",
+            {"verdict": "feasible"},
+            format="json",
+        )
+        .status_code
+        == 200
+    )
+    assert (
+        api(sme)
+        .post(f"{BASE}/attribute-mappings/{phone.pk}/review/", {"state": "agreed"}, format="json")
+        .status_code
+        == 200
+    )
+    created = api(ba).post(
+        f"{BASE}/mapping-comments/",
+        {"attribute_mapping": phone.pk, "text": "@sme ok?"},
+        format="json",
+    )
+    assert created.status_code == 201 and created.json()["mentions"] == ["sme"]
+    assert (
+        api(sme).post(f"{BASE}/mapping-comments/{created.json()['id']}/resolve/").status_code == 200
+    )
+    gap = api(viewer).get(f"{BASE}/gap/", {"severity": "high"}).json()
+    assert gap and {g["severity"] for g in gap} == {"high"}
+
+
+WRITES = [
+    ("patch", "attribute-mappings/{a}/", {"row_version": 1, "source_columns": "c.email"}, "ba"),
+    ("patch", "entity-mappings/{e}/", {"row_version": 2, "frequency": "weekly"}, "ba"),
+    ("post", "entity-mappings/prepare/", {}, "ba"),
+    ("post", "attribute-mappings/{a}/feasibility/", {"verdict": "feasible"}, "etl_dev"),
+    ("post", "entity-mappings/{e}/feasibility/", {"verdict": "feasible"}, "etl_dev"),
+    ("post", "attribute-mappings/{a}/review/", {"state": "agreed"}, "sme"),
+    ("post", "mapping-comments/", {"entity_mapping": "{e}", "text": "hi"}, "ba"),
+]
+READS = [
+    "attribute-mappings/",
+    "attribute-mappings/{a}/",
+    "entity-mappings/",
+    "entity-mappings/{e}/",
+    "mapping-comments/",
+    "gap/",
+    "attribute-mappings/{a}/suggestions/",
+]
+
+
+def _fill(text, customer):
+    email = attribute(customer, "email")
+    return text.format(a=email.pk, e=customer.pk) if isinstance(text, str) else text
+
+
+@pytest.mark.parametrize(("method", "path", "payload", "_allowed"), WRITES)
+def test_viewers_cannot_write(api, customer, viewer, method, path, payload, _allowed):
+    payload = {k: _fill(v, customer) for k, v in payload.items()}
+    before = list(AttributeMapping.objects.values_list("row_version", "feasibility", "sme_review"))
+    response = getattr(api(viewer), method)(
+        f"{BASE}/{_fill(path, customer)}", payload, format="json"
+    )
+    assert response.status_code == 403
+    assert (
+        list(AttributeMapping.objects.values_list("row_version", "feasibility", "sme_review"))
+        == before
+    )
+    assert not MappingComment.objects.exists()
+
+
+@pytest.mark.parametrize("path", READS + [w[1] for w in WRITES])
+def test_outsiders_get_not_found(api, customer, outsider, path):
+    response = api(outsider).get(f"{BASE}/{_fill(path, customer)}")
+    assert response.status_code in (404, 405)
+    if response.status_code == 405:  # a POST-only action: the write is hidden too
+        assert (
+            api(outsider).post(f"{BASE}/{_fill(path, customer)}", {}, format="json").status_code
+            == 404
+        )

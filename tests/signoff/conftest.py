@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import pytest
 
+from catalog.demo_mart import build_demo_mart
+from catalog.services import sources as catalog_services
 from contracts import services as contract_services
 from contracts.demo import DEMO_CONTRACT
-from mappings.demo_mapping import apply_demo_mapping
-from mappings.demo_mart import build_demo_mart
-from mappings.services import catalog as catalog_services
+from mappings.demo import apply_demo_mapping
 from workbench import services as workbench_services
 from workbench.choices import Role, SignoffGate
 

@@ -10,7 +10,7 @@ import pytest
 from django.db import connection
 from simple_history.utils import bulk_create_with_history
 
-from mappings.models import CatalogColumn, CatalogTable, SourceSystem
+from catalog.models import CatalogColumn, CatalogTable, SourceSystem
 from tests.factories import SourceSystemFactory
 from workbench.history import fast_bulk_insert_with_history
 
@@ -161,7 +161,7 @@ def test_nothing_to_insert_writes_nothing_and_unknown_fields_are_refused(
 ):
     with django_assert_num_queries(0):
         assert fast_bulk_insert_with_history(CatalogTable, [], acting_user=lead) == []
-    with pytest.raises(ValueError, match="mappings.CatalogTable has no field colour."):
+    with pytest.raises(ValueError, match="catalog.CatalogTable has no field colour."):
         fast_bulk_insert_with_history(
             CatalogTable, [{"engagement_id": engagement.pk, "colour": "red"}], acting_user=lead
         )

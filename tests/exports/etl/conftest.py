@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import pytest
 
+from catalog.demo_mart import build_demo_mart
+from catalog.services import sources as catalog_services
 from contracts import services as contract_services
 from contracts.demo import DEMO_CONTRACT
-from mappings.demo_mapping import ISO_DATE, apply_demo_mapping
-from mappings.demo_mart import build_demo_mart
+from mappings.demo import ISO_DATE, apply_demo_mapping
 from mappings.models import EntityMapping
-from mappings.services import catalog as catalog_services
 from mappings.services import mapping as services
 from workbench.choices import Role
 

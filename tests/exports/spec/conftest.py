@@ -9,9 +9,9 @@ import openpyxl
 import pytest
 
 from exports.services import spec as services
-from mappings.demo_mapping import apply_demo_mapping, demo_mapping
-from tests.mappings.conftest import cataloged, demo_mart_file, profiled, source  # noqa: F401
-from tests.mappings.rules.conftest import published  # noqa: F401
+from mappings.demo import apply_demo_mapping, demo_mapping
+from tests.catalog.conftest import cataloged, demo_mart_file, profiled, source  # noqa: F401
+from tests.mappings.conftest import published  # noqa: F401
 from workbench.choices import Role
 
 from ...factories import member

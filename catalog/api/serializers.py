@@ -1,0 +1,190 @@
+"""API serializers of the catalog. Source systems never carry their password out:
+`url` is write-only and `display_url` masks the secret."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from ..models import (
+    CatalogColumn,
+    CatalogForeignKey,
+    CatalogTable,
+    ColumnProfile,
+    ImpactedEntity,
+    SourceSystem,
+)
+from ..services.connection import display_url
+
+
+class SourceSystemSerializer(serializers.ModelSerializer):
+    url = serializers.CharField(write_only=True, max_length=1000)
+    display_url = serializers.SerializerMethodField()
+    has_password = serializers.BooleanField(source="has_secret", read_only=True)
+    table_count = serializers.IntegerField(read_only=True, required=False)
+
+    class Meta:
+        model = SourceSystem
+        fields = [
+            "id",
+            "name",
+            "url",
+            "display_url",
+            "dialect",
+            "password_env",
+            "has_password",
+            "default_schema",
+            "origin",
+            "introspected_at",
+            "profiled_at",
+            "last_diff",
+            "table_count",
+        ]
+        read_only_fields = ["dialect", "origin", "introspected_at", "profiled_at", "last_diff"]
+        extra_kwargs = {"password_env": {"required": False}, "default_schema": {"required": False}}
+
+    def get_display_url(self, source) -> str:
+        return display_url(source) if source.url else ""
+
+
+class SourceSystemUpdateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200, required=False)
+    url = serializers.CharField(max_length=1000, required=False, write_only=True)
+    password_env = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    default_schema = serializers.CharField(max_length=200, required=False, allow_blank=True)
+
+
+class IntrospectSerializer(serializers.Serializer):
+    schema = serializers.CharField(max_length=200, required=False, allow_blank=True)
+
+
+class ProfileSerializer(serializers.Serializer):
+    table_ids = serializers.ListField(child=serializers.IntegerField(), required=False)
+    sample_rows = serializers.IntegerField(min_value=100, max_value=10_000_000, required=False)
+
+
+class CatalogImportSerializer(serializers.Serializer):
+    source_name = serializers.CharField(max_length=200)
+    format = serializers.ChoiceField(choices=["ddl", "csv"])
+    dialect = serializers.CharField(max_length=40, required=False, allow_blank=True)
+    file = serializers.FileField()
+
+
+class TestResultSerializer(serializers.Serializer):
+    ok = serializers.BooleanField()
+    message = serializers.CharField()
+
+
+class ForeignKeySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = CatalogForeignKey
+        fields = [
+            "id",
+            "name",
+            "columns",
+            "referred_schema",
+            "referred_table_name",
+            "referred_table",
+            "referred_columns",
+        ]
+
+
+class CatalogTableSerializer(serializers.ModelSerializer):
+    foreign_keys = ForeignKeySerializer(many=True, read_only=True)
+    impacted_entities = serializers.SlugRelatedField(
+        many=True, slug_field="entity_name", read_only=True
+    )
+
+    class Meta:
+        model = CatalogTable
+        fields = [
+            "id",
+            "source",
+            "schema",
+            "name",
+            "kind",
+            "comment",
+            "primary_key",
+            "unique_constraints",
+            "indexes",
+            "foreign_keys",
+            "row_count",
+            "profiled_at",
+            "subject_area",
+            "grain",
+            "derivation_notes",
+            "gap_notes",
+            "notes",
+            "impacted_entities",
+        ]
+        read_only_fields = [
+            f
+            for f in fields
+            if f not in {"subject_area", "grain", "derivation_notes", "gap_notes", "notes"}
+        ]
+
+
+class TableUnderstandingSerializer(serializers.Serializer):
+    subject_area = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    grain = serializers.CharField(max_length=300, required=False, allow_blank=True)
+    derivation_notes = serializers.CharField(required=False, allow_blank=True)
+    gap_notes = serializers.CharField(required=False, allow_blank=True)
+    notes = serializers.CharField(required=False, allow_blank=True)
+
+
+class CatalogColumnSerializer(serializers.ModelSerializer):
+    table_name = serializers.CharField(source="table.qualified_name", read_only=True)
+
+    class Meta:
+        model = CatalogColumn
+        fields = [
+            "id",
+            "table",
+            "table_name",
+            "name",
+            "position",
+            "data_type",
+            "length",
+            "precision",
+            "scale",
+            "nullable",
+            "default",
+            "comment",
+            "is_primary_key",
+            "notes",
+        ]
+        read_only_fields = [f for f in fields if f != "notes"]
+
+
+class ColumnNoteSerializer(serializers.Serializer):
+    notes = serializers.CharField(allow_blank=True)
+
+
+class ColumnProfileSerializer(serializers.ModelSerializer):
+    table = serializers.IntegerField(source="column.table_id", read_only=True)
+    column_name = serializers.CharField(source="column.name", read_only=True)
+
+    class Meta:
+        model = ColumnProfile
+        fields = [
+            "id",
+            "column",
+            "table",
+            "column_name",
+            "taken_at",
+            "sample_rows",
+            "null_count",
+            "null_percent",
+            "distinct_count",
+            "min_value",
+            "max_value",
+            "avg_length",
+            "max_length",
+            "top_values",
+            "patterns",
+        ]
+
+
+class ImpactedEntitySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ImpactedEntity
+        fields = ["id", "table", "entity_name", "note"]

@@ -1,0 +1,354 @@
+"""Catalog from files, when no connection to the Mart is possible: a DDL script (parsed with sqlglot,
+any of its dialects) or a CSV column list. Both produce the snapshot introspection produces, so the
+same diff applies and every note on what still exists is kept. Imports are atomic."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import sqlglot
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from sqlglot import exp
+from sqlglot.dialects.dialect import Dialect
+from sqlglot.errors import ParseError, TokenError
+
+from workbench import policy
+from workbench.models import Engagement
+from workbench.policy import Action
+
+from ..choices import CatalogOrigin, TableKind
+from ..models import SourceSystem
+from .introspection import ColumnSnap, ForeignKeySnap, TableSnap
+from .sources import catalog_apply
+
+CSV_HEADER = [
+    "Schema",
+    "Table",
+    "Column",
+    "Data Type",
+    "Nullable",
+    "Primary Key",
+    "References",
+    "Description",
+]
+YES = {"y", "yes", "true", "1", "x"}
+NO = {"n", "no", "false", "0", ""}
+
+
+def sqlglot_dialects() -> list[str]:
+    return sorted(d for d in Dialect.classes if d)
+
+
+# --- entry points ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def catalog_import_ddl(
+    *,
+    engagement: Engagement,
+    source_name: str,
+    text: str,
+    acting_user,
+    dialect: str = "",
+) -> dict:
+    """Parse a DDL script and apply its tables to the catalog of the source named `source_name`."""
+    policy.check(acting_user, engagement, Action.MANAGE_CATALOG)
+    tables = parse_ddl(text, dialect=dialect)
+    source = _file_source(engagement, source_name, acting_user)
+    return catalog_apply(
+        source=source, tables=tables, acting_user=acting_user, origin=CatalogOrigin.DDL
+    )
+
+
+@transaction.atomic
+def catalog_import_csv(*, engagement: Engagement, source_name: str, text: str, acting_user) -> dict:
+    policy.check(acting_user, engagement, Action.MANAGE_CATALOG)
+    tables = parse_column_list(text)
+    source = _file_source(engagement, source_name, acting_user)
+    return catalog_apply(
+        source=source, tables=tables, acting_user=acting_user, origin=CatalogOrigin.CSV
+    )
+
+
+def _file_source(engagement: Engagement, name: str, acting_user) -> SourceSystem:
+    from .sources import source_system_create_from_file
+
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError({"source_name": "Name the source system this catalog describes."})
+    source = SourceSystem.objects.filter(engagement=engagement, name=name).first()
+    return source or source_system_create_from_file(
+        engagement=engagement, name=name, acting_user=acting_user
+    )
+
+
+# --- DDL ------------------------------------------------------------------------------------
+
+
+def parse_ddl(text: str, *, dialect: str = "") -> list[TableSnap]:
+    dialect = (dialect or "").strip().lower()
+    if dialect and dialect not in Dialect.classes:
+        raise ValidationError(
+            {
+                "dialect": f"Unknown SQL dialect '{dialect}' (sqlglot knows: {', '.join(sqlglot_dialects())})."
+            }
+        )
+    if not (text or "").strip():
+        raise ValidationError({"file": "The DDL file is empty."})
+    statements = _split_statements(text, dialect)
+    tables: dict[tuple[str, str], TableSnap] = {}
+    for number, (line, sql) in enumerate(statements, start=1):
+        try:
+            parsed = sqlglot.parse_one(sql, read=dialect or None)
+        except (ParseError, TokenError) as exc:
+            raise ValidationError({"file": _ddl_error(number, line, sql, exc)}) from None
+        try:
+            _apply_statement(parsed, tables, dialect)
+        except ValueError as exc:
+            raise ValidationError({"file": f"Statement {number} (line {line}): {exc}"}) from None
+    if not tables:
+        raise ValidationError(
+            {"file": "The DDL file has no CREATE TABLE or CREATE VIEW statement."}
+        )
+    return list(tables.values())
+
+
+def _split_statements(text: str, dialect: str) -> list[tuple[int, str]]:
+    """The statements of a script with the line each starts on, split on top-level semicolons."""
+    try:
+        tokens = Dialect.get_or_raise(dialect or None).tokenize(text)
+    except TokenError as exc:
+        raise ValidationError({"file": f"The DDL cannot be read: {exc}"}) from None
+    statements, start = [], None
+    for token in tokens:
+        if token.token_type == sqlglot.TokenType.SEMICOLON:
+            if start is not None:
+                statements.append((start.line, text[start.start : token.start]))
+            start = None
+        elif start is None:
+            start = token
+    if start is not None:
+        statements.append((start.line, text[start.start :]))
+    # a token's start/end are offsets in the text, so each piece is the statement as written
+    return statements
+
+
+def _ddl_error(number: int, line: int, sql: str, exc: Exception) -> str:
+    detail = ""
+    errors = getattr(exc, "errors", None) or []
+    if errors:
+        first = errors[0]
+        at_line = line + int(first.get("line") or 1) - 1
+        description = first.get("description") or str(exc)
+        near = (first.get("highlight") or "").strip()
+        detail = f"{description}{f' near “{near}”' if near else ''} (line {at_line})"
+    else:
+        detail = str(exc).splitlines()[0]
+    head = " ".join(sql.split())[:60]
+    return f"Statement {number} (line {line}, “{head}…”) does not parse: {detail}."
+
+
+def _name(node) -> str:
+    return node.name if node is not None else ""
+
+
+def _apply_statement(statement, tables: dict, dialect: str) -> None:
+    if isinstance(statement, exp.Create) and statement.kind in ("TABLE", "VIEW"):
+        target = statement.this
+        table = target.this if isinstance(target, exp.Schema) else target
+        if not isinstance(table, exp.Table):
+            return
+        snap = TableSnap(
+            name=table.name,
+            schema=table.db,
+            kind=TableKind.VIEW if statement.kind == "VIEW" else TableKind.TABLE,
+        )
+        definitions = target.expressions if isinstance(target, exp.Schema) else []
+        if statement.kind == "VIEW" and not definitions:
+            select = statement.expression
+            if isinstance(select, exp.Query):
+                definitions = []
+                snap.columns = [
+                    ColumnSnap(name=name, position=i)
+                    for i, name in enumerate(select.named_selects, start=1)
+                ]
+        for definition in definitions:
+            _apply_definition(definition, snap, dialect)
+        tables[snap.key] = snap
+    elif isinstance(statement, exp.Alter) and statement.args.get("kind", "TABLE") == "TABLE":
+        key = (statement.this.db, statement.this.name)
+        snap = tables.get(key)
+        if snap is None:
+            raise ValueError(f"ALTER TABLE of {statement.this.sql()}, which is not created above")
+        for action in statement.args.get("actions") or []:
+            for node in action.find_all(exp.ForeignKey, exp.PrimaryKey):
+                _apply_constraint(node, snap, _constraint_name(node))
+    elif isinstance(statement, exp.Comment) and isinstance(statement.this, exp.Table | exp.Column):
+        text = statement.expression.name if statement.expression else ""
+        if statement.args.get("kind") == "TABLE":
+            snap = tables.get((statement.this.db, statement.this.name))
+            if snap:
+                snap.comment = text
+        elif statement.args.get("kind") == "COLUMN" and isinstance(statement.this, exp.Column):
+            column = statement.this
+            snap = tables.get((column.args.get("db") and column.db or "", column.table)) or next(
+                (t for t in tables.values() if t.name == column.table), None
+            )
+            for col in snap.columns if snap else []:
+                if col.name == column.name:
+                    col.comment = text
+
+
+def _constraint_name(node) -> str:
+    parent = node.parent
+    return parent.name if isinstance(parent, exp.Constraint) else ""
+
+
+def _apply_definition(definition, snap: TableSnap, dialect: str) -> None:
+    if isinstance(definition, exp.ColumnDef):
+        column = ColumnSnap(name=definition.name, position=len(snap.columns) + 1)
+        kind = definition.args.get("kind")
+        if kind is not None:
+            column.data_type = kind.sql(dialect=dialect or None)[:200]
+            params = [p.this for p in kind.expressions if isinstance(p, exp.DataTypeParam)]
+            numbers = [
+                int(p.name) for p in params if isinstance(p, exp.Literal) and p.name.isdigit()
+            ]
+            if numbers and kind.is_type(*exp.DataType.TEXT_TYPES):
+                column.length = numbers[0]
+            elif numbers:
+                column.precision = numbers[0]
+                column.scale = numbers[1] if len(numbers) > 1 else None
+        for constraint in definition.args.get("constraints") or []:
+            ckind = constraint.args.get("kind")
+            if isinstance(ckind, exp.NotNullColumnConstraint):
+                column.nullable = bool(ckind.args.get("allow_null"))
+            elif isinstance(ckind, exp.PrimaryKeyColumnConstraint):
+                column.nullable = False
+                snap.primary_key.append(column.name)
+            elif isinstance(ckind, exp.DefaultColumnConstraint):
+                column.default = ckind.this.sql(dialect=dialect or None) if ckind.this else ""
+            elif isinstance(ckind, exp.CommentColumnConstraint):
+                column.comment = ckind.this.name if ckind.this else ""
+            elif isinstance(ckind, exp.UniqueColumnConstraint):
+                snap.unique_constraints.append({"name": "", "columns": [column.name]})
+            elif isinstance(ckind, exp.Reference):
+                _add_reference(snap, [column.name], ckind, "")
+        snap.columns.append(column)
+    elif isinstance(definition, exp.Constraint):
+        for node in definition.expressions:
+            _apply_constraint(node, snap, definition.name)
+    else:
+        _apply_constraint(definition, snap, "")
+
+
+def _apply_constraint(node, snap: TableSnap, name: str) -> None:
+    if isinstance(node, exp.PrimaryKey):
+        snap.primary_key = [_name(e) for e in node.expressions]
+        for column in snap.columns:
+            if column.name in snap.primary_key:
+                column.nullable = False
+    elif isinstance(node, exp.ForeignKey):
+        reference = node.args.get("reference")
+        if reference is not None:
+            _add_reference(snap, [_name(e) for e in node.expressions], reference, name)
+    elif isinstance(node, exp.UniqueColumnConstraint):
+        schema = node.this
+        columns = [_name(e) for e in schema.expressions] if isinstance(schema, exp.Schema) else []
+        if columns:
+            snap.unique_constraints.append({"name": name, "columns": columns})
+
+
+def _add_reference(snap: TableSnap, columns: list[str], reference, name: str) -> None:
+    target = reference.this
+    table = target.this if isinstance(target, exp.Schema) else target
+    referred_columns = (
+        [_name(e) for e in target.expressions] if isinstance(target, exp.Schema) else []
+    )
+    snap.foreign_keys.append(
+        ForeignKeySnap(
+            name=name,
+            columns=columns,
+            referred_schema=table.db if isinstance(table, exp.Table) else "",
+            referred_table=table.name,
+            referred_columns=referred_columns or columns,
+        )
+    )
+
+
+# --- CSV column list ------------------------------------------------------------------------
+
+
+def parse_column_list(text: str) -> list[TableSnap]:
+    """`Schema | Table | Column | Data Type | Nullable | Primary Key | References | Description`,
+    comma-, semicolon-, tab- or pipe-separated. References: `[schema.]table.column`."""
+    text = (text or "").lstrip("\ufeff")
+    if not text.strip():
+        raise ValidationError({"file": "The column list is empty."})
+    first_line = text.splitlines()[0]
+    delimiter = max(",;|\t", key=first_line.count)
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    header = [h.strip() for h in next(reader)]
+    if [h.lower() for h in header] != [h.lower() for h in CSV_HEADER]:
+        raise ValidationError(
+            {"file": f"The header must be: {' | '.join(CSV_HEADER)}; found: {' | '.join(header)}."}
+        )
+    tables: dict[tuple[str, str], TableSnap] = {}
+    for line_number, row in enumerate(reader, start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) != len(CSV_HEADER):
+            raise ValidationError(
+                {"file": f"Row {line_number}: expected {len(CSV_HEADER)} cells, found {len(row)}."}
+            )
+        schema, table, column, data_type, nullable, primary, references, description = (
+            c.strip() for c in row
+        )
+        if not table or not column:
+            raise ValidationError({"file": f"Row {line_number}: Table and Column are required."})
+        snap = tables.setdefault((schema, table), TableSnap(name=table, schema=schema))
+        is_pk = _flag(primary, line_number, "Primary Key", default=False)
+        col = ColumnSnap(
+            name=column,
+            data_type=data_type,
+            nullable=_flag(nullable, line_number, "Nullable", default=not is_pk),
+            comment=description,
+            position=len(snap.columns) + 1,
+        )
+        snap.columns.append(col)
+        if is_pk:
+            snap.primary_key.append(column)
+        if references:
+            parts = references.replace("(", ".").rstrip(")").split(".")
+            if len(parts) not in (2, 3) or not all(parts):
+                raise ValidationError(
+                    {
+                        "file": f"Row {line_number}: References must be table.column or "
+                        f"schema.table.column, not '{references}'."
+                    }
+                )
+            ref_schema, ref_table, ref_column = parts if len(parts) == 3 else [schema, *parts]
+            snap.foreign_keys.append(
+                ForeignKeySnap(
+                    columns=[column],
+                    referred_schema=ref_schema,
+                    referred_table=ref_table,
+                    referred_columns=[ref_column],
+                )
+            )
+    if not tables:
+        raise ValidationError({"file": "The column list has a header but no rows."})
+    return list(tables.values())
+
+
+def _flag(value: str, line: int, name: str, *, default: bool) -> bool:
+    lowered = value.strip().lower()
+    if not lowered:
+        return default
+    if lowered in YES:
+        return True
+    if lowered in NO:
+        return False
+    raise ValidationError({"file": f"Row {line}: {name} must be Y or N, not '{value}'."})

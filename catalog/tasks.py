@@ -1,0 +1,54 @@
+"""Celery job runners of the catalog (see workbench.jobs). Each takes the job's ids and calls a service."""
+
+from __future__ import annotations
+
+from workbench.jobs import JobError, job_runner
+
+from .models import SourceSystem
+from .services.profiling import catalog_profile
+from .services.sources import catalog_introspect
+
+
+def _source(job) -> SourceSystem:
+    source = SourceSystem.objects.filter(
+        pk=job.params.get("source_id"), engagement=job.engagement
+    ).first()
+    if source is None:
+        raise JobError("The source system no longer exists.")
+    return source
+
+
+@job_runner("catalog.introspect")
+def introspect(job, progress) -> dict:
+    result = catalog_introspect(
+        source=_source(job),
+        acting_user=job.started_by,
+        schema=job.params.get("schema"),
+        progress=progress,
+    )
+    counts = result["diff"]["counts"]
+    changes = ", ".join(f"{n} {name.replace('_', ' ')}" for name, n in counts.items() if n)
+    summary = (
+        f"Cataloged {result['tables']} tables, {result['columns']} columns, "
+        f"{result['foreign_keys']} foreign keys"
+    )
+    if not result["diff"]["first"]:
+        summary += f"; changes: {changes}" if changes else "; no change since the last refresh"
+    return {
+        "summary": summary,
+        **result,
+        "diff": {"first": result["diff"]["first"], "counts": counts},
+    }
+
+
+@job_runner("catalog.profile")
+def profile(job, progress) -> dict:
+    result = catalog_profile(
+        source=_source(job),
+        acting_user=job.started_by,
+        table_ids=job.params.get("table_ids") or None,
+        sample_rows=int(job.params.get("sample_rows") or 100_000),
+        progress=progress,
+    )
+    summary = f"Profiled {result['tables']} tables, {result['columns']} columns"
+    return {"summary": summary, **result}

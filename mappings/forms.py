@@ -1,0 +1,80 @@
+"""Forms of the mapping pages. They shape input; the services validate the SQL and decide."""
+
+from __future__ import annotations
+
+from django import forms
+
+from .choices import CommentKind, EntityStatus, Feasibility, MappingStatus, SmeReview
+from .selectors.mapping import PROBLEM_FILTERS
+
+SQL = {"class": "sql", "spellcheck": "false", "autocomplete": "off", "autocapitalize": "off"}
+
+
+class EntityMappingForm(forms.Form):
+    row_version = forms.IntegerField(widget=forms.HiddenInput)
+    driving_table = forms.CharField(
+        max_length=400,
+        required=False,
+        widget=forms.TextInput(attrs={**SQL, "list": "catalog-tables"}),
+    )
+    driving_alias = forms.CharField(
+        label="Alias", max_length=60, required=False, widget=forms.TextInput(attrs=SQL)
+    )
+    joins = forms.CharField(
+        required=False,
+        help_text="SQL JOIN clauses, one per line.",
+        widget=forms.Textarea(attrs={**SQL, "rows": 3}),
+    )
+    filter = forms.CharField(
+        required=False,
+        help_text="A SQL condition over the aliases.",
+        widget=forms.Textarea(attrs={**SQL, "rows": 1}),
+    )
+    frequency = forms.CharField(max_length=100, help_text="daily, hourly, weekly or cron.")
+    status = forms.ChoiceField(choices=EntityStatus.choices)
+    notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class AttributeMappingForm(forms.Form):
+    row_version = forms.IntegerField(widget=forms.HiddenInput)
+    source_columns = forms.CharField(
+        label="Source column",
+        max_length=1000,
+        required=False,
+        widget=forms.TextInput(attrs={**SQL, "placeholder": "c.column", "autofocus": True}),
+    )
+    transformation = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={**SQL, "rows": 2, "placeholder": "SQL expression"}),
+    )
+    default_value = forms.CharField(label="Default", max_length=500, required=False)
+    edge_cases = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 1}))
+    notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 1}))
+    status = forms.ChoiceField(
+        choices=[("", "(set from the rule)"), *MappingStatus.choices], required=False
+    )
+
+
+class GridFilterForm(forms.Form):
+    status = forms.ChoiceField(choices=[("", "Any status"), *MappingStatus.choices], required=False)
+    problem = forms.ChoiceField(
+        choices=[("", "Any problem"), *PROBLEM_FILTERS.items()], required=False
+    )
+
+
+class FeasibilityForm(forms.Form):
+    verdict = forms.ChoiceField(choices=Feasibility.choices)
+    comment = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ReviewForm(forms.Form):
+    state = forms.ChoiceField(choices=SmeReview.choices)
+    comment = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class CommentForm(forms.Form):
+    kind = forms.ChoiceField(choices=CommentKind.choices)
+    text = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2, "placeholder": "@name to mention a member"})
+    )
+    parent = forms.IntegerField(required=False, widget=forms.HiddenInput)

@@ -1,1 +1,0 @@
-"""Forms of mappings: the catalog side in `catalog`."""

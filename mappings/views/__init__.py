@@ -1,1 +1,0 @@
-"""Pages of mappings: the catalog side in `catalog`."""
