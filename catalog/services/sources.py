@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -26,6 +27,18 @@ from workbench.models import Engagement, Job
 from workbench.policy import Action
 
 from ..choices import CatalogOrigin
+from ..diff import (
+    COLUMN_STRUCTURE,
+    TABLE_STRUCTURE,
+    CatalogDiff,
+    StoredCatalog,
+    StoredColumn,
+    StoredForeignKey,
+    StoredTable,
+    TableKey,
+    catalog_diff,
+    unique_snaps,
+)
 from ..models import CatalogColumn, CatalogForeignKey, CatalogTable, ImpactedEntity, SourceSystem
 from . import connection
 from .introspection import (
@@ -38,21 +51,6 @@ from .introspection import (
 
 Progress = Callable[[float, str], None]
 BATCH = 1000
-DIFF_LIST_LIMIT = 200
-
-TABLE_STRUCTURE = ["kind", "comment", "primary_key", "unique_constraints", "indexes"]
-COLUMN_STRUCTURE = [
-    "position",
-    "data_type",
-    "length",
-    "precision",
-    "scale",
-    "nullable",
-    "default",
-    "comment",
-    "is_primary_key",
-]
-TYPE_FIELDS = ("data_type", "length", "precision", "scale")
 UNDERSTANDING_FIELDS = {"subject_area", "grain", "derivation_notes", "gap_notes", "notes"}
 
 
@@ -245,166 +243,26 @@ def catalog_apply(
     *,
     source: SourceSystem,
     tables: list[TableSnap],
-    acting_user,
+    acting_user: User,
     origin: str,
     schema: str | None = None,
 ) -> dict:
     """Make the catalog of `source` match `tables`: add, update, drop — keeping every note the BA
     wrote on tables and columns that still exist. Returns counts and the diff.
 
-    The snapshot is compared with the stored catalog in memory (plain tuples, no model instances
-    for the tens of thousands of columns): what did not change is not written at all, new rows go
-    in with `fast_bulk_insert_with_history` (COPY on PostgreSQL, history included), and the few
-    changed or dropped rows go through simple-history as usual."""
+    The stored catalog is read as plain values (no model instances for the tens of thousands of
+    columns) and compared in memory (`catalog.diff`): what did not change is not written at all,
+    new rows go in with `fast_bulk_insert_with_history` (COPY on PostgreSQL, history included),
+    and the few changed or dropped rows go through simple-history as usual."""
     policy.check(acting_user, source.engagement, Action.MANAGE_CATALOG)
-    engagement_id = source.engagement_id
-    snaps = _unique_snaps(tables)
-    existing = {(t.schema, t.name): t for t in source.tables.all()}
-    first = not existing
-    diff: dict = {
-        "first": first,
-        "tables_added": [],
-        "tables_dropped": [],
-        "columns_added": [],
-        "columns_dropped": [],
-        "types_changed": [],
-        "foreign_keys_added": [],
-        "foreign_keys_dropped": [],
-    }
+    snaps = unique_snaps(tables)
+    stored = _stored_catalog(source)
+    diff = catalog_diff(snaps, stored)
+    table_ids = _write_tables(source, diff, stored, acting_user)
+    _write_columns(source, diff, table_ids, acting_user)
+    _write_foreign_keys(source, diff, table_ids, acting_user)
 
-    # tables
-    new_keys, new_tables, changed_tables = [], [], []
-    for key, snap in snaps.items():
-        row = existing.get(key)
-        values = {
-            "kind": str(snap.kind),
-            "comment": snap.comment,
-            "primary_key": snap.primary_key,
-            "unique_constraints": snap.unique_constraints,
-            "indexes": snap.indexes,
-        }
-        if row is None:
-            new_keys.append(key)
-            new_tables.append(
-                {
-                    "engagement_id": engagement_id,
-                    "source_id": source.pk,
-                    "schema": key[0],
-                    "name": key[1],
-                    **values,
-                }
-            )
-            diff["tables_added"].append(_qualified(key))
-        elif any(getattr(row, f) != v for f, v in values.items()):
-            for f, v in values.items():
-                setattr(row, f, v)
-            changed_tables.append(row)
-    dropped_tables = [row for key, row in existing.items() if key not in snaps]
-    for row in dropped_tables:
-        diff["tables_dropped"].append(row.qualified_name)
-        delete_with_history(row, acting_user=acting_user)
-    new_ids = fast_bulk_insert_with_history(CatalogTable, new_tables, acting_user=acting_user)
-    if changed_tables:
-        bulk_update_with_history(
-            changed_tables,
-            CatalogTable,
-            TABLE_STRUCTURE,
-            batch_size=BATCH,
-            default_user=acting_user,
-        )
-    by_key = {
-        **{k: t.pk for k, t in existing.items() if k in snaps},
-        **dict(zip(new_keys, new_ids, strict=True)),
-    }
-
-    # columns: (table_id, name) -> (pk, *COLUMN_STRUCTURE values)
-    existing_columns = {}
-    if not first:
-        existing_columns = {
-            (row[1], row[2]): (row[0], *row[3:])
-            for row in CatalogColumn.objects.filter(table__source=source)
-            .order_by()
-            .values_list("pk", "table_id", "name", *COLUMN_STRUCTURE)
-        }
-    new_columns, changed_columns, seen = [], {}, set()
-    for key, snap in snaps.items():
-        table_id = by_key[key]
-        pk = set(snap.primary_key)
-        table_existed = key in existing
-        for col in snap.columns:
-            values = (
-                col.position,
-                col.data_type,
-                col.length,
-                col.precision,
-                col.scale,
-                col.nullable,
-                col.default,
-                col.comment,
-                col.name in pk,
-            )
-            row = existing_columns.get((table_id, col.name))
-            if row is None:
-                new_columns.append(
-                    {
-                        "engagement_id": engagement_id,
-                        "table_id": table_id,
-                        "name": col.name,
-                        "position": values[0],
-                        "data_type": values[1],
-                        "length": values[2],
-                        "precision": values[3],
-                        "scale": values[4],
-                        "nullable": values[5],
-                        "default": values[6],
-                        "comment": values[7],
-                        "is_primary_key": values[8],
-                    }
-                )
-                if table_existed:
-                    diff["columns_added"].append(f"{_qualified(key)}.{col.name}")
-                continue
-            seen.add((table_id, col.name))
-            if row[1:] != values:
-                if row[2:6] != values[1:5]:
-                    diff["types_changed"].append(
-                        {
-                            "column": f"{_qualified(key)}.{col.name}",
-                            "from": _type_text(*row[2:6]),
-                            "to": _type_text(col.data_type, col.length, col.precision, col.scale),
-                        }
-                    )
-                changed_columns[row[0]] = dict(zip(COLUMN_STRUCTURE, values, strict=True))
-    dropped_table_ids = {t.pk for t in dropped_tables}
-    gone = [
-        row[0]
-        for (table_id, name), row in existing_columns.items()
-        if (table_id, name) not in seen and table_id not in dropped_table_ids
-    ]
-    if gone:
-        for column in CatalogColumn.objects.filter(pk__in=gone).select_related("table"):
-            diff["columns_dropped"].append(f"{column.table.qualified_name}.{column.name}")
-            delete_with_history(column, acting_user=acting_user)
-    fast_bulk_insert_with_history(CatalogColumn, new_columns, acting_user=acting_user)
-    if changed_columns:
-        rows = list(CatalogColumn.objects.filter(pk__in=changed_columns))
-        for column in rows:
-            for f, v in changed_columns[column.pk].items():
-                setattr(column, f, v)
-        bulk_update_with_history(
-            rows,
-            CatalogColumn,
-            COLUMN_STRUCTURE,
-            batch_size=BATCH,
-            default_user=acting_user,
-        )
-
-    # foreign keys
-    _apply_foreign_keys(source, snaps, by_key, acting_user, diff, first)
-
-    fk_count = sum(len(s.foreign_keys) for s in snaps.values())
-    column_count = sum(len(s.columns) for s in snaps.values())
-    summary = _summarize(diff)
+    summary = diff.summary()
     source.introspected_at = timezone.now()
     source.origin = origin
     source.last_diff = summary
@@ -413,130 +271,142 @@ def catalog_apply(
     save_with_history(source, acting_user=acting_user)
     return {
         "tables": len(snaps),
-        "columns": column_count,
-        "foreign_keys": fk_count,
+        "columns": sum(len(s.columns) for s in snaps.values()),
+        "foreign_keys": sum(len(s.foreign_keys) for s in snaps.values()),
         "diff": summary,
     }
 
 
-def _apply_foreign_keys(source, snaps, by_key, acting_user, diff, first) -> None:
-    """`by_key` maps each (schema, name) of the snapshot to its catalog table's id."""
-    existing = {}  # fk key -> (pk, referred_table_id)
-    if not first:
-        for pk, table_id, columns, ref_schema, ref_name, ref_columns, ref_id in (
-            CatalogForeignKey.objects.filter(table__source=source)
-            .order_by()
-            .values_list(
-                "pk",
-                "table_id",
-                "columns",
-                "referred_schema",
-                "referred_table_name",
-                "referred_columns",
-                "referred_table_id",
-            )
-        ):
-            existing[_fk_key(table_id, columns, ref_schema, ref_name, ref_columns)] = (pk, ref_id)
-    wanted, new_fks, relinked = set(), [], {}
-    for key, snap in snaps.items():
-        table_id = by_key[key]
-        for fk in snap.foreign_keys:
-            fk_key = _fk_key(
-                table_id, fk.columns, fk.referred_schema, fk.referred_table, fk.referred_columns
-            )
-            wanted.add(fk_key)
-            target = by_key.get((fk.referred_schema, fk.referred_table))
-            row = existing.get(fk_key)
-            if row is None:
-                new_fks.append(
-                    {
-                        "engagement_id": source.engagement_id,
-                        "table_id": table_id,
-                        "name": fk.name[:200],
-                        "columns": fk.columns,
-                        "referred_schema": fk.referred_schema,
-                        "referred_table_name": fk.referred_table,
-                        "referred_table_id": target,
-                        "referred_columns": fk.referred_columns,
-                    }
-                )
-                if not first:
-                    diff["foreign_keys_added"].append(_fk_text(_qualified(key), fk))
-            elif row[1] != target:
-                relinked[row[0]] = target
-    kept_tables = set(by_key.values())
-    gone = [row[0] for k, row in existing.items() if k not in wanted and k[0] in kept_tables]
-    if gone:
-        for fk in CatalogForeignKey.objects.filter(pk__in=gone).select_related("table"):
-            diff["foreign_keys_dropped"].append(str(fk))
-            delete_with_history(fk, acting_user=acting_user)
-    fast_bulk_insert_with_history(CatalogForeignKey, new_fks, acting_user=acting_user)
-    if relinked:
-        rows = list(CatalogForeignKey.objects.filter(pk__in=relinked))
-        for fk in rows:
-            fk.referred_table_id = relinked[fk.pk]
-        bulk_update_with_history(
-            rows,
-            CatalogForeignKey,
-            ["referred_table"],
-            batch_size=BATCH,
-            default_user=acting_user,
+def _stored_catalog(source: SourceSystem) -> StoredCatalog:
+    """The catalog of `source` as plain values: three queries, whatever its size."""
+    stored = StoredCatalog()
+    keys: dict[int, TableKey] = {}
+    for pk, schema, name, *structure in source.tables.values_list(
+        "pk", "schema", "name", *TABLE_STRUCTURE
+    ):
+        keys[pk] = (schema, name)
+        stored.tables[(schema, name)] = StoredTable(
+            pk, dict(zip(TABLE_STRUCTURE, structure, strict=True))
         )
-
-
-def _fk_key(table_id, columns, referred_schema, referred_table, referred_columns) -> tuple:
-    return (
-        table_id,
-        tuple(columns),
-        referred_schema or "",
-        referred_table,
-        tuple(referred_columns),
-    )
-
-
-def _fk_text(table_name: str, fk) -> str:
-    target = (
-        f"{fk.referred_schema}.{fk.referred_table}" if fk.referred_schema else fk.referred_table
-    )
-    return f"{table_name}({', '.join(fk.columns)}) → {target}({', '.join(fk.referred_columns)})"
-
-
-def _unique_snaps(tables: list[TableSnap]) -> dict[tuple[str, str], TableSnap]:
-    snaps: dict[tuple[str, str], TableSnap] = {}
-    for snap in tables:
-        if snap.key in snaps:
-            raise ValidationError(f"The table {_qualified(snap.key)} is defined twice.")
-        names = [c.name for c in snap.columns]
-        duplicates = sorted({n for n in names if names.count(n) > 1})
-        if duplicates:
-            raise ValidationError(
-                f"The table {_qualified(snap.key)} has the column {duplicates[0]} twice."
+    if not keys:
+        return stored
+    for pk, table_id, name, *structure in (
+        CatalogColumn.objects.filter(table__source=source)
+        .order_by()
+        .values_list("pk", "table_id", "name", *COLUMN_STRUCTURE)
+    ):
+        stored.columns[(keys[table_id], name)] = StoredColumn(pk, tuple(structure))
+    for pk, table_id, name, columns, ref_schema, ref_name, ref_columns, ref_id in (
+        CatalogForeignKey.objects.filter(table__source=source)
+        .order_by()
+        .values_list(
+            "pk",
+            "table_id",
+            "name",
+            "columns",
+            "referred_schema",
+            "referred_table_name",
+            "referred_columns",
+            "referred_table_id",
+        )
+    ):
+        stored.foreign_keys.append(
+            StoredForeignKey(
+                pk=pk,
+                table=keys[table_id],
+                name=name,
+                columns=tuple(columns),
+                referred=(ref_schema or "", ref_name),
+                referred_columns=tuple(ref_columns),
+                # a link outside this source (never made by us) counts as a link to elsewhere
+                linked_to=None if ref_id is None else keys.get(ref_id, ("", f"#{ref_id}")),
             )
-        snaps[snap.key] = snap
-    return snaps
+        )
+    return stored
 
 
-def _qualified(key: tuple[str, str]) -> str:
-    return f"{key[0]}.{key[1]}" if key[0] else key[1]
+def _write_tables(
+    source: SourceSystem, diff: CatalogDiff, stored: StoredCatalog, acting_user: User
+) -> dict[TableKey, int]:
+    """Drop, add and update tables; returns the id of every table the snapshot keeps or adds."""
+    for table in CatalogTable.objects.filter(pk__in=diff.tables_to_drop).order_by():
+        delete_with_history(table, acting_user=acting_user)
+    new_ids = fast_bulk_insert_with_history(
+        CatalogTable,
+        [
+            {
+                "engagement_id": source.engagement_id,
+                "source_id": source.pk,
+                "schema": key[0],
+                "name": key[1],
+                **values,
+            }
+            for key, values in diff.tables_to_add
+        ],
+        acting_user=acting_user,
+    )
+    _update_with_history(CatalogTable, diff.tables_to_change, TABLE_STRUCTURE, acting_user)
+    dropped = set(diff.tables_to_drop)
+    return {
+        **{key: row.pk for key, row in stored.tables.items() if row.pk not in dropped},
+        **dict(zip([key for key, _ in diff.tables_to_add], new_ids, strict=True)),
+    }
 
 
-def _type_text(data_type, length, precision, scale) -> str:
-    if length and f"({length}" not in data_type:
-        return f"{data_type}({length})"
-    if precision is not None and "(" not in data_type:
-        return f"{data_type}({precision}{f', {scale}' if scale else ''})"
-    return data_type
+def _write_columns(
+    source: SourceSystem, diff: CatalogDiff, table_ids: dict[TableKey, int], acting_user: User
+) -> None:
+    for column in CatalogColumn.objects.filter(pk__in=diff.columns_to_drop).order_by():
+        delete_with_history(column, acting_user=acting_user)
+    fast_bulk_insert_with_history(
+        CatalogColumn,
+        [
+            {"engagement_id": source.engagement_id, "table_id": table_ids[key], **values}
+            for key, values in diff.columns_to_add
+        ],
+        acting_user=acting_user,
+    )
+    _update_with_history(CatalogColumn, diff.columns_to_change, COLUMN_STRUCTURE, acting_user)
 
 
-def _summarize(diff: dict) -> dict:
-    summary = {"first": diff["first"], "counts": {}}
-    for name, items in diff.items():
-        if name == "first":
-            continue
-        summary["counts"][name] = len(items)
-        summary[name] = items[:DIFF_LIST_LIMIT]
-    summary["changed"] = any(summary["counts"].values()) and not diff["first"]
-    return summary
+def _write_foreign_keys(
+    source: SourceSystem, diff: CatalogDiff, table_ids: dict[TableKey, int], acting_user: User
+) -> None:
+    for fk in CatalogForeignKey.objects.filter(pk__in=diff.foreign_keys_to_drop).order_by():
+        delete_with_history(fk, acting_user=acting_user)
+    fast_bulk_insert_with_history(
+        CatalogForeignKey,
+        [
+            {
+                "engagement_id": source.engagement_id,
+                "table_id": table_ids[key],
+                "name": fk.name[:200],
+                "columns": fk.columns,
+                "referred_schema": fk.referred_schema,
+                "referred_table_name": fk.referred_table,
+                "referred_table_id": table_ids[target] if target else None,
+                "referred_columns": fk.referred_columns,
+            }
+            for key, fk, target in diff.foreign_keys_to_add
+        ],
+        acting_user=acting_user,
+    )
+    relinked = {
+        pk: {"referred_table_id": table_ids[target] if target else None}
+        for pk, target in diff.foreign_keys_to_relink.items()
+    }
+    _update_with_history(CatalogForeignKey, relinked, ["referred_table"], acting_user)
+
+
+def _update_with_history(model, changes: dict[int, dict], fields: list[str], acting_user) -> None:
+    """Set `changes` (pk → field values) on the rows of `model`, one history row each."""
+    if not changes:
+        return
+    rows = list(model.objects.filter(pk__in=changes).order_by())
+    for row in rows:
+        for name, value in changes[row.pk].items():
+            setattr(row, name, value)
+    bulk_update_with_history(rows, model, fields, batch_size=BATCH, default_user=acting_user)
 
 
 # --- source understanding -------------------------------------------------------------------
