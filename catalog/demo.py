@@ -10,7 +10,7 @@ from contracts.selectors import published_entity_names
 from workbench.demo import demo_step
 
 from .demo_mart import ensure_demo_mart
-from .models import CatalogTable, ImpactedEntity, SourceSystem
+from .models import ImpactedEntity, SourceSystem
 from .services import sources as catalog_services
 from .services.profiling import catalog_profile
 
@@ -93,10 +93,12 @@ def demo_source_understanding(engagement, users) -> None:
         return
     published = published_entity_names(engagement=engagement)
     for table_name, candidates in IMPACTED.items():
-        table: CatalogTable | None = tables.get(table_name)
+        impacted_table = tables.get(table_name)
         name = _pick(candidates, published)
-        if table is not None and name:
-            catalog_services.impacted_entity_add(table=table, entity_name=name, acting_user=ba)
+        if impacted_table is not None and name:
+            catalog_services.impacted_entity_add(
+                table=impacted_table, entity_name=name, acting_user=ba
+            )
 
 
 def _pick(candidates: list[str], published: list[str]) -> str:

@@ -294,14 +294,14 @@ def _customers(rng: random.Random) -> list[tuple]:
     # duplicate-looking customers: same person, new id, email in another case, phone reformatted
     for n in range(DUPLICATES):
         original = rows[rng.randrange(CUSTOMERS)]
-        email = original[4].upper() if original[4] else None
+        duplicate_email = original[4].upper() if original[4] else None
         rows.append(
             (
                 CUSTOMERS + n + 1,
                 f"WEB-{500000 + n}",
                 original[2],
                 original[3].upper(),
-                email,
+                duplicate_email,
                 _phone(rng),
                 original[6],
                 original[7],

@@ -220,11 +220,11 @@ def _diff_foreign_keys(
         (fk for fk_key, fk in existing.items() if fk_key not in wanted and fk.table in snaps),
         key=lambda fk: (order[fk.table], fk.name, fk.pk),
     )
-    for fk in gone:
-        diff.foreign_keys_to_drop.append(fk.pk)
+    for dropped in gone:
+        diff.foreign_keys_to_drop.append(dropped.pk)
         diff.report["foreign_keys_dropped"].append(
-            f"{fk.table[1]}({', '.join(fk.columns)}) → "
-            f"{fk.referred[1]}({', '.join(fk.referred_columns)})"
+            f"{dropped.table[1]}({', '.join(dropped.columns)}) → "
+            f"{dropped.referred[1]}({', '.join(dropped.referred_columns)})"
         )
 
 

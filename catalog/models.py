@@ -130,6 +130,10 @@ class CatalogColumn(models.Model):
     is_primary_key = models.BooleanField(default=False)
     notes = models.TextField(blank=True)
 
+    # Display facts set by `selectors.table_detail` for the table page; never stored.
+    is_foreign_key: bool = False
+    top_max: int = 0
+
     history = HistoricalRecords(table_name="mappings_historicalcatalogcolumn")
     objects = EngagementScopedQuerySet.as_manager()
 

@@ -151,8 +151,10 @@ def source_notes(*, engagement: Engagement) -> list[dict]:
                 "columns",
                 queryset=CatalogColumn.objects.exclude(notes="").order_by("position"),
                 to_attr="noted_columns",
-            ),
-            Prefetch("impacted_entities", queryset=ImpactedEntity.objects.order_by("entity_name")),
+            )
+        )
+        .prefetch_related(
+            Prefetch("impacted_entities", queryset=ImpactedEntity.objects.order_by("entity_name"))
         )
         .order_by("subject_area", "schema", "name")
     )

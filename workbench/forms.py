@@ -40,7 +40,9 @@ class SignoffOwnerForm(forms.Form):
 
     def __init__(self, *args, members=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["username"].choices = [
+        owner_field = self.fields["username"]
+        assert isinstance(owner_field, forms.ChoiceField)
+        owner_field.choices = [
             (
                 m.user.username,
                 f"{m.user.get_full_name() or m.user.username} ({m.get_role_display()})",

@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from operator import itemgetter
+from typing import Any
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connections, models, router, transaction
 from django.utils import timezone
-from simple_history.utils import bulk_create_with_history
+from simple_history.utils import bulk_create_with_history, get_history_model_for_model
 
 
 def save_with_history(instance: models.Model, *, acting_user, validate: bool = True) -> None:
     """Validate (fields, choices and named constraints), then save with `acting_user` in history."""
     if validate:
         instance.full_clean()
-    instance._history_user = acting_user
+    instance._history_user = acting_user  # type: ignore[attr-defined]  # simple-history reads it
     instance.save()
 
 
 def delete_with_history(instance: models.Model, *, acting_user) -> None:
-    instance._history_user = acting_user
+    instance._history_user = acting_user  # type: ignore[attr-defined]  # simple-history reads it
     instance.delete()
 
 
@@ -102,27 +106,36 @@ def fast_bulk_insert_with_history(
     unknown = set().union(*rows) - known
     if unknown:
         raise ValueError(f"{opts.label} has no field {', '.join(sorted(unknown))}.")
-    history = model.history.model
+    history = get_history_model_for_model(model)
     history_names = {f.name for f in history._meta.concrete_fields}
     extra = history_names - {f.name for f in opts.concrete_fields}
     if extra != _HISTORY_FIELDS:
         raise ValueError(f"{history._meta.label} has fields this helper does not fill: {extra}.")
 
     now = history_date or timezone.now()
-    getters = []
+    getters: list[Callable[[dict], Any]] = []
     for field in fields:
         name = field.attname
         if field.get_internal_type() in _PLAIN_TYPES:
             if field.has_default() or not all(name in row for row in rows):
                 default = field.get_default()
-                getters.append(lambda row, n=name, d=default: row.get(n, d))
+
+                def given_or_default(row: dict, n: str = name, d: Any = default) -> Any:
+                    return row.get(n, d)
+
+                getters.append(given_or_default)
             else:
-                getters.append(lambda row, n=name: row[n])
+                getters.append(itemgetter(name))
         elif getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
             # what DateField.pre_save() would set on an insert
             stamp = now if isinstance(field, models.DateTimeField) else timezone.localdate(now)
+
             auto = field.get_db_prep_save(stamp, connection)
-            getters.append(lambda row, v=auto: v)
+
+            def auto_now(row: dict, v: Any = auto) -> Any:
+                return v
+
+            getters.append(auto_now)
         else:
 
             def prepared(row, n=name, f=field):

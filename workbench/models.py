@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from typing import Self, TypeVar
+
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser, User
 from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
 from .choices import EngagementStatus, JobState, LinkKind, Phase, Role, SignoffGate
 
+_M = TypeVar("_M", bound=models.Model)
 
-class EngagementQuerySet(models.QuerySet):
-    def restrict(self, user) -> EngagementQuerySet:
+
+class EngagementQuerySet(models.QuerySet["Engagement"]):
+    def restrict(self, user: User | AnonymousUser | None) -> Self:
         """Only the engagements `user` may see: staff see all, others those they are members of."""
         if not user or not user.is_authenticated:
             return self.none()
@@ -20,10 +25,10 @@ class EngagementQuerySet(models.QuerySet):
         return self.filter(memberships__user=user).distinct()
 
 
-class EngagementScopedQuerySet(models.QuerySet):
+class EngagementScopedQuerySet(models.QuerySet[_M]):
     """For every model that belongs to one engagement through an `engagement` field."""
 
-    def restrict(self, user) -> EngagementScopedQuerySet:
+    def restrict(self, user: User | AnonymousUser | None) -> Self:
         return self.filter(engagement__in=Engagement.objects.restrict(user))
 
 

@@ -3,6 +3,11 @@ links and jobs. Each view resolves the engagement, calls a service, renders; not
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -185,8 +190,8 @@ def _collection_page(request, engagement, *, kind: str, form=None):
     context = engagement_context(
         request,
         engagement,
-        items=getattr(engagement, spec["related"]).all(),
-        form=form or spec["form"](),
+        items=getattr(engagement, spec.related).all(),
+        form=form or spec.form(),
         kind=kind,
     )
     return render_page(
@@ -201,12 +206,10 @@ def _collection_list(request, engagement, kind: str):
     spec = COLLECTIONS[kind]
     form = None
     if request.method == "POST":
-        form = spec["form"](request.POST)
+        form = spec.form(request.POST)
         if form.is_valid():
             try:
-                spec["create"](
-                    engagement=engagement, data=form.cleaned_data, acting_user=request.user
-                )
+                spec.create(engagement=engagement, data=form.cleaned_data, acting_user=request.user)
                 form = None
             except ValidationError as exc:
                 add_service_errors(form, exc)
@@ -215,17 +218,17 @@ def _collection_list(request, engagement, kind: str):
 
 def _collection_edit(request, engagement, kind: str, pk: int):
     spec = COLLECTIONS[kind]
-    item = get_object_or_404(getattr(engagement, spec["related"]), pk=pk)
+    item = get_object_or_404(getattr(engagement, spec.related), pk=pk)
     if request.method == "POST" and request.POST.get("delete"):
-        spec["delete"](**{spec["arg"]: item}, acting_user=request.user)
+        spec.delete(**{spec.arg: item}, acting_user=request.user)
         if request.htmx:
             return _collection_page(request, engagement, kind=kind)
         return redirect(kind, engagement.slug)
     # No `instance=`: a ModelForm would write the input onto `item` before the service compares.
-    form = spec["form"](request.POST or None, initial=model_to_dict(item))
+    form = spec.form(request.POST or None, initial=model_to_dict(item))
     if request.method == "POST" and form.is_valid():
         try:
-            spec["update"](**{spec["arg"]: item}, data=form.cleaned_data, acting_user=request.user)
+            spec.update(**{spec.arg: item}, data=form.cleaned_data, acting_user=request.user)
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
@@ -234,23 +237,35 @@ def _collection_edit(request, engagement, kind: str, pk: int):
     return render(request, "workbench/collection_edit.html", context)
 
 
+@dataclass(frozen=True)
+class Collection:
+    """A list of an engagement's items edited on one page: its form and its three services."""
+
+    related: str  # the engagement's related manager
+    form: type[forms.ModelForm]
+    arg: str  # the keyword the update and delete services take the item by
+    create: Callable[..., Any]
+    update: Callable[..., Any]
+    delete: Callable[..., Any]
+
+
 COLLECTIONS = {
-    "glossary": {
-        "related": "glossary",
-        "form": GlossaryTermForm,
-        "arg": "term",
-        "create": services.glossary_term_create,
-        "update": services.glossary_term_update,
-        "delete": services.glossary_term_delete,
-    },
-    "links": {
-        "related": "links",
-        "form": ReferenceLinkForm,
-        "arg": "link",
-        "create": services.link_create,
-        "update": services.link_update,
-        "delete": services.link_delete,
-    },
+    "glossary": Collection(
+        related="glossary",
+        form=GlossaryTermForm,
+        arg="term",
+        create=services.glossary_term_create,
+        update=services.glossary_term_update,
+        delete=services.glossary_term_delete,
+    ),
+    "links": Collection(
+        related="links",
+        form=ReferenceLinkForm,
+        arg="link",
+        create=services.link_create,
+        update=services.link_update,
+        delete=services.link_delete,
+    ),
 }
 
 

@@ -90,7 +90,7 @@ class ForeignKeySerializer(serializers.ModelSerializer):
 
 class CatalogTableSerializer(serializers.ModelSerializer):
     foreign_keys = ForeignKeySerializer(many=True, read_only=True)
-    impacted_entities = serializers.SlugRelatedField(
+    impacted_entities: serializers.SlugRelatedField = serializers.SlugRelatedField(
         many=True, slug_field="entity_name", read_only=True
     )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, status
+from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
@@ -190,9 +190,9 @@ class ImpactedEntityViewSet(
 
     def create(self, request, engagement_slug=None):
         serializer = ImpactedEntitySerializer(data=request.data)
-        serializer.fields["table"].queryset = CatalogTable.objects.filter(
-            engagement=self.engagement
-        )
+        table_field = serializer.fields["table"]
+        assert isinstance(table_field, serializers.PrimaryKeyRelatedField)
+        table_field.queryset = CatalogTable.objects.filter(engagement=self.engagement)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         table = get_object_or_404(CatalogTable, engagement=self.engagement, pk=data["table"].pk)

@@ -182,7 +182,8 @@ def _sqlite_read_only(url: URL) -> URL:
     if not os.path.exists(database):
         raise JobError(f"The SQLite file {database} does not exist.")
     return url._replace(
-        database=f"file:{database}", query={**url.query, "mode": "ro", "uri": "true"}
+        database=f"file:{database}",
+        query=url.update_query_dict({"mode": "ro", "uri": "true"}).query,
     )
 
 

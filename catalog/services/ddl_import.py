@@ -179,24 +179,24 @@ def _apply_statement(statement, tables: dict, dialect: str) -> None:
         tables[snap.key] = snap
     elif isinstance(statement, exp.Alter) and statement.args.get("kind", "TABLE") == "TABLE":
         key = (statement.this.db, statement.this.name)
-        snap = tables.get(key)
-        if snap is None:
+        altered = tables.get(key)
+        if altered is None:
             raise ValueError(f"ALTER TABLE of {statement.this.sql()}, which is not created above")
         for action in statement.args.get("actions") or []:
             for node in action.find_all(exp.ForeignKey, exp.PrimaryKey):
-                _apply_constraint(node, snap, _constraint_name(node))
+                _apply_constraint(node, altered, _constraint_name(node))
     elif isinstance(statement, exp.Comment) and isinstance(statement.this, exp.Table | exp.Column):
         text = statement.expression.name if statement.expression else ""
         if statement.args.get("kind") == "TABLE":
-            snap = tables.get((statement.this.db, statement.this.name))
-            if snap:
-                snap.comment = text
+            commented = tables.get((statement.this.db, statement.this.name))
+            if commented:
+                commented.comment = text
         elif statement.args.get("kind") == "COLUMN" and isinstance(statement.this, exp.Column):
             column = statement.this
-            snap = tables.get((column.args.get("db") and column.db or "", column.table)) or next(
+            owner = tables.get((column.args.get("db") and column.db or "", column.table)) or next(
                 (t for t in tables.values() if t.name == column.table), None
             )
-            for col in snap.columns if snap else []:
+            for col in owner.columns if owner else []:
                 if col.name == column.name:
                     col.comment = text
 

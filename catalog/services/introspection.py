@@ -280,7 +280,7 @@ def read_information_schema(conn: Connection, *, schema: str = "") -> list[Table
         sa.select(t.c.table_name, t.c.table_type).where(t.c.table_schema == target)
     ):
         kind = TableKind.VIEW if "VIEW" in str(table_type).upper() else TableKind.TABLE
-        tables[name] = TableSnap(name=name, schema=schema, kind=kind)
+        tables[str(name)] = TableSnap(name=str(name), schema=schema, kind=kind)
     for row in conn.execute(
         sa.select(c)
         .where(c.c.table_schema == target)
@@ -322,12 +322,12 @@ def read_information_schema(conn: Connection, *, schema: str = "") -> list[Table
         columns = [column for _table, column in keys.get(row.constraint_name, [])]
         if snap is None or not columns:
             continue
-        kind = str(row.constraint_type).upper()
-        if kind == "PRIMARY KEY":
+        constraint = str(row.constraint_type).upper()
+        if constraint == "PRIMARY KEY":
             snap.primary_key = columns
-        elif kind == "UNIQUE":
+        elif constraint == "UNIQUE":
             snap.unique_constraints.append({"name": row.constraint_name, "columns": columns})
-        elif kind == "FOREIGN KEY":
+        elif constraint == "FOREIGN KEY":
             target_key = keys.get(referred.get(row.constraint_name, ""), [])
             if target_key:
                 snap.foreign_keys.append(

@@ -24,7 +24,7 @@ class EngagementScopedViewSet(viewsets.GenericViewSet):
         )
 
     def get_queryset(self):
-        return self.queryset.filter(engagement=self.engagement)
+        return super().get_queryset().filter(engagement=self.engagement)
 
     def get_serializer_context(self):
         context = super().get_serializer_context()

@@ -9,7 +9,9 @@ from workbench.models import Engagement, GlossaryTerm, Job, Membership, Referenc
 
 
 class EngagementSerializer(serializers.ModelSerializer):
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    created_by: serializers.SlugRelatedField = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
 
     class Meta:
         model = Engagement
@@ -26,7 +28,7 @@ class EngagementSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = ["status", "current_phase", "created_by", "created_at"]
         # Uniqueness is checked by the service, which answers with the model's own message.
-        extra_kwargs = {"slug": {"validators": []}}
+        extra_kwargs: dict[str, dict] = {"slug": {"validators": []}}
 
 
 class EngagementUpdateSerializer(serializers.Serializer):
@@ -74,7 +76,7 @@ class GlossaryTermSerializer(serializers.ModelSerializer):
         model = GlossaryTerm
         fields = ["id", "term", "definition", "synonyms"]
         read_only_fields = ["id"]
-        validators = []  # the service reports duplicates with the model's message
+        validators: list = []  # the service reports duplicates with the model's message
 
 
 class ReferenceLinkSerializer(serializers.ModelSerializer):
@@ -87,8 +89,12 @@ class ReferenceLinkSerializer(serializers.ModelSerializer):
 
 
 class JobSerializer(serializers.ModelSerializer):
-    engagement = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    started_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    engagement: serializers.SlugRelatedField = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True
+    )
+    started_by: serializers.SlugRelatedField = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
 
     class Meta:
         model = Job

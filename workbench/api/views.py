@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, ClassVar
+
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -153,7 +156,9 @@ class _CollectionViewSet(
 ):
     """CRUD over an engagement's collection, with the writes delegated to three services."""
 
-    create_service = update_service = delete_service = None
+    create_service: ClassVar[Callable[..., Any]]
+    update_service: ClassVar[Callable[..., Any]]
+    delete_service: ClassVar[Callable[..., Any]]
     instance_arg = ""
 
     def perform_create(self, serializer):
