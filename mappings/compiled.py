@@ -96,7 +96,8 @@ class CompiledEntity:
     from_clause: FromClause  # driving table and joins as trees, their problems, the scope
     filter: Checked | None  # None: the entity has no filter
     filtered_scope: Scope  # the scope after the filter: columns it keeps non-NULL are not nullable
-    attributes: tuple[CompiledAttribute, ...] = ()  # contract order, then names it lacks
+    # In contract order, then the mappings of names the contract lacks (in the order handed in).
+    attributes: tuple[CompiledAttribute, ...] = ()
 
     @property
     def name(self) -> str:
@@ -139,7 +140,7 @@ class CompiledEntity:
         self, *, attribute_name: str, source_columns: str, transformation: str, default_value: str
     ) -> tuple[Checked | None, dict[str, list[str]]]:
         """Check an attribute's rule as typed, without saving: the analysis and the errors by
-        form field. A transformation wins over the source columns, which must then be a direct
+        form field. A transformation wins; without one, the source columns must be a direct
         move (one `alias.column`)."""
         target = self.target(attribute_name)
         errors: dict[str, list[str]] = {}
