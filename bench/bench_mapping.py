@@ -177,18 +177,21 @@ def _grid(world, connection) -> Result:
 def _validation(world) -> Result:
     import sqlglot
 
-    from mappings.services.mapping import analyse_rule, attribute_context
+    from mappings.compiled import compile_rule_context
 
     mapping = world["wide"].attributes.first()
-    scope, target = attribute_context(mapping)
+    compiled = compile_rule_context(attribute_mapping=mapping)
     text = (
         "CASE WHEN UPPER(TRIM(t.status_8)) IN ('A', 'ACTIVE') THEN COALESCE(t.email_0, "
         "LOWER(t.email_10)) ELSE CAST(t.city_5 AS VARCHAR) END"
     )
 
     def validate():
-        analyse_rule(
-            source_columns="", transformation=text, default_value="", scope=scope, target=target
+        compiled.compile_rule(
+            attribute_name=mapping.attribute_name,
+            source_columns="",
+            transformation=text,
+            default_value="",
         )
 
     per_call = _median_ms(validate, repeat=50)

@@ -20,6 +20,7 @@ from signoff.selectors import changed_since_signoff
 from workbench.policy import Action
 from workbench.web import add_service_errors, engagement_context, engagement_view, render_page
 
+from .compiled import compile_from_clause, compile_rule_context
 from .forms import (
     AttributeMappingForm,
     CommentForm,
@@ -125,8 +126,7 @@ def _grid_context(request, engagement, entity, **extra) -> dict:
     rows = selectors.mapping_grid(
         entity_mapping=entity, status=status, problem=problem, signoff=signoff["attributes"]
     )
-    clause = services.entity_scope(entity)
-    alias_tables = {alias: table.name for alias, table in clause.scope.aliases.items()}
+    alias_tables = compile_from_clause(entity_mapping=entity).alias_tables
     return engagement_context(
         request,
         engagement,
@@ -285,13 +285,11 @@ def attribute_suggestions_view(request, engagement, pk):
 def attribute_validate(request, engagement, pk):
     """Live validation while typing: the problems the rule would have, nothing saved."""
     mapping = _attribute(engagement, pk)
-    scope, target = services.attribute_context(mapping)
-    checked, errors = services.analyse_rule(
+    checked, errors = compile_rule_context(attribute_mapping=mapping).compile_rule(
+        attribute_name=mapping.attribute_name,
         source_columns=request.GET.get("source_columns", ""),
         transformation=request.GET.get("transformation", ""),
         default_value=request.GET.get("default_value", ""),
-        scope=scope,
-        target=target,
     )
     problems = [{"level": "error", "message": m} for ms in errors.values() for m in ms]
     if checked is not None and not errors:
@@ -333,8 +331,7 @@ def attribute_detail(request, engagement, pk):
     mapping = _attribute(engagement, pk)
     entity = mapping.entity_mapping
     contract = selectors.contract_attributes(engagement=engagement, entity_name=entity.entity_name)
-    clause = services.entity_scope(entity)
-    alias_tables = {alias: table.name for alias, table in clause.scope.aliases.items()}
+    alias_tables = compile_from_clause(entity_mapping=entity).alias_tables
     comments = _threads(MappingComment.objects.filter(attribute_mapping=mapping))
     context = engagement_context(
         request,

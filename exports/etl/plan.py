@@ -1,9 +1,10 @@
 """The ETL plan: what the generated SQL, the dbt project, the DAG and the test runs are made of.
 
 Everything is read once from the published contract and the mapping and kept as sqlglot trees:
-per interface entity its target columns (with types), its FROM clause (driving table and joins,
-from `entity_from_clause`), each attribute's value (the rule's tree, COALESCE'd with the default,
-CAST to the target type) and the filter. Rendering per dialect happens in `exports.etl.sql`.
+per interface entity its target columns (with types), its FROM clause (driving table and joins)
+and filter, and each attribute's value (the rule's tree, COALESCE'd with the default, CAST to the
+target type) — all taken from the compiled entity (`mappings.compiled`), never parsed again here.
+Rendering per dialect happens in `exports.etl.sql`.
 """
 
 from __future__ import annotations
@@ -19,13 +20,9 @@ from sqlglot.errors import ParseError
 from contracts.models import InterfaceAttribute, InterfaceEntity, InterfaceRelationship
 from contracts.selectors import published_layer
 from mappings.choices import MappingStatus
-from mappings.expressions import check_expression, check_filter, default_literal
+from mappings.compiled import CompiledAttribute, CompiledEntity, compile_engagement
 from mappings.models import AttributeMapping, EntityMapping
-from mappings.selectors.mapping import (
-    attribute_target,
-    contract_load_order,
-    entity_from_clause,
-)
+from mappings.selectors.mapping import contract_load_order
 from workbench.models import Engagement
 
 SPEC_VERSION = "1"
@@ -191,17 +188,9 @@ def build_plan(*, engagement: Engagement) -> EtlPlan:
             "from_attribute__entity", "to_attribute__entity"
         )
     )
-    entity_mappings = {
-        m.entity_name: m for m in EntityMapping.objects.filter(engagement=engagement)
-    }
-    if not entity_mappings:
+    compiled = {c.name: c for c in compile_engagement(engagement=engagement)}
+    if not compiled:
         raise ValidationError("Nothing is mapped yet: prepare and write the mapping first.")
-    attribute_mappings = {
-        (m.entity_mapping.entity_name, m.attribute_name): m
-        for m in AttributeMapping.objects.filter(engagement=engagement).select_related(
-            "entity_mapping"
-        )
-    }
     by_entity: dict[int, list[InterfaceAttribute]] = {}
     for attribute in attributes:
         by_entity.setdefault(attribute.entity_id, []).append(attribute)
@@ -211,13 +200,7 @@ def build_plan(*, engagement: Engagement) -> EtlPlan:
 
     plans = []
     for entity in entities:
-        plan = _entity_plan(
-            engagement,
-            entity,
-            by_entity.get(entity.pk, []),
-            entity_mappings.get(entity.name),
-            attribute_mappings,
-        )
+        plan = _entity_plan(entity, by_entity.get(entity.pk, []), compiled.get(entity.name))
         for rel in relationships:
             if rel.from_attribute.entity_id == entity.pk:
                 parent = rel.to_attribute.entity
@@ -242,82 +225,96 @@ def build_plan(*, engagement: Engagement) -> EtlPlan:
     )
 
 
-def _entity_plan(engagement, entity, attributes, entity_mapping, attribute_mappings) -> EntityPlan:
+def _entity_plan(
+    entity: InterfaceEntity,
+    attributes: list[InterfaceAttribute],
+    compiled: CompiledEntity | None,
+) -> EntityPlan:
     plan = EntityPlan(
         name=entity.name,
         table=entity.physical_name or entity.name,
         description=entity.description,
-        mapping=entity_mapping,
+        mapping=compiled.entity_mapping if compiled is not None else None,
     )
-    scope = None
-    if entity_mapping is None or not entity_mapping.driving_table:
+    rules_usable = _apply_from(plan, compiled)
+    for attribute in attributes:
+        compiled_attribute = compiled.attribute(attribute.name) if compiled is not None else None
+        plan.columns.append(_column(plan, attribute, compiled_attribute, rules_usable))
+    return plan
+
+
+def _apply_from(plan: EntityPlan, compiled: CompiledEntity | None) -> bool:
+    """Take the FROM clause and the filter from the compiled entity, or say why the entity is not
+    loaded. True when its rules can be used (the FROM clause validates)."""
+    if compiled is None or not compiled.entity_mapping.driving_table:
         plan.skipped = "It has no driving table yet."
-    else:
-        clause = entity_from_clause(
-            engagement=engagement,
-            driving_table=entity_mapping.driving_table,
-            alias=entity_mapping.driving_alias,
-            joins=entity_mapping.joins,
+        return False
+    clause = compiled.from_clause
+    if not clause.ok:
+        plan.skipped = "Its FROM clause does not validate: " + "; ".join(
+            str(p) for p in clause.problems if p.level == "error"
         )
-        if not clause.ok:
-            plan.skipped = "Its FROM clause does not validate: " + "; ".join(
-                str(p) for p in clause.problems if p.level == "error"
+        return False
+    plan.driving, plan.joins = clause.driving, clause.joins
+    if compiled.filter is not None:
+        if not compiled.filter.ok:
+            plan.skipped = "Its filter does not validate: " + "; ".join(
+                str(p) for p in compiled.filter.errors
             )
         else:
-            plan.driving, plan.joins, scope = clause.driving, clause.joins, clause.scope
-            if entity_mapping.filter.strip():
-                checked = check_filter(entity_mapping.filter, scope)
-                if not checked.ok:
-                    plan.skipped = "Its filter does not validate: " + "; ".join(
-                        str(p) for p in checked.errors
-                    )
-                else:
-                    plan.where = checked.tree
-    for attribute in attributes:
-        mapping = attribute_mappings.get((entity.name, attribute.name))
-        data_type = target_type(attribute)
-        target = attribute_target(attribute)
-        rule_tree = None
-        rule = mapping.rule if mapping else ""
-        usable = mapping is not None and mapping.status not in (
-            MappingStatus.NOT_APPLICABLE,
-            MappingStatus.DEFAULT_ONLY,
-        )
-        if rule and usable and scope is not None:
-            checked = check_expression(rule, scope, target=target)
-            if not checked.ok:
-                plan.skipped = plan.skipped or (
-                    f"The rule of {attribute.name} does not validate: "
-                    + "; ".join(str(p) for p in checked.errors)
-                )
-            else:
-                rule_tree = checked.tree
-        default = (mapping.default_value if mapping else "").strip()
-        value: exp.Expression = rule_tree.copy() if rule_tree is not None else exp.null()
-        if default:
-            literal = default_literal(default, target)
-            value = (
-                literal if rule_tree is None else exp.Coalesce(this=value, expressions=[literal])
+            plan.where = compiled.filter.tree
+    return True
+
+
+_RULE_IGNORED = (MappingStatus.NOT_APPLICABLE, MappingStatus.DEFAULT_ONLY)
+
+
+def _column(
+    plan: EntityPlan,
+    attribute: InterfaceAttribute,
+    compiled: CompiledAttribute | None,
+    rules_usable: bool,
+) -> Column:
+    """The column loaded for one contract attribute: CAST(COALESCE(rule, default) AS type).
+    A rule that does not validate, or a required attribute with nothing to load, skips the
+    entity (the first reason found is kept)."""
+    mapping = compiled.mapping if compiled is not None else None
+    data_type = target_type(attribute)
+    rule_tree = None
+    if (
+        mapping is not None
+        and mapping.rule
+        and mapping.status not in _RULE_IGNORED
+        and rules_usable
+    ):
+        if not compiled.ok:
+            plan.skipped = plan.skipped or (
+                f"The rule of {attribute.name} does not validate: "
+                + "; ".join(str(p) for p in compiled.checked.errors)
             )
-        if (
-            attribute.required
-            and rule_tree is None
-            and not default
-            and not plan.skipped
-            and entity_mapping is not None
-        ):
-            plan.skipped = f"The required attribute {attribute.name} has no rule and no default."
-        plan.columns.append(
-            Column(
-                name=attribute.physical_name or attribute.name,
-                attribute=attribute,
-                data_type=data_type,
-                value=exp.Cast(this=value, to=data_type.copy()),
-                rule=rule_tree,
-                mapping=mapping,
-            )
-        )
-    return plan
+        else:
+            rule_tree = compiled.tree
+    default = compiled.default if compiled is not None else None
+    if rule_tree is not None:
+        value = compiled.value()
+    else:
+        value = default.copy() if default is not None else exp.null()
+    if (
+        attribute.required
+        and rule_tree is None
+        and default is None
+        and not plan.skipped
+        and plan.mapping is not None
+    ):
+        plan.skipped = f"The required attribute {attribute.name} has no rule and no default."
+    return Column(
+        name=attribute.physical_name or attribute.name,
+        attribute=attribute,
+        data_type=data_type,
+        value=exp.Cast(this=value, to=data_type.copy()),
+        rule=rule_tree,
+        mapping=mapping,
+    )
 
 
 def _content_hash(layer, plans: list[EntityPlan]) -> str:

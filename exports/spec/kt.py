@@ -20,15 +20,9 @@ from sqlglot import exp
 from contracts.models import InterfaceRelationship
 from contracts.selectors import published_layer
 from mappings.choices import MappingStatus
-from mappings.expressions import check_expression, check_filter, check_from, default_literal
-from mappings.models import AttributeMapping, EntityMapping
-from mappings.selectors.mapping import (
-    attribute_target,
-    catalog_index,
-    contract_attributes,
-    contract_load_order,
-    referenced_tables,
-)
+from mappings.compiled import CompiledAttribute, CompiledEntity, compile_engagement
+from mappings.models import AttributeMapping
+from mappings.selectors.mapping import contract_load_order
 
 from . import layout as L
 
@@ -79,19 +73,15 @@ class KtEntity:
 
 
 def kt_entities(*, engagement) -> list[KtEntity]:
-    """Every entity mapping in load order, with its SQL rebuilt from the parsed rules."""
+    """Every entity mapping in load order, with its SQL rebuilt from the compiled rules."""
     layer = published_layer(engagement=engagement)
     order = contract_load_order(engagement=engagement)
-    contract = contract_attributes(engagement=engagement)
     descriptions = {}
     if layer is not None:
         descriptions = dict(layer.entities.values_list("name", "description"))
-    mappings: dict[int, list[AttributeMapping]] = {}
-    for mapping in AttributeMapping.objects.filter(engagement=engagement).order_by("pk"):
-        mappings.setdefault(mapping.entity_mapping_id, []).append(mapping)
-    entities = sorted(
-        EntityMapping.objects.filter(engagement=engagement),
-        key=lambda e: (order.position(e.entity_name) or 10_000, e.entity_name),
+    compiled = sorted(
+        compile_engagement(engagement=engagement),
+        key=lambda c: (order.position(c.name) or 10_000, c.name),
     )
     depends: dict[str, set[str]] = {}
     if layer is not None:
@@ -101,47 +91,39 @@ def kt_entities(*, engagement) -> list[KtEntity]:
         for child, parent in edges:
             if child != parent:
                 depends.setdefault(child, set()).add(parent)
-    names: set[str] = set()
-    for entity in entities:
-        names |= referenced_tables(entity.driving_table, entity.joins)
-    catalog = catalog_index(engagement=engagement, names=names)
-    return [
-        _entity(
-            entity, mappings.get(entity.pk, []), contract, order, descriptions, depends, catalog
-        )
-        for entity in entities
-    ]
+    return [_entity(entity, order, descriptions, depends) for entity in compiled]
 
 
-def _entity(entity, mappings, contract, order, descriptions, depends, catalog) -> KtEntity:
-    clause = check_from(entity.driving_table, entity.driving_alias, entity.joins, catalog)
-    joins = []
-    for join in clause.joins:
-        table = join.this
-        name = (
-            ".".join(p for p in (table.db, table.name) if p)
-            if isinstance(table, exp.Table)
-            else "(lookup)"
-        )
-        joins.append(
-            {
-                "table": name,
-                "alias": table.alias,
-                "kind": " ".join(
-                    p for p in (join.args.get("side", ""), join.args.get("kind", "")) if p
-                ).upper()
-                or "INNER",
-                "on": join.args["on"].sql(dialect=DIALECT) if join.args.get("on") else "",
-                "sql": join.sql(dialect=DIALECT),
-            }
-        )
-    position = {name: i for i, (e, name) in enumerate(contract) if e == entity.entity_name}
-    ordered = sorted(mappings, key=lambda m: (position.get(m.attribute_name, 10_000), m.pk))
+def _join(join: exp.Join) -> dict:
+    table = join.this
+    name = (
+        ".".join(p for p in (table.db, table.name) if p)
+        if isinstance(table, exp.Table)
+        else "(lookup)"
+    )
+    return {
+        "table": name,
+        "alias": table.alias,
+        "kind": " ".join(
+            p for p in (join.args.get("side", ""), join.args.get("kind", "")) if p
+        ).upper()
+        or "INNER",
+        "on": join.args["on"].sql(dialect=DIALECT) if join.args.get("on") else "",
+        "sql": join.sql(dialect=DIALECT),
+    }
+
+
+def _entity(compiled: CompiledEntity, order, descriptions, depends) -> KtEntity:
+    entity = compiled.entity_mapping
+    # Contract order, then the mappings the contract no longer has (in row order).
+    mapped = [a for a in compiled.attributes if a.mapping is not None]
     attributes, columns = [], []
-    for mapping in ordered:
-        target_attribute = contract.get((entity.entity_name, mapping.attribute_name))
-        target = attribute_target(target_attribute)
-        tree, sources = _rule_tree(mapping, clause, target)
+    for compiled_attribute in mapped:
+        mapping, target_attribute = (
+            compiled_attribute.mapping,
+            compiled_attribute.contract_attribute,
+        )
+        tree, sources = _rule_tree(compiled_attribute)
         if tree is not None:
             columns.append(exp.alias_(tree, mapping.attribute_name))
         attributes.append(
@@ -163,16 +145,10 @@ def _entity(entity, mappings, contract, order, descriptions, depends, catalog) -
                 logic=tree.sql(dialect=DIALECT) if tree is not None else "",
             )
         )
+    clause = compiled.from_clause
     select_sql = ""
     if clause.driving is not None and clause.ok and columns:
-        query = exp.select(*columns).from_(clause.driving.copy())
-        for join in clause.joins:
-            query = query.join(join.copy())
-        if entity.filter.strip():
-            checked = check_filter(entity.filter, clause.scope)
-            if checked.ok:
-                query = query.where(checked.tree.copy())
-        select_sql = query.sql(dialect=DIALECT, pretty=True)
+        select_sql = compiled.select(columns).sql(dialect=DIALECT, pretty=True)
     return KtEntity(
         name=entity.entity_name,
         description=descriptions.get(entity.entity_name, ""),
@@ -180,7 +156,7 @@ def _entity(entity, mappings, contract, order, descriptions, depends, catalog) -
         depends_on=sorted(depends.get(entity.entity_name, [])),
         driving_table=entity.driving_table,
         alias=entity.driving_alias,
-        joins=joins,
+        joins=[_join(join) for join in clause.joins],
         filter=entity.filter,
         frequency=entity.frequency,
         notes=entity.notes,
@@ -191,20 +167,21 @@ def _entity(entity, mappings, contract, order, descriptions, depends, catalog) -
     )
 
 
-def _rule_tree(mapping: AttributeMapping, clause, target) -> tuple[exp.Expression | None, list]:
-    """The attribute's SQL as a tree — the rule, with COALESCE to the default where one is set —
-    and the source columns it reads as "table.column"."""
-    default = mapping.default_value.strip()
+def _rule_tree(attribute: CompiledAttribute) -> tuple[exp.Expression | None, list]:
+    """The attribute's SQL as a fresh tree — the compiled rule, with COALESCE to the default where
+    one is set — and the source columns it reads as "table.column"."""
+    mapping = attribute.mapping
     if mapping.rule:
-        checked = check_expression(mapping.rule, clause.scope, target=target, default=default)
-        if not checked.ok or checked.tree is None:
+        if attribute.tree is None:
             return None, []
-        tree = checked.tree.copy()
-        if default:
-            tree = exp.Coalesce(this=tree, expressions=[default_literal(default, target)])
-        return tree, [f"{table}.{column}" for _alias, table, column in checked.lineage]
-    if default and mapping.status in (MappingStatus.DEFAULT_ONLY, MappingStatus.MAPPED):
-        return default_literal(default, target), []
+        return attribute.value(), [
+            f"{table}.{column}" for _alias, table, column in attribute.lineage
+        ]
+    if attribute.default is not None and mapping.status in (
+        MappingStatus.DEFAULT_ONLY,
+        MappingStatus.MAPPED,
+    ):
+        return attribute.default.copy(), []
     return None, []
 
 

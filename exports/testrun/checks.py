@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from sqlglot import exp
 
 from exports.etl import sql
-from exports.etl.plan import Column, EntityPlan, EtlPlan
+from exports.etl.plan import Column, EntityPlan, EtlPlan, ForeignKey
 from exports.testrun.choices import TestType
 
 SAMPLE_LIMIT = 20
@@ -55,150 +55,190 @@ def _violations(entity: EntityPlan, target_schema: str | None, condition, *colum
 
 
 def entity_checks(
-    entity: EntityPlan, plan: EtlPlan, *, dialect: str, target_schema=None, source_schema=None
+    entity: EntityPlan,
+    plan: EtlPlan,
+    *,
+    dialect: str,
+    target_schema: str | None = None,
+    source_schema: str | None = None,
 ) -> list[Check]:
-    checks = [
-        Check(
-            name=f"{entity.name}: record count",
-            test_type=TestType.RECORD_COUNT,
-            entity=entity.name,
-            description="Rows in the interface table equal the rows the extraction yields from the "
-            "source after joins and filter.",
-            source=sql.source_count_tree(entity, source_schema=source_schema),
-            violations=exp.select(exp.alias_(exp.Count(this=exp.Star()), "row_count")).from_(
-                sql.table(entity.table, target_schema)
-            ),
-        )
-    ]
-    for column in entity.columns:
-        if column.required:
-            checks.append(
-                Check(
-                    name=f"{entity.name}.{column.name}: required",
-                    test_type=TestType.NOT_NULL,
-                    entity=entity.name,
-                    attribute=column.name,
-                    description=f"{column.name} is required: no row has it NULL.",
-                    violations=_violations(
-                        entity, target_schema, exp.column(column.name).is_(exp.null()), column.name
-                    ),
-                )
-            )
+    """The entity's unit tests, in this order: record count, required columns, primary key,
+    foreign keys, each column's values (allowed values, type, pattern), then field values."""
+    checks = [_record_count(entity, target_schema, source_schema)]
+    checks += [_not_null(entity, c, target_schema) for c in entity.columns if c.required]
     if entity.primary_key:
-        keys = [_col(c) for c in entity.primary_key]
-        checks.append(
-            Check(
-                name=f"{entity.name}: primary key unique",
-                test_type=TestType.PRIMARY_KEY,
-                entity=entity.name,
-                attribute=", ".join(entity.primary_key),
-                description=f"No two rows share the primary key ({', '.join(entity.primary_key)}).",
-                violations=exp.select(*keys, exp.alias_(exp.Count(this=exp.Star()), "copies"))
-                .from_(sql.table(entity.table, target_schema))
-                .group_by(*[k.copy() for k in keys])
-                .having(exp.GT(this=exp.Count(this=exp.Star()), expression=exp.Literal.number(1))),
-            )
-        )
-    for fk in entity.foreign_keys:
-        parent = plan.entity(fk.parent_entity)
-        child_col = exp.column(fk.column, table="c")
-        parent_col = exp.column(fk.parent_column, table="p")
-        checks.append(
-            Check(
-                name=f"{entity.name}.{fk.column}: foreign key to {parent.name}",
-                test_type=TestType.FOREIGN_KEY,
-                entity=entity.name,
-                attribute=fk.column,
-                description=f"Every {fk.column} resolves to a {parent.name}.{fk.parent_column}.",
-                violations=exp.select(
-                    *[exp.column(k, table="c") for k in entity.primary_key if k != fk.column],
-                    child_col.copy(),
-                )
-                .from_(exp.alias_(sql.table(entity.table, target_schema), "c", table=True))
-                .join(
-                    exp.alias_(sql.table(parent.table, target_schema), "p", table=True),
-                    on=exp.EQ(this=parent_col.copy(), expression=child_col.copy()),
-                    join_type="LEFT",
-                )
-                .where(
-                    exp.and_(
-                        exp.Not(this=child_col.copy().is_(exp.null())),
-                        parent_col.copy().is_(exp.null()),
-                    )
-                ),
-            )
-        )
+        checks.append(_primary_key_unique(entity, target_schema))
+    checks += [_foreign_key(entity, fk, plan, target_schema) for fk in entity.foreign_keys]
     for column in entity.columns:
-        allowed = column.attribute.allowed_values or []
-        if allowed:
-            condition = exp.and_(
-                exp.Not(this=_col(column.name).is_(exp.null())),
-                exp.Not(
-                    this=exp.In(
-                        this=_col(column.name),
-                        expressions=[exp.Literal.string(str(v)) for v in allowed],
-                    )
-                ),
-            )
-            checks.append(
-                Check(
-                    name=f"{entity.name}.{column.name}: allowed values",
-                    test_type=TestType.ALLOWED_VALUES,
-                    entity=entity.name,
-                    attribute=column.name,
-                    description=f"{column.name} is one of {', '.join(map(str, allowed))}.",
-                    violations=_violations(entity, target_schema, condition, column.name),
-                )
-            )
-        conformance = _conformance(column, dialect)
-        if conformance is not None:
-            condition, what = conformance
-            checks.append(
-                Check(
-                    name=f"{entity.name}.{column.name}: type conforms",
-                    test_type=TestType.TYPE_CONFORMANCE,
-                    entity=entity.name,
-                    attribute=column.name,
-                    description=f"{column.name} {what}.",
-                    violations=_violations(entity, target_schema, condition, column.name),
-                )
-            )
-        pattern = column.attribute.pattern
-        if pattern and column.logical_type == "string":
-            condition = exp.and_(
-                exp.Not(this=_col(column.name).is_(exp.null())),
-                exp.Not(
-                    this=exp.RegexpLike(
-                        this=_col(column.name), expression=exp.Literal.string(pattern)
-                    )
-                ),
-            )
-            checks.append(
-                Check(
-                    name=f"{entity.name}.{column.name}: pattern",
-                    test_type=TestType.TYPE_CONFORMANCE,
-                    entity=entity.name,
-                    attribute=column.name,
-                    description=f"{column.name} matches the contract's pattern {pattern}.",
-                    violations=_violations(entity, target_schema, condition, column.name),
-                )
-            )
+        checks += _column_value_checks(entity, column, dialect, target_schema)
     if entity.primary_key:
-        for column in entity.columns:
-            if column.rule is not None and not column.primary_key:
-                checks.append(
-                    Check(
-                        name=f"{entity.name}.{column.name}: field values",
-                        test_type=TestType.FIELD_VALUE,
-                        entity=entity.name,
-                        attribute=column.name,
-                        description=f"For a sample of rows, {column.name} recomputed from the "
-                        "source by its mapping rule equals the loaded value.",
-                        column=column,
-                        source=field_value_tree(entity, column, source_schema=source_schema),
-                    )
-                )
+        checks += [
+            _field_values(entity, column, source_schema)
+            for column in entity.columns
+            if column.rule is not None and not column.primary_key
+        ]
     return checks
+
+
+def _record_count(
+    entity: EntityPlan, target_schema: str | None, source_schema: str | None
+) -> Check:
+    return Check(
+        name=f"{entity.name}: record count",
+        test_type=TestType.RECORD_COUNT,
+        entity=entity.name,
+        description="Rows in the interface table equal the rows the extraction yields from the "
+        "source after joins and filter.",
+        source=sql.source_count_tree(entity, source_schema=source_schema),
+        violations=exp.select(exp.alias_(exp.Count(this=exp.Star()), "row_count")).from_(
+            sql.table(entity.table, target_schema)
+        ),
+    )
+
+
+def _not_null(entity: EntityPlan, column: Column, target_schema: str | None) -> Check:
+    return Check(
+        name=f"{entity.name}.{column.name}: required",
+        test_type=TestType.NOT_NULL,
+        entity=entity.name,
+        attribute=column.name,
+        description=f"{column.name} is required: no row has it NULL.",
+        violations=_violations(
+            entity, target_schema, exp.column(column.name).is_(exp.null()), column.name
+        ),
+    )
+
+
+def _primary_key_unique(entity: EntityPlan, target_schema: str | None) -> Check:
+    keys = [_col(c) for c in entity.primary_key]
+    return Check(
+        name=f"{entity.name}: primary key unique",
+        test_type=TestType.PRIMARY_KEY,
+        entity=entity.name,
+        attribute=", ".join(entity.primary_key),
+        description=f"No two rows share the primary key ({', '.join(entity.primary_key)}).",
+        violations=exp.select(*keys, exp.alias_(exp.Count(this=exp.Star()), "copies"))
+        .from_(sql.table(entity.table, target_schema))
+        .group_by(*[k.copy() for k in keys])
+        .having(exp.GT(this=exp.Count(this=exp.Star()), expression=exp.Literal.number(1))),
+    )
+
+
+def _foreign_key(
+    entity: EntityPlan, fk: ForeignKey, plan: EtlPlan, target_schema: str | None
+) -> Check:
+    """Child rows (c) whose key is set but finds no parent row (p)."""
+    parent = plan.entity(fk.parent_entity)
+    child_col = exp.column(fk.column, table="c")
+    parent_col = exp.column(fk.parent_column, table="p")
+    return Check(
+        name=f"{entity.name}.{fk.column}: foreign key to {parent.name}",
+        test_type=TestType.FOREIGN_KEY,
+        entity=entity.name,
+        attribute=fk.column,
+        description=f"Every {fk.column} resolves to a {parent.name}.{fk.parent_column}.",
+        violations=exp.select(
+            *[exp.column(k, table="c") for k in entity.primary_key if k != fk.column],
+            child_col.copy(),
+        )
+        .from_(exp.alias_(sql.table(entity.table, target_schema), "c", table=True))
+        .join(
+            exp.alias_(sql.table(parent.table, target_schema), "p", table=True),
+            on=exp.EQ(this=parent_col.copy(), expression=child_col.copy()),
+            join_type="LEFT",
+        )
+        .where(
+            exp.and_(
+                exp.Not(this=child_col.copy().is_(exp.null())),
+                parent_col.copy().is_(exp.null()),
+            )
+        ),
+    )
+
+
+def _column_value_checks(
+    entity: EntityPlan, column: Column, dialect: str, target_schema: str | None
+) -> list[Check]:
+    """What the contract says of one column's values, where it says it."""
+    found = (
+        _allowed_values(entity, column, target_schema),
+        _type_conforms(entity, column, dialect, target_schema),
+        _pattern(entity, column, target_schema),
+    )
+    return [check for check in found if check is not None]
+
+
+def _allowed_values(entity: EntityPlan, column: Column, target_schema: str | None) -> Check | None:
+    allowed = column.attribute.allowed_values or []
+    if not allowed:
+        return None
+    condition = exp.and_(
+        exp.Not(this=_col(column.name).is_(exp.null())),
+        exp.Not(
+            this=exp.In(
+                this=_col(column.name),
+                expressions=[exp.Literal.string(str(v)) for v in allowed],
+            )
+        ),
+    )
+    return Check(
+        name=f"{entity.name}.{column.name}: allowed values",
+        test_type=TestType.ALLOWED_VALUES,
+        entity=entity.name,
+        attribute=column.name,
+        description=f"{column.name} is one of {', '.join(map(str, allowed))}.",
+        violations=_violations(entity, target_schema, condition, column.name),
+    )
+
+
+def _type_conforms(
+    entity: EntityPlan, column: Column, dialect: str, target_schema: str | None
+) -> Check | None:
+    conformance = _conformance(column, dialect)
+    if conformance is None:
+        return None
+    condition, what = conformance
+    return Check(
+        name=f"{entity.name}.{column.name}: type conforms",
+        test_type=TestType.TYPE_CONFORMANCE,
+        entity=entity.name,
+        attribute=column.name,
+        description=f"{column.name} {what}.",
+        violations=_violations(entity, target_schema, condition, column.name),
+    )
+
+
+def _pattern(entity: EntityPlan, column: Column, target_schema: str | None) -> Check | None:
+    pattern = column.attribute.pattern
+    if not pattern or column.logical_type != "string":
+        return None
+    condition = exp.and_(
+        exp.Not(this=_col(column.name).is_(exp.null())),
+        exp.Not(
+            this=exp.RegexpLike(this=_col(column.name), expression=exp.Literal.string(pattern))
+        ),
+    )
+    return Check(
+        name=f"{entity.name}.{column.name}: pattern",
+        test_type=TestType.TYPE_CONFORMANCE,
+        entity=entity.name,
+        attribute=column.name,
+        description=f"{column.name} matches the contract's pattern {pattern}.",
+        violations=_violations(entity, target_schema, condition, column.name),
+    )
+
+
+def _field_values(entity: EntityPlan, column: Column, source_schema: str | None) -> Check:
+    return Check(
+        name=f"{entity.name}.{column.name}: field values",
+        test_type=TestType.FIELD_VALUE,
+        entity=entity.name,
+        attribute=column.name,
+        description=f"For a sample of rows, {column.name} recomputed from the "
+        "source by its mapping rule equals the loaded value.",
+        column=column,
+        source=field_value_tree(entity, column, source_schema=source_schema),
+    )
 
 
 def field_value_tree(

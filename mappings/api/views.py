@@ -12,6 +12,7 @@ from rest_framework.response import Response
 
 from workbench.api.base import EngagementScopedViewSet
 
+from ..compiled import compile_rule_context
 from ..models import AttributeMapping, EntityMapping, MappingComment
 from ..selectors.gap import gap_items
 from ..selectors.suggestions import attribute_suggestions
@@ -119,9 +120,8 @@ class AttributeMappingViewSet(
         mapping = self.get_object()
         payload = ValidateSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        scope, target = services.attribute_context(mapping)
-        checked, errors = services.analyse_rule(
-            scope=scope, target=target, **payload.validated_data
+        checked, errors = compile_rule_context(attribute_mapping=mapping).compile_rule(
+            attribute_name=mapping.attribute_name, **payload.validated_data
         )
         return Response(
             {

@@ -1,5 +1,6 @@
-"""Reads of the mapping: the entity's SQL scope from the catalog, the contract's targets,
-the mapping grid and coverage. Every page-level read is a fixed number of queries."""
+"""Reads of the mapping: the catalog and the contract's targets as the entity's SQL is
+compiled against them (mappings.compiled), the mapping grid and coverage. Every page-level read is
+a fixed number of queries."""
 
 from __future__ import annotations
 
@@ -17,10 +18,8 @@ from workbench.models import Engagement
 from ..choices import CommentKind, EntityStatus, Feasibility, MappingStatus
 from ..expressions import (
     ColumnInfo,
-    FromClause,
     TableInfo,
     Target,
-    check_from,
     split_joins,
     table_lookup_name,
 )
@@ -75,15 +74,6 @@ def referenced_tables(driving_table: str, joins: str) -> set[str]:
             continue
         names.update(table_lookup_name(t).lower() for t in join.find_all(exp.Table))
     return names
-
-
-def entity_from_clause(
-    *, engagement: Engagement, driving_table: str, alias: str, joins: str
-) -> FromClause:
-    names = referenced_tables(driving_table, joins)
-    return check_from(
-        driving_table, alias, joins, catalog_index(engagement=engagement, names=names)
-    )
 
 
 # --- the contract as the mapping sees it ------------------------------------------------------

@@ -5,9 +5,10 @@ from __future__ import annotations
 from catalog.models import CatalogColumn
 from workbench.models import Engagement
 
+from ..compiled import compile_from_clause
 from ..models import AttributeMapping, EntityMapping
 from ..suggestions import AttributeFacts, ColumnFacts, Suggestion, SuggestionIndex, synonym_map
-from .mapping import contract_attributes, entity_from_clause
+from .mapping import contract_attributes
 
 
 def suggestion_index(
@@ -20,13 +21,8 @@ def suggestion_index(
     """
     aliases: dict[str, str] = {}
     if entity_mapping is not None and entity_mapping.driving_table:
-        clause = entity_from_clause(
-            engagement=engagement,
-            driving_table=entity_mapping.driving_table,
-            alias=entity_mapping.driving_alias,
-            joins=entity_mapping.joins,
-        )
-        for alias, table in clause.scope.aliases.items():
+        compiled = compile_from_clause(entity_mapping=entity_mapping)
+        for alias, table in compiled.scope.aliases.items():
             aliases.setdefault(table.name.lower(), alias)
     rows = CatalogColumn.objects.filter(engagement=engagement).values_list(
         "table__schema", "table__name", "name", "data_type", "is_primary_key", "profile__patterns"

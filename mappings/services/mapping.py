@@ -1,6 +1,6 @@
 """Writes of the mapping: entity and attribute rules, feasibility, SME review, comments, revert.
 
-Every save validates the SQL against the catalog (mappings.expressions), stores the derived
+Every save validates the SQL against the catalog (mappings.compiled), stores the derived
 lineage and warnings, bumps `row_version` and records history with the acting user. A save based
 on a stale `row_version` raises MappingConflict carrying the current row.
 """
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -28,21 +29,17 @@ from ..choices import (
     MappingStatus,
     SmeReview,
 )
-from ..expressions import (
-    ERROR,
-    Checked,
-    FromClause,
-    Problem,
-    Scope,
-    Target,
-    check_expression,
-    check_filter,
-    default_problems,
-    narrow_scope,
-    not_null_columns,
+from ..compiled import (
+    CompiledEntity,
+    compile_entity_mapping,
+    compile_from_clause,
+    compile_rule_context,
 )
+from ..expressions import ERROR, Checked, Problem, Target
 from ..models import AttributeMapping, EntityMapping, MappingComment
-from ..selectors.mapping import attribute_target, contract_attributes, entity_from_clause
+from ..selectors.mapping import contract_attributes
+
+User = get_user_model()
 
 
 class MappingConflict(Exception):
@@ -74,10 +71,10 @@ ATTRIBUTE_FIELDS = {
     "status",
 }
 RULE_FIELDS = {"source_columns", "transformation", "default_value"}
+FROM_FIELDS = {"driving_table", "driving_alias", "joins", "filter"}  # what the rules depend on
 _FREQUENCIES = {"hourly", "daily", "weekly", "monthly", "on demand"}
 _CRON_FIELD = r"(\*|\d+(-\d+)?)(/\d+)?(,(\*|\d+(-\d+)?)(/\d+)?)*"
 _CRON = re.compile(rf"^{_CRON_FIELD}(\s+{_CRON_FIELD}){{4}}$")
-_DIRECT = re.compile(r"^\s*[A-Za-z_][A-Za-z0-9_]*\.(\"[^\"]+\"|[A-Za-z_][A-Za-z0-9_$]*)\s*$")
 
 
 # --- preparing the mapping from the published contract -----------------------------------------
@@ -148,15 +145,6 @@ def validate_frequency(value: str) -> None:
         )
 
 
-def entity_scope(entity_mapping: EntityMapping) -> FromClause:
-    return entity_from_clause(
-        engagement=entity_mapping.engagement,
-        driving_table=entity_mapping.driving_table,
-        alias=entity_mapping.driving_alias,
-        joins=entity_mapping.joins,
-    )
-
-
 @transaction.atomic
 def entity_mapping_update(
     *, entity_mapping: EntityMapping, data: dict, acting_user, row_version: int | None = None
@@ -174,52 +162,43 @@ def entity_mapping_update(
         return current
     if "frequency" in changed:
         validate_frequency(current.frequency)
-    clause = entity_scope(current)
+    reaches_rules = bool(changed & FROM_FIELDS)
+    compiled = (
+        compile_entity_mapping(entity_mapping=current)
+        if reaches_rules
+        else compile_from_clause(entity_mapping=current)
+    )
+    clause = compiled.from_clause
     if current.driving_table or current.joins:
         _refuse(clause.driving_problems, "driving_table")
         _refuse(clause.join_problems, "joins")
     problems = list(clause.problems) if current.driving_table else []
-    if current.filter.strip():
-        checked = check_filter(current.filter, clause.scope)
-        _refuse(checked.problems, "filter")
-        problems += checked.problems
+    if compiled.filter is not None:
+        _refuse(compiled.filter.problems, "filter")
+        problems += compiled.filter.problems
     if current.status == EntityStatus.UNMAPPED and current.driving_table and "status" not in data:
         current.status = EntityStatus.DRAFT
     current.problems = [p.as_dict() for p in problems]
     current.row_version += 1
     current.updated_by = acting_user
     save_with_history(current, acting_user=acting_user)
-    if changed & {"driving_table", "driving_alias", "joins", "filter"}:
-        _recheck_attributes(current, _filtered_scope(current, clause.scope), acting_user)
+    if reaches_rules:
+        _recheck_attributes(compiled, acting_user)
     return current
-
-
-def _filtered_scope(entity_mapping: EntityMapping, scope: Scope) -> Scope:
-    """Columns the entity's filter keeps non-NULL count as not nullable for its rules."""
-    if not entity_mapping.filter.strip():
-        return scope
-    checked = check_filter(entity_mapping.filter, scope)
-    return narrow_scope(scope, not_null_columns(checked.tree)) if checked.ok else scope
 
 
 def _strip(data: dict) -> dict:
     return {k: v.strip() if isinstance(v, str) and k != "notes" else v for k, v in data.items()}
 
 
-def _recheck_attributes(entity_mapping: EntityMapping, scope: Scope, acting_user) -> None:
-    """Re-derive lineage and problems of every rule of the entity after its aliases changed."""
-    targets = contract_attributes(
-        engagement=entity_mapping.engagement, entity_name=entity_mapping.entity_name
-    )
+def _recheck_attributes(compiled: CompiledEntity, acting_user: User) -> None:
+    """Store the re-derived lineage and problems of every rule of the entity after its aliases
+    changed (the compiled entity checked them against the new FROM clause and filter)."""
+    ruled = [a for a in compiled.attributes if a.mapping is not None and a.checked is not None]
     changed = []
-    for mapping in entity_mapping.attributes.all():
-        if not mapping.rule:
-            continue
-        target = attribute_target(targets.get((entity_mapping.entity_name, mapping.attribute_name)))
-        checked = check_expression(
-            mapping.rule, scope, target=target, default=mapping.default_value
-        )
-        _store_analysis(mapping, checked)
+    for attribute in sorted(ruled, key=lambda a: a.mapping.pk):  # the rows' own order
+        mapping = attribute.mapping
+        _store_analysis(mapping, attribute.checked)
         mapping.row_version += 1
         mapping.updated_by = acting_user
         changed.append(mapping)
@@ -233,43 +212,6 @@ def _recheck_attributes(entity_mapping: EntityMapping, scope: Scope, acting_user
 
 
 # --- attribute mappings ------------------------------------------------------------------------
-
-
-def attribute_context(attribute_mapping: AttributeMapping) -> tuple[Scope, Target]:
-    """The scope of the attribute's entity and what its interface attribute expects."""
-    entity_mapping = attribute_mapping.entity_mapping
-    scope = _filtered_scope(entity_mapping, entity_scope(entity_mapping).scope)
-    attributes = contract_attributes(
-        engagement=entity_mapping.engagement, entity_name=entity_mapping.entity_name
-    )
-    attribute = attributes.get((entity_mapping.entity_name, attribute_mapping.attribute_name))
-    return scope, attribute_target(attribute)
-
-
-def analyse_rule(
-    *, source_columns: str, transformation: str, default_value: str, scope: Scope, target: Target
-) -> tuple[Checked | None, dict[str, list[str]]]:
-    """Check a rule without saving: the analysis, and the errors by field."""
-    errors: dict[str, list[str]] = {}
-    default_errors = default_problems(default_value, target)
-    if default_errors:
-        errors["default_value"] = [str(p) for p in default_errors]
-    checked = None
-    if transformation.strip():
-        checked = check_expression(transformation, scope, target=target, default=default_value)
-        if checked.errors:
-            errors["transformation"] = [str(p) for p in checked.errors]
-    elif source_columns.strip():
-        if not _DIRECT.match(source_columns):
-            errors["source_columns"] = [
-                "A direct move names exactly one alias.column; write anything else as a "
-                "transformation."
-            ]
-        else:
-            checked = check_expression(source_columns, scope, target=target, default=default_value)
-            if checked.errors:
-                errors["source_columns"] = [str(p) for p in checked.errors]
-    return checked, errors
 
 
 def _store_analysis(mapping: AttributeMapping, checked: Checked | None) -> None:
@@ -335,20 +277,19 @@ def attribute_mapping_update(
         return current
     if current.transformation:
         current.source_columns = ""  # lineage is derived from the transformation
-    scope, target = attribute_context(current)
-    checked, errors = analyse_rule(
+    compiled = compile_rule_context(attribute_mapping=current)
+    checked, errors = compiled.compile_rule(
+        attribute_name=current.attribute_name,
         source_columns=current.source_columns,
         transformation=current.transformation,
         default_value=current.default_value,
-        scope=scope,
-        target=target,
     )
     if errors:
         raise ValidationError(errors)
     _store_analysis(current, checked)
     if "status" not in data and changed & RULE_FIELDS:
         current.status = _derived_status(current)
-    _check_status(current, target)
+    _check_status(current, compiled.target(current.attribute_name))
     current.row_version += 1
     current.updated_by = acting_user
     save_with_history(current, acting_user=acting_user)
