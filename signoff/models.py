@@ -29,7 +29,7 @@ class SpecVersion(models.Model):
     """A frozen snapshot of the engagement's mapping (all entities, or the chosen ones).
 
     Written once by `signoff.services.do_submit_version` and never changed: `content_hash` is the
-    SHA-256 of the canonical JSON of `snapshot` (signoff.selectors.content_hash).
+    SHA-256 of the canonical JSON of `snapshot` (mappings.snapshot.content_hash).
     """
 
     engagement = models.ForeignKey(

@@ -20,6 +20,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from mappings.models import EntityMapping
+from mappings.snapshot import content_hash, spec_snapshot
 from workbench import policy
 from workbench import services as workbench_services
 from workbench.choices import EngagementStatus, Role
@@ -255,7 +256,7 @@ def do_submit_version(
     policy.check(acting_user, engagement, Action.SUBMIT_FOR_REVIEW)
     entities = _check_entities(engagement, entities)
     Engagement.objects.select_for_update().filter(pk=engagement.pk).first()  # numbers in order
-    snapshot = selectors.current_snapshot(engagement=engagement, entities=entities or None)
+    snapshot = spec_snapshot(engagement=engagement, entities=entities or None)
     latest = selectors.latest_version(engagement=engagement)
     contract = snapshot["contract"] or {}
     version = SpecVersion(
@@ -263,7 +264,7 @@ def do_submit_version(
         number=(latest.number + 1) if latest else 1,
         entities=entities,
         snapshot=snapshot,
-        content_hash=selectors.content_hash(snapshot),
+        content_hash=content_hash(snapshot),
         contract_name=contract.get("name", ""),
         contract_version=contract.get("version", ""),
         note=note.strip(),
@@ -383,11 +384,11 @@ def do_submit_for_review(
     policy.check(acting_user, engagement, Action.SUBMIT_FOR_REVIEW)
     entities = _check_entities(engagement, entities)
     latest = selectors.latest_version(engagement=engagement)
-    snapshot = selectors.current_snapshot(engagement=engagement, entities=entities or None)
+    snapshot = spec_snapshot(engagement=engagement, entities=entities or None)
     if (
         latest is not None
         and latest.entities == entities
-        and latest.content_hash == selectors.content_hash(snapshot)
+        and latest.content_hash == content_hash(snapshot)
     ):
         version = latest
     else:
@@ -555,7 +556,7 @@ def do_notify_changed_since(*, engagement: Engagement) -> int:
     )
     if not pending:
         return 0
-    current = selectors.current_snapshot(engagement=engagement)
+    current = spec_snapshot(engagement=engagement)
     count = 0
     for decision in pending:
         if not selectors.decision_changed(decision, current):

@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_POST
 
 from mappings.models import EntityMapping
+from mappings.snapshot import spec_snapshot
 from workbench.models import Membership
 from workbench.policy import Action
 from workbench.web import add_service_errors, engagement_context, engagement_view, render_page
@@ -59,7 +60,7 @@ def signoff_overview(request, engagement):
             )
             return redirect("signoff-review", engagement.slug, review.pk)
     reviews = list(selectors.review_list(engagement=engagement)[:50])
-    current = selectors.current_snapshot(engagement=engagement)
+    current = spec_snapshot(engagement=engagement)
     gates = []
     for gate in Gate:
         latest = next((r for r in reviews if r.gate == gate and r.state != "cancelled"), None)
@@ -155,7 +156,7 @@ def signoff_review(request, engagement, pk: int):
     else:
         why_not = ""
     decision = next(iter(review.decisions.all()), None)
-    current = selectors.current_snapshot(
+    current = spec_snapshot(
         engagement=engagement, entities=review.version.entities or None
     )
     context = engagement_context(

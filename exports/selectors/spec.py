@@ -11,35 +11,19 @@ from contracts.selectors import published_layer
 from mappings.load_order import LoadOrder
 from mappings.models import AttributeMapping, CatalogColumn, EntityMapping
 from mappings.selectors.mapping import contract_load_order
+from mappings.snapshot import ATTRIBUTE_SPEC_FIELDS, ENTITY_SPEC_FIELDS, spec_snapshot
+from mappings.snapshot import content_hash as snapshot_hash
 from workbench.models import Engagement
 
-ENTITY_VALUES = (
-    "pk",
-    "entity_name",
-    "driving_table",
-    "driving_alias",
-    "joins",
-    "filter",
-    "frequency",
-    "status",
-    "notes",
-    "feasibility",
-    "row_version",
-)
+# The workbook prints the whole spec content (mappings.snapshot) plus the review state around it.
+ENTITY_VALUES = ("pk", "entity_name", *ENTITY_SPEC_FIELDS, "feasibility", "row_version")
 ATTRIBUTE_VALUES = (
     "pk",
     "entity_mapping__entity_name",
     "attribute_name",
-    "source_columns",
-    "transformation",
-    "default_value",
-    "edge_cases",
-    "status",
+    *ATTRIBUTE_SPEC_FIELDS,
     "feasibility",
     "sme_review",
-    "notes",
-    "lineage",
-    "lineage_tables",
     "row_version",
 )
 CONTRACT_VALUES = (
@@ -100,13 +84,9 @@ def spec_data(*, engagement: Engagement) -> SpecData:
 
 
 def content_hash(*, engagement: Engagement) -> str:
-    """The working mapping's content hash, computed exactly as sign-off hashes a spec version
-    (signoff.selectors.content_hash of the current snapshot): an unchanged export of a submitted
-    version carries that version's hash."""
-    from signoff.selectors import content_hash as snapshot_hash
-    from signoff.selectors import current_snapshot
-
-    return snapshot_hash(current_snapshot(engagement=engagement))
+    """The working mapping's content hash, the one sign-off binds a spec version to
+    (mappings.snapshot): an unchanged export of a submitted version carries that version's hash."""
+    return snapshot_hash(spec_snapshot(engagement=engagement))
 
 
 def type_label(attribute: dict) -> str:

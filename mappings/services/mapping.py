@@ -43,6 +43,7 @@ from ..expressions import (
 )
 from ..models import AttributeMapping, EntityMapping, MappingComment
 from ..selectors.mapping import attribute_target, contract_attributes, entity_from_clause
+from ..snapshot import ATTRIBUTE_AUTHORED_FIELDS, ENTITY_SPEC_FIELDS
 
 
 class MappingConflict(Exception):
@@ -56,23 +57,9 @@ class MappingConflict(Exception):
         )
 
 
-ENTITY_FIELDS = {
-    "driving_table",
-    "driving_alias",
-    "joins",
-    "filter",
-    "frequency",
-    "notes",
-    "status",
-}
-ATTRIBUTE_FIELDS = {
-    "source_columns",
-    "transformation",
-    "default_value",
-    "edge_cases",
-    "notes",
-    "status",
-}
+# What the update services accept: exactly what a person writes of the spec content.
+ENTITY_FIELDS = set(ENTITY_SPEC_FIELDS)
+ATTRIBUTE_FIELDS = set(ATTRIBUTE_AUTHORED_FIELDS)
 RULE_FIELDS = {"source_columns", "transformation", "default_value"}
 _FREQUENCIES = {"hourly", "daily", "weekly", "monthly", "on demand"}
 _CRON_FIELD = r"(\*|\d+(-\d+)?)(/\d+)?(,(\*|\d+(-\d+)?)(/\d+)?)*"
