@@ -542,7 +542,7 @@ def do_cancel_review(*, review: ReviewRequest, acting_user, reason: str = "") ->
 @transaction.atomic
 def do_notify_changed_since(*, engagement: Engagement) -> int:
     """Tell the approver and the requester, once per approval, that the approved part of the
-    spec changed since the sign-off. Called on commit after a mapping save (see signoff.signals).
+    spec changed since the sign-off. Called on commit after a mapping change (mappings.events).
     Returns how many approvals were newly found changed."""
     pending = list(
         Decision.objects.select_for_update(of=("self",))
@@ -576,6 +576,12 @@ def do_notify_changed_since(*, engagement: Engagement) -> int:
             actor=None,
         )
     return count
+
+
+def tell_approvers_of_change(*, engagement: Engagement, entities: frozenset[str]) -> None:
+    """The mappings.events handler: the whole spec is compared (an approval may cover any of
+    `entities`), so the entities named only say that something changed."""
+    do_notify_changed_since(engagement=engagement)
 
 
 # --- mentions ------------------------------------------------------------------------------------

@@ -28,6 +28,7 @@ from ..choices import (
     MappingStatus,
     SmeReview,
 )
+from ..events import spec_changed
 from ..expressions import (
     ERROR,
     Checked,
@@ -107,6 +108,10 @@ def mapping_prepare(*, engagement: Engagement, acting_user) -> dict[str, int]:
     bulk_create_with_history(
         new_attributes, AttributeMapping, batch_size=1000, default_user=acting_user
     )
+    touched = {e.entity_name for e in new_entities}
+    touched |= {a.entity_mapping.entity_name for a in new_attributes}
+    if touched:
+        spec_changed(engagement=engagement, entities=touched)
     return {"entities": len(new_entities), "attributes": len(new_attributes)}
 
 
@@ -178,6 +183,7 @@ def entity_mapping_update(
     save_with_history(current, acting_user=acting_user)
     if changed & {"driving_table", "driving_alias", "joins", "filter"}:
         _recheck_attributes(current, _filtered_scope(current, clause.scope), acting_user)
+    spec_changed(engagement=entity_mapping.engagement, entities=[current.entity_name])
     return current
 
 
@@ -339,6 +345,9 @@ def attribute_mapping_update(
     current.row_version += 1
     current.updated_by = acting_user
     save_with_history(current, acting_user=acting_user)
+    spec_changed(
+        engagement=attribute_mapping.engagement, entities=[current.entity_mapping.entity_name]
+    )
     return current
 
 
