@@ -156,9 +156,7 @@ def signoff_review(request, engagement, pk: int):
     else:
         why_not = ""
     decision = next(iter(review.decisions.all()), None)
-    current = spec_snapshot(
-        engagement=engagement, entities=review.version.entities or None
-    )
+    current = spec_snapshot(engagement=engagement, entities=review.version.entities or None)
     context = engagement_context(
         request,
         engagement,
