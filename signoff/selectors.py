@@ -10,6 +10,8 @@ Public for other apps (keep the signatures stable):
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.db.models import Q
 
 from mappings import snapshot as spec
@@ -272,3 +274,44 @@ def unread_count(*, user) -> int:
     if not user or not user.is_authenticated:
         return 0
     return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+
+
+# --- which version is this? ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SpecStamp:
+    """What every deliverable stamps: the working mapping's content hash and, when the mapping is
+    exactly the latest spec version, that version's number and whether a sign-off approved it."""
+
+    content_hash: str
+    version: int | None  # None: a draft (no version yet, or changed since `latest_version`)
+    approved: bool
+    latest_version: int | None
+
+    @property
+    def label(self) -> str:
+        if self.version is not None:
+            return f"Version {self.version}"
+        if self.latest_version is None:
+            return "working copy (no version submitted)"
+        return f"working copy (changed since version {self.latest_version})"
+
+
+def spec_stamp(*, engagement: Engagement, current: dict | None = None) -> SpecStamp:
+    """The stamp of the working mapping (mappings.snapshot hash; pass `current` to save reading
+    it again). Its hash equals a version's exactly when nothing changed since that version."""
+    working_hash = content_hash(current or current_snapshot(engagement=engagement))
+    latest = (
+        SpecVersion.objects.filter(engagement=engagement)
+        .order_by("-number")
+        .only("id", "number", "content_hash")
+        .first()
+    )
+    if latest is None or latest.content_hash != working_hash:
+        number = latest.number if latest else None
+        return SpecStamp(working_hash, version=None, approved=False, latest_version=number)
+    approved = Decision.objects.filter(
+        version=latest, verdict=Verdict.APPROVE, review__state=ReviewState.APPROVED
+    ).exists()
+    return SpecStamp(working_hash, latest.number, approved, latest_version=latest.number)

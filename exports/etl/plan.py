@@ -8,8 +8,6 @@ CAST to the target type) and the filter. Rendering per dialect happens in `expor
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
@@ -26,9 +24,8 @@ from mappings.selectors.mapping import (
     contract_load_order,
     entity_from_clause,
 )
+from signoff.selectors import SpecStamp, spec_stamp
 from workbench.models import Engagement
-
-SPEC_VERSION = "1"
 
 
 @dataclass
@@ -120,7 +117,11 @@ class EtlPlan:
     contract_version: str
     entities: list[EntityPlan]  # in load order (entities caught in a cycle last)
     cycle: list[str]
-    content_hash: str
+    stamp: SpecStamp  # the spec version and content hash every artifact carries
+
+    @property
+    def content_hash(self) -> str:
+        return self.stamp.content_hash
 
     @property
     def load_order(self) -> list[str]:
@@ -238,7 +239,7 @@ def build_plan(*, engagement: Engagement) -> EtlPlan:
         contract_version=layer.version,
         entities=plans,
         cycle=order.cycle,
-        content_hash=_content_hash(layer, plans),
+        stamp=spec_stamp(engagement=engagement),
     )
 
 
@@ -318,32 +319,3 @@ def _entity_plan(engagement, entity, attributes, entity_mapping, attribute_mappi
             )
         )
     return plan
-
-
-def _content_hash(layer, plans: list[EntityPlan]) -> str:
-    """SHA-256 of what the artifacts are generated from: contract version and every rule."""
-    content = {
-        "contract": [layer.name, layer.version, layer.file_hash],
-        "entities": [
-            {
-                "name": p.name,
-                "from": [
-                    p.mapping.driving_table,
-                    p.mapping.driving_alias,
-                    p.mapping.joins,
-                    p.mapping.filter,
-                    p.mapping.frequency,
-                ]
-                if p.mapping
-                else None,
-                "columns": [
-                    [c.name, c.mapping.rule, c.mapping.default_value, c.mapping.status]
-                    if c.mapping
-                    else [c.name]
-                    for c in p.columns
-                ],
-            }
-            for p in plans
-        ],
-    }
-    return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()

@@ -11,8 +11,7 @@ from contracts.selectors import published_layer
 from mappings.load_order import LoadOrder
 from mappings.models import AttributeMapping, CatalogColumn, EntityMapping
 from mappings.selectors.mapping import contract_load_order
-from mappings.snapshot import ATTRIBUTE_SPEC_FIELDS, ENTITY_SPEC_FIELDS, spec_snapshot
-from mappings.snapshot import content_hash as snapshot_hash
+from mappings.snapshot import ATTRIBUTE_SPEC_FIELDS, ENTITY_SPEC_FIELDS
 from workbench.models import Engagement
 
 # The workbook prints the whole spec content (mappings.snapshot) plus the review state around it.
@@ -83,12 +82,6 @@ def spec_data(*, engagement: Engagement) -> SpecData:
     return SpecData(engagement, layer, order, entities, contract, attributes)
 
 
-def content_hash(*, engagement: Engagement) -> str:
-    """The working mapping's content hash, the one sign-off binds a spec version to
-    (mappings.snapshot): an unchanged export of a submitted version carries that version's hash."""
-    return snapshot_hash(spec_snapshot(engagement=engagement))
-
-
 def type_label(attribute: dict) -> str:
     return attribute["physical_type"] or attribute["logical_type"] or ""
 
@@ -96,16 +89,12 @@ def type_label(attribute: dict) -> str:
 # --- sign-off: what the Cover sheet lists ------------------------------------------------------
 
 
-def spec_version_label(*, engagement: Engagement, working_hash: str) -> str:
-    """'Version N' when the mapping is exactly the latest submitted version, else a working copy."""
-    from signoff.selectors import latest_version
+def spec_stamp(*, engagement: Engagement):
+    """The Cover's spec version and content hash: signoff.selectors.SpecStamp, the same stamp the
+    ETL manifest and the test runs carry."""
+    from signoff.selectors import spec_stamp as signoff_spec_stamp
 
-    version = latest_version(engagement=engagement)
-    if version is None:
-        return "working copy (no version submitted)"
-    if version.content_hash == working_hash:
-        return f"Version {version.number}"
-    return f"working copy (changed since version {version.number})"
+    return signoff_spec_stamp(engagement=engagement)
 
 
 def signoff_rows(*, engagement: Engagement) -> list[dict]:
