@@ -25,15 +25,12 @@ from workbench import policy
 from workbench import services as workbench_services
 from workbench.choices import EngagementStatus, Role
 from workbench.history import save_with_history
-from workbench.models import Engagement, Membership, SignoffOwner
+from workbench.models import Engagement, Membership
 from workbench.policy import Action
 
 from . import selectors
 from .choices import (
     CUTOVER_NEEDS_LINK,
-    CUTOVER_TICK_ROLES,
-    GATE_DECIDER_ROLES,
-    GATE_OWNER,
     OPEN_REVIEW_STATES,
     REVIEW_MOVES,
     UAT_MOVES,
@@ -173,59 +170,15 @@ def _move_review(review: ReviewRequest, to_state: str, *, actor, kind: str, mess
     )
 
 
-def gate_owner(engagement: Engagement, gate: str):
-    """The user named to decide `gate`, or None when the gate is decided by role."""
-    owner_gate = GATE_OWNER[gate]
-    if owner_gate is None:
-        return None
-    owner = (
-        SignoffOwner.objects.filter(engagement=engagement, gate=owner_gate)
-        .select_related("user")
-        .first()
-    )
-    return owner.user if owner else None
-
-
-def gate_deciders(engagement: Engagement, gate: str) -> list:
-    """Who may decide `gate`: its named owner, or the members holding a decider role."""
-    if GATE_OWNER[gate] is not None:
-        owner = gate_owner(engagement, gate)
-        return [owner] if owner else []
-    roles = GATE_DECIDER_ROLES[gate] or set()
-    return [
-        m.user
-        for m in Membership.objects.filter(engagement=engagement, role__in=roles).select_related(
-            "user"
-        )
-    ]
+# Who decides a gate is the core's policy; these names stay importable from here.
+gate_owner = policy.gate_owner
+gate_deciders = policy.gate_deciders
 
 
 def check_may_decide(*, review: ReviewRequest, acting_user) -> None:
-    """Raise PermissionDenied unless `acting_user` may decide `review` (used by pages to hide too)."""
-    engagement = review.engagement
-    policy.check(acting_user, engagement, Action.VIEW)
-    role = policy.role_of(acting_user, engagement)
-    if role == Role.VIEWER:
-        raise PermissionDenied("A Viewer never decides on a review.")
-    gate = Gate(review.gate)
-    if GATE_OWNER[gate] is not None:
-        owner = gate_owner(engagement, gate)
-        if owner is None:
-            raise PermissionDenied(
-                f"Nobody is named to give the {gate.label}: name its owner on the Sign-off "
-                "owners page first."
-            )
-        if owner.pk != acting_user.pk:
-            raise PermissionDenied(
-                f"Only {_name(owner)}, the named owner, decides the {gate.label}."
-            )
-    else:
-        allowed = GATE_DECIDER_ROLES[gate] or set()
-        if role not in allowed or not policy.can(acting_user, engagement, Action.DECIDE_REVIEW):
-            raise PermissionDenied(
-                f"Only an {' or '.join(sorted(Role(r).label for r in allowed))} decides the "
-                f"{gate.label}."
-            )
+    """Raise PermissionDenied unless `acting_user` may decide `review` (used by pages to hide too):
+    the gate's policy, and never on a version they submitted or asked to review themselves."""
+    policy.check_decide_gate(acting_user, review.engagement, review.gate)
     if review.version.created_by_id == acting_user.pk or review.requested_by_id == acting_user.pk:
         raise PermissionDenied(
             f"You submitted version {review.version.number}; someone else must decide on it."
@@ -293,7 +246,7 @@ def do_request_review(
     if gate not in Gate.values:
         raise ValidationError({"gate": f"Unknown gate '{gate}'."})
     gate = Gate(gate)
-    if GATE_OWNER[gate] is not None and gate_owner(engagement, gate) is None:
+    if policy.GATE_OWNER[gate] is not None and gate_owner(engagement, gate) is None:
         raise ValidationError(
             {"gate": f"Nobody is named to give the {gate.label}: name its owner first."}
         )
@@ -759,13 +712,7 @@ def _cutover_item(engagement: Engagement, step: str) -> CutoverItem:
 
 
 def _check_tick_role(engagement: Engagement, step: str, acting_user) -> None:
-    policy.check(acting_user, engagement, Action.TICK_CUTOVER)
-    roles = CUTOVER_TICK_ROLES[CutoverStep(step)]
-    if policy.role_of(acting_user, engagement) not in roles:
-        raise PermissionDenied(
-            f"'{CutoverStep(step).label}' is ticked by the "
-            f"{' or '.join(sorted(Role(r).label for r in roles))}."
-        )
+    policy.check_tick_cutover(acting_user, engagement, step)
     if engagement.status == EngagementStatus.IN_PRODUCTION:
         raise ValidationError("The engagement is in production: the cutover checklist is closed.")
 

@@ -254,16 +254,9 @@ def signoff_cutover(request, engagement):
         return redirect("signoff-cutover", engagement.slug)
     from workbench import policy
 
-    from .choices import CUTOVER_TICK_ROLES
-
-    role = policy.role_of(request.user, engagement)
     items = selectors.cutover_checklist(engagement=engagement)
     rows = [
-        {
-            "item": item,
-            "may_tick": role in CUTOVER_TICK_ROLES[item.step]
-            and policy.can(request.user, engagement, Action.TICK_CUTOVER),
-        }
+        {"item": item, "may_tick": policy.can_tick_cutover(request.user, engagement, item.step)}
         for item in items
     ]
     cutover_review = selectors.latest_review(engagement=engagement, gate=Gate.CUTOVER)
