@@ -12,15 +12,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Q
-
 from mappings import snapshot as spec
 from mappings.snapshot import FieldChange, diff_snapshots, restrict_snapshot
+from workbench import selectors as workbench_selectors
 from workbench.choices import Role
 from workbench.models import Engagement
 
 from .choices import OPEN_REVIEW_STATES, CutoverStep, Gate, ReviewState, UatState, Verdict
-from .models import CutoverItem, Decision, Notification, ReviewRequest, SpecVersion, UatItem
+from .models import CutoverItem, Decision, ReviewRequest, SpecVersion, UatItem
 
 # The snapshot is defined in mappings.snapshot; its names stay importable from here for callers.
 current_snapshot = spec.spec_snapshot
@@ -257,23 +256,10 @@ def signoff_table(*, engagement: Engagement, current: dict | None = None) -> lis
     return rows
 
 
-# --- inbox ---------------------------------------------------------------------------------------
+# --- inbox: the core's (workbench.selectors); these names stay importable from here ------------
 
-
-def inbox(*, user):
-    """The user's notifications of the engagements they can still see, newest first."""
-    return (
-        Notification.objects.filter(recipient=user)
-        .filter(Q(engagement__memberships__user=user) | Q(recipient__is_staff=True))
-        .select_related("engagement", "actor")
-        .distinct()
-    )
-
-
-def unread_count(*, user) -> int:
-    if not user or not user.is_authenticated:
-        return 0
-    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+inbox = workbench_selectors.inbox
+unread_count = workbench_selectors.unread_count
 
 
 # --- which version is this? ----------------------------------------------------------------------

@@ -1,20 +1,13 @@
 """Writes of signoff. Every workflow move is one guarded `do_<verb>` function: keyword-only,
 atomic, checking the policy and the gate's rules, moving state only along the dicts of
 signoff.choices, writing its AuditEvent row in the same transaction, and sending notifications
-(in-app rows now, e-mail on commit).
-
-Public for other apps:
-- `notify_mentions(comment)` — call from the mapping comment service after saving a comment whose
-  `mentions` lists usernames; each mentioned member (not the author) gets an inbox line and an
-  e-mail. Safe to call inside the caller's transaction (e-mails go out on commit).
+through the core's inbox (workbench.services.notify: in-app rows now, e-mail on commit).
 """
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import send_mail
 from django.db import connection, transaction
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -23,9 +16,9 @@ from mappings.models import EntityMapping
 from mappings.snapshot import content_hash, spec_snapshot
 from workbench import policy
 from workbench import services as workbench_services
-from workbench.choices import EngagementStatus, Role
+from workbench.choices import EngagementStatus, NotificationKind, Role
 from workbench.history import save_with_history
-from workbench.models import Engagement, Membership
+from workbench.models import Engagement, Membership, Notification
 from workbench.policy import Action
 
 from . import selectors
@@ -38,7 +31,6 @@ from .choices import (
     AuditKind,
     CutoverStep,
     Gate,
-    NotificationKind,
     ReviewState,
     UatClassification,
     UatState,
@@ -48,7 +40,6 @@ from .models import (
     AuditEvent,
     CutoverItem,
     Decision,
-    Notification,
     ReviewRequest,
     SpecVersion,
     UatItem,
@@ -71,60 +62,6 @@ def _url(name: str, engagement: Engagement, *args) -> str:
         return reverse(name, args=[engagement.slug, *args])
     except NoReverseMatch:
         return reverse("engagement-dashboard", args=[engagement.slug])
-
-
-def _notify(
-    recipients, *, engagement: Engagement, kind: str, subject: str, body: str, url: str, actor
-) -> list[Notification]:
-    """Inbox lines for each recipient (never the actor), e-mailed once the transaction commits."""
-    seen: set[int] = set()
-    rows = []
-    for user in recipients:
-        if user is None or user.pk in seen or (actor is not None and user.pk == actor.pk):
-            continue
-        seen.add(user.pk)
-        rows.append(
-            Notification(
-                recipient=user,
-                engagement=engagement,
-                kind=kind,
-                subject=subject[:300],
-                body=body,
-                url=url,
-                actor=actor,
-            )
-        )
-    for row in rows:
-        row.save()
-    ids = [row.pk for row in rows]
-    if ids:
-        from .tasks import send_notification_emails
-
-        transaction.on_commit(lambda: send_notification_emails.delay(ids))
-    return rows
-
-
-def notification_emails_send(*, notification_ids: list[int]) -> int:
-    """E-mail the notifications not e-mailed yet (Django's e-mail backend); returns the count."""
-    sent = 0
-    for note in Notification.objects.filter(pk__in=notification_ids, emailed_at__isnull=True):
-        recipient = note.recipient
-        if recipient.email:
-            link = (
-                f"\n\n{settings.SITE_URL.rstrip('/')}{note.url}"
-                if getattr(settings, "SITE_URL", "")
-                else f"\n\n{note.url}"
-            )
-            send_mail(
-                subject=f"[{note.engagement.name}] {note.subject}",
-                message=(note.body or note.subject) + link,
-                from_email=settings.DEFAULT_FROM_EMAIL,
-                recipient_list=[recipient.email],
-            )
-            sent += 1
-        note.emailed_at = timezone.now()
-        note.save(update_fields=["emailed_at"])
-    return sent
 
 
 def _name(user) -> str:
@@ -299,7 +236,7 @@ def do_request_review(
     for old in previous:
         old.superseded_by = review
         save_with_history(old, acting_user=acting_user)
-        _notify(
+        workbench_services.notify(
             [*deciders, old.requested_by],
             engagement=engagement,
             kind=NotificationKind.REVIEW_INVALIDATED,
@@ -310,7 +247,7 @@ def do_request_review(
             url=url,
             actor=acting_user,
         )
-    _notify(
+    workbench_services.notify(
         deciders,
         engagement=engagement,
         kind=NotificationKind.REVIEW_REQUESTED,
@@ -444,7 +381,7 @@ def do_decide(*, review: ReviewRequest, verdict: str, comment: str = "", acting_
         message=comment,
     )
     gate = Gate(review.gate)
-    _notify(
+    workbench_services.notify(
         [review.requested_by, review.version.created_by],
         engagement=engagement,
         kind=NotificationKind.REVIEW_DECIDED,
@@ -476,7 +413,7 @@ def do_cancel_review(*, review: ReviewRequest, acting_user, reason: str = "") ->
         kind=AuditKind.REVIEW_CANCELLED,
         message=reason.strip(),
     )
-    _notify(
+    workbench_services.notify(
         gate_deciders(engagement, review.gate),
         engagement=engagement,
         kind=NotificationKind.REVIEW_INVALIDATED,
@@ -517,7 +454,7 @@ def do_notify_changed_since(*, engagement: Engagement) -> int:
         count += 1
         decision.invalidation_notified_at = timezone.now()
         save_with_history(decision, acting_user=None)
-        _notify(
+        workbench_services.notify(
             [decision.decided_by, decision.review.requested_by],
             engagement=engagement,
             kind=NotificationKind.REVIEW_INVALIDATED,
@@ -537,57 +474,18 @@ def tell_approvers_of_change(*, engagement: Engagement, entities: frozenset[str]
     do_notify_changed_since(engagement=engagement)
 
 
-# --- mentions ------------------------------------------------------------------------------------
+# --- the inbox: the core's (workbench.services); these names stay importable from here ---------
+
+do_mark_read = workbench_services.notification_mark_read
+do_mark_all_read = workbench_services.notification_mark_all_read
 
 
 def notify_mentions(comment) -> list[Notification]:
-    """Notify the members a mapping comment mentions (comment.mentions = usernames).
+    """Notify the members a mapping comment mentions: the mapping comment service does it itself
+    now (mappings.services.mapping.comment_mentions_notify); kept for callers of this name."""
+    from mappings.services.mapping import comment_mentions_notify
 
-    For the mapping comment service: call it after saving the comment. Unknown names, non-members
-    and the author are skipped; each mentioned member gets an inbox line and an e-mail on commit.
-    """
-    usernames = [u for u in (comment.mentions or []) if isinstance(u, str)]
-    if not usernames:
-        return []
-    engagement = comment.engagement
-    members = [
-        m.user
-        for m in Membership.objects.filter(
-            engagement=engagement, user__username__in=usernames
-        ).select_related("user")
-    ]
-    target = comment.entity_mapping.entity_name
-    if comment.attribute_mapping_id:
-        target += f".{comment.attribute_mapping.attribute_name}"
-    return _notify(
-        members,
-        engagement=engagement,
-        kind=NotificationKind.MENTIONED,
-        subject=f"{_name(comment.author)} mentioned you on {target}",
-        body=comment.text,
-        url=_url("engagement-dashboard", engagement),
-        actor=comment.author,
-    )
-
-
-@transaction.atomic
-def do_mark_read(*, notification: Notification, acting_user) -> Notification:
-    if notification.recipient_id != acting_user.pk:
-        raise PermissionDenied("This is not your notification.")
-    if notification.read_at is None:
-        notification.read_at = timezone.now()
-        notification.save(update_fields=["read_at"])
-    return notification
-
-
-@transaction.atomic
-def do_mark_all_read(*, acting_user) -> int:
-    unread = list(Notification.objects.filter(recipient=acting_user, read_at__isnull=True))
-    now = timezone.now()
-    for note in unread:
-        note.read_at = now
-        note.save(update_fields=["read_at"])
-    return len(unread)
+    return comment_mentions_notify(comment=comment)
 
 
 # --- UAT feedback ---------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from . import selectors, services
 from .choices import Gate
 from .filters import AuditEventFilter
 from .forms import DecideForm, ResolveForm, SubmitForm, TickForm, UatItemForm
-from .models import AuditEvent, Notification, SpecVersion, UatItem
+from .models import AuditEvent, SpecVersion, UatItem
 
 
 def _entity_names(engagement) -> list[str]:
@@ -320,22 +320,3 @@ def signoff_audit(request, engagement):
         query=request.GET.urlencode(),
     )
     return render_page(request, "signoff/audit.html", context)
-
-
-@engagement_view()
-def signoff_inbox(request, engagement):
-    if request.method == "POST":
-        pk = request.POST.get("notification", "")
-        if pk.isdigit():
-            note = get_object_or_404(Notification, pk=int(pk), recipient=request.user)
-            services.do_mark_read(notification=note, acting_user=request.user)
-            if note.url and request.POST.get("open"):
-                return redirect(note.url)
-        else:
-            services.do_mark_all_read(acting_user=request.user)
-        return redirect("signoff-inbox", engagement.slug)
-    notes = list(selectors.inbox(user=request.user)[:200])
-    context = engagement_context(
-        request, engagement, notes=notes, unread=sum(1 for n in notes if n.unread)
-    )
-    return render_page(request, "signoff/inbox.html", context)

@@ -11,14 +11,17 @@ import re
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from contracts.selectors import published_layer
 from workbench import policy
+from workbench.choices import NotificationKind
 from workbench.history import apply_changes, save_with_history
-from workbench.models import Engagement
+from workbench.models import Engagement, Membership, Notification
 from workbench.policy import Action
+from workbench.services import notify
 
 from ..choices import (
     FEASIBILITY_NEEDS_COMMENT,
@@ -441,10 +444,34 @@ def _comment(mapping, kind: str, text: str, acting_user, parent=None) -> Mapping
     )
     save_with_history(comment, acting_user=acting_user)
     if mentions:
-        from signoff.services import notify_mentions  # signoff builds on mappings: import late
-
-        notify_mentions(comment)
+        comment_mentions_notify(comment=comment)
     return comment
+
+
+def comment_mentions_notify(*, comment: MappingComment) -> list[Notification]:
+    """Tell the members a comment mentions (comment.mentions = usernames) through the inbox.
+
+    Unknown names, non-members and the author are skipped; each mentioned member gets an inbox
+    line and an e-mail once the transaction commits.
+    """
+    usernames = [u for u in (comment.mentions or []) if isinstance(u, str)]
+    if not usernames:
+        return []
+    engagement = comment.engagement
+    memberships = Membership.objects.filter(engagement=engagement, user__username__in=usernames)
+    target = comment.entity_mapping.entity_name
+    if comment.attribute_mapping_id:
+        target += f".{comment.attribute_mapping.attribute_name}"
+    author = comment.author.get_full_name() or comment.author.username
+    return notify(
+        [m.user for m in memberships.select_related("user")],
+        engagement=engagement,
+        kind=NotificationKind.MENTIONED,
+        subject=f"{author} mentioned you on {target}",
+        body=comment.text,
+        url=reverse("engagement-dashboard", args=[engagement.slug]),
+        actor=comment.author,
+    )
 
 
 @transaction.atomic

@@ -16,7 +16,6 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from signoff.selectors import changed_since_signoff
 from workbench.policy import Action
 from workbench.web import add_service_errors, engagement_context, engagement_view, render_page
 
@@ -28,6 +27,7 @@ from ..forms.mapping import (
     GridFilterForm,
     ReviewForm,
 )
+from ..hooks import approval_state
 from ..models import AttributeMapping, EntityMapping, MappingComment
 from ..selectors import mapping as selectors
 from ..selectors.gap import gap_items, gap_summary
@@ -121,9 +121,9 @@ def _grid_context(request, engagement, entity, **extra) -> dict:
     status = problem = ""
     if filters.is_valid():
         status, problem = filters.cleaned_data["status"], filters.cleaned_data["problem"]
-    signoff = changed_since_signoff(engagement=engagement)
+    approval = approval_state(engagement=engagement)
     rows = selectors.mapping_grid(
-        entity_mapping=entity, status=status, problem=problem, signoff=signoff["attributes"]
+        entity_mapping=entity, status=status, problem=problem, approval=approval["attributes"]
     )
     clause = services.entity_scope(entity)
     alias_tables = {alias: table.name for alias, table in clause.scope.aliases.items()}
@@ -132,7 +132,7 @@ def _grid_context(request, engagement, entity, **extra) -> dict:
         engagement,
         entity=entity,
         rows=rows,
-        signoff=signoff["entities"].get(entity.entity_name),
+        approval=approval["entities"].get(entity.entity_name),
         filters=filters,
         alias_tables=alias_tables,
         lineage=selectors.lineage_graph([r.mapping for r in rows], alias_tables),
@@ -222,8 +222,8 @@ def _merge_current(form, current, fields):
 
 def _row(request, engagement, mapping: AttributeMapping, *, template="row", **extra):
     entity = mapping.entity_mapping
-    signoff = changed_since_signoff(engagement=engagement)["attributes"]
-    rows = selectors.mapping_grid(entity_mapping=entity, signoff=signoff)
+    approval = approval_state(engagement=engagement)["attributes"]
+    rows = selectors.mapping_grid(entity_mapping=entity, approval=approval)
     [row] = [r for r in rows if r.mapping.pk == mapping.pk] or [None]
     context = engagement_context(request, engagement, entity=entity, row=row, **extra)
     return render(request, f"mappings/mapping/partials/{template}.html", context)

@@ -10,8 +10,8 @@ from mappings.models import EntityMapping
 from mappings.services import mapping as mapping_services
 from signoff import selectors, services
 from signoff.choices import Gate, NotificationKind
-from signoff.models import Notification
 from signoff.phases import mapping_signoff_state
+from workbench.models import Notification
 from workbench.phases import OutputStatus
 
 pytestmark = pytest.mark.django_db
