@@ -16,7 +16,6 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from signoff.selectors import changed_since_signoff
 from workbench.policy import Action
 from workbench.web import add_service_errors, engagement_context, engagement_view, render_page
 
@@ -29,6 +28,7 @@ from .forms import (
     GridFilterForm,
     ReviewForm,
 )
+from .hooks import approval_state
 from .models import AttributeMapping, EntityMapping, MappingComment
 from .selectors import mapping as selectors
 from .selectors.gap import gap_items, gap_summary
@@ -122,9 +122,9 @@ def _grid_context(request, engagement, entity, **extra) -> dict:
     status = problem = ""
     if filters.is_valid():
         status, problem = filters.cleaned_data["status"], filters.cleaned_data["problem"]
-    signoff = changed_since_signoff(engagement=engagement)
+    approval = approval_state(engagement=engagement)
     rows = selectors.mapping_grid(
-        entity_mapping=entity, status=status, problem=problem, signoff=signoff["attributes"]
+        entity_mapping=entity, status=status, problem=problem, approval=approval["attributes"]
     )
     alias_tables = compile_from_clause(entity_mapping=entity).alias_tables
     return engagement_context(
@@ -132,7 +132,7 @@ def _grid_context(request, engagement, entity, **extra) -> dict:
         engagement,
         entity=entity,
         rows=rows,
-        signoff=signoff["entities"].get(entity.entity_name),
+        approval=approval["entities"].get(entity.entity_name),
         filters=filters,
         alias_tables=alias_tables,
         lineage=selectors.lineage_graph([r.mapping for r in rows], alias_tables),
@@ -220,8 +220,8 @@ def _merge_current(form, current, fields):
 
 def _row(request, engagement, mapping: AttributeMapping, *, template="row", **extra):
     entity = mapping.entity_mapping
-    signoff = changed_since_signoff(engagement=engagement)["attributes"]
-    rows = selectors.mapping_grid(entity_mapping=entity, signoff=signoff)
+    approval = approval_state(engagement=engagement)["attributes"]
+    rows = selectors.mapping_grid(entity_mapping=entity, approval=approval)
     [row] = [r for r in rows if r.mapping.pk == mapping.pk] or [None]
     context = engagement_context(request, engagement, entity=entity, row=row, **extra)
     return render(request, f"mappings/partials/{template}.html", context)

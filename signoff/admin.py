@@ -8,7 +8,6 @@ from .models import (
     AuditEvent,
     CutoverItem,
     Decision,
-    Notification,
     ReviewRequest,
     SpecVersion,
     UatItem,
@@ -48,8 +47,3 @@ class CutoverItemAdmin(ReadOnlyHistoryAdmin):
 class AuditEventAdmin(ReadOnlyHistoryAdmin):
     list_display = ["engagement", "kind", "gate", "actor", "created_at"]
     list_filter = ["kind", "gate"]
-
-
-@admin.register(Notification)
-class NotificationAdmin(ReadOnlyHistoryAdmin):
-    list_display = ["recipient", "engagement", "kind", "subject", "created_at", "read_at"]

@@ -6,26 +6,26 @@ its move up in the dicts below and refuses anything else with a clear message.
 
 from django.db import models
 
-from workbench.choices import Role, SignoffGate
+# The gates, the cutover steps and the notification kinds are the core's vocabulary (who decides
+# a gate and who ticks a step live in workbench.policy); they stay importable from here.
+from workbench.choices import CutoverStep, NotificationKind
+from workbench.choices import ReviewGate as Gate
 
-
-class Gate(models.TextChoices):
-    MAPPING = "mapping", "Mapping sign-off"
-    UAT = "uat", "UAT sign-off"
-    CUTOVER = "cutover", "Cutover"
-
-
-# Who decides each gate: the named owner of a workbench sign-off gate, or a role.
-GATE_OWNER: dict[str, str | None] = {
-    Gate.MAPPING: SignoffGate.MAPPING,  # the named mapping sign-off owner (a Client SME)
-    Gate.UAT: SignoffGate.ETL,  # the named ETL sign-off owner
-    Gate.CUTOVER: None,
-}
-GATE_DECIDER_ROLES: dict[str, set[str] | None] = {
-    Gate.MAPPING: None,  # ownership decides
-    Gate.UAT: None,
-    Gate.CUTOVER: {Role.IMPLEMENTATION_LEAD},
-}
+__all__ = [
+    "AuditKind",
+    "CutoverStep",
+    "Gate",
+    "NotificationKind",
+    "OPEN_REVIEW_STATES",
+    "REVIEW_MOVES",
+    "ReviewState",
+    "UAT_MOVES",
+    "UatClassification",
+    "UatState",
+    "VERDICT_STATE",
+    "CUTOVER_NEEDS_LINK",
+    "Verdict",
+]
 
 
 class ReviewState(models.TextChoices):
@@ -82,18 +82,7 @@ UAT_MOVES: dict[str, set[str]] = {
 }
 
 
-class CutoverStep(models.TextChoices):
-    PIPELINES_DEPLOYED = "pipelines_deployed", "Pipelines deployed"
-    FIRST_RUN_VALIDATED = "first_run_validated", "First full run validated"
-    SCHEDULE_CONFIRMED = "schedule_confirmed", "Load schedule confirmed by Client Ops"
-
-
-# Which role may tick each step; the first full run needs a link to the run and its result.
-CUTOVER_TICK_ROLES: dict[str, set[str]] = {
-    CutoverStep.PIPELINES_DEPLOYED: {Role.ETL_DEVELOPER},
-    CutoverStep.FIRST_RUN_VALIDATED: {Role.ETL_DEVELOPER},
-    CutoverStep.SCHEDULE_CONFIRMED: {Role.CLIENT_OPS},
-}
+# The first full run needs a link to the run and its result.
 CUTOVER_NEEDS_LINK = {CutoverStep.FIRST_RUN_VALIDATED}
 
 
@@ -113,10 +102,3 @@ class AuditKind(models.TextChoices):
     CUTOVER_TICKED = "cutover_ticked", "Cutover step ticked"
     CUTOVER_UNTICKED = "cutover_unticked", "Cutover step unticked"
     IN_PRODUCTION = "in_production", "Engagement in production"
-
-
-class NotificationKind(models.TextChoices):
-    REVIEW_REQUESTED = "review_requested", "Review requested"
-    REVIEW_DECIDED = "review_decided", "Review decided"
-    REVIEW_INVALIDATED = "review_invalidated", "Sign-off invalidated"
-    MENTIONED = "mentioned", "Mentioned"

@@ -1,6 +1,7 @@
 """Sign-off: immutable spec versions, review requests per gate, decisions that point at the exact
 version and hash they approved (like Wagtail's TaskState.revision), UAT feedback items, the cutover
-checklist, an audit trail of every decision and state change, and the in-app inbox.
+checklist, and an audit trail of every decision and state change. (The inbox's Notification is
+the core's: workbench.models.)
 """
 
 from __future__ import annotations
@@ -11,13 +12,13 @@ from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
 from workbench.models import Engagement, EngagementScopedQuerySet
+from workbench.models import Notification as Notification  # moved to the core; old imports work
 
 from .choices import (
     OPEN_REVIEW_STATES,
     AuditKind,
     CutoverStep,
     Gate,
-    NotificationKind,
     ReviewState,
     UatClassification,
     UatState,
@@ -29,7 +30,7 @@ class SpecVersion(models.Model):
     """A frozen snapshot of the engagement's mapping (all entities, or the chosen ones).
 
     Written once by `signoff.services.do_submit_version` and never changed: `content_hash` is the
-    SHA-256 of the canonical JSON of `snapshot` (signoff.selectors.content_hash).
+    SHA-256 of the canonical JSON of `snapshot` (mappings.snapshot.content_hash).
     """
 
     engagement = models.ForeignKey(
@@ -264,38 +265,3 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} by {self.actor}"
-
-
-class Notification(models.Model):
-    """One line of a user's in-app inbox; e-mailed as well when it is created.
-
-    Not historied: reading it is the only change, and the inbox is the user's own.
-    """
-
-    recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="signoff_notifications"
-    )
-    engagement = models.ForeignKey(
-        Engagement, on_delete=models.CASCADE, related_name="notifications"
-    )
-    kind = models.CharField(max_length=30, choices=NotificationKind.choices)
-    subject = models.CharField(max_length=300)
-    body = models.TextField(blank=True)
-    url = models.CharField(max_length=500, blank=True)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-    read_at = models.DateTimeField(null=True, blank=True)
-    emailed_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["recipient", "read_at"], name="notification_unread")]
-
-    def __str__(self) -> str:
-        return self.subject
-
-    @property
-    def unread(self) -> bool:
-        return self.read_at is None

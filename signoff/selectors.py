@@ -1,194 +1,32 @@
-"""Reads of signoff: the current spec snapshot and its hash, diffs, "changed since sign-off", the
-sign-off table, review and audit lists, the inbox.
+"""Reads of signoff: diffs of versions, "changed since sign-off", the sign-off table, review and
+audit lists, the inbox.
 
 Public for other apps (keep the signatures stable):
-- `current_snapshot(engagement=, entities=None) -> dict` and `content_hash(snapshot) -> str`
-- `diff_snapshots(before, after) -> list[FieldChange]`
+- `current_snapshot(engagement=, entities=None) -> dict`, `content_hash(snapshot) -> str` and
+  `diff_snapshots(before, after) -> list[FieldChange]`: re-exported from mappings.snapshot
 - `changed_since_signoff(engagement=, gate="mapping") -> dict`
 - `signoff_table(engagement=) -> list[dict]`
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-from dataclasses import asdict, dataclass
-from typing import Any
+from dataclasses import dataclass
 
-import sqlglot
-from django.db.models import Q
-from sqlglot import exp
-
-from contracts.selectors import published_layer
-from mappings.expressions import split_joins, table_lookup_name
-from mappings.models import AttributeMapping, EntityMapping
+from mappings import snapshot as spec
+from mappings.snapshot import FieldChange, diff_snapshots, restrict_snapshot
+from workbench import selectors as workbench_selectors
 from workbench.choices import Role
 from workbench.models import Engagement
 
 from .choices import OPEN_REVIEW_STATES, CutoverStep, Gate, ReviewState, UatState, Verdict
-from .models import CutoverItem, Decision, Notification, ReviewRequest, SpecVersion, UatItem
+from .models import CutoverItem, Decision, ReviewRequest, SpecVersion, UatItem
 
-SNAPSHOT_FORMAT = 1
-# The fields of mappings/models/mapping.py that define the specification.
-ENTITY_SPEC_FIELDS = [
-    "driving_table",
-    "driving_alias",
-    "joins",
-    "filter",
-    "frequency",
-    "notes",
-    "status",
-]
-ATTRIBUTE_SPEC_FIELDS = [
-    "source_columns",
-    "transformation",
-    "default_value",
-    "edge_cases",
-    "notes",
-    "status",
-    "lineage",
-    "lineage_tables",
-]
-ENTITY_LEVEL = ""  # the `attribute` of a change to the entity itself
-
-
-# --- the snapshot ------------------------------------------------------------------------------
-
-
-def _alias_tables(driving_table: str, alias: str, joins: str) -> dict[str, str]:
-    """alias → table of an entity's FROM clause (best effort; the mapping checks report bad SQL)."""
-    aliases = {alias.lower(): driving_table} if alias and driving_table else {}
-    for piece in split_joins(joins or ""):
-        try:
-            join = sqlglot.parse_one(piece, into=exp.Join)
-        except (sqlglot.errors.ParseError, sqlglot.errors.TokenError):
-            continue
-        target = join.this
-        if target is not None and target.alias:
-            name = table_lookup_name(target) if isinstance(target, exp.Table) else "(lookup)"
-            aliases[target.alias.lower()] = name
-    return aliases
-
-
-def current_snapshot(*, engagement: Engagement, entities: list[str] | None = None) -> dict:
-    """The engagement's working mapping as a spec snapshot (all entities, or those named).
-
-    {"format": 1, "contract": {"name", "version"} | None,
-     "entities": {entity: {<ENTITY_SPEC_FIELDS>, "attributes": {attribute: {<ATTRIBUTE_SPEC_FIELDS>}}}},
-     "catalog_columns": ["table.column", …]}  — the catalog columns the lineage uses.
-    Three queries whatever the size.
-    """
-    layer = published_layer(engagement=engagement)
-    entity_rows = EntityMapping.objects.filter(engagement=engagement)
-    attribute_rows = AttributeMapping.objects.filter(engagement=engagement)
-    if entities is not None:
-        entity_rows = entity_rows.filter(entity_name__in=entities)
-        attribute_rows = attribute_rows.filter(entity_mapping__entity_name__in=entities)
-    snapshot_entities: dict[str, dict] = {}
-    by_id: dict[int, dict] = {}
-    aliases: dict[int, dict[str, str]] = {}
-    for row in entity_rows.values("id", "entity_name", *ENTITY_SPEC_FIELDS):
-        data = {field: row[field] for field in ENTITY_SPEC_FIELDS}
-        data["attributes"] = {}
-        snapshot_entities[row["entity_name"]] = data
-        by_id[row["id"]] = data
-        aliases[row["id"]] = _alias_tables(row["driving_table"], row["driving_alias"], row["joins"])
-    columns: set[str] = set()
-    for row in attribute_rows.order_by("entity_mapping_id", "id").values(
-        "entity_mapping_id", "attribute_name", *ATTRIBUTE_SPEC_FIELDS
-    ):
-        by_id[row["entity_mapping_id"]]["attributes"][row["attribute_name"]] = {
-            field: row[field] for field in ATTRIBUTE_SPEC_FIELDS
-        }
-        alias_map = aliases[row["entity_mapping_id"]]
-        for item in row["lineage"] or []:
-            alias, _, column = str(item).partition(".")
-            table = alias_map.get(alias.lower())
-            if table and column:
-                columns.add(f"{table}.{column}")
-    return {
-        "format": SNAPSHOT_FORMAT,
-        "contract": {"name": layer.name, "version": layer.version} if layer else None,
-        "entities": snapshot_entities,
-        "catalog_columns": sorted(columns),
-    }
-
-
-def canonical_json(snapshot: dict) -> str:
-    return json.dumps(snapshot, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
-def content_hash(snapshot: dict) -> str:
-    """SHA-256 (hex) of the snapshot's canonical JSON: sorted keys, no spaces, UTF-8."""
-    return hashlib.sha256(canonical_json(snapshot).encode("utf-8")).hexdigest()
-
-
-def restrict_snapshot(snapshot: dict, entities: list[str] | None) -> dict:
-    """The part of a snapshot about `entities` (all when None or empty)."""
-    if not entities:
-        return snapshot
-    return {
-        **snapshot,
-        "entities": {k: v for k, v in snapshot["entities"].items() if k in entities},
-    }
-
-
-# --- diffs -------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class FieldChange:
-    entity: str
-    attribute: str  # "" for the entity itself
-    field: str
-    before: Any
-    after: Any
-
-    def as_dict(self) -> dict:
-        return asdict(self)
-
-
-def diff_snapshots(before: dict, after: dict) -> list[FieldChange]:
-    """Field-by-field changes from `before` to `after` (entity, attribute, field, before, after).
-
-    An entity or attribute that appears or disappears is one change of the field "mapping".
-    """
-    changes: list[FieldChange] = []
-    if (before.get("contract") or None) != (after.get("contract") or None):
-        changes.append(
-            FieldChange("(contract)", "", "version", _contract(before), _contract(after))
-        )
-    old, new = before.get("entities", {}), after.get("entities", {})
-    for name in sorted(set(old) | set(new)):
-        if name not in new:
-            changes.append(FieldChange(name, ENTITY_LEVEL, "mapping", "present", None))
-            continue
-        if name not in old:
-            changes.append(FieldChange(name, ENTITY_LEVEL, "mapping", None, "present"))
-            continue
-        a, b = old[name], new[name]
-        for field in ENTITY_SPEC_FIELDS:
-            if a.get(field) != b.get(field):
-                changes.append(FieldChange(name, ENTITY_LEVEL, field, a.get(field), b.get(field)))
-        old_attrs, new_attrs = a.get("attributes", {}), b.get("attributes", {})
-        for attribute in sorted(set(old_attrs) | set(new_attrs)):
-            if attribute not in new_attrs:
-                changes.append(FieldChange(name, attribute, "mapping", "present", None))
-            elif attribute not in old_attrs:
-                changes.append(FieldChange(name, attribute, "mapping", None, "present"))
-            else:
-                x, y = old_attrs[attribute], new_attrs[attribute]
-                for field in ATTRIBUTE_SPEC_FIELDS:
-                    if x.get(field) != y.get(field):
-                        changes.append(
-                            FieldChange(name, attribute, field, x.get(field), y.get(field))
-                        )
-    return changes
-
-
-def _contract(snapshot: dict) -> str | None:
-    contract = snapshot.get("contract")
-    return f"{contract['name']} {contract['version']}" if contract else None
+# The snapshot is defined in mappings.snapshot; its names stay importable from here for callers.
+current_snapshot = spec.spec_snapshot
+content_hash = spec.content_hash
+canonical_json = spec.canonical_json
+ENTITY_SPEC_FIELDS = spec.ENTITY_SPEC_FIELDS
+ATTRIBUTE_SPEC_FIELDS = spec.ATTRIBUTE_SPEC_FIELDS
 
 
 def version_diff(
@@ -418,20 +256,48 @@ def signoff_table(*, engagement: Engagement, current: dict | None = None) -> lis
     return rows
 
 
-# --- inbox ---------------------------------------------------------------------------------------
+# --- inbox: the core's (workbench.selectors); these names stay importable from here ------------
+
+inbox = workbench_selectors.inbox
+unread_count = workbench_selectors.unread_count
 
 
-def inbox(*, user):
-    """The user's notifications of the engagements they can still see, newest first."""
-    return (
-        Notification.objects.filter(recipient=user)
-        .filter(Q(engagement__memberships__user=user) | Q(recipient__is_staff=True))
-        .select_related("engagement", "actor")
-        .distinct()
+# --- which version is this? ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SpecStamp:
+    """What every deliverable stamps: the working mapping's content hash and, when the mapping is
+    exactly the latest spec version, that version's number and whether a sign-off approved it."""
+
+    content_hash: str
+    version: int | None  # None: a draft (no version yet, or changed since `latest_version`)
+    approved: bool
+    latest_version: int | None
+
+    @property
+    def label(self) -> str:
+        if self.version is not None:
+            return f"Version {self.version}"
+        if self.latest_version is None:
+            return "working copy (no version submitted)"
+        return f"working copy (changed since version {self.latest_version})"
+
+
+def spec_stamp(*, engagement: Engagement, current: dict | None = None) -> SpecStamp:
+    """The stamp of the working mapping (mappings.snapshot hash; pass `current` to save reading
+    it again). Its hash equals a version's exactly when nothing changed since that version."""
+    working_hash = content_hash(current or current_snapshot(engagement=engagement))
+    latest = (
+        SpecVersion.objects.filter(engagement=engagement)
+        .order_by("-number")
+        .only("id", "number", "content_hash")
+        .first()
     )
-
-
-def unread_count(*, user) -> int:
-    if not user or not user.is_authenticated:
-        return 0
-    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+    if latest is None or latest.content_hash != working_hash:
+        number = latest.number if latest else None
+        return SpecStamp(working_hash, version=None, approved=False, latest_version=number)
+    approved = Decision.objects.filter(
+        version=latest, verdict=Verdict.APPROVE, review__state=ReviewState.APPROVED
+    ).exists()
+    return SpecStamp(working_hash, latest.number, approved, latest_version=latest.number)

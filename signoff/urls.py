@@ -23,5 +23,4 @@ urlpatterns = [
     ),
     path("cutover/", views.signoff_cutover, name="signoff-cutover"),
     path("audit/", views.signoff_audit, name="signoff-audit"),
-    path("inbox/", views.signoff_inbox, name="signoff-inbox"),
 ]

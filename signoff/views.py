@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_POST
 
 from mappings.models import EntityMapping
+from mappings.snapshot import spec_snapshot
 from workbench.models import Membership
 from workbench.policy import Action
 from workbench.web import add_service_errors, engagement_context, engagement_view, render_page
@@ -21,7 +22,7 @@ from . import selectors, services
 from .choices import Gate
 from .filters import AuditEventFilter
 from .forms import DecideForm, ResolveForm, SubmitForm, TickForm, UatItemForm
-from .models import AuditEvent, Notification, SpecVersion, UatItem
+from .models import AuditEvent, SpecVersion, UatItem
 
 
 def _entity_names(engagement) -> list[str]:
@@ -59,7 +60,7 @@ def signoff_overview(request, engagement):
             )
             return redirect("signoff-review", engagement.slug, review.pk)
     reviews = list(selectors.review_list(engagement=engagement)[:50])
-    current = selectors.current_snapshot(engagement=engagement)
+    current = spec_snapshot(engagement=engagement)
     gates = []
     for gate in Gate:
         latest = next((r for r in reviews if r.gate == gate and r.state != "cancelled"), None)
@@ -155,9 +156,7 @@ def signoff_review(request, engagement, pk: int):
     else:
         why_not = ""
     decision = next(iter(review.decisions.all()), None)
-    current = selectors.current_snapshot(
-        engagement=engagement, entities=review.version.entities or None
-    )
+    current = spec_snapshot(engagement=engagement, entities=review.version.entities or None)
     context = engagement_context(
         request,
         engagement,
@@ -255,16 +254,9 @@ def signoff_cutover(request, engagement):
         return redirect("signoff-cutover", engagement.slug)
     from workbench import policy
 
-    from .choices import CUTOVER_TICK_ROLES
-
-    role = policy.role_of(request.user, engagement)
     items = selectors.cutover_checklist(engagement=engagement)
     rows = [
-        {
-            "item": item,
-            "may_tick": role in CUTOVER_TICK_ROLES[item.step]
-            and policy.can(request.user, engagement, Action.TICK_CUTOVER),
-        }
+        {"item": item, "may_tick": policy.can_tick_cutover(request.user, engagement, item.step)}
         for item in items
     ]
     cutover_review = selectors.latest_review(engagement=engagement, gate=Gate.CUTOVER)
@@ -328,22 +320,3 @@ def signoff_audit(request, engagement):
         query=request.GET.urlencode(),
     )
     return render_page(request, "signoff/audit.html", context)
-
-
-@engagement_view()
-def signoff_inbox(request, engagement):
-    if request.method == "POST":
-        pk = request.POST.get("notification", "")
-        if pk.isdigit():
-            note = get_object_or_404(Notification, pk=int(pk), recipient=request.user)
-            services.do_mark_read(notification=note, acting_user=request.user)
-            if note.url and request.POST.get("open"):
-                return redirect(note.url)
-        else:
-            services.do_mark_all_read(acting_user=request.user)
-        return redirect("signoff-inbox", engagement.slug)
-    notes = list(selectors.inbox(user=request.user)[:200])
-    context = engagement_context(
-        request, engagement, notes=notes, unread=sum(1 for n in notes if n.unread)
-    )
-    return render_page(request, "signoff/inbox.html", context)

@@ -1,7 +1,15 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from .models import Engagement, GlossaryTerm, Job, Membership, ReferenceLink, SignoffOwner
+from .models import (
+    Engagement,
+    GlossaryTerm,
+    Job,
+    Membership,
+    Notification,
+    ReferenceLink,
+    SignoffOwner,
+)
 
 
 class ReadOnlyHistoryAdmin(SimpleHistoryAdmin):
@@ -45,3 +53,8 @@ admin.site.register(ReferenceLink, SimpleHistoryAdmin)
 class JobAdmin(admin.ModelAdmin):
     list_display = ["id", "kind", "engagement", "state", "progress", "created_at"]
     list_filter = ["state", "kind"]
+
+
+@admin.register(Notification)
+class NotificationAdmin(ReadOnlyHistoryAdmin):
+    list_display = ["recipient", "engagement", "kind", "subject", "created_at", "read_at"]

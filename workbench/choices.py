@@ -52,6 +52,30 @@ SIGNOFF_ELIGIBLE_ROLES: dict[str, set[str]] = {
 }
 
 
+class ReviewGate(models.TextChoices):
+    """The gates a spec version is reviewed at (signoff.choices.Gate); who decides each is in
+    workbench.policy."""
+
+    MAPPING = "mapping", "Mapping sign-off"
+    UAT = "uat", "UAT sign-off"
+    CUTOVER = "cutover", "Cutover"
+
+
+class CutoverStep(models.TextChoices):
+    """The production cutover checklist; who ticks each step is in workbench.policy."""
+
+    PIPELINES_DEPLOYED = "pipelines_deployed", "Pipelines deployed"
+    FIRST_RUN_VALIDATED = "first_run_validated", "First full run validated"
+    SCHEDULE_CONFIRMED = "schedule_confirmed", "Load schedule confirmed by Client Ops"
+
+
+class NotificationKind(models.TextChoices):
+    REVIEW_REQUESTED = "review_requested", "Review requested"
+    REVIEW_DECIDED = "review_decided", "Review decided"
+    REVIEW_INVALIDATED = "review_invalidated", "Sign-off invalidated"
+    MENTIONED = "mentioned", "Mentioned"
+
+
 class LinkKind(models.TextChoices):
     MART_DOCS = "mart_docs", "Mart documentation"
     SAMPLE_DATA = "sample_data", "Sample data access"

@@ -10,7 +10,15 @@ from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
-from .choices import EngagementStatus, JobState, LinkKind, Phase, Role, SignoffGate
+from .choices import (
+    EngagementStatus,
+    JobState,
+    LinkKind,
+    NotificationKind,
+    Phase,
+    Role,
+    SignoffGate,
+)
 
 _M = TypeVar("_M", bound=models.Model)
 
@@ -217,3 +225,41 @@ class Job(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.state in (JobState.SUCCEEDED, JobState.FAILED)
+
+
+class Notification(models.Model):
+    """One line of a user's in-app inbox; e-mailed as well when it is created
+    (workbench.services.notify). Any app tells members something through it.
+
+    Not historied: reading it is the only change, and the inbox is the user's own. Born in the
+    sign-off app: its table keeps that name, so the rows stay where they are.
+    """
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="signoff_notifications"
+    )
+    engagement = models.ForeignKey(
+        Engagement, on_delete=models.CASCADE, related_name="notifications"
+    )
+    kind = models.CharField(max_length=30, choices=NotificationKind.choices)
+    subject = models.CharField(max_length=300)
+    body = models.TextField(blank=True)
+    url = models.CharField(max_length=500, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "signoff_notification"
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["recipient", "read_at"], name="notification_unread")]
+
+    def __str__(self) -> str:
+        return self.subject
+
+    @property
+    def unread(self) -> bool:
+        return self.read_at is None

@@ -11,7 +11,7 @@ from enum import StrEnum
 
 from django.core.exceptions import PermissionDenied
 
-from .choices import Role
+from .choices import CutoverStep, ReviewGate, Role, SignoffGate
 
 
 class Action(StrEnum):
@@ -99,6 +99,25 @@ ROLE_ACTIONS: dict[str, frozenset[Action]] = {
     Role.VIEWER: frozenset(_EVERYONE),
 }
 
+# Who decides each review gate: the named owner of a sign-off gate (on top of DECIDE_REVIEW not
+# being needed: naming is the authority), or the members holding a decider role.
+GATE_OWNER: dict[str, str | None] = {
+    ReviewGate.MAPPING: SignoffGate.MAPPING,  # the named mapping sign-off owner (a Client SME)
+    ReviewGate.UAT: SignoffGate.ETL,  # the named ETL sign-off owner
+    ReviewGate.CUTOVER: None,
+}
+GATE_DECIDER_ROLES: dict[str, set[str] | None] = {
+    ReviewGate.MAPPING: None,  # ownership decides
+    ReviewGate.UAT: None,
+    ReviewGate.CUTOVER: {Role.IMPLEMENTATION_LEAD},
+}
+# Which role may tick each cutover step (on top of TICK_CUTOVER).
+CUTOVER_TICK_ROLES: dict[str, set[str]] = {
+    CutoverStep.PIPELINES_DEPLOYED: {Role.ETL_DEVELOPER},
+    CutoverStep.FIRST_RUN_VALIDATED: {Role.ETL_DEVELOPER},
+    CutoverStep.SCHEDULE_CONFIRMED: {Role.CLIENT_OPS},
+}
+
 # Engagement-independent actions.
 CREATE_ENGAGEMENT_PERMISSION = "workbench.add_engagement"
 
@@ -149,3 +168,81 @@ def can_create_engagement(user) -> bool:
 def check_create_engagement(user) -> None:
     if not can_create_engagement(user):
         raise PermissionDenied("You are not allowed to create engagements.")
+
+
+# --- gates and cutover steps ---------------------------------------------------------------------
+
+
+def _name(user) -> str:
+    return user.get_full_name() or user.username
+
+
+def _roles_label(roles: set[str]) -> str:
+    return " or ".join(sorted(Role(r).label for r in roles))
+
+
+def gate_owner(engagement, gate: str):
+    """The user named to decide `gate`, or None when nobody is named or the gate goes by role."""
+    from .models import SignoffOwner
+
+    owner_gate = GATE_OWNER[gate]
+    if owner_gate is None:
+        return None
+    owner = (
+        SignoffOwner.objects.filter(engagement=engagement, gate=owner_gate)
+        .select_related("user")
+        .first()
+    )
+    return owner.user if owner else None
+
+
+def gate_deciders(engagement, gate: str) -> list:
+    """Who may decide `gate`: its named owner, or the members holding a decider role."""
+    from .models import Membership
+
+    if GATE_OWNER[gate] is not None:
+        owner = gate_owner(engagement, gate)
+        return [owner] if owner else []
+    roles = GATE_DECIDER_ROLES[gate] or set()
+    memberships = Membership.objects.filter(engagement=engagement, role__in=roles)
+    return [m.user for m in memberships.select_related("user")]
+
+
+def check_decide_gate(user, engagement, gate: str) -> None:
+    """Raise PermissionDenied unless `user` may decide reviews of `gate` in `engagement`."""
+    check(user, engagement, Action.VIEW)
+    role = role_of(user, engagement)
+    if role == Role.VIEWER:
+        raise PermissionDenied("A Viewer never decides on a review.")
+    gate = ReviewGate(gate)
+    if GATE_OWNER[gate] is not None:
+        owner = gate_owner(engagement, gate)
+        if owner is None:
+            raise PermissionDenied(
+                f"Nobody is named to give the {gate.label}: name its owner on the Sign-off "
+                "owners page first."
+            )
+        if owner.pk != user.pk:
+            raise PermissionDenied(
+                f"Only {_name(owner)}, the named owner, decides the {gate.label}."
+            )
+        return
+    allowed = GATE_DECIDER_ROLES[gate] or set()
+    if role not in allowed or not can(user, engagement, Action.DECIDE_REVIEW):
+        raise PermissionDenied(f"Only an {_roles_label(allowed)} decides the {gate.label}.")
+
+
+def can_tick_cutover(user, engagement, step: str) -> bool:
+    return can(user, engagement, Action.TICK_CUTOVER) and (
+        role_of(user, engagement) in CUTOVER_TICK_ROLES[CutoverStep(step)]
+    )
+
+
+def check_tick_cutover(user, engagement, step: str) -> None:
+    """Raise PermissionDenied unless `user` may tick (or untick) cutover `step`."""
+    check(user, engagement, Action.TICK_CUTOVER)
+    roles = CUTOVER_TICK_ROLES[CutoverStep(step)]
+    if role_of(user, engagement) not in roles:
+        raise PermissionDenied(
+            f"'{CutoverStep(step).label}' is ticked by the {_roles_label(roles)}."
+        )

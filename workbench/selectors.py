@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from django.db.models import Case, Count, IntegerField, QuerySet, Value, When
+from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 
 from .choices import Role
-from .models import Engagement, Job, Membership
+from .models import Engagement, Job, Membership, Notification
 
 
 def engagement_list(*, user) -> QuerySet[Engagement]:
@@ -30,3 +30,19 @@ def engagement_members(*, engagement: Engagement) -> QuerySet[Membership]:
 
 def engagement_jobs(*, engagement: Engagement, limit: int = 50) -> QuerySet[Job]:
     return engagement.jobs.select_related("started_by")[:limit]
+
+
+def inbox(*, user) -> QuerySet[Notification]:
+    """The user's notifications of the engagements they can still see, newest first."""
+    return (
+        Notification.objects.filter(recipient=user)
+        .filter(Q(engagement__memberships__user=user) | Q(recipient__is_staff=True))
+        .select_related("engagement", "actor")
+        .distinct()
+    )
+
+
+def unread_count(*, user) -> int:
+    if not user or not user.is_authenticated:
+        return 0
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()

@@ -5,9 +5,14 @@ Called alike by views, the API, management commands and tasks.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
 from django.db import transaction
+from django.utils import timezone
 
 from . import policy
 from .choices import (
@@ -20,7 +25,14 @@ from .choices import (
 )
 from .history import apply_changes, delete_with_history, save_with_history
 from .jobs import job_enqueue
-from .models import Engagement, GlossaryTerm, Membership, ReferenceLink, SignoffOwner
+from .models import (
+    Engagement,
+    GlossaryTerm,
+    Membership,
+    Notification,
+    ReferenceLink,
+    SignoffOwner,
+)
 from .policy import Action
 
 User = get_user_model()
@@ -260,3 +272,88 @@ def demo_job_start(*, engagement: Engagement, acting_user, steps: int = 10, paus
         acting_user=acting_user,
         params={"steps": steps, "pause": pause},
     )
+
+
+# --- notifications: the inbox ---------------------------------------------------------------------
+
+
+def notify(
+    recipients: Iterable,
+    *,
+    engagement: Engagement,
+    kind: str,
+    subject: str,
+    body: str,
+    url: str,
+    actor,
+) -> list[Notification]:
+    """Inbox lines for each recipient (never the actor, each once), e-mailed once the transaction
+    commits. Safe to call inside the caller's transaction."""
+    seen: set[int] = set()
+    rows = []
+    for user in recipients:
+        if user is None or user.pk in seen or (actor is not None and user.pk == actor.pk):
+            continue
+        seen.add(user.pk)
+        rows.append(
+            Notification(
+                recipient=user,
+                engagement=engagement,
+                kind=kind,
+                subject=subject[:300],
+                body=body,
+                url=url,
+                actor=actor,
+            )
+        )
+    for row in rows:
+        row.save()
+    ids = [row.pk for row in rows]
+    if ids:
+        from .tasks import send_notification_emails
+
+        transaction.on_commit(lambda: send_notification_emails.delay(ids))
+    return rows
+
+
+def notification_emails_send(*, notification_ids: list[int]) -> int:
+    """E-mail the notifications not e-mailed yet (Django's e-mail backend); returns the count."""
+    sent = 0
+    for note in Notification.objects.filter(pk__in=notification_ids, emailed_at__isnull=True):
+        recipient = note.recipient
+        if recipient.email:
+            link = (
+                f"\n\n{settings.SITE_URL.rstrip('/')}{note.url}"
+                if getattr(settings, "SITE_URL", "")
+                else f"\n\n{note.url}"
+            )
+            send_mail(
+                subject=f"[{note.engagement.name}] {note.subject}",
+                message=(note.body or note.subject) + link,
+                from_email=settings.DEFAULT_FROM_EMAIL,
+                recipient_list=[recipient.email],
+            )
+            sent += 1
+        note.emailed_at = timezone.now()
+        note.save(update_fields=["emailed_at"])
+    return sent
+
+
+@transaction.atomic
+def notification_mark_read(*, notification: Notification, acting_user: User) -> Notification:
+    if notification.recipient_id != acting_user.pk:
+        raise PermissionDenied("This is not your notification.")
+    if notification.read_at is None:
+        notification.read_at = timezone.now()
+        notification.save(update_fields=["read_at"])
+    return notification
+
+
+@transaction.atomic
+def notification_mark_all_read(*, acting_user: User) -> int:
+    unread = list(Notification.objects.filter(recipient=acting_user, read_at__isnull=True))
+    now = timezone.now()
+    for note in unread:
+        note.read_at = now
+        note.save(update_fields=["read_at"])
+    return len(unread)

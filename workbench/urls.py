@@ -22,6 +22,8 @@ engagement_patterns = [
     path("contract/", include("contracts.urls")),
     path("mapping/", include("catalog.urls")),
     path("mapping/", include("mappings.urls")),
+    # The inbox is the core's; it keeps the path and name it had under sign-off.
+    path("signoff/inbox/", views.inbox, name="signoff-inbox"),
     path("signoff/", include("signoff.urls")),
     path("exports/", include("exports.urls")),
 ]

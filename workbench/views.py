@@ -27,7 +27,7 @@ from .forms import (
     ReferenceLinkForm,
     SignoffOwnerForm,
 )
-from .models import Job
+from .models import Job, Notification
 from .phases import phase_cards
 from .policy import Action
 from .web import add_service_errors, engagement_context, engagement_view, render_page
@@ -316,6 +316,26 @@ def job_detail(request, engagement, pk):
         context,
         fragment="workbench/partials/job_progress.html",
     )
+
+
+@engagement_view()
+def inbox(request, engagement):
+    """The user's inbox (every engagement's lines); open or mark one read, or all."""
+    if request.method == "POST":
+        pk = request.POST.get("notification", "")
+        if pk.isdigit():
+            note = get_object_or_404(Notification, pk=int(pk), recipient=request.user)
+            services.notification_mark_read(notification=note, acting_user=request.user)
+            if note.url and request.POST.get("open"):
+                return redirect(note.url)
+        else:
+            services.notification_mark_all_read(acting_user=request.user)
+        return redirect("signoff-inbox", engagement.slug)
+    notes = list(selectors.inbox(user=request.user)[:200])
+    context = engagement_context(
+        request, engagement, notes=notes, unread=sum(1 for n in notes if n.unread)
+    )
+    return render_page(request, "workbench/inbox.html", context)
 
 
 def healthz(request):

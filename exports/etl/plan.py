@@ -9,8 +9,6 @@ Rendering per dialect happens in `exports.etl.sql`.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
@@ -23,9 +21,8 @@ from mappings.choices import MappingStatus
 from mappings.compiled import CompiledAttribute, CompiledEntity, compile_engagement
 from mappings.models import AttributeMapping, EntityMapping
 from mappings.selectors.mapping import contract_load_order
+from signoff.selectors import SpecStamp, spec_stamp
 from workbench.models import Engagement
-
-SPEC_VERSION = "1"
 
 
 @dataclass
@@ -117,7 +114,11 @@ class EtlPlan:
     contract_version: str
     entities: list[EntityPlan]  # in load order (entities caught in a cycle last)
     cycle: list[str]
-    content_hash: str
+    stamp: SpecStamp  # the spec version and content hash every artifact carries
+
+    @property
+    def content_hash(self) -> str:
+        return self.stamp.content_hash
 
     @property
     def load_order(self) -> list[str]:
@@ -221,7 +222,7 @@ def build_plan(*, engagement: Engagement) -> EtlPlan:
         contract_version=layer.version,
         entities=plans,
         cycle=order.cycle,
-        content_hash=_content_hash(layer, plans),
+        stamp=spec_stamp(engagement=engagement),
     )
 
 
@@ -315,32 +316,3 @@ def _column(
         rule=rule_tree,
         mapping=mapping,
     )
-
-
-def _content_hash(layer, plans: list[EntityPlan]) -> str:
-    """SHA-256 of what the artifacts are generated from: contract version and every rule."""
-    content = {
-        "contract": [layer.name, layer.version, layer.file_hash],
-        "entities": [
-            {
-                "name": p.name,
-                "from": [
-                    p.mapping.driving_table,
-                    p.mapping.driving_alias,
-                    p.mapping.joins,
-                    p.mapping.filter,
-                    p.mapping.frequency,
-                ]
-                if p.mapping
-                else None,
-                "columns": [
-                    [c.name, c.mapping.rule, c.mapping.default_value, c.mapping.status]
-                    if c.mapping
-                    else [c.name]
-                    for c in p.columns
-                ],
-            }
-            for p in plans
-        ],
-    }
-    return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()

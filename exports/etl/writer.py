@@ -16,7 +16,7 @@ from sqlglot import exp
 from exports.testrun.checks import all_checks
 
 from . import sql
-from .plan import SPEC_VERSION, EntityPlan, EtlPlan
+from .plan import EntityPlan, EtlPlan
 
 MART_SCHEMAS = {"duckdb": "main", "postgres": "public", "tsql": "dbo"}
 SCHEDULES = {"hourly": "@hourly", "daily": "@daily", "weekly": "@weekly", "monthly": "@monthly"}
@@ -54,8 +54,11 @@ def write_artifacts(plan: EtlPlan, *, dialect: str, out: Path) -> dict:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
     manifest = {
-        "spec_version": SPEC_VERSION,
+        # The spec version when the mapping is exactly it (else null: a draft), and the hash
+        # a sign-off of that version approved; see README "Generated ETL".
+        "spec_version": plan.stamp.version,
         "content_hash": plan.content_hash,
+        "approved": plan.stamp.approved,
         "dialect": dialect,
         "contract": {"name": plan.contract_name, "version": plan.contract_version},
         "load_order": plan.load_order,

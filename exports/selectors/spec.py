@@ -12,35 +12,18 @@ from contracts.selectors import published_layer
 from mappings.load_order import LoadOrder
 from mappings.models import AttributeMapping, EntityMapping
 from mappings.selectors.mapping import contract_load_order
+from mappings.snapshot import ATTRIBUTE_SPEC_FIELDS, ENTITY_SPEC_FIELDS
 from workbench.models import Engagement
 
-ENTITY_VALUES = (
-    "pk",
-    "entity_name",
-    "driving_table",
-    "driving_alias",
-    "joins",
-    "filter",
-    "frequency",
-    "status",
-    "notes",
-    "feasibility",
-    "row_version",
-)
+# The workbook prints the whole spec content (mappings.snapshot) plus the review state around it.
+ENTITY_VALUES = ("pk", "entity_name", *ENTITY_SPEC_FIELDS, "feasibility", "row_version")
 ATTRIBUTE_VALUES = (
     "pk",
     "entity_mapping__entity_name",
     "attribute_name",
-    "source_columns",
-    "transformation",
-    "default_value",
-    "edge_cases",
-    "status",
+    *ATTRIBUTE_SPEC_FIELDS,
     "feasibility",
     "sme_review",
-    "notes",
-    "lineage",
-    "lineage_tables",
     "row_version",
 )
 CONTRACT_VALUES = (
@@ -100,16 +83,6 @@ def spec_data(*, engagement: Engagement) -> SpecData:
     return SpecData(engagement, layer, order, entities, contract, attributes)
 
 
-def content_hash(*, engagement: Engagement) -> str:
-    """The working mapping's content hash, computed exactly as sign-off hashes a spec version
-    (signoff.selectors.content_hash of the current snapshot): an unchanged export of a submitted
-    version carries that version's hash."""
-    from signoff.selectors import content_hash as snapshot_hash
-    from signoff.selectors import current_snapshot
-
-    return snapshot_hash(current_snapshot(engagement=engagement))
-
-
 def type_label(attribute: dict) -> str:
     return attribute["physical_type"] or attribute["logical_type"] or ""
 
@@ -117,16 +90,12 @@ def type_label(attribute: dict) -> str:
 # --- sign-off: what the Cover sheet lists ------------------------------------------------------
 
 
-def spec_version_label(*, engagement: Engagement, working_hash: str) -> str:
-    """'Version N' when the mapping is exactly the latest submitted version, else a working copy."""
-    from signoff.selectors import latest_version
+def spec_stamp(*, engagement: Engagement):
+    """The Cover's spec version and content hash: signoff.selectors.SpecStamp, the same stamp the
+    ETL manifest and the test runs carry."""
+    from signoff.selectors import spec_stamp as signoff_spec_stamp
 
-    version = latest_version(engagement=engagement)
-    if version is None:
-        return "working copy (no version submitted)"
-    if version.content_hash == working_hash:
-        return f"Version {version.number}"
-    return f"working copy (changed since version {version.number})"
+    return signoff_spec_stamp(engagement=engagement)
 
 
 def signoff_rows(*, engagement: Engagement) -> list[dict]:

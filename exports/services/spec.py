@@ -118,6 +118,8 @@ def _apply(changes: list[dict], acting_user, *, errors: list[str] | None) -> tup
 
     With `errors`, a refused row is recorded there and the others go on (the dry run); without, the
     first refusal raises. Returns the count applied and the rows refused as conflicts.
+    Each service call reports its change (mappings.events.spec_changed): however many rows, the
+    import's transaction queues one notice per engagement, and a dry run's rollback drops it.
     """
     applied, refused = 0, []
     entity_changes = [c for c in changes if c["kind"] == "entity"]

@@ -27,11 +27,10 @@ from mappings.selectors.mapping import UNMAPPED_STATES
 from ..selectors.spec import (
     SpecData,
     change_log,
-    content_hash,
     last_approved_at,
     signoff_rows,
     spec_data,
-    spec_version_label,
+    spec_stamp,
     type_label,
     used_catalog_columns,
 )
@@ -243,15 +242,15 @@ def _cover(workbook: Workbook, data: SpecData, generated_by: str) -> dict:
     ws.oddFooter.center.text = f"{L.COVER} — page &P of &N"
     engagement, layer = data.engagement, data.layer
     now = timezone.localtime()
-    working_hash = content_hash(engagement=engagement)
+    stamp = spec_stamp(engagement=engagement)
     cover = {
         L.COVER_ENGAGEMENT: engagement.name,
         L.COVER_SLUG: engagement.slug,
         L.COVER_CLIENT: engagement.client,
         L.COVER_CONTRACT: layer.name if layer else "",
         L.COVER_CONTRACT_VERSION: layer.version if layer else "",
-        L.COVER_SPEC_VERSION: spec_version_label(engagement=engagement, working_hash=working_hash),
-        L.COVER_HASH: working_hash,
+        L.COVER_SPEC_VERSION: stamp.label,
+        L.COVER_HASH: stamp.content_hash,
         L.COVER_GENERATED_AT: now.strftime("%Y-%m-%d %H:%M %Z"),
         L.COVER_GENERATED_BY: generated_by,
     }

@@ -126,7 +126,7 @@ class GridRow:
     mapping: AttributeMapping
     comment_count: int
     open_questions: int
-    signoff: dict | None = None  # set by the page: this row's state against the last sign-off
+    approval: dict | None = None  # set by the page: this row's state against its last approval
 
     @property
     def name(self) -> str:
@@ -153,7 +153,7 @@ class GridRow:
             flags.add("not_feasible")
         if self.open_questions:
             flags.add("open_questions")
-        if self.signoff and self.signoff["changed"]:
+        if self.approval and self.approval["changed"]:
             flags.add("changed_since_signoff")
         return flags
 
@@ -176,11 +176,11 @@ def mapping_grid(
     entity_mapping: EntityMapping,
     status: str = "",
     problem: str = "",
-    signoff: dict | None = None,
+    approval: dict | None = None,
 ) -> list[GridRow]:
     """One row per attribute of the entity, in contract order: three queries whatever the size.
 
-    `signoff` ((entity, attribute) → state, from signoff.selectors.changed_since_signoff) marks
+    `approval` ((entity, attribute) → state, from mappings.hooks.approval_state) marks
     the rows changed since their sign-off, so the problem filter can find them.
     """
     attributes = contract_attributes(
@@ -201,7 +201,7 @@ def mapping_grid(
             mapping=m,
             comment_count=m.comment_count,
             open_questions=m.open_questions,
-            signoff=(signoff or {}).get((entity_mapping.entity_name, m.attribute_name)),
+            approval=(approval or {}).get((entity_mapping.entity_name, m.attribute_name)),
         )
         for m in mappings
     ]

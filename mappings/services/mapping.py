@@ -9,17 +9,20 @@ from __future__ import annotations
 
 import re
 
-from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from contracts.selectors import published_layer
 from workbench import policy
+from workbench.choices import NotificationKind
 from workbench.history import apply_changes, save_with_history
-from workbench.models import Engagement
+from workbench.models import Engagement, Membership, Notification
 from workbench.policy import Action
+from workbench.services import notify
 
 from ..choices import (
     FEASIBILITY_NEEDS_COMMENT,
@@ -35,11 +38,11 @@ from ..compiled import (
     compile_from_clause,
     compile_rule_context,
 )
+from ..events import spec_changed
 from ..expressions import ERROR, Checked, Problem, Target
 from ..models import AttributeMapping, EntityMapping, MappingComment
 from ..selectors.mapping import contract_attributes
-
-User = get_user_model()
+from ..snapshot import ATTRIBUTE_AUTHORED_FIELDS, ENTITY_SPEC_FIELDS
 
 
 class MappingConflict(Exception):
@@ -53,23 +56,9 @@ class MappingConflict(Exception):
         )
 
 
-ENTITY_FIELDS = {
-    "driving_table",
-    "driving_alias",
-    "joins",
-    "filter",
-    "frequency",
-    "notes",
-    "status",
-}
-ATTRIBUTE_FIELDS = {
-    "source_columns",
-    "transformation",
-    "default_value",
-    "edge_cases",
-    "notes",
-    "status",
-}
+# What the update services accept: exactly what a person writes of the spec content.
+ENTITY_FIELDS = set(ENTITY_SPEC_FIELDS)
+ATTRIBUTE_FIELDS = set(ATTRIBUTE_AUTHORED_FIELDS)
 RULE_FIELDS = {"source_columns", "transformation", "default_value"}
 FROM_FIELDS = {"driving_table", "driving_alias", "joins", "filter"}  # what the rules depend on
 _FREQUENCIES = {"hourly", "daily", "weekly", "monthly", "on demand"}
@@ -117,6 +106,10 @@ def mapping_prepare(*, engagement: Engagement, acting_user) -> dict[str, int]:
     bulk_create_with_history(
         new_attributes, AttributeMapping, batch_size=1000, default_user=acting_user
     )
+    touched = {e.entity_name for e in new_entities}
+    touched |= {a.entity_mapping.entity_name for a in new_attributes}
+    if touched:
+        spec_changed(engagement=engagement, entities=touched)
     return {"entities": len(new_entities), "attributes": len(new_attributes)}
 
 
@@ -184,6 +177,7 @@ def entity_mapping_update(
     save_with_history(current, acting_user=acting_user)
     if reaches_rules:
         _recheck_attributes(compiled, acting_user)
+    spec_changed(engagement=entity_mapping.engagement, entities=[current.entity_name])
     return current
 
 
@@ -293,6 +287,9 @@ def attribute_mapping_update(
     current.row_version += 1
     current.updated_by = acting_user
     save_with_history(current, acting_user=acting_user)
+    spec_changed(
+        engagement=attribute_mapping.engagement, entities=[current.entity_mapping.entity_name]
+    )
     return current
 
 
@@ -386,10 +383,34 @@ def _comment(mapping, kind: str, text: str, acting_user, parent=None) -> Mapping
     )
     save_with_history(comment, acting_user=acting_user)
     if mentions:
-        from signoff.services import notify_mentions  # signoff builds on mappings: import late
-
-        notify_mentions(comment)
+        comment_mentions_notify(comment=comment)
     return comment
+
+
+def comment_mentions_notify(*, comment: MappingComment) -> list[Notification]:
+    """Tell the members a comment mentions (comment.mentions = usernames) through the inbox.
+
+    Unknown names, non-members and the author are skipped; each mentioned member gets an inbox
+    line and an e-mail once the transaction commits.
+    """
+    usernames = [u for u in (comment.mentions or []) if isinstance(u, str)]
+    if not usernames:
+        return []
+    engagement = comment.engagement
+    memberships = Membership.objects.filter(engagement=engagement, user__username__in=usernames)
+    target = comment.entity_mapping.entity_name
+    if comment.attribute_mapping_id:
+        target += f".{comment.attribute_mapping.attribute_name}"
+    author = comment.author.get_full_name() or comment.author.username
+    return notify(
+        [m.user for m in memberships.select_related("user")],
+        engagement=engagement,
+        kind=NotificationKind.MENTIONED,
+        subject=f"{author} mentioned you on {target}",
+        body=comment.text,
+        url=reverse("engagement-dashboard", args=[engagement.slug]),
+        actor=comment.author,
+    )
 
 
 @transaction.atomic

@@ -9,7 +9,6 @@ from ..models import (
     AuditEvent,
     CutoverItem,
     Decision,
-    Notification,
     ReviewRequest,
     SpecVersion,
     UatItem,
@@ -191,23 +190,4 @@ class AuditEventSerializer(serializers.ModelSerializer):
             "from_state",
             "to_state",
             "message",
-        ]
-
-
-class NotificationSerializer(serializers.ModelSerializer):
-    engagement = serializers.CharField(source="engagement.slug", read_only=True)
-    actor = serializers.CharField(source="actor.username", read_only=True, default=None)
-
-    class Meta:
-        model = Notification
-        fields = [
-            "id",
-            "engagement",
-            "kind",
-            "subject",
-            "body",
-            "url",
-            "actor",
-            "created_at",
-            "read_at",
         ]

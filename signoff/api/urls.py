@@ -13,8 +13,5 @@ router.register(f"{ENGAGEMENT}/reviews", views.ReviewViewSet, basename="api-revi
 router.register(f"{ENGAGEMENT}/uat-items", views.UatItemViewSet, basename="api-uat-item")
 router.register(f"{ENGAGEMENT}/cutover", views.CutoverViewSet, basename="api-cutover")
 router.register(f"{ENGAGEMENT}/audit", views.AuditEventViewSet, basename="api-signoff-audit")
-router.register(
-    f"{ENGAGEMENT}/notifications", views.NotificationViewSet, basename="api-notification"
-)
 
 urlpatterns = router.urls

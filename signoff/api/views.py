@@ -17,7 +17,7 @@ from workbench.policy import Action
 from .. import selectors, services
 from ..choices import Verdict
 from ..filters import AuditEventFilter
-from ..models import AuditEvent, CutoverItem, Notification, ReviewRequest, SpecVersion, UatItem
+from ..models import AuditEvent, CutoverItem, ReviewRequest, SpecVersion, UatItem
 from .serializers import (
     AuditEventSerializer,
     CancelInputSerializer,
@@ -25,7 +25,6 @@ from .serializers import (
     DecideInputSerializer,
     FieldChangeSerializer,
     FreezeInputSerializer,
-    NotificationSerializer,
     ReopenInputSerializer,
     ResolveInputSerializer,
     ReviewSerializer,
@@ -281,26 +280,3 @@ class AuditEventViewSet(mixins.ListModelMixin, EngagementScopedViewSet):
     )
     serializer_class = AuditEventSerializer
     filterset_class = AuditEventFilter
-
-
-class NotificationViewSet(mixins.ListModelMixin, EngagementScopedViewSet):
-    """The requesting user's inbox lines of this engagement; mark them read."""
-
-    queryset = Notification.objects.select_related("engagement", "actor")
-    serializer_class = NotificationSerializer
-    filterset_fields = ["kind"]
-
-    def get_queryset(self):
-        return super().get_queryset().filter(recipient=self.request.user)
-
-    @extend_schema(request=None, responses=NotificationSerializer)
-    @action(detail=True, methods=["post"])
-    def read(self, request, engagement_slug=None, pk=None):
-        note = services.do_mark_read(notification=self.get_object(), acting_user=request.user)
-        return Response(NotificationSerializer(note).data)
-
-    @extend_schema(request=None, responses=OpenApiTypes.OBJECT)
-    @action(detail=False, methods=["post"], url_path="read-all")
-    def read_all(self, request, engagement_slug=None):
-        self.engagement  # noqa: B018 — 404 for outsiders
-        return Response({"marked": services.do_mark_all_read(acting_user=request.user)})

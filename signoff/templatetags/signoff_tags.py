@@ -1,4 +1,4 @@
-"""Template tags of signoff: the inbox count in the top bar, diff values."""
+"""Template tags of signoff: diff values."""
 
 from __future__ import annotations
 
@@ -6,21 +6,7 @@ import json
 
 from django import template
 
-from ..selectors import unread_count
-
 register = template.Library()
-
-
-@register.simple_tag(takes_context=True)
-def inbox_unread(context) -> int:
-    request = context.get("request")
-    user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated:
-        return 0
-    cache = request.__dict__.setdefault("_signoff_unread", {})
-    if "count" not in cache:
-        cache["count"] = unread_count(user=user)
-    return cache["count"]
 
 
 @register.filter

@@ -109,7 +109,7 @@ def test_a_viewer_cannot_comment(customer, viewer):
 def test_a_mentioned_member_is_notified(
     customer, ba, sme, mailoutbox, django_capture_on_commit_callbacks
 ):
-    from signoff.models import Notification
+    from workbench.models import Notification
 
     with django_capture_on_commit_callbacks(execute=True):
         services.comment_add(

@@ -315,7 +315,7 @@ def test_a_change_after_sign_off_is_flagged_on_the_entity_and_the_row(
     )
     page = client.get(url("mapping-entity", customer.engagement, customer.pk))
     body = page.content.decode()
-    assert page.context["signoff"]["changed"] is True
+    assert page.context["approval"]["changed"] is True
     assert "changed since sign-off v1" in body
     [row] = [r for r in page.context["rows"] if r.name == "email"]
     assert "changed_since_signoff" in row.problem_flags

@@ -10,8 +10,8 @@ from mappings.models import EntityMapping
 from mappings.services import mapping as mapping_services
 from signoff import selectors, services
 from signoff.choices import Gate, NotificationKind
-from signoff.models import Notification
 from signoff.phases import mapping_signoff_state
+from workbench.models import Notification
 from workbench.phases import OutputStatus
 
 pytestmark = pytest.mark.django_db
@@ -125,3 +125,26 @@ def test_the_approver_and_requester_are_told_once_after_the_change_commits(
     # and only once, however often it changes again
     _change_email(ready, ba, rule="UPPER(c.email)")
     assert Notification.objects.filter(kind=NotificationKind.REVIEW_INVALIDATED).count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_spec_import_changing_many_rows_tells_each_approver_once(approved, ready, ba, sme):
+    from exports.services import spec as spec_services
+    from tests.exports.spec.conftest import edit, export_bytes, open_workbook, save
+
+    # Given the approved mapping exported, and three rules of two entities edited in the workbook
+    workbook = open_workbook(export_bytes(ready, ba))
+    edit(workbook["Mapping"], ("customer", "email"), "Transformation", "LOWER(c.email)")
+    edit(workbook["Mapping"], ("customer", "phone"), "Edge Cases", "Kept as typed.")
+    edit(workbook["Entities"], ("campaign",), "Notes", "Campaigns of every brand.")
+
+    # When the BA imports and applies it (every row through the mapping services, one commit)
+    spec_import = spec_services.spec_import_preview(
+        engagement=ready, file_name="edited.xlsx", content=save(workbook), acting_user=ba
+    )
+    applied = spec_services.spec_import_apply(spec_import=spec_import, acting_user=ba)
+
+    # Then the approver and the requester are each told once
+    assert applied.applied_count == 3
+    notes = Notification.objects.filter(kind=NotificationKind.REVIEW_INVALIDATED)
+    assert sorted(n.recipient.username for n in notes) == ["ba", "sme"]

@@ -6,8 +6,9 @@ from __future__ import annotations
 import pytest
 
 from signoff.choices import Gate, NotificationKind, ReviewState
-from signoff.models import AuditEvent, Decision, Notification, ReviewRequest, SpecVersion
+from signoff.models import AuditEvent, Decision, ReviewRequest, SpecVersion
 from workbench.demo import DEMO_SLUG, load_demo
+from workbench.models import Notification
 
 pytestmark = pytest.mark.django_db
 

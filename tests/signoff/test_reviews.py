@@ -10,7 +10,8 @@ from mappings.models import EntityMapping
 from mappings.services import mapping as mapping_services
 from signoff import selectors, services
 from signoff.choices import AuditKind, Gate, NotificationKind, ReviewState, UatClassification
-from signoff.models import AuditEvent, Decision, Notification, ReviewRequest
+from signoff.models import AuditEvent, Decision, ReviewRequest
+from workbench.models import Notification
 
 from ..factories import member
 

@@ -9,9 +9,10 @@ from mappings.models import EntityMapping
 from mappings.services import mapping as mapping_services
 from signoff import services
 from signoff.choices import AuditKind, CutoverStep, Gate, NotificationKind, UatState
-from signoff.models import AuditEvent, CutoverItem, Notification, UatItem
+from signoff.models import AuditEvent, CutoverItem, UatItem
 from signoff.phases import cutover_state, uat_feedback_state, uat_signoff_state
 from workbench.choices import EngagementStatus
+from workbench.models import Notification
 from workbench.phases import OutputStatus
 
 pytestmark = pytest.mark.django_db

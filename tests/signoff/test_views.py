@@ -13,7 +13,8 @@ from mappings.models import EntityMapping
 from mappings.services import mapping as mapping_services
 from signoff import services
 from signoff.choices import CutoverStep, Gate, ReviewState
-from signoff.models import Notification, ReviewRequest, UatItem
+from signoff.models import ReviewRequest, UatItem
+from workbench.models import Notification
 
 pytestmark = pytest.mark.django_db
 

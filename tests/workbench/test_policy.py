@@ -5,9 +5,15 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import PermissionDenied
 
-from tests.factories import GlossaryTermFactory, ReferenceLinkFactory, UserFactory, member
+from tests.factories import (
+    EngagementFactory,
+    GlossaryTermFactory,
+    ReferenceLinkFactory,
+    UserFactory,
+    member,
+)
 from workbench import policy, services
-from workbench.choices import EngagementStatus, Role, SignoffGate
+from workbench.choices import CutoverStep, EngagementStatus, ReviewGate, Role, SignoffGate
 from workbench.policy import Action
 
 LEAD, BA, ETL, SME, OPS, VIEWER = (
@@ -154,3 +160,44 @@ def test_services_enforce_the_matrix(engagement, role, action, do):
 def test_services_refuse_outsiders(engagement, outsider, action, do):
     with pytest.raises(PermissionDenied):
         do(engagement, outsider)
+
+
+# --- gates and cutover steps (moved from signoff into the one policy) -------------------------
+
+
+def test_cutover_steps_are_ticked_by_their_roles_only(db):
+    # Given an engagement with one member of each role
+    engagement = EngagementFactory()
+    users = {role: member(engagement, role, f"u-{role}") for role in Role.values}
+
+    # Then each step is ticked exactly by the roles the policy names
+    for step in CutoverStep.values:
+        allowed = {r for r, u in users.items() if policy.can_tick_cutover(u, engagement, step)}
+        assert allowed == policy.CUTOVER_TICK_ROLES[step]
+    with pytest.raises(PermissionDenied) as denied:
+        policy.check_tick_cutover(
+            users[Role.ETL_DEVELOPER], engagement, CutoverStep.SCHEDULE_CONFIRMED
+        )
+    assert str(denied.value) == (
+        "'Load schedule confirmed by Client Ops' is ticked by the Client Ops (L2)."
+    )
+
+
+def test_the_cutover_gate_is_decided_by_an_implementation_lead(db):
+    engagement = EngagementFactory()
+    lead = member(engagement, Role.IMPLEMENTATION_LEAD, "gate-lead")
+    sme = member(engagement, Role.CLIENT_SME, "gate-sme")
+
+    deciders = policy.gate_deciders(engagement, ReviewGate.CUTOVER)
+    assert lead in deciders
+    assert sme not in deciders
+    policy.check_decide_gate(lead, engagement, ReviewGate.CUTOVER)
+    with pytest.raises(PermissionDenied) as denied:
+        policy.check_decide_gate(sme, engagement, ReviewGate.CUTOVER)
+    assert str(denied.value) == "Only an Implementation Lead decides the Cutover."
+    with pytest.raises(PermissionDenied) as denied:
+        policy.check_decide_gate(sme, engagement, ReviewGate.MAPPING)
+    assert str(denied.value) == (
+        "Nobody is named to give the Mapping sign-off: name its owner on the Sign-off owners "
+        "page first."
+    )

@@ -5,7 +5,15 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from workbench.choices import EngagementStatus, LinkKind, Phase, Role, SignoffGate
-from workbench.models import Engagement, GlossaryTerm, Job, Membership, ReferenceLink, SignoffOwner
+from workbench.models import (
+    Engagement,
+    GlossaryTerm,
+    Job,
+    Membership,
+    Notification,
+    ReferenceLink,
+    SignoffOwner,
+)
 
 
 class EngagementSerializer(serializers.ModelSerializer):
@@ -119,3 +127,22 @@ class JobSerializer(serializers.ModelSerializer):
 class DemoJobSerializer(serializers.Serializer):
     steps = serializers.IntegerField(min_value=1, max_value=50, default=10)
     pause = serializers.FloatField(min_value=0, max_value=5, default=0.2)
+
+
+class NotificationSerializer(serializers.ModelSerializer):
+    engagement = serializers.CharField(source="engagement.slug", read_only=True)
+    actor = serializers.CharField(source="actor.username", read_only=True, default=None)
+
+    class Meta:
+        model = Notification
+        fields = [
+            "id",
+            "engagement",
+            "kind",
+            "subject",
+            "body",
+            "url",
+            "actor",
+            "created_at",
+            "read_at",
+        ]

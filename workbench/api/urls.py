@@ -13,5 +13,9 @@ router.register(
 router.register(f"{ENGAGEMENT}/glossary", views.GlossaryTermViewSet, basename="api-glossary-term")
 router.register(f"{ENGAGEMENT}/links", views.ReferenceLinkViewSet, basename="api-reference-link")
 router.register("jobs", views.JobViewSet, basename="api-job")
+# The inbox is the core's; it keeps the path it had under sign-off.
+router.register(
+    f"{ENGAGEMENT}/signoff/notifications", views.NotificationViewSet, basename="api-notification"
+)
 
 urlpatterns = router.urls

@@ -5,13 +5,21 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, ClassVar
 
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from workbench import selectors, services
-from workbench.models import GlossaryTerm, Job, Membership, ReferenceLink, SignoffOwner
+from workbench.models import (
+    GlossaryTerm,
+    Job,
+    Membership,
+    Notification,
+    ReferenceLink,
+    SignoffOwner,
+)
 
 from .base import EngagementScopedViewSet
 from .serializers import (
@@ -24,6 +32,7 @@ from .serializers import (
     JobSerializer,
     MembershipRoleSerializer,
     MembershipSerializer,
+    NotificationSerializer,
     ReferenceLinkSerializer,
     SignoffOwnerSerializer,
 )
@@ -204,3 +213,28 @@ class JobViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         return Job.objects.restrict(self.request.user).select_related("engagement", "started_by")
+
+
+class NotificationViewSet(mixins.ListModelMixin, EngagementScopedViewSet):
+    """The requesting user's inbox lines of this engagement; mark them read."""
+
+    queryset = Notification.objects.select_related("engagement", "actor")
+    serializer_class = NotificationSerializer
+    filterset_fields = ["kind"]
+
+    def get_queryset(self):
+        return super().get_queryset().filter(recipient=self.request.user)
+
+    @extend_schema(request=None, responses=NotificationSerializer)
+    @action(detail=True, methods=["post"])
+    def read(self, request, engagement_slug=None, pk=None):
+        note = services.notification_mark_read(
+            notification=self.get_object(), acting_user=request.user
+        )
+        return Response(NotificationSerializer(note).data)
+
+    @extend_schema(request=None, responses=OpenApiTypes.OBJECT)
+    @action(detail=False, methods=["post"], url_path="read-all")
+    def read_all(self, request, engagement_slug=None):
+        self.engagement  # noqa: B018 — 404 for outsiders
+        return Response({"marked": services.notification_mark_all_read(acting_user=request.user)})

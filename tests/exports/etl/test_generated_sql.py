@@ -16,6 +16,7 @@ from sqlglot import exp
 from exports.etl import sql
 from exports.etl.plan import build_plan
 from exports.services.etl import etl_generate
+from mappings.snapshot import content_hash, spec_snapshot
 
 from .expected import PRIMARY_KEYS, comparable, expected_rows
 from .pgmart import PG_URL, copy_mart, drop_schema, unique_schema
@@ -48,8 +49,10 @@ def test_manifest_and_layout(mapped, etl, tmp_path):
     manifest = etl_generate(engagement=mapped, dialect="postgres", out=tmp_path, acting_user=etl)
     on_disk = json.loads((tmp_path / "manifest.json").read_text())
     assert on_disk == manifest
-    assert manifest["spec_version"] == "1"
-    assert len(manifest["content_hash"]) == 64
+    # no spec version submitted yet: a draft, stamped with the working mapping's hash
+    assert manifest["spec_version"] is None
+    assert manifest["approved"] is False
+    assert manifest["content_hash"] == content_hash(spec_snapshot(engagement=mapped))
     assert manifest["skipped"] == {}
     for name in manifest["files"]:
         assert (tmp_path / name).is_file(), name

@@ -1,0 +1,227 @@
+"""The specification's content, defined once: which mapping fields make up the spec, the
+snapshot of an engagement's working mapping, its canonical JSON and content hash, and diffs.
+
+Everyone who says "which version is this?" reads it: a sign-off freezes `spec_snapshot` into a
+SpecVersion and binds its decision to `content_hash`; the workbook cover, the ETL manifest and the
+test runs stamp the same hash, so an unchanged deliverable of an approved version carries exactly
+the approved hash.
+
+A field of EntityMapping/AttributeMapping is either spec content (listed below, so changing it
+invalidates a sign-off) or in NOT_SPEC_CONTENT with the reason; a test keeps the two complete.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import sqlglot
+from sqlglot import exp
+
+from contracts.selectors import published_layer
+from workbench.models import Engagement
+
+from .expressions import split_joins, table_lookup_name
+from .models import AttributeMapping, EntityMapping
+
+SNAPSHOT_FORMAT = 1
+
+# What a person writes for an entity: its FROM clause, filter, schedule, notes and status.
+ENTITY_SPEC_FIELDS = (
+    "driving_table",
+    "driving_alias",
+    "joins",
+    "filter",
+    "frequency",
+    "notes",
+    "status",
+)
+# What a person writes for an attribute: the rule, its default, edge cases, notes and status.
+ATTRIBUTE_AUTHORED_FIELDS = (
+    "source_columns",
+    "transformation",
+    "default_value",
+    "edge_cases",
+    "notes",
+    "status",
+)
+# Derived from the rule on every save, and part of the spec: the lineage the sign-off approved.
+ATTRIBUTE_DERIVED_FIELDS = ("lineage", "lineage_tables")
+ATTRIBUTE_SPEC_FIELDS = ATTRIBUTE_AUTHORED_FIELDS + ATTRIBUTE_DERIVED_FIELDS
+
+# Concrete fields that are deliberately not spec content (changing them never invalidates a
+# sign-off). A new field goes either here, with its reason, or into the lists above.
+NOT_SPEC_CONTENT: dict[type, dict[str, str]] = {
+    EntityMapping: {
+        "id": "row identity",
+        "engagement": "the snapshot is per engagement",
+        "entity_name": "the snapshot's key",
+        "feasibility": "the ETL Developer's opinion of the rule, not the rule",
+        "feasibility_comment": "the ETL Developer's opinion of the rule, not the rule",
+        "problems": "derived checks, recomputed against the catalog on every save",
+        "row_version": "optimistic lock",
+        "updated_by": "bookkeeping",
+        "updated_at": "bookkeeping",
+    },
+    AttributeMapping: {
+        "id": "row identity",
+        "engagement": "the snapshot is per engagement",
+        "entity_mapping": "the snapshot's key (its entity)",
+        "attribute_name": "the snapshot's key",
+        "inferred_type": "derived from the rule and the catalog's types",
+        "problems": "derived warnings, recomputed on every save",
+        "feasibility": "the ETL Developer's opinion of the rule, not the rule",
+        "feasibility_comment": "the ETL Developer's opinion of the rule, not the rule",
+        "sme_review": "the SME's review of the rule, not the rule",
+        "row_version": "optimistic lock",
+        "updated_by": "bookkeeping",
+        "updated_at": "bookkeeping",
+    },
+}
+ENTITY_LEVEL = ""  # the `attribute` of a change to the entity itself
+
+
+# --- the snapshot ------------------------------------------------------------------------------
+
+
+def _alias_tables(driving_table: str, alias: str, joins: str) -> dict[str, str]:
+    """alias → table of an entity's FROM clause (best effort; the mapping checks report bad SQL)."""
+    aliases = {alias.lower(): driving_table} if alias and driving_table else {}
+    for piece in split_joins(joins or ""):
+        try:
+            join = sqlglot.parse_one(piece, into=exp.Join)
+        except (sqlglot.errors.ParseError, sqlglot.errors.TokenError):
+            continue
+        target = join.this
+        if target is not None and target.alias:
+            name = table_lookup_name(target) if isinstance(target, exp.Table) else "(lookup)"
+            aliases[target.alias.lower()] = name
+    return aliases
+
+
+def spec_snapshot(*, engagement: Engagement, entities: list[str] | None = None) -> dict:
+    """The engagement's working mapping as a spec snapshot (all entities, or those named).
+
+    {"format": 1, "contract": {"name", "version"} | None,
+     "entities": {entity: {<ENTITY_SPEC_FIELDS>, "attributes": {attribute: {<ATTRIBUTE_SPEC_FIELDS>}}}},
+     "catalog_columns": ["table.column", …]}  — the catalog columns the lineage uses.
+    Three queries whatever the size.
+    """
+    layer = published_layer(engagement=engagement)
+    entity_rows = EntityMapping.objects.filter(engagement=engagement)
+    attribute_rows = AttributeMapping.objects.filter(engagement=engagement)
+    if entities is not None:
+        entity_rows = entity_rows.filter(entity_name__in=entities)
+        attribute_rows = attribute_rows.filter(entity_mapping__entity_name__in=entities)
+    snapshot_entities: dict[str, dict] = {}
+    by_id: dict[int, dict] = {}
+    aliases: dict[int, dict[str, str]] = {}
+    for row in entity_rows.values("id", "entity_name", *ENTITY_SPEC_FIELDS):
+        data = {field: row[field] for field in ENTITY_SPEC_FIELDS}
+        data["attributes"] = {}
+        snapshot_entities[row["entity_name"]] = data
+        by_id[row["id"]] = data
+        aliases[row["id"]] = _alias_tables(row["driving_table"], row["driving_alias"], row["joins"])
+    columns: set[str] = set()
+    for row in attribute_rows.order_by("entity_mapping_id", "id").values(
+        "entity_mapping_id", "attribute_name", *ATTRIBUTE_SPEC_FIELDS
+    ):
+        by_id[row["entity_mapping_id"]]["attributes"][row["attribute_name"]] = {
+            field: row[field] for field in ATTRIBUTE_SPEC_FIELDS
+        }
+        alias_map = aliases[row["entity_mapping_id"]]
+        for item in row["lineage"] or []:
+            alias, _, column = str(item).partition(".")
+            table = alias_map.get(alias.lower())
+            if table and column:
+                columns.add(f"{table}.{column}")
+    return {
+        "format": SNAPSHOT_FORMAT,
+        "contract": {"name": layer.name, "version": layer.version} if layer else None,
+        "entities": snapshot_entities,
+        "catalog_columns": sorted(columns),
+    }
+
+
+def canonical_json(snapshot: dict) -> str:
+    return json.dumps(snapshot, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def content_hash(snapshot: dict) -> str:
+    """SHA-256 (hex) of the snapshot's canonical JSON: sorted keys, no spaces, UTF-8."""
+    return hashlib.sha256(canonical_json(snapshot).encode("utf-8")).hexdigest()
+
+
+def restrict_snapshot(snapshot: dict, entities: list[str] | None) -> dict:
+    """The part of a snapshot about `entities` (all when None or empty)."""
+    if not entities:
+        return snapshot
+    return {
+        **snapshot,
+        "entities": {k: v for k, v in snapshot["entities"].items() if k in entities},
+    }
+
+
+# --- diffs -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    entity: str
+    attribute: str  # "" for the entity itself
+    field: str
+    before: Any
+    after: Any
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def diff_snapshots(before: dict, after: dict) -> list[FieldChange]:
+    """Field-by-field changes from `before` to `after` (entity, attribute, field, before, after).
+
+    An entity or attribute that appears or disappears is one change of the field "mapping".
+    """
+    changes: list[FieldChange] = []
+    if (before.get("contract") or None) != (after.get("contract") or None):
+        changes.append(
+            FieldChange("(contract)", "", "version", _contract(before), _contract(after))
+        )
+    old, new = before.get("entities", {}), after.get("entities", {})
+    for name in sorted(set(old) | set(new)):
+        if name not in new:
+            changes.append(FieldChange(name, ENTITY_LEVEL, "mapping", "present", None))
+        elif name not in old:
+            changes.append(FieldChange(name, ENTITY_LEVEL, "mapping", None, "present"))
+        else:
+            changes += _entity_changes(name, old[name], new[name])
+    return changes
+
+
+def _entity_changes(name: str, a: dict, b: dict) -> list[FieldChange]:
+    changes = [
+        FieldChange(name, ENTITY_LEVEL, field, a.get(field), b.get(field))
+        for field in ENTITY_SPEC_FIELDS
+        if a.get(field) != b.get(field)
+    ]
+    old_attrs, new_attrs = a.get("attributes", {}), b.get("attributes", {})
+    for attribute in sorted(set(old_attrs) | set(new_attrs)):
+        if attribute not in new_attrs:
+            changes.append(FieldChange(name, attribute, "mapping", "present", None))
+        elif attribute not in old_attrs:
+            changes.append(FieldChange(name, attribute, "mapping", None, "present"))
+        else:
+            x, y = old_attrs[attribute], new_attrs[attribute]
+            changes += [
+                FieldChange(name, attribute, field, x.get(field), y.get(field))
+                for field in ATTRIBUTE_SPEC_FIELDS
+                if x.get(field) != y.get(field)
+            ]
+    return changes
+
+
+def _contract(snapshot: dict) -> str | None:
+    contract = snapshot.get("contract")
+    return f"{contract['name']} {contract['version']}" if contract else None
