@@ -58,7 +58,7 @@ class CompiledAttribute:
     contract_attribute: InterfaceAttribute | None  # None: the contract does not have it
     mapping: AttributeMapping | None  # None: not mapped (or not handed in)
     checked: Checked | None  # the rule checked against the filtered scope; None: no rule
-    default: exp.Expression | None  # the default value as a typed literal; None: no default
+    default: exp.Expr | None  # the default value as a typed literal; None: no default
 
     @property
     def ok(self) -> bool:
@@ -66,7 +66,7 @@ class CompiledAttribute:
         return self.checked is None or self.checked.ok
 
     @property
-    def tree(self) -> exp.Expression | None:
+    def tree(self) -> exp.Expr | None:
         """The rule's tree when it validates, else None. Shared: copy it before embedding it."""
         if self.checked is None or not self.checked.ok:
             return None
@@ -77,7 +77,7 @@ class CompiledAttribute:
         """(alias, table, column) the rule reads."""
         return list(self.checked.lineage) if self.checked is not None else []
 
-    def value(self) -> exp.Expression | None:
+    def value(self) -> exp.Expr | None:
         """A fresh tree of the value to load: COALESCE(rule, default), the rule or the default
         alone; None when there is neither (a rule that does not validate counts as none)."""
         parts = [part.copy() for part in (self.tree, self.default) if part is not None]
@@ -113,7 +113,7 @@ class CompiledEntity:
         return {alias: table.name for alias, table in self.scope.aliases.items()}
 
     @property
-    def where(self) -> exp.Expression | None:
+    def where(self) -> exp.Expr | None:
         """The filter's tree when it validates, else None."""
         if self.filter is None or not self.filter.ok:
             return None
@@ -127,9 +127,11 @@ class CompiledEntity:
         attribute = self.attribute(attribute_name)
         return attribute.target if attribute is not None else Target()
 
-    def select(self, columns: list[exp.Expression]) -> exp.Select:
+    def select(self, columns: list[exp.Expr]) -> exp.Select:
         """`SELECT columns FROM driving JOIN … WHERE filter`, built from copies of the trees."""
-        query = exp.select(*columns).from_(self.from_clause.driving.copy())
+        driving = self.from_clause.driving
+        assert driving is not None, "select() of an entity whose FROM clause did not validate"
+        query = exp.select(*columns).from_(driving.copy())
         for join in self.from_clause.joins:
             query = query.join(join.copy())
         if self.where is not None:

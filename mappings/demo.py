@@ -8,6 +8,8 @@ SQLite, PostgreSQL and DuckDB alike.
 
 from __future__ import annotations
 
+from django.contrib.auth.models import User
+
 from workbench.demo import demo_step
 
 from .choices import Feasibility, SmeReview
@@ -146,7 +148,7 @@ def _is_direct(rule: str) -> bool:
     return " " not in rule and "(" not in rule
 
 
-def apply_demo_mapping(engagement, acting_user, entities: list[str] | None = None) -> None:
+def apply_demo_mapping(engagement, acting_user: User, entities: list[str] | None = None) -> None:
     """Write the demo mapping through the services (validated, with history)."""
     services.mapping_prepare(engagement=engagement, acting_user=acting_user)
     for entity_name, spec in DEMO_MAPPING.items():

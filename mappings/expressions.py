@@ -73,6 +73,10 @@ class Scope:
     def table(self, alias: str) -> TableInfo | None:
         return self.aliases.get(alias.lower())
 
+    def column(self, alias: str, name: str) -> ColumnInfo | None:
+        table = self.table(alias)
+        return table.column(name) if table is not None else None
+
 
 @dataclass(frozen=True)
 class Target:
@@ -89,7 +93,7 @@ class Checked:
     """The answer for one piece of SQL."""
 
     text: str
-    tree: exp.Expression | None = None
+    tree: exp.Expr | None = None
     problems: list[Problem] = field(default_factory=list)
     lineage: list[tuple[str, str, str]] = field(default_factory=list)  # (alias, table, column)
     inferred_type: str = ""
@@ -226,7 +230,7 @@ _STATEMENTS = (
 # --- parsing -----------------------------------------------------------------------------------
 
 
-def _position(node: exp.Expression) -> tuple[int | None, int | None]:
+def _position(node: exp.Expr) -> tuple[int | None, int | None]:
     """Line and column where a node starts (sqlglot keeps positions on identifiers)."""
     places = []
     for candidate in (node, *node.find_all(exp.Identifier)):
@@ -240,7 +244,7 @@ def _position(node: exp.Expression) -> tuple[int | None, int | None]:
     return line, col
 
 
-def _problem_at(node: exp.Expression, message: str, level: str = ERROR) -> Problem:
+def _problem_at(node: exp.Expr, message: str, level: str = ERROR) -> Problem:
     line, col = _position(node)
     return Problem(level, message, line, col, node.sql()[:60])
 
@@ -262,7 +266,7 @@ def _semicolon(text: str) -> Problem | None:
     return None
 
 
-def parse(text: str, *, into: type[exp.Expression] | None = None) -> exp.Expression:
+def parse(text: str, *, into: type[exp.Expr] | None = None) -> exp.Expr:
     """Parse one piece of user SQL; raise SqlRuleError with the position of the first problem."""
     if not text or not text.strip():
         raise SqlRuleError(Problem(ERROR, "The expression is empty."))
@@ -287,7 +291,7 @@ def parse(text: str, *, into: type[exp.Expression] | None = None) -> exp.Express
     return tree
 
 
-def _refuse_statements(tree: exp.Expression) -> None:
+def _refuse_statements(tree: exp.Expr) -> None:
     for node in tree.walk():
         if isinstance(node, _STATEMENTS):
             kind = node.key.upper() if not isinstance(node, exp.Command) else str(node.this).upper()
@@ -296,7 +300,7 @@ def _refuse_statements(tree: exp.Expression) -> None:
             )
 
 
-def _check_constructs(tree: exp.Expression, *, allow_subqueries: bool = False) -> list[Problem]:
+def _check_constructs(tree: exp.Expr, *, allow_subqueries: bool = False) -> list[Problem]:
     problems = []
     for node in tree.walk():
         if isinstance(node, exp.Query | exp.Subquery) and not allow_subqueries:
@@ -323,7 +327,7 @@ def _check_constructs(tree: exp.Expression, *, allow_subqueries: bool = False) -
 # --- column resolution, lineage, types -------------------------------------------------------
 
 
-def _resolve_columns(tree: exp.Expression, scope: Scope, checked: Checked) -> None:
+def _resolve_columns(tree: exp.Expr, scope: Scope, checked: Checked) -> None:
     seen = set()
     for column in tree.find_all(exp.Column):
         if not column.table:
@@ -352,10 +356,10 @@ def _resolve_columns(tree: exp.Expression, scope: Scope, checked: Checked) -> No
             checked.lineage.append((column.table.lower(), table.name, info.name))
 
 
-def _infer_type(tree: exp.Expression, scope: Scope) -> str:
+def _infer_type(tree: exp.Expr, scope: Scope) -> str:
     """The expression's type: each column replaced by a typed NULL, then sqlglot annotates."""
 
-    def typed_null(node: exp.Expression) -> exp.Expression:
+    def typed_null(node: exp.Expr) -> exp.Expr:
         if isinstance(node, exp.Column) and node.table:
             table = scope.table(node.table)
             info = table.column(node.name) if table else None
@@ -417,7 +421,7 @@ def _type_problems(checked: Checked, scope: Scope, target: Target, default: str)
         nullable = [
             f"{alias}.{column}"
             for alias, _table, column in checked.lineage
-            if (scope.table(alias).column(column) or ColumnInfo(column)).nullable
+            if (scope.column(alias, column) or ColumnInfo(column)).nullable
         ]
         if nullable and not _guards_null(checked.tree):
             checked.problems.append(
@@ -450,7 +454,9 @@ def _length_problems(checked: Checked, scope: Scope, target: Target) -> None:
     ):
         return  # a transformation that reshapes text: its length is not the source's
     for alias, _table, column in checked.lineage:
-        info = scope.table(alias).column(column)
+        info = scope.column(alias, column)
+        if info is None:
+            continue
         longest = max(filter(None, [info.length, info.profiled_max_length]), default=None)
         if longest and longest > target.max_length:
             checked.problems.append(
@@ -462,13 +468,13 @@ def _length_problems(checked: Checked, scope: Scope, target: Target) -> None:
             )
 
 
-def _guards_null(tree: exp.Expression | None) -> bool:
+def _guards_null(tree: exp.Expr | None) -> bool:
     """COALESCE or a CASE with an ELSE at the top means the author handled NULLs."""
     node = tree.unnest() if tree is not None else None
     if isinstance(node, exp.Cast | exp.TryCast):
         node = node.this.unnest()
     return isinstance(node, exp.Coalesce) or (
-        isinstance(node, exp.Case) and node.args.get("default")
+        isinstance(node, exp.Case) and bool(node.args.get("default"))
     )
 
 
@@ -510,7 +516,7 @@ def check_filter(text: str, scope: Scope) -> Checked:
     return checked
 
 
-def not_null_columns(condition: exp.Expression | None) -> set[tuple[str, str]]:
+def not_null_columns(condition: exp.Expr | None) -> set[tuple[str, str]]:
     """(alias, column) pairs a filter guarantees are not NULL: `x.col IS NOT NULL` conjuncts."""
     found: set[tuple[str, str]] = set()
     if condition is None:
@@ -570,7 +576,7 @@ def default_problems(default: str, target: Target) -> list[Problem]:
     return []
 
 
-def default_literal(default: str, target: Target) -> exp.Expression:
+def default_literal(default: str, target: Target) -> exp.Expr:
     """The default as a typed SQL literal (for COALESCE in generated SQL)."""
     kind = target.logical_type
     value = default.strip()
@@ -591,7 +597,7 @@ def default_literal(default: str, target: Target) -> exp.Expression:
 
 @dataclass
 class FromClause:
-    driving: exp.Table | None = None
+    driving: exp.Expr | None = None  # the driving table with its alias
     joins: list[exp.Join] = field(default_factory=list)
     driving_problems: list[Problem] = field(default_factory=list)
     join_problems: list[Problem] = field(default_factory=list)

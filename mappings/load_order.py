@@ -34,9 +34,11 @@ def load_order(entities: Iterable[str], edges: Iterable[tuple[str, str]]) -> Loa
     order: list[str] = []
     remaining = dict(parents)
     while remaining:
-        ready = sorted((n for n, ps in remaining.items() if not ps - set(order)), key=rank.get)
+        ready = sorted(
+            (n for n, ps in remaining.items() if not ps - set(order)), key=rank.__getitem__
+        )
         if not ready:
-            return LoadOrder(order=order, cycle=sorted(remaining, key=rank.get))
+            return LoadOrder(order=order, cycle=sorted(remaining, key=rank.__getitem__))
         order.extend(ready)
         for name in ready:
             del remaining[name]

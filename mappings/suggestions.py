@@ -217,7 +217,7 @@ class SuggestionIndex:
                 for i in overlap:
                     if word in self.words[i]:
                         overlap[i] += self.weight[word]
-        best = sorted(overlap, key=overlap.get, reverse=True)[: self.SHORTLIST]
+        best = sorted(overlap, key=overlap.__getitem__, reverse=True)[: self.SHORTLIST]
         same_name = self.by_name.get(wanted, ())[: self.SHORTLIST]
         return set(best) | set(self.in_scope) | set(same_name)
 
@@ -226,7 +226,9 @@ class SuggestionIndex:
             self.table_words[table] = normalise(table.split(".")[-1], self.synonyms)
         return self.table_words[table]
 
-    def _score(self, attribute, wanted: set[str], entity_words: set[str], i: int) -> Suggestion:
+    def _score(
+        self, attribute, wanted: frozenset[str], entity_words: set[str], i: int
+    ) -> Suggestion:
         column, column_words = self.columns[i], self.words[i]
         reasons = []
         overlap = wanted & column_words

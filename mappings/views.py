@@ -222,7 +222,7 @@ def _row(request, engagement, mapping: AttributeMapping, *, template="row", **ex
     entity = mapping.entity_mapping
     approval = approval_state(engagement=engagement)["attributes"]
     rows = selectors.mapping_grid(entity_mapping=entity, approval=approval)
-    [row] = [r for r in rows if r.mapping.pk == mapping.pk] or [None]
+    row = next((r for r in rows if r.mapping.pk == mapping.pk), None)
     context = engagement_context(request, engagement, entity=entity, row=row, **extra)
     return render(request, f"mappings/partials/{template}.html", context)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Permission
+from django.contrib.auth.models import Permission, User
 from django.db import transaction
 
 from . import services
@@ -158,7 +158,7 @@ def _ensure_owners(engagement: Engagement, users: dict) -> None:
             )
 
 
-def _ensure_glossary(engagement: Engagement, acting_user) -> None:
+def _ensure_glossary(engagement: Engagement, acting_user: User) -> None:
     existing = set(engagement.glossary.values_list("term", flat=True))
     for term, definition, synonyms in GLOSSARY:
         if term not in existing:
@@ -169,7 +169,7 @@ def _ensure_glossary(engagement: Engagement, acting_user) -> None:
             )
 
 
-def _ensure_links(engagement: Engagement, acting_user) -> None:
+def _ensure_links(engagement: Engagement, acting_user: User) -> None:
     existing = set(engagement.links.values_list("title", flat=True))
     for kind, title, url, notes in LINKS:
         if title not in existing:

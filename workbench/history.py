@@ -7,13 +7,14 @@ from operator import itemgetter
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import connections, models, router, transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, get_history_model_for_model
 
 
-def save_with_history(instance: models.Model, *, acting_user, validate: bool = True) -> None:
+def save_with_history(instance: models.Model, *, acting_user: User, validate: bool = True) -> None:
     """Validate (fields, choices and named constraints), then save with `acting_user` in history."""
     if validate:
         instance.full_clean()
@@ -21,7 +22,7 @@ def save_with_history(instance: models.Model, *, acting_user, validate: bool = T
     instance.save()
 
 
-def delete_with_history(instance: models.Model, *, acting_user) -> None:
+def delete_with_history(instance: models.Model, *, acting_user: User) -> None:
     instance._history_user = acting_user  # type: ignore[attr-defined]  # simple-history reads it
     instance.delete()
 
@@ -71,7 +72,7 @@ def fast_bulk_insert_with_history(
     model: type[models.Model],
     rows: list[dict],
     *,
-    acting_user,
+    acting_user: User,
     connection=None,
     history_date=None,
 ) -> list[int]:

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from celery import shared_task
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -62,7 +63,11 @@ def job_runner(kind: str) -> Callable[[JobFunction], JobFunction]:
 
 
 def job_enqueue(
-    *, kind: str, acting_user, engagement: Engagement | None = None, params: dict | None = None
+    *,
+    kind: str,
+    acting_user: User,
+    engagement: Engagement | None = None,
+    params: dict | None = None,
 ) -> Job:
     """Record a queued Job and send its task once the surrounding transaction commits.
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
@@ -35,8 +35,6 @@ from .models import (
 )
 from .policy import Action
 
-User = get_user_model()
-
 ENGAGEMENT_EDITABLE_FIELDS = {"name", "client", "mart_name", "description"}
 
 
@@ -48,7 +46,7 @@ def engagement_create(
     *,
     slug: str,
     name: str,
-    acting_user,
+    acting_user: User,
     client: str = "",
     mart_name: str = "",
     description: str = "",
@@ -73,7 +71,7 @@ def engagement_create(
 
 
 @transaction.atomic
-def engagement_update(*, engagement: Engagement, data: dict, acting_user) -> Engagement:
+def engagement_update(*, engagement: Engagement, data: dict, acting_user: User) -> Engagement:
     policy.check(acting_user, engagement, Action.EDIT_ENGAGEMENT)
     if apply_changes(engagement, data, allowed=ENGAGEMENT_EDITABLE_FIELDS):
         save_with_history(engagement, acting_user=acting_user)
@@ -81,7 +79,7 @@ def engagement_update(*, engagement: Engagement, data: dict, acting_user) -> Eng
 
 
 @transaction.atomic
-def engagement_set_status(*, engagement: Engagement, status: str, acting_user) -> Engagement:
+def engagement_set_status(*, engagement: Engagement, status: str, acting_user: User) -> Engagement:
     """The one place an engagement's status moves; only the moves in ENGAGEMENT_STATUS_MOVES."""
     policy.check(acting_user, engagement, Action.EDIT_ENGAGEMENT)
     if status not in EngagementStatus.values:
@@ -100,7 +98,7 @@ def engagement_set_status(*, engagement: Engagement, status: str, acting_user) -
 
 
 @transaction.atomic
-def engagement_set_phase(*, engagement: Engagement, phase: int, acting_user) -> Engagement:
+def engagement_set_phase(*, engagement: Engagement, phase: int, acting_user: User) -> Engagement:
     policy.check(acting_user, engagement, Action.EDIT_ENGAGEMENT)
     if phase not in Phase.values:
         raise ValidationError({"current_phase": f"Unknown phase '{phase}' (1–6)."})
@@ -120,7 +118,9 @@ def _user_by_username(username: str):
 
 
 @transaction.atomic
-def membership_add(*, engagement: Engagement, username: str, role: str, acting_user) -> Membership:
+def membership_add(
+    *, engagement: Engagement, username: str, role: str, acting_user: User
+) -> Membership:
     policy.check(acting_user, engagement, Action.MANAGE_MEMBERS)
     membership = Membership(engagement=engagement, user=_user_by_username(username), role=role)
     save_with_history(membership, acting_user=acting_user)
@@ -128,7 +128,7 @@ def membership_add(*, engagement: Engagement, username: str, role: str, acting_u
 
 
 @transaction.atomic
-def membership_change_role(*, membership: Membership, role: str, acting_user) -> Membership:
+def membership_change_role(*, membership: Membership, role: str, acting_user: User) -> Membership:
     engagement = membership.engagement
     policy.check(acting_user, engagement, Action.MANAGE_MEMBERS)
     if role != Role.IMPLEMENTATION_LEAD:
@@ -141,7 +141,7 @@ def membership_change_role(*, membership: Membership, role: str, acting_user) ->
 
 
 @transaction.atomic
-def membership_remove(*, membership: Membership, acting_user) -> None:
+def membership_remove(*, membership: Membership, acting_user: User) -> None:
     policy.check(acting_user, membership.engagement, Action.MANAGE_MEMBERS)
     _refuse_losing_last_lead(membership)
     gates = SignoffOwner.objects.filter(engagement=membership.engagement, user=membership.user)
@@ -183,7 +183,7 @@ def _role_labels(gate: str) -> str:
 
 @transaction.atomic
 def signoff_owner_set(
-    *, engagement: Engagement, gate: str, username: str, acting_user
+    *, engagement: Engagement, gate: str, username: str, acting_user: User
 ) -> SignoffOwner:
     """Name (or replace) the owner of a sign-off gate; they must be a member in an eligible role."""
     policy.check(acting_user, engagement, Action.MANAGE_SIGNOFF_OWNERS)
@@ -213,7 +213,7 @@ LINK_FIELDS = {"kind", "title", "url", "notes"}
 
 
 @transaction.atomic
-def glossary_term_create(*, engagement: Engagement, data: dict, acting_user) -> GlossaryTerm:
+def glossary_term_create(*, engagement: Engagement, data: dict, acting_user: User) -> GlossaryTerm:
     policy.check(acting_user, engagement, Action.EDIT_GLOSSARY)
     term = GlossaryTerm(engagement=engagement)
     apply_changes(term, data, allowed=GLOSSARY_FIELDS)
@@ -222,7 +222,7 @@ def glossary_term_create(*, engagement: Engagement, data: dict, acting_user) -> 
 
 
 @transaction.atomic
-def glossary_term_update(*, term: GlossaryTerm, data: dict, acting_user) -> GlossaryTerm:
+def glossary_term_update(*, term: GlossaryTerm, data: dict, acting_user: User) -> GlossaryTerm:
     policy.check(acting_user, term.engagement, Action.EDIT_GLOSSARY)
     if apply_changes(term, data, allowed=GLOSSARY_FIELDS):
         save_with_history(term, acting_user=acting_user)
@@ -230,13 +230,13 @@ def glossary_term_update(*, term: GlossaryTerm, data: dict, acting_user) -> Glos
 
 
 @transaction.atomic
-def glossary_term_delete(*, term: GlossaryTerm, acting_user) -> None:
+def glossary_term_delete(*, term: GlossaryTerm, acting_user: User) -> None:
     policy.check(acting_user, term.engagement, Action.EDIT_GLOSSARY)
     delete_with_history(term, acting_user=acting_user)
 
 
 @transaction.atomic
-def link_create(*, engagement: Engagement, data: dict, acting_user) -> ReferenceLink:
+def link_create(*, engagement: Engagement, data: dict, acting_user: User) -> ReferenceLink:
     policy.check(acting_user, engagement, Action.EDIT_LINKS)
     link = ReferenceLink(engagement=engagement)
     apply_changes(link, data, allowed=LINK_FIELDS)
@@ -245,7 +245,7 @@ def link_create(*, engagement: Engagement, data: dict, acting_user) -> Reference
 
 
 @transaction.atomic
-def link_update(*, link: ReferenceLink, data: dict, acting_user) -> ReferenceLink:
+def link_update(*, link: ReferenceLink, data: dict, acting_user: User) -> ReferenceLink:
     policy.check(acting_user, link.engagement, Action.EDIT_LINKS)
     if apply_changes(link, data, allowed=LINK_FIELDS):
         save_with_history(link, acting_user=acting_user)
@@ -253,7 +253,7 @@ def link_update(*, link: ReferenceLink, data: dict, acting_user) -> ReferenceLin
 
 
 @transaction.atomic
-def link_delete(*, link: ReferenceLink, acting_user) -> None:
+def link_delete(*, link: ReferenceLink, acting_user: User) -> None:
     policy.check(acting_user, link.engagement, Action.EDIT_LINKS)
     delete_with_history(link, acting_user=acting_user)
 
@@ -261,7 +261,9 @@ def link_delete(*, link: ReferenceLink, acting_user) -> None:
 # --- jobs ----------------------------------------------------------------------------------
 
 
-def demo_job_start(*, engagement: Engagement, acting_user, steps: int = 10, pause: float = 0.2):
+def demo_job_start(
+    *, engagement: Engagement, acting_user: User, steps: int = 10, pause: float = 0.2
+):
     """Start the demo job that proves queue → worker → progress → result end to end."""
     policy.check(acting_user, engagement, Action.RUN_JOBS)
     if not 1 <= steps <= 50:
@@ -322,11 +324,8 @@ def notification_emails_send(*, notification_ids: list[int]) -> int:
     for note in Notification.objects.filter(pk__in=notification_ids, emailed_at__isnull=True):
         recipient = note.recipient
         if recipient.email:
-            link = (
-                f"\n\n{settings.SITE_URL.rstrip('/')}{note.url}"
-                if getattr(settings, "SITE_URL", "")
-                else f"\n\n{note.url}"
-            )
+            site_url = getattr(settings, "SITE_URL", "")  # optional: links stay relative without it
+            link = f"\n\n{site_url.rstrip('/')}{note.url}" if site_url else f"\n\n{note.url}"
             send_mail(
                 subject=f"[{note.engagement.name}] {note.subject}",
                 message=(note.body or note.subject) + link,

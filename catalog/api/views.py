@@ -64,7 +64,7 @@ class SourceSystemViewSet(
         return Response(SourceSystemSerializer(source).data)
 
     def perform_destroy(self, instance):
-        services.source_system_delete(source=instance, acting_user=self.request.user)
+        services.source_system_delete(source=instance, acting_user=self.acting_user)
 
     @extend_schema(request=None, responses=TestResultSerializer)
     @action(detail=True, methods=["post"])
@@ -205,4 +205,4 @@ class ImpactedEntityViewSet(
         return Response(ImpactedEntitySerializer(link).data, status=status.HTTP_201_CREATED)
 
     def perform_destroy(self, instance):
-        services.impacted_entity_remove(link=instance, acting_user=self.request.user)
+        services.impacted_entity_remove(link=instance, acting_user=self.acting_user)

@@ -8,6 +8,7 @@ import csv
 import io
 
 import sqlglot
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from sqlglot import exp
@@ -50,7 +51,7 @@ def catalog_import_ddl(
     engagement: Engagement,
     source_name: str,
     text: str,
-    acting_user,
+    acting_user: User,
     dialect: str = "",
 ) -> dict:
     """Parse a DDL script and apply its tables to the catalog of the source named `source_name`."""
@@ -63,7 +64,9 @@ def catalog_import_ddl(
 
 
 @transaction.atomic
-def catalog_import_csv(*, engagement: Engagement, source_name: str, text: str, acting_user) -> dict:
+def catalog_import_csv(
+    *, engagement: Engagement, source_name: str, text: str, acting_user: User
+) -> dict:
     policy.check(acting_user, engagement, Action.MANAGE_CATALOG)
     tables = parse_column_list(text)
     source = _file_source(engagement, source_name, acting_user)
@@ -72,7 +75,7 @@ def catalog_import_csv(*, engagement: Engagement, source_name: str, text: str, a
     )
 
 
-def _file_source(engagement: Engagement, name: str, acting_user) -> SourceSystem:
+def _file_source(engagement: Engagement, name: str, acting_user: User) -> SourceSystem:
     from .sources import source_system_create_from_file
 
     name = (name or "").strip()

@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable
 
 import sqlalchemy as sa
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
@@ -100,7 +101,7 @@ def column_kind(data_type: str) -> str:
 def catalog_profile(
     *,
     source: SourceSystem,
-    acting_user,
+    acting_user: User,
     table_ids: list[int] | None = None,
     sample_rows: int = DEFAULT_SAMPLE_ROWS,
     progress: Progress | None = None,
@@ -285,7 +286,7 @@ def _text(value) -> str:
 
 
 @transaction.atomic
-def _store(source, tables, columns_of, figures, acting_user) -> None:
+def _store(source, tables, columns_of, figures, acting_user: User) -> None:
     now = timezone.now()
     for table in tables:
         table.row_count, _ = figures[table.pk]

@@ -63,7 +63,7 @@ def source_system_create(
     engagement: Engagement,
     name: str,
     url: str,
-    acting_user,
+    acting_user: User,
     password_env: str = "",
     default_schema: str = "",
 ) -> SourceSystem:
@@ -88,7 +88,7 @@ def source_system_create(
 
 @transaction.atomic
 def source_system_create_from_file(
-    *, engagement: Engagement, name: str, acting_user
+    *, engagement: Engagement, name: str, acting_user: User
 ) -> SourceSystem:
     """A source system whose catalog comes from a DDL or CSV file: it has no connection."""
     policy.check(acting_user, engagement, Action.MANAGE_CATALOG)
@@ -98,7 +98,7 @@ def source_system_create_from_file(
 
 
 @transaction.atomic
-def source_system_update(*, source: SourceSystem, data: dict, acting_user) -> SourceSystem:
+def source_system_update(*, source: SourceSystem, data: dict, acting_user: User) -> SourceSystem:
     """Change name, URL, password variable or schema. A URL without a password keeps the stored
     one (so the password never has to be shown again to be kept)."""
     policy.check(acting_user, source.engagement, Action.MANAGE_CATALOG)
@@ -120,12 +120,12 @@ def source_system_update(*, source: SourceSystem, data: dict, acting_user) -> So
 
 
 @transaction.atomic
-def source_system_delete(*, source: SourceSystem, acting_user) -> None:
+def source_system_delete(*, source: SourceSystem, acting_user: User) -> None:
     policy.check(acting_user, source.engagement, Action.MANAGE_CATALOG)
     delete_with_history(source, acting_user=acting_user)
 
 
-def source_system_test(*, source: SourceSystem, acting_user) -> str:
+def source_system_test(*, source: SourceSystem, acting_user: User) -> str:
     """Open a connection now; returns what answered, or raises a ValidationError saying why not."""
     policy.check(acting_user, source.engagement, Action.MANAGE_CATALOG)
     try:
@@ -150,7 +150,9 @@ def _check_env_name(name: str, *, has_password: bool) -> str:
 # --- jobs -----------------------------------------------------------------------------------
 
 
-def introspection_start(*, source: SourceSystem, acting_user, schema: str | None = None) -> Job:
+def introspection_start(
+    *, source: SourceSystem, acting_user: User, schema: str | None = None
+) -> Job:
     policy.check(acting_user, source.engagement, Action.MANAGE_CATALOG)
     return job_enqueue(
         kind="catalog.introspect",
@@ -166,7 +168,7 @@ def introspection_start(*, source: SourceSystem, acting_user, schema: str | None
 def profiling_start(
     *,
     source: SourceSystem,
-    acting_user,
+    acting_user: User,
     table_ids: list[int] | None = None,
     sample_rows: int | None = None,
 ) -> Job:
@@ -200,7 +202,7 @@ def profiling_start(
 def catalog_introspect(
     *,
     source: SourceSystem,
-    acting_user,
+    acting_user: User,
     schema: str | None = None,
     progress: Progress | None = None,
 ) -> dict:
@@ -398,7 +400,9 @@ def _write_foreign_keys(
     _update_with_history(CatalogForeignKey, relinked, ["referred_table"], acting_user)
 
 
-def _update_with_history(model, changes: dict[int, dict], fields: list[str], acting_user) -> None:
+def _update_with_history(
+    model, changes: dict[int, dict], fields: list[str], acting_user: User
+) -> None:
     """Set `changes` (pk → field values) on the rows of `model`, one history row each."""
     if not changes:
         return
@@ -413,7 +417,9 @@ def _update_with_history(model, changes: dict[int, dict], fields: list[str], act
 
 
 @transaction.atomic
-def table_understanding_update(*, table: CatalogTable, data: dict, acting_user) -> CatalogTable:
+def table_understanding_update(
+    *, table: CatalogTable, data: dict, acting_user: User
+) -> CatalogTable:
     """Subject area, grain, existing derivations, gaps and notes of one table."""
     policy.check(acting_user, table.engagement, Action.WRITE_NOTES)
     data = {k: (v or "").strip() if isinstance(v, str) or v is None else v for k, v in data.items()}
@@ -425,7 +431,7 @@ def table_understanding_update(*, table: CatalogTable, data: dict, acting_user) 
 
 
 @transaction.atomic
-def column_notes_update(*, column: CatalogColumn, notes: str, acting_user) -> CatalogColumn:
+def column_notes_update(*, column: CatalogColumn, notes: str, acting_user: User) -> CatalogColumn:
     policy.check(acting_user, column.engagement, Action.WRITE_NOTES)
     notes = (notes or "").strip()
     if column.notes != notes:
@@ -436,7 +442,7 @@ def column_notes_update(*, column: CatalogColumn, notes: str, acting_user) -> Ca
 
 @transaction.atomic
 def impacted_entity_add(
-    *, table: CatalogTable, entity_name: str, acting_user, note: str = ""
+    *, table: CatalogTable, entity_name: str, acting_user: User, note: str = ""
 ) -> ImpactedEntity:
     """Draft link: `table` will feed the interface entity named `entity_name`. When a published
     Interface Layer exists, the name must be one of its entities."""
@@ -460,6 +466,6 @@ def impacted_entity_add(
 
 
 @transaction.atomic
-def impacted_entity_remove(*, link: ImpactedEntity, acting_user) -> None:
+def impacted_entity_remove(*, link: ImpactedEntity, acting_user: User) -> None:
     policy.check(acting_user, link.engagement, Action.WRITE_NOTES)
     delete_with_history(link, acting_user=acting_user)

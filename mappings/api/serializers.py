@@ -9,7 +9,9 @@ from ..models import AttributeMapping, EntityMapping, MappingComment
 
 
 class EntityMappingSerializer(serializers.ModelSerializer):
-    updated_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    updated_by: serializers.SlugRelatedField = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
 
     class Meta:
         model = EntityMapping
@@ -46,7 +48,9 @@ class EntityMappingUpdateSerializer(serializers.Serializer):
 
 class AttributeMappingSerializer(serializers.ModelSerializer):
     entity_name = serializers.CharField(source="entity_mapping.entity_name", read_only=True)
-    updated_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    updated_by: serializers.SlugRelatedField = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
 
     class Meta:
         model = AttributeMapping
@@ -113,7 +117,11 @@ class ValidateSerializer(serializers.Serializer):
 
 class ValidationResultSerializer(serializers.Serializer):
     valid = serializers.BooleanField()
-    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+    # DRF takes declared fields off the class, so these names do not shadow Serializer.errors
+    # or Field.parent at run time; the stubs cannot know that.
+    errors = serializers.DictField(  # type: ignore[assignment]
+        child=serializers.ListField(child=serializers.CharField())
+    )
     warnings = serializers.ListField(child=serializers.CharField())
     lineage = serializers.ListField(child=serializers.CharField())
     inferred_type = serializers.CharField()
@@ -129,8 +137,12 @@ class SuggestionSerializer(serializers.Serializer):
 
 
 class CommentSerializer(serializers.ModelSerializer):
-    author = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    resolved_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    author: serializers.SlugRelatedField = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
+    resolved_by: serializers.SlugRelatedField = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
 
     class Meta:
         model = MappingComment
@@ -154,7 +166,7 @@ class CommentSerializer(serializers.ModelSerializer):
 class CommentCreateSerializer(serializers.Serializer):
     entity_mapping = serializers.IntegerField(required=False)
     attribute_mapping = serializers.IntegerField(required=False)
-    parent = serializers.IntegerField(required=False)
+    parent = serializers.IntegerField(required=False)  # type: ignore[assignment]  # as `errors` above
     kind = serializers.ChoiceField(choices=CommentKind.choices, default=CommentKind.QUESTION)
     text = serializers.CharField()
 

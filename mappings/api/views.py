@@ -191,6 +191,7 @@ class MappingCommentViewSet(
         payload = CommentCreateSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
+        target: AttributeMapping | EntityMapping
         if data.get("attribute_mapping"):
             target = get_object_or_404(
                 AttributeMapping.objects.filter(engagement=self.engagement),

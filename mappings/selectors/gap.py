@@ -8,6 +8,7 @@ and what to do about it.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from datetime import datetime
 
 from catalog.models import CatalogColumn, CatalogTable, ColumnProfile
 from contracts.diff import layer_diff
@@ -98,7 +99,7 @@ class _MappingFacts:
     transformation: str
     lineage: list
     lineage_tables: list
-    updated_at: object
+    updated_at: datetime
 
     @property
     def status_label(self) -> str:
@@ -159,7 +160,7 @@ def _entity_gaps(entities: list[EntityMapping]) -> list[GapItem]:
     return items
 
 
-def _attribute_gaps(mappings: list[AttributeMapping], attributes: dict) -> list[GapItem]:
+def _attribute_gaps(mappings: list[_MappingFacts], attributes: dict) -> list[GapItem]:
     items = []
     for mapping in mappings:
         entity = mapping.entity
@@ -227,10 +228,10 @@ def _catalog_columns(engagement, names: set[str]) -> dict[str, set[str]]:
         found.add(column.lower())
         if schema:
             columns[f"{schema}.{table}".lower()] = found
-    for table in CatalogTable.objects.filter(engagement=engagement, name__in=plain).values_list(
-        "schema", "name"
-    ):
-        columns.setdefault(table[1].lower(), set())  # a table without columns still exists
+    for _schema, name in CatalogTable.objects.filter(
+        engagement=engagement, name__in=plain
+    ).values_list("schema", "name"):
+        columns.setdefault(name.lower(), set())  # a table without columns still exists
     return columns
 
 
@@ -327,7 +328,7 @@ def _contract_change_gaps(layer: InterfaceLayer | None, mappings, attributes) ->
     for mapping in mappings:
         key = (mapping.entity, mapping.attribute_name)
         fields = changed.get(key)
-        if fields and mapping.rule and mapping.updated_at < layer.published_at:
+        if fields and layer and mapping.rule and mapping.updated_at < layer.published_at:
             items.append(
                 GapItem(
                     *key,

@@ -5,6 +5,7 @@ a fixed number of queries."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import sqlglot
 from django.db.models import Count, Q
@@ -42,8 +43,8 @@ def catalog_index(*, engagement: Engagement, names: set[str] | None = None) -> d
     if names is not None:
         plain = {n.rsplit(".", 1)[-1] for n in names}
         tables = tables.filter(name__in=plain) if plain else tables.none()
-    tables = list(tables.order_by("source_id", "schema", "name"))
-    infos: dict[int, TableInfo] = {t.pk: TableInfo(name=_qualified(t)) for t in tables}
+    ordered = list(tables.order_by("source_id", "schema", "name"))
+    infos: dict[int, TableInfo] = {t.pk: TableInfo(name=_qualified(t)) for t in ordered}
     columns = CatalogColumn.objects.filter(table_id__in=infos).select_related("profile")
     for column in columns.order_by("position"):
         profile = getattr(column, "profile", None)
@@ -57,7 +58,7 @@ def catalog_index(*, engagement: Engagement, names: set[str] | None = None) -> d
             patterns=tuple(p.get("pattern", "") for p in (profile.patterns if profile else [])),
         )
     index: dict[str, TableInfo] = {}
-    for table in tables:
+    for table in ordered:
         info = infos[table.pk]
         index.setdefault(info.name.lower(), info)
         index.setdefault(table.name.lower(), info)
@@ -222,7 +223,7 @@ def coverage(*, engagement: Engagement) -> list[dict]:
         if attribute.required
     }
     order = contract_load_order(engagement=engagement)
-    rows = []
+    rows: list[dict[str, Any]] = []
     entity_mappings = EntityMapping.objects.filter(engagement=engagement).prefetch_related(
         "attributes"
     )
@@ -272,7 +273,9 @@ def lineage_graph(mappings: list[AttributeMapping], alias_tables: dict[str, str]
 
     `alias_tables` maps an alias to its table name, so a column node reads `table.column`.
     """
-    nodes, edges, sources = [], [], {}
+    nodes: list[dict] = []
+    edges: list[dict] = []
+    sources: dict[str, int] = {}
     row = 0
     for mapping in mappings:
         if not mapping.lineage and not mapping.default_value:

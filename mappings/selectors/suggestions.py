@@ -22,8 +22,8 @@ def suggestion_index(
     aliases: dict[str, str] = {}
     if entity_mapping is not None and entity_mapping.driving_table:
         compiled = compile_from_clause(entity_mapping=entity_mapping)
-        for alias, table in compiled.scope.aliases.items():
-            aliases.setdefault(table.name.lower(), alias)
+        for alias, info in compiled.scope.aliases.items():
+            aliases.setdefault(info.name.lower(), alias)
     rows = CatalogColumn.objects.filter(engagement=engagement).values_list(
         "table__schema", "table__name", "name", "data_type", "is_primary_key", "profile__patterns"
     )

@@ -70,7 +70,7 @@ _CRON = re.compile(rf"^{_CRON_FIELD}(\s+{_CRON_FIELD}){{4}}$")
 
 
 @transaction.atomic
-def mapping_prepare(*, engagement: Engagement, acting_user) -> dict[str, int]:
+def mapping_prepare(*, engagement: Engagement, acting_user: User) -> dict[str, int]:
     """Create the missing entity and attribute mappings for the published contract.
 
     Existing rows (and rows for names the contract dropped) are kept; the GAP reports the latter.
@@ -140,7 +140,7 @@ def validate_frequency(value: str) -> None:
 
 @transaction.atomic
 def entity_mapping_update(
-    *, entity_mapping: EntityMapping, data: dict, acting_user, row_version: int | None = None
+    *, entity_mapping: EntityMapping, data: dict, acting_user: User, row_version: int | None = None
 ) -> EntityMapping:
     """Save the driving table, joins, filter, frequency, notes or status of an entity.
 
@@ -188,11 +188,14 @@ def _strip(data: dict) -> dict:
 def _recheck_attributes(compiled: CompiledEntity, acting_user: User) -> None:
     """Store the re-derived lineage and problems of every rule of the entity after its aliases
     changed (the compiled entity checked them against the new FROM clause and filter)."""
-    ruled = [a for a in compiled.attributes if a.mapping is not None and a.checked is not None]
+    ruled = [
+        (a.mapping, a.checked)
+        for a in compiled.attributes
+        if a.mapping is not None and a.checked is not None
+    ]
     changed = []
-    for attribute in sorted(ruled, key=lambda a: a.mapping.pk):  # the rows' own order
-        mapping = attribute.mapping
-        _store_analysis(mapping, attribute.checked)
+    for mapping, checked in sorted(ruled, key=lambda pair: pair[0].pk):  # the rows' own order
+        _store_analysis(mapping, checked)
         mapping.row_version += 1
         mapping.updated_by = acting_user
         changed.append(mapping)
@@ -250,7 +253,7 @@ def attribute_mapping_update(
     *,
     attribute_mapping: AttributeMapping,
     data: dict,
-    acting_user,
+    acting_user: User,
     row_version: int | None = None,
 ) -> AttributeMapping:
     """Save an attribute's rule, default, edge cases, notes or status.
@@ -298,7 +301,7 @@ def attribute_mapping_revert(
     *,
     attribute_mapping: AttributeMapping,
     history_id: int,
-    acting_user,
+    acting_user: User,
     row_version: int | None = None,
 ) -> AttributeMapping:
     """Put back the rule, texts and status a row had at one point of its history (validated again)."""
@@ -319,7 +322,7 @@ def attribute_mapping_revert(
 
 @transaction.atomic
 def feasibility_set(
-    *, mapping: EntityMapping | AttributeMapping, verdict: str, comment: str, acting_user
+    *, mapping: EntityMapping | AttributeMapping, verdict: str, comment: str, acting_user: User
 ) -> EntityMapping | AttributeMapping:
     """The ETL Developer's verdict on an entity or an attribute mapping."""
     policy.check(acting_user, mapping.engagement, Action.GIVE_FEASIBILITY)
@@ -345,7 +348,7 @@ def feasibility_set(
 
 @transaction.atomic
 def sme_review_set(
-    *, attribute_mapping: AttributeMapping, state: str, comment: str = "", acting_user
+    *, attribute_mapping: AttributeMapping, state: str, comment: str = "", acting_user: User
 ) -> AttributeMapping:
     """The SME agrees with a rule, or raises a query about it (which needs the question)."""
     policy.check(acting_user, attribute_mapping.engagement, Action.REVIEW_MAPPING)
@@ -366,7 +369,7 @@ def sme_review_set(
 _MENTION = re.compile(r"(?<![\w.])@([\w.+-]+)")
 
 
-def _comment(mapping, kind: str, text: str, acting_user, parent=None) -> MappingComment:
+def _comment(mapping, kind: str, text: str, acting_user: User, parent=None) -> MappingComment:
     entity_mapping = mapping if isinstance(mapping, EntityMapping) else mapping.entity_mapping
     attribute_mapping = mapping if isinstance(mapping, AttributeMapping) else None
     members = set(entity_mapping.engagement.memberships.values_list("user__username", flat=True))
@@ -399,7 +402,7 @@ def comment_mentions_notify(*, comment: MappingComment) -> list[Notification]:
     engagement = comment.engagement
     memberships = Membership.objects.filter(engagement=engagement, user__username__in=usernames)
     target = comment.entity_mapping.entity_name
-    if comment.attribute_mapping_id:
+    if comment.attribute_mapping is not None:
         target += f".{comment.attribute_mapping.attribute_name}"
     author = comment.author.get_full_name() or comment.author.username
     return notify(
@@ -418,7 +421,7 @@ def comment_add(
     *,
     mapping: EntityMapping | AttributeMapping,
     text: str,
-    acting_user,
+    acting_user: User,
     kind: str = CommentKind.QUESTION,
     parent: MappingComment | None = None,
 ) -> MappingComment:
@@ -430,7 +433,7 @@ def comment_add(
     if kind not in CommentKind.values:
         raise ValidationError({"kind": f"Unknown comment kind '{kind}'."})
     if parent is not None:
-        if parent.parent_id:
+        if parent.parent is not None:
             parent = parent.parent  # threads are one level deep
         same_target = parent.entity_mapping_id == (
             mapping.pk if isinstance(mapping, EntityMapping) else mapping.entity_mapping_id
@@ -442,7 +445,7 @@ def comment_add(
 
 @transaction.atomic
 def comment_resolve(
-    *, comment: MappingComment, acting_user, resolved: bool = True
+    *, comment: MappingComment, acting_user: User, resolved: bool = True
 ) -> MappingComment:
     policy.check(acting_user, comment.engagement, Action.COMMENT)
     if comment.parent_id:

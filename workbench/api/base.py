@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from functools import cached_property
 
+from django.contrib.auth.models import User
 from django.shortcuts import get_object_or_404
 from rest_framework import viewsets
 
@@ -22,6 +23,13 @@ class EngagementScopedViewSet(viewsets.GenericViewSet):
         return get_object_or_404(
             Engagement.objects.restrict(self.request.user), slug=self.kwargs["engagement_slug"]
         )
+
+    @property
+    def acting_user(self) -> User:
+        """The signed-in user: the API's permission class (IsAuthenticated) admits no one else."""
+        user = self.request.user
+        assert isinstance(user, User)
+        return user
 
     def get_queryset(self):
         return super().get_queryset().filter(engagement=self.engagement)

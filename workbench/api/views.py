@@ -134,7 +134,7 @@ class MembershipViewSet(
         return Response(MembershipSerializer(membership).data)
 
     def perform_destroy(self, instance):
-        services.membership_remove(membership=instance, acting_user=self.request.user)
+        services.membership_remove(membership=instance, acting_user=self.acting_user)
 
 
 class SignoffOwnerViewSet(mixins.ListModelMixin, EngagementScopedViewSet):
