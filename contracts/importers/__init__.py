@@ -28,7 +28,7 @@ from .odcs import (
     OdcsReader,
     load_document,
 )
-from .records import ParsedAttribute, ParsedContract, ParsedEntity, ParsedRelationship
+from .records import AttributeRecord, EntityRecord, ParsedContract, RelationshipRecord
 from .spreadsheet import SPREADSHEET_HEADER, SpreadsheetReader
 
 __all__ = [
@@ -42,12 +42,12 @@ __all__ = [
     "PHYSICAL_TO_LOGICAL",
     "SPREADSHEET_HEADER",
     "SUPPORTED_API_VERSIONS",
+    "AttributeRecord",
     "ContractFileError",
+    "EntityRecord",
     "OdcsReader",
-    "ParsedAttribute",
     "ParsedContract",
-    "ParsedEntity",
-    "ParsedRelationship",
+    "RelationshipRecord",
     "SpreadsheetReader",
     "logical_type_of",
     "parse_contract",

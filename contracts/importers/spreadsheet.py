@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import csv
 import io
+from enum import IntEnum
 from pathlib import PurePath
+from typing import NoReturn
 
 from ..choices import LogicalType, SourceFormat
 from .data_types import logical_type_of, parse_physical_type
 from .errors import ContractFileError
-from .records import REFERENCE, ParsedAttribute, ParsedContract, ParsedEntity, ParsedRelationship
+from .records import (
+    AttributeRecord,
+    EntityRecord,
+    ParsedContract,
+    RelationshipRecord,
+    split_reference,
+)
 
 SPREADSHEET_HEADER = [
     "Entity",
@@ -24,37 +32,67 @@ SPREADSHEET_HEADER = [
     "Description",
 ]
 
+
+class Column(IntEnum):
+    """Position of each SPREADSHEET_HEADER column (0 is column A)."""
+
+    ENTITY = 0
+    ATTRIBUTE = 1
+    DATA_TYPE = 2
+    REQUIRED = 3
+    PRIMARY_KEY = 4
+    UNIQUE = 5
+    ALLOWED_VALUES = 6
+    REFERENCES = 7
+    CANONICAL_MEANING = 8
+    DESCRIPTION = 9
+
+
 _YES = {"y", "yes", "true", "1", "x", "mandatory", "required"}
 _NO = {"", "n", "no", "false", "0", "optional"}
+
+Row = list[str]
 
 
 class SpreadsheetReader:
     """One row per attribute, header exactly SPREADSHEET_HEADER (case and spacing forgiven)."""
 
-    def __init__(self, file_name: str, fmt: str):
+    def __init__(self, file_name: str, fmt: str) -> None:
         self.file_name = file_name
         self.fmt = fmt
         self.sheet = ""
+        # (entity, position) → the attribute holding that primary key position.
+        self.pk_positions: dict[tuple[str, int], str] = {}
 
-    def fail(self, row: int, column: int | None, message: str):
+    def place(self, row: int, column: int | None = None) -> str:
         place = f"sheet '{self.sheet}', " if self.sheet else ""
         place += f"row {row}"
         if column is not None:
             place += f", column {chr(ord('A') + column)} ({SPREADSHEET_HEADER[column]})"
-        raise ContractFileError(self.file_name, place, message)
+        return place
 
-    def rows(self, content: bytes) -> list[list[str]]:
+    def fail(self, row: int, column: int | None, message: str) -> NoReturn:
+        raise ContractFileError(self.file_name, self.place(row, column), message)
+
+    def rows(self, content: bytes) -> list[Row]:
         if self.fmt == SourceFormat.CSV:
-            try:
-                text = content.decode("utf-8-sig")
-            except UnicodeDecodeError:
-                raise ContractFileError(self.file_name, "", "the file is not UTF-8 text.") from None
-            sample = text[:4096]
-            try:
-                dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
-            except csv.Error:
-                dialect = csv.excel
-            return [[c.strip() for c in row] for row in csv.reader(io.StringIO(text), dialect)]
+            return self.csv_rows(content)
+        return self.xlsx_rows(content)
+
+    def csv_rows(self, content: bytes) -> list[Row]:
+        try:
+            text = content.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise ContractFileError(self.file_name, "", "the file is not UTF-8 text.") from None
+        sample = text[:4096]
+        dialect: type[csv.Dialect] | csv.Dialect
+        try:
+            dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
+        except csv.Error:
+            dialect = csv.excel
+        return [[c.strip() for c in row] for row in csv.reader(io.StringIO(text), dialect)]
+
+    def xlsx_rows(self, content: bytes) -> list[Row]:
         from openpyxl import load_workbook
 
         try:
@@ -74,7 +112,41 @@ class SpreadsheetReader:
         rows = self.rows(content)
         if not rows:
             raise ContractFileError(self.file_name, "", "the file is empty.")
-        header = [c for c in rows[0]]
+        self.check_header(rows[0])
+        self.pk_positions = {}
+        attributes: dict[str, list[AttributeRecord]] = {}  # by entity, in order of appearance
+        first_rows: dict[str, int] = {}
+        relationships: list[RelationshipRecord] = []
+        for number, raw in enumerate(rows[1:], start=2):
+            row = (raw + [""] * len(SPREADSHEET_HEADER))[: len(SPREADSHEET_HEADER)]
+            if not any(row):
+                continue
+            for column, value in enumerate(row[: Column.DATA_TYPE + 1]):
+                if not value:
+                    self.fail(number, column, "missing value.")
+            siblings = attributes.setdefault(row[Column.ENTITY], [])
+            first_rows.setdefault(row[Column.ENTITY], number)
+            siblings.append(self.read_attribute(row, number, siblings))
+            if row[Column.REFERENCES]:
+                relationships.append(self.read_reference(row, number))
+        if not attributes:
+            self.fail(2, None, "no attribute rows under the header.")
+        stem = PurePath(self.file_name).stem
+        return ParsedContract(
+            name=stem,
+            version="",
+            contract_id=stem,
+            description="",
+            source_format=self.fmt,
+            entities=tuple(
+                EntityRecord(name=name, attributes=tuple(records), place=f"row {first_rows[name]}")
+                for name, records in attributes.items()
+            ),
+            relationships=tuple(relationships),
+        )
+
+    def check_header(self, first_row: Row) -> None:
+        header = list(first_row)
         while header and not header[-1]:
             header.pop()
         if [h.lower() for h in header] != [h.lower() for h in SPREADSHEET_HEADER]:
@@ -83,119 +155,90 @@ class SpreadsheetReader:
                 None,
                 "wrong header; expected exactly: " + " | ".join(SPREADSHEET_HEADER) + ".",
             )
-        stem = PurePath(self.file_name).stem
-        contract = ParsedContract(
-            name=stem, version="", contract_id=stem, description="", source_format=self.fmt
-        )
-        entities: dict[str, ParsedEntity] = {}
-        pk_positions: dict[tuple[str, int], str] = {}
-        for number, raw in enumerate(rows[1:], start=2):
-            row = (raw + [""] * len(SPREADSHEET_HEADER))[: len(SPREADSHEET_HEADER)]
-            if not any(row):
-                continue
-            entity_name, attr_name, data_type = row[0], row[1], row[2]
-            for column, value in enumerate(row[:3]):
-                if not value:
-                    self.fail(number, column, "missing value.")
-            entity = entities.get(entity_name)
-            if entity is None:
-                entity = ParsedEntity(
-                    {
-                        "name": entity_name,
-                        "physical_name": "",
-                        "business_name": "",
-                        "description": "",
-                        "grain": "",
-                        "extra": {},
-                    },
-                    [],
-                    f"row {number}",
-                )
-                entities[entity_name] = entity
-                contract.entities.append(entity)
-            if any(a.fields["name"] == attr_name for a in entity.attributes):
-                self.fail(
-                    number, 1, f"duplicate attribute '{attr_name}' in entity '{entity_name}'."
-                )
-            if data_type.lower() in LogicalType.values:
-                logical_type, physical_type = data_type.lower(), ""
-            else:
-                logical_type, physical_type = logical_type_of(data_type), data_type
-                if logical_type is None:
-                    self.fail(
-                        number,
-                        2,
-                        f"unknown data type '{data_type}'; use a logical type "
-                        f"({', '.join(LogicalType.values)}) or a SQL type such as VARCHAR(100).",
-                    )
-            length, precision, scale = parse_physical_type(physical_type)
-            primary_key, pk_position = self.key(row[4], number)
-            if primary_key:
-                if pk_position is None:
-                    pk_position = 1 + sum(1 for a in entity.attributes if a.fields["primary_key"])
-                if (entity_name, pk_position) in pk_positions:
-                    self.fail(
-                        number,
-                        4,
-                        f"primary key position {pk_position} is already taken by "
-                        f"'{pk_positions[(entity_name, pk_position)]}'.",
-                    )
-                pk_positions[(entity_name, pk_position)] = attr_name
-            allowed = row[6]
-            separator = "|" if "|" in allowed else "\n" if "\n" in allowed else ","
-            allowed_values = [v.strip() for v in allowed.split(separator) if v.strip()]
-            entity.attributes.append(
-                ParsedAttribute(
-                    {
-                        "name": attr_name,
-                        "physical_name": "",
-                        "business_name": "",
-                        "description": row[9],
-                        "logical_type": logical_type,
-                        "physical_type": physical_type,
-                        "length": length,
-                        "precision": precision,
-                        "scale": scale,
-                        "required": self.yes_no(row[3], number, 3),
-                        "unique": self.yes_no(row[5], number, 5),
-                        "primary_key": primary_key,
-                        "primary_key_position": pk_position,
-                        "classification": "",
-                        "examples": [],
-                        "allowed_values": allowed_values,
-                        "max_length": None,
-                        "format": "",
-                        "pattern": "",
-                        "minimum": None,
-                        "maximum": None,
-                        "canonical_meaning": row[8],
-                        "extra": {},
-                    },
-                    f"row {number}",
-                )
-            )
-            if row[7]:
-                match = REFERENCE.match(row[7])
-                if not match:
-                    self.fail(number, 7, f"expected 'entity.attribute', found '{row[7]}'.")
-                contract.relationships.append(
-                    ParsedRelationship(
-                        entity_name,
-                        attr_name,
-                        match.group(1),
-                        match.group(2),
-                        False,
-                        {},
-                        self._place(number, 7),
-                    )
-                )
-        if not contract.entities:
-            self.fail(2, None, "no attribute rows under the header.")
-        return contract
 
-    def _place(self, row: int, column: int) -> str:
-        place = f"sheet '{self.sheet}', " if self.sheet else ""
-        return f"{place}row {row}, column {chr(ord('A') + column)} ({SPREADSHEET_HEADER[column]})"
+    def read_attribute(
+        self, row: Row, number: int, siblings: list[AttributeRecord]
+    ) -> AttributeRecord:
+        """The attribute of one row; `siblings` are those read before it in the same entity."""
+        # Checked in this order (name, data type, key, required, unique): the first problem of a
+        # row is the one named.
+        entity_name, name = row[Column.ENTITY], row[Column.ATTRIBUTE]
+        if any(a.name == name for a in siblings):
+            self.fail(
+                number, Column.ATTRIBUTE, f"duplicate attribute '{name}' in entity '{entity_name}'."
+            )
+        logical_type, physical_type = self.data_type(row[Column.DATA_TYPE], number)
+        length, precision, scale = parse_physical_type(physical_type)
+        primary_key, pk_position = self.primary_key(row, number, siblings)
+        required = self.yes_no(row[Column.REQUIRED], number, Column.REQUIRED)
+        unique = self.yes_no(row[Column.UNIQUE], number, Column.UNIQUE)
+        return AttributeRecord(
+            name=name,
+            description=row[Column.DESCRIPTION],
+            logical_type=logical_type,
+            physical_type=physical_type,
+            length=length,
+            precision=precision,
+            scale=scale,
+            required=required,
+            unique=unique,
+            primary_key=primary_key,
+            primary_key_position=pk_position,
+            allowed_values=_split_allowed_values(row[Column.ALLOWED_VALUES]),
+            canonical_meaning=row[Column.CANONICAL_MEANING],
+            place=f"row {number}",
+        )
+
+    def data_type(self, data_type: str, number: int) -> tuple[str, str]:
+        """(logical type, physical type) of a Data Type cell: a logical type or a SQL type."""
+        if data_type.lower() in LogicalType.values:
+            return data_type.lower(), ""
+        logical_type = logical_type_of(data_type)
+        if logical_type is None:
+            self.fail(
+                number,
+                Column.DATA_TYPE,
+                f"unknown data type '{data_type}'; use a logical type "
+                f"({', '.join(LogicalType.values)}) or a SQL type such as VARCHAR(100).",
+            )
+        return logical_type, data_type
+
+    def primary_key(
+        self, row: Row, number: int, siblings: list[AttributeRecord]
+    ) -> tuple[bool, int | None]:
+        """Y/N or a position; a bare Y takes the next position in the entity."""
+        primary_key, position = self.key(row[Column.PRIMARY_KEY], number)
+        if not primary_key:
+            return False, None
+        if position is None:
+            position = 1 + sum(1 for a in siblings if a.primary_key)
+        taken = (row[Column.ENTITY], position)
+        if taken in self.pk_positions:
+            self.fail(
+                number,
+                Column.PRIMARY_KEY,
+                f"primary key position {position} is already taken by "
+                f"'{self.pk_positions[taken]}'.",
+            )
+        self.pk_positions[taken] = row[Column.ATTRIBUTE]
+        return True, position
+
+    def read_reference(self, row: Row, number: int) -> RelationshipRecord:
+        reference = split_reference(row[Column.REFERENCES])
+        if reference is None:
+            self.fail(
+                number,
+                Column.REFERENCES,
+                f"expected 'entity.attribute', found '{row[Column.REFERENCES]}'.",
+            )
+        to_entity, to_attribute = reference
+        return RelationshipRecord(
+            from_entity=row[Column.ENTITY],
+            from_attribute=row[Column.ATTRIBUTE],
+            to_entity=to_entity,
+            to_attribute=to_attribute,
+            place=self.place(number, Column.REFERENCES),
+        )
 
     def yes_no(self, value: str, row: int, column: int) -> bool:
         if value.lower() in _YES:
@@ -203,9 +246,14 @@ class SpreadsheetReader:
         if value.lower() in _NO:
             return False
         self.fail(row, column, f"expected Y or N, found '{value}'.")
-        return False
 
     def key(self, value: str, row: int) -> tuple[bool, int | None]:
         if value.isdigit() and int(value) >= 1:
             return True, int(value)
-        return self.yes_no(value, row, 4), None
+        return self.yes_no(value, row, Column.PRIMARY_KEY), None
+
+
+def _split_allowed_values(cell: str) -> list[str]:
+    """Values separated by |, by new lines, or else by commas."""
+    separator = "|" if "|" in cell else "\n" if "\n" in cell else ","
+    return [v.strip() for v in cell.split(separator) if v.strip()]
