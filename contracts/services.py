@@ -13,7 +13,7 @@ from pathlib import PurePath
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
@@ -211,16 +211,8 @@ def _attribute_row(
 
 def _check_lengths(entities: list[InterfaceEntity], parsed: ParsedContract, file_name: str) -> None:
     """Field lengths the database would refuse, named by place (bulk inserts skip full_clean)."""
-    limits = {
-        f.name: f.max_length
-        for f in InterfaceAttribute._meta.fields
-        if getattr(f, "max_length", None) and f.get_internal_type() == "CharField"
-    }
-    entity_limits = {
-        f.name: f.max_length
-        for f in InterfaceEntity._meta.fields
-        if getattr(f, "max_length", None) and f.get_internal_type() == "CharField"
-    }
+    limits = _char_field_limits(InterfaceAttribute)
+    entity_limits = _char_field_limits(InterfaceEntity)
     for entity_record in parsed.entities:
         for name, limit in entity_limits.items():
             value = getattr(entity_record, name, None)
@@ -237,6 +229,15 @@ def _check_lengths(entities: list[InterfaceEntity], parsed: ParsedContract, file
                         attribute_record.place,
                         f"{name} is longer than {limit} characters.",
                     )
+
+
+def _char_field_limits(model: type[models.Model]) -> dict[str, int]:
+    """max_length of each CharField of `model`, by field name."""
+    return {
+        f.name: f.max_length
+        for f in model._meta.fields
+        if isinstance(f, models.CharField) and f.max_length
+    }
 
 
 def _move(layer: InterfaceLayer, status: str) -> None:

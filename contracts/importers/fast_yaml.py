@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import yaml
+from yaml.events import (
+    AliasEvent,
+    MappingEndEvent,
+    MappingStartEvent,
+    ScalarEvent,
+    SequenceEndEvent,
+    SequenceStartEvent,
+)
 
-_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available
+try:  # libyaml when available
+    from yaml import CSafeLoader as _SafeLoader
+except ImportError:  # pragma: no cover - depends on how PyYAML was built
+    from yaml import SafeLoader as _SafeLoader  # type: ignore[assignment]
 
 
 class StringDatesLoader(_SafeLoader):
@@ -17,6 +29,8 @@ StringDatesLoader.yaml_implicit_resolvers = {
     first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
+
+_PLAIN_COLLECTION_TAGS = (None, "!", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
 
 
 class Fallback(Exception):
@@ -35,11 +49,12 @@ class FastYaml:
 
     _str = "tag:yaml.org,2002:str"
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.resolver = StringDatesLoader("")
         self.constructor = yaml.constructor.SafeConstructor()
-        self.resolved: dict = {}
-        self.convert = {
+        # (plain value, implicit flags) → resolved tag: contracts repeat the same scalars a lot.
+        self.resolved: dict[tuple[str, tuple[bool, bool]], str] = {}
+        self.convert: dict[str, Callable[[str], Any]] = {
             "tag:yaml.org,2002:null": lambda value: None,
             "tag:yaml.org,2002:bool": self._scalar(self.constructor.construct_yaml_bool),
             "tag:yaml.org,2002:int": self._scalar(self.constructor.construct_yaml_int),
@@ -47,10 +62,10 @@ class FastYaml:
         }
 
     @staticmethod
-    def _scalar(construct):
+    def _scalar(construct: Callable[[yaml.ScalarNode], Any]) -> Callable[[str], Any]:
         return lambda value: construct(yaml.ScalarNode("", value))
 
-    def scalar(self, event) -> Any:
+    def scalar(self, event: ScalarEvent) -> Any:
         tag = event.tag
         if tag is None or tag == "!":
             key = (event.value, event.implicit)
@@ -67,38 +82,36 @@ class FastYaml:
         return convert(event.value)
 
     def load(self, text: str) -> Any:
-        events = yaml.events
-        stack: list[list] = []  # [container, pending key]
+        stack: list[list[Any]] = []  # [container, pending key] per open mapping or sequence
         anchors: dict[str, Any] = {}
-        root: list = []
+        root: list[Any] = []
         no_key = object()
         for event in yaml.parse(text, Loader=_SafeLoader):
-            kind = type(event)
-            if kind is events.ScalarEvent:
+            anchor: str | None = None
+            if isinstance(event, ScalarEvent):
                 value = self.scalar(event)
-            elif kind is events.MappingStartEvent or kind is events.SequenceStartEvent:
-                if event.tag not in (None, "!", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"):
+                anchor = event.anchor
+            elif isinstance(event, MappingStartEvent | SequenceStartEvent):
+                if event.tag not in _PLAIN_COLLECTION_TAGS:
                     raise Fallback(event.tag)
-                container: Any = {} if kind is events.MappingStartEvent else []
+                container: Any = {} if isinstance(event, MappingStartEvent) else []
                 if event.anchor:
                     anchors[event.anchor] = container
                 stack.append([container, no_key])
                 continue
-            elif kind is events.MappingEndEvent or kind is events.SequenceEndEvent:
+            elif isinstance(event, MappingEndEvent | SequenceEndEvent):
                 container, key = stack.pop()
                 if key is not no_key:
                     raise Fallback("dangling key")
                 value = container
-                event = None
-            elif kind is events.AliasEvent:
+            elif isinstance(event, AliasEvent):
                 if event.anchor not in anchors:
                     raise Fallback("unknown alias")
                 value = anchors[event.anchor]
-                event = None
             else:
                 continue
-            if event is not None and event.anchor:
-                anchors[event.anchor] = value
+            if anchor:
+                anchors[anchor] = value
             if not stack:
                 root.append(value)
                 if len(root) > 1:
