@@ -6,6 +6,10 @@ import re
 
 from ..choices import LogicalType
 
+# The logical type names, once: `LogicalType.values` builds a new list at every access, and the
+# parsers ask for every attribute.
+LOGICAL_TYPES: tuple[str, ...] = tuple(LogicalType.values)
+
 # Physical type names (lower case, without size) and the logical type each stands for.
 PHYSICAL_TO_LOGICAL = {
     **dict.fromkeys(

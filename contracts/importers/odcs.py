@@ -8,8 +8,8 @@ from typing import Any, NoReturn
 
 import yaml
 
-from ..choices import LogicalType, SourceFormat
-from .data_types import parse_physical_type
+from ..choices import SourceFormat
+from .data_types import LOGICAL_TYPES, parse_physical_type
 from .errors import ContractFileError
 from .fast_yaml import load_yaml
 from .records import (
@@ -389,11 +389,11 @@ class OdcsReader:
 
     def logical_type(self, prop: Json, place: str) -> str:
         logical_type = prop.get("logicalType") or ""
-        if logical_type and logical_type not in LogicalType.values:
+        if logical_type and logical_type not in LOGICAL_TYPES:
             self.fail(
                 f"{place}.logicalType",
                 f"unknown logical type '{logical_type}'; expected one of "
-                f"{', '.join(LogicalType.values)}.",
+                f"{', '.join(LOGICAL_TYPES)}.",
             )
         return logical_type
 

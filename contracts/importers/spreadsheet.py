@@ -8,8 +8,8 @@ from enum import IntEnum
 from pathlib import PurePath
 from typing import NoReturn
 
-from ..choices import LogicalType, SourceFormat
-from .data_types import logical_type_of, parse_physical_type
+from ..choices import SourceFormat
+from .data_types import LOGICAL_TYPES, logical_type_of, parse_physical_type
 from .errors import ContractFileError
 from .records import (
     AttributeRecord,
@@ -191,7 +191,7 @@ class SpreadsheetReader:
 
     def data_type(self, data_type: str, number: int) -> tuple[str, str]:
         """(logical type, physical type) of a Data Type cell: a logical type or a SQL type."""
-        if data_type.lower() in LogicalType.values:
+        if data_type.lower() in LOGICAL_TYPES:
             return data_type.lower(), ""
         logical_type = logical_type_of(data_type)
         if logical_type is None:
@@ -199,7 +199,7 @@ class SpreadsheetReader:
                 number,
                 Column.DATA_TYPE,
                 f"unknown data type '{data_type}'; use a logical type "
-                f"({', '.join(LogicalType.values)}) or a SQL type such as VARCHAR(100).",
+                f"({', '.join(LOGICAL_TYPES)}) or a SQL type such as VARCHAR(100).",
             )
         return logical_type, data_type
 
