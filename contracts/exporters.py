@@ -1,6 +1,6 @@
 """Writing a contract version back as an ODCS v3.1 data contract (YAML).
 
-The export is the inverse of `importers.OdcsReader`: modelled fields are written to their ODCS
+The export is the inverse of `importers.odcs.OdcsReader`: modelled fields are written to their ODCS
 keys, the kept keys (`extra`) are merged back, the canonical meaning is a custom property
 `canonicalMeaning`, allowed values are an `invalidValues` library quality rule. Importing the
 export gives an identical contract.

@@ -10,9 +10,10 @@ from __future__ import annotations
 import base64
 import hashlib
 from pathlib import PurePath
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
@@ -22,7 +23,13 @@ from workbench.models import Engagement
 from workbench.policy import Action
 
 from .choices import LAYER_STATUS_MOVES, LayerStatus, SourceFormat
-from .importers import ContractFileError, ParsedContract, parse_contract
+from .importers import (
+    AttributeRecord,
+    ContractFileError,
+    EntityRecord,
+    ParsedContract,
+    parse_contract,
+)
 from .models import (
     InterfaceAttribute,
     InterfaceEntity,
@@ -30,6 +37,9 @@ from .models import (
     InterfaceNote,
     InterfaceRelationship,
 )
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 BATCH_SIZE = 2000
 
@@ -40,31 +50,29 @@ def contract_import(
     engagement: Engagement,
     file_name: str,
     content: bytes,
-    acting_user,
+    acting_user: User,
     version: str | None = None,
 ) -> InterfaceLayer:
     """Import a contract file as a new draft version; all or nothing."""
     policy.check(acting_user, engagement, Action.IMPORT_CONTRACT)
     file_name = PurePath(file_name).name
     parsed = parse_contract(file_name, content)
-    if version:
-        parsed.version = version
-    elif not parsed.version:
-        parsed.version = _next_version(engagement, parsed.name)
+    # The caller's version wins, then the file's; a spreadsheet has none, so it is numbered.
+    version = version or parsed.version or _next_version(engagement, parsed.name)
     if InterfaceLayer.objects.filter(
-        engagement=engagement, name=parsed.name, version=parsed.version
+        engagement=engagement, name=parsed.name, version=version
     ).exists():
         raise ContractFileError(
             file_name,
             "version",
-            f"version {parsed.version} of {parsed.name} has already been imported; "
+            f"version {version} of {parsed.name} has already been imported; "
             "import a changed contract under a new version.",
         )
     binary = parsed.source_format == SourceFormat.XLSX
     layer = InterfaceLayer(
         engagement=engagement,
         name=parsed.name,
-        version=parsed.version,
+        version=version,
         contract_id=parsed.contract_id,
         description=parsed.description,
         status=LayerStatus.DRAFT,
@@ -89,24 +97,22 @@ def _next_version(engagement: Engagement, name: str) -> str:
     return f"{count + 1}.0.0"
 
 
-def _write_contents(layer: InterfaceLayer, parsed: ParsedContract, file_name: str, user) -> None:
+def _write_contents(
+    layer: InterfaceLayer, parsed: ParsedContract, file_name: str, user: User
+) -> None:
     """Bulk-insert entities, attributes and relationships (with history) for `layer`."""
     entities = [
-        InterfaceEntity(layer=layer, position=position, **parsed_entity.fields)
-        for position, parsed_entity in enumerate(parsed.entities, start=1)
+        _entity_row(record, layer=layer, position=position)
+        for position, record in enumerate(parsed.entities, start=1)
     ]
     _check_lengths(entities, parsed, file_name)
     entities = bulk_create_with_history(
         entities, InterfaceEntity, batch_size=BATCH_SIZE, default_user=user
     )
     attributes = []
-    for entity, parsed_entity in zip(entities, parsed.entities, strict=True):
-        for position, parsed_attribute in enumerate(parsed_entity.attributes, start=1):
-            attributes.append(
-                InterfaceAttribute(
-                    layer=layer, entity=entity, position=position, **parsed_attribute.fields
-                )
-            )
+    for entity, entity_record in zip(entities, parsed.entities, strict=True):
+        for position, record in enumerate(entity_record.attributes, start=1):
+            attributes.append(_attribute_row(record, layer=layer, entity=entity, position=position))
     attributes = bulk_create_with_history(
         attributes, InterfaceAttribute, batch_size=BATCH_SIZE, default_user=user
     )
@@ -157,34 +163,81 @@ def _write_contents(layer: InterfaceLayer, parsed: ParsedContract, file_name: st
     )
 
 
-def _check_lengths(entities, parsed: ParsedContract, file_name: str) -> None:
+def _entity_row(record: EntityRecord, *, layer: InterfaceLayer, position: int) -> InterfaceEntity:
+    return InterfaceEntity(
+        layer=layer,
+        position=position,
+        name=record.name,
+        physical_name=record.physical_name,
+        business_name=record.business_name,
+        description=record.description,
+        grain=record.grain,
+        extra=record.extra,
+    )
+
+
+def _attribute_row(
+    record: AttributeRecord, *, layer: InterfaceLayer, entity: InterfaceEntity, position: int
+) -> InterfaceAttribute:
+    return InterfaceAttribute(
+        layer=layer,
+        entity=entity,
+        position=position,
+        name=record.name,
+        physical_name=record.physical_name,
+        business_name=record.business_name,
+        description=record.description,
+        logical_type=record.logical_type,
+        physical_type=record.physical_type,
+        length=record.length,
+        precision=record.precision,
+        scale=record.scale,
+        required=record.required,
+        unique=record.unique,
+        primary_key=record.primary_key,
+        primary_key_position=record.primary_key_position,
+        classification=record.classification,
+        examples=record.examples,
+        allowed_values=record.allowed_values,
+        max_length=record.max_length,
+        format=record.format,
+        pattern=record.pattern,
+        minimum=record.minimum,
+        maximum=record.maximum,
+        canonical_meaning=record.canonical_meaning,
+        extra=record.extra,
+    )
+
+
+def _check_lengths(entities: list[InterfaceEntity], parsed: ParsedContract, file_name: str) -> None:
     """Field lengths the database would refuse, named by place (bulk inserts skip full_clean)."""
-    limits = {
-        f.name: f.max_length
-        for f in InterfaceAttribute._meta.fields
-        if getattr(f, "max_length", None) and f.get_internal_type() == "CharField"
-    }
-    entity_limits = {
-        f.name: f.max_length
-        for f in InterfaceEntity._meta.fields
-        if getattr(f, "max_length", None) and f.get_internal_type() == "CharField"
-    }
-    for parsed_entity in parsed.entities:
+    limits = _char_field_limits(InterfaceAttribute)
+    entity_limits = _char_field_limits(InterfaceEntity)
+    for entity_record in parsed.entities:
         for name, limit in entity_limits.items():
-            value = parsed_entity.fields.get(name)
+            value = getattr(entity_record, name, None)
             if isinstance(value, str) and len(value) > limit:
                 raise ContractFileError(
-                    file_name, parsed_entity.place, f"{name} is longer than {limit} characters."
+                    file_name, entity_record.place, f"{name} is longer than {limit} characters."
                 )
-        for parsed_attribute in parsed_entity.attributes:
+        for attribute_record in entity_record.attributes:
             for name, limit in limits.items():
-                value = parsed_attribute.fields.get(name)
+                value = getattr(attribute_record, name, None)
                 if isinstance(value, str) and len(value) > limit:
                     raise ContractFileError(
                         file_name,
-                        parsed_attribute.place,
+                        attribute_record.place,
                         f"{name} is longer than {limit} characters.",
                     )
+
+
+def _char_field_limits(model: type[models.Model]) -> dict[str, int]:
+    """max_length of each CharField of `model`, by field name."""
+    return {
+        f.name: f.max_length
+        for f in model._meta.fields
+        if isinstance(f, models.CharField) and f.max_length
+    }
 
 
 def _move(layer: InterfaceLayer, status: str) -> None:

@@ -311,14 +311,15 @@ YAML_SAMPLES = [
 
 @pytest.mark.parametrize("text", YAML_SAMPLES)
 def test_the_fast_yaml_loader_reads_what_the_full_loader_reads(text, demo_bytes):
-    from contracts.importers import _Fallback, _FastYaml, _load_document, _StringDatesLoader
+    from contracts.importers.fast_yaml import Fallback, FastYaml, StringDatesLoader
+    from contracts.importers.odcs import load_document
 
     text = demo_bytes.decode() if text is None else text
     try:
-        full = yaml.load(text, Loader=_StringDatesLoader)  # noqa: S506
+        full = yaml.load(text, Loader=StringDatesLoader)  # noqa: S506
     except yaml.constructor.ConstructorError:
-        with pytest.raises(_Fallback):
-            _FastYaml().load(text)
+        with pytest.raises(Fallback):
+            FastYaml().load(text)
         return
 
-    assert _load_document("x.yaml", text.encode(), "odcs_yaml") == full
+    assert load_document("x.yaml", text.encode(), "odcs_yaml") == full
