@@ -12,6 +12,7 @@ import hashlib
 from pathlib import PurePath
 from typing import TYPE_CHECKING
 
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.utils import timezone
@@ -250,7 +251,7 @@ def _move(layer: InterfaceLayer, status: str) -> None:
 
 
 @transaction.atomic
-def contract_publish(*, layer: InterfaceLayer, acting_user) -> InterfaceLayer:
+def contract_publish(*, layer: InterfaceLayer, acting_user: User) -> InterfaceLayer:
     """Publish a draft version; the version published before it is superseded."""
     policy.check(acting_user, layer.engagement, Action.IMPORT_CONTRACT)
     layer = InterfaceLayer.objects.select_for_update().get(pk=layer.pk)
@@ -270,7 +271,7 @@ def contract_publish(*, layer: InterfaceLayer, acting_user) -> InterfaceLayer:
 
 
 @transaction.atomic
-def contract_discard(*, layer: InterfaceLayer, acting_user) -> None:
+def contract_discard(*, layer: InterfaceLayer, acting_user: User) -> None:
     """Delete a draft version that will not be published. Published versions are read-only."""
     policy.check(acting_user, layer.engagement, Action.IMPORT_CONTRACT)
     layer = InterfaceLayer.objects.select_for_update().get(pk=layer.pk)
@@ -304,7 +305,7 @@ def note_create(
     entity_name: str,
     attribute_name: str = "",
     text: str,
-    acting_user,
+    acting_user: User,
 ) -> InterfaceNote:
     """Write an Interface Understanding Note on an entity or one of its attributes."""
     from .selectors import current_layer
@@ -322,14 +323,14 @@ def note_create(
     return note
 
 
-def _check_author(note: InterfaceNote, acting_user) -> None:
+def _check_author(note: InterfaceNote, acting_user: User) -> None:
     policy.check(acting_user, note.engagement, Action.WRITE_NOTES)
     if note.author_id != acting_user.pk:
         raise PermissionDenied("Only the author can change or delete this note.")
 
 
 @transaction.atomic
-def note_update(*, note: InterfaceNote, text: str, acting_user) -> InterfaceNote:
+def note_update(*, note: InterfaceNote, text: str, acting_user: User) -> InterfaceNote:
     _check_author(note, acting_user)
     note.text = (text or "").strip()
     save_with_history(note, acting_user=acting_user)
@@ -337,6 +338,6 @@ def note_update(*, note: InterfaceNote, text: str, acting_user) -> InterfaceNote
 
 
 @transaction.atomic
-def note_delete(*, note: InterfaceNote, acting_user) -> None:
+def note_delete(*, note: InterfaceNote, acting_user: User) -> None:
     _check_author(note, acting_user)
     delete_with_history(note, acting_user=acting_user)

@@ -260,7 +260,7 @@ def note_create(request, engagement):
             return _notes_fragment(request, engagement, entity_name)
     if request.htmx and entity_name:
         return _notes_fragment(request, engagement, entity_name, form=form)
-    errors = [m for messages_ in form.errors.values() for m in messages_]
+    errors = [str(m) for messages_ in form.errors.values() for m in messages_]
     messages.error(request, " ".join(errors) or "The note could not be saved.")
     if not entity_name:
         return redirect("contract-overview", engagement.slug)

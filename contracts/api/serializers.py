@@ -27,8 +27,12 @@ class LayerStatusField(serializers.CharField):
 
 class InterfaceLayerSerializer(serializers.ModelSerializer):
     status = LayerStatusField(read_only=True)
-    imported_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    published_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    imported_by: serializers.SlugRelatedField = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
+    published_by: serializers.SlugRelatedField = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
 
     class Meta:
         model = InterfaceLayer
@@ -133,7 +137,9 @@ class InterfaceAttributeSerializer(serializers.ModelSerializer):
 
 
 class InterfaceNoteSerializer(serializers.ModelSerializer):
-    author = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    author: serializers.SlugRelatedField = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
 
     class Meta:
         model = InterfaceNote

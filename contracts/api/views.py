@@ -119,6 +119,7 @@ _LAYER_PARAMETER = OpenApiParameter(
 
 class _LayerChildViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, EngagementScopedViewSet):
     def get_queryset(self):
+        assert self.queryset is not None
         qs = self.queryset.filter(layer__engagement=self.engagement)
         if self.action == "list":
             layer = self.request.query_params.get("layer", "")
@@ -200,4 +201,4 @@ class InterfaceNoteViewSet(
         return Response(InterfaceNoteSerializer(note).data)
 
     def perform_destroy(self, instance):
-        services.note_delete(note=instance, acting_user=self.request.user)
+        services.note_delete(note=instance, acting_user=self.acting_user)
