@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
+
 from django import forms
 
 from .choices import CutoverStep, Gate, UatClassification, Verdict
+
+if TYPE_CHECKING:
+    from workbench.models import Membership
 
 
 class SubmitForm(forms.Form):
@@ -18,9 +24,11 @@ class SubmitForm(forms.Form):
         required=False, widget=forms.Textarea(attrs={"rows": 2}), label="Message to the approver"
     )
 
-    def __init__(self, *args, entity_names: list[str] = (), **kwargs):
+    def __init__(self, *args, entity_names: Sequence[str] = (), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["entities"].choices = [(n, n) for n in entity_names]
+        entities = self.fields["entities"]
+        assert isinstance(entities, forms.MultipleChoiceField)
+        entities.choices = [(n, n) for n in entity_names]
 
 
 class DecideForm(forms.Form):
@@ -40,10 +48,20 @@ class UatItemForm(forms.Form):
     test_result_ref = forms.CharField(required=False, label="Test-run result id", max_length=100)
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))
 
-    def __init__(self, *args, entity_names=(), members=(), **kwargs):
+    def __init__(
+        self,
+        *args,
+        entity_names: Sequence[str] = (),
+        members: Iterable[Membership] = (),
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
-        self.fields["entity_name"].choices = [(n, n) for n in entity_names]
-        self.fields["owner"].choices = [("", "—")] + [
+        entity_name = self.fields["entity_name"]
+        owner = self.fields["owner"]
+        assert isinstance(entity_name, forms.ChoiceField)
+        assert isinstance(owner, forms.ChoiceField)
+        entity_name.choices = [(n, n) for n in entity_names]
+        owner.choices = [("", "—")] + [
             (
                 m.user.username,
                 f"{m.user.get_full_name() or m.user.username} ({m.get_role_display()})",

@@ -226,12 +226,11 @@ def signoff_table(*, engagement: Engagement, current: dict | None = None) -> lis
     """
     if current is None:
         current = current_snapshot(engagement=engagement)
-    decisions = (
+    decisions = list(
         Decision.objects.filter(engagement=engagement)
         .select_related("version", "decided_by")
         .order_by("decided_at", "id")
     )
-    decisions = list(decisions)
     rows = []
     for index, decision in enumerate(decisions):
         approved = decision.verdict == Verdict.APPROVE

@@ -130,7 +130,7 @@ def signoff_review(request, engagement, pk: int):
                 services.do_cancel_review(review=review, acting_user=request.user)
                 messages.success(request, "Review cancelled.")
             elif action == "decide" and form.is_valid():
-                decision = services.do_decide(
+                new_decision = services.do_decide(
                     review=review,
                     verdict=form.cleaned_data["verdict"],
                     comment=form.cleaned_data["comment"],
@@ -138,7 +138,7 @@ def signoff_review(request, engagement, pk: int):
                 )
                 messages.success(
                     request,
-                    f"{decision.get_verdict_display()}: version {review.version.number}.",
+                    f"{new_decision.get_verdict_display()}: version {review.version.number}.",
                 )
             else:
                 raise ValidationError("Choose approve, request changes, start or cancel.")
@@ -250,7 +250,7 @@ def signoff_cutover(request, engagement):
                 engagement.refresh_from_db()
                 messages.success(request, "Checklist updated.")
         else:
-            messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
+            messages.error(request, " ".join(str(e) for errs in form.errors.values() for e in errs))
         return redirect("signoff-cutover", engagement.slug)
     from workbench import policy
 

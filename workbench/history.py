@@ -14,7 +14,9 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, get_history_model_for_model
 
 
-def save_with_history(instance: models.Model, *, acting_user: User, validate: bool = True) -> None:
+def save_with_history(
+    instance: models.Model, *, acting_user: User | None, validate: bool = True
+) -> None:
     """Validate (fields, choices and named constraints), then save with `acting_user` in history."""
     if validate:
         instance.full_clean()

@@ -33,7 +33,7 @@ class Column:
     attribute: InterfaceAttribute
     data_type: exp.DataType
     value: exp.Expression  # CAST(COALESCE(rule, default) AS type) — the loaded value
-    rule: exp.Expression | None  # the mapping rule alone (None: unmapped)
+    rule: exp.Expr | None  # the mapping rule alone (None: unmapped)
     mapping: AttributeMapping | None
 
     @property
@@ -83,9 +83,9 @@ class EntityPlan:
     description: str
     mapping: EntityMapping | None
     columns: list[Column] = field(default_factory=list)
-    driving: exp.Table | None = None
+    driving: exp.Expr | None = None  # the driving table with its alias
     joins: list[exp.Join] = field(default_factory=list)
-    where: exp.Expression | None = None
+    where: exp.Expr | None = None
     foreign_keys: list[ForeignKey] = field(default_factory=list)
     skipped: str = ""  # why the entity is not loaded ("" when it is)
 
@@ -283,20 +283,22 @@ def _column(
     data_type = target_type(attribute)
     rule_tree = None
     if (
-        mapping is not None
+        compiled is not None
+        and mapping is not None
         and mapping.rule
         and mapping.status not in _RULE_IGNORED
         and rules_usable
     ):
-        if not compiled.ok:
+        checked = compiled.checked
+        if checked is not None and not checked.ok:  # i.e. not compiled.ok
             plan.skipped = plan.skipped or (
                 f"The rule of {attribute.name} does not validate: "
-                + "; ".join(str(p) for p in compiled.checked.errors)
+                + "; ".join(str(p) for p in checked.errors)
             )
         else:
             rule_tree = compiled.tree
     default = compiled.default if compiled is not None else None
-    if rule_tree is not None:
+    if compiled is not None and rule_tree is not None:
         value = compiled.value()
     else:
         value = default.copy() if default is not None else exp.null()

@@ -11,6 +11,8 @@ decimals as REAL (SQLite's numeric storage).
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from sqlglot import exp
 
 from .plan import EntityPlan
@@ -81,7 +83,10 @@ def create_table(
     )
 
 
-def qualify_sources(tree: exp.Expression, schema: str | None) -> exp.Expression:
+_Tree = TypeVar("_Tree", bound=exp.Expr)
+
+
+def qualify_sources(tree: _Tree, schema: str | None) -> _Tree:
     """Put unqualified Mart tables into `schema` (where the sample data lives)."""
     if not schema:
         return tree
@@ -93,6 +98,7 @@ def qualify_sources(tree: exp.Expression, schema: str | None) -> exp.Expression:
 
 def from_tree(entity: EntityPlan, *, source_schema: str | None = None) -> exp.Select:
     """`SELECT … FROM driving JOIN … WHERE filter` without projections (the caller adds them)."""
+    assert entity.driving is not None, "from_tree() of an entity without a driving table"
     select = exp.Select().from_(entity.driving.copy())
     if entity.joins:
         select.set("joins", [join.copy() for join in entity.joins])
@@ -130,9 +136,9 @@ def source_count_tree(entity: EntityPlan, *, source_schema: str | None = None) -
     )
 
 
-def render(tree: exp.Expression, dialect: str, *, pretty: bool = True) -> str:
+def render(tree: exp.Expr, dialect: str, *, pretty: bool = True) -> str:
     return tree.sql(dialect=dialect, pretty=pretty)
 
 
-def render_statement(tree: exp.Expression, dialect: str) -> str:
+def render_statement(tree: exp.Expr, dialect: str) -> str:
     return render(tree, dialect) + ";\n"

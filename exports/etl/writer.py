@@ -112,7 +112,7 @@ def _dbt_files(plan: EtlPlan, dialect: str) -> dict[str, str]:
         select = sql.select_tree(entity)
         for t in select.find_all(exp.Table):
             alias = t.alias
-            replacement = exp.Table(
+            replacement: exp.Expr = exp.Table(
                 this=exp.Identifier(this=f"{{{{ source('mart', '{t.name}') }}}}", quoted=False)
             )
             if alias:
@@ -152,7 +152,10 @@ def _dbt_model(entity: EntityPlan, plan: EtlPlan) -> dict:
                         }
                     }
                 )
-        item = {"name": column.name, "description": column.attribute.description or ""}
+        item: dict[str, str | list] = {
+            "name": column.name,
+            "description": column.attribute.description or "",
+        }
         if tests:
             item["data_tests"] = tests
         columns.append(item)
@@ -235,6 +238,7 @@ def job_design(plan: EtlPlan, *, dialect: str) -> str:
         out += ["", "Not generated yet:", ""]
         out += [f"- **{e.name}**: {e.skipped}" for e in skipped]
     for entity in plan.loadable:
+        assert entity.driving is not None  # a loadable entity has its driving table
         out += [
             "",
             f"## {entity.name}",

@@ -145,8 +145,8 @@ def used_catalog_columns(*, data: SpecData) -> list[dict]:
     from mappings.selectors.mapping import referenced_tables
 
     names: set[str] = set()
-    for entity in data.entities:
-        names |= referenced_tables(entity["driving_table"], entity["joins"])
+    for entity_row in data.entities:
+        names |= referenced_tables(entity_row["driving_table"], entity_row["joins"])
     used_by: dict[tuple[str, str], list[str]] = {}
     entity_tables: dict[str, dict[str, str]] = {}
     for (entity, attribute), mapping in data.attributes.items():

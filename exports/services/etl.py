@@ -7,6 +7,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 
 from workbench import policy
@@ -17,12 +18,12 @@ from ..etl.plan import EtlPlan, build_plan
 from ..etl.writer import write_artifacts
 
 
-def etl_plan(*, engagement, acting_user) -> EtlPlan:
+def etl_plan(*, engagement, acting_user: User) -> EtlPlan:
     policy.check(acting_user, engagement, Action.VIEW)
     return build_plan(engagement=engagement)
 
 
-def etl_generate(*, engagement, dialect: str, out: Path, acting_user) -> dict:
+def etl_generate(*, engagement, dialect: str, out: Path, acting_user: User) -> dict:
     """Write the ETL artifacts for `dialect` into `out`; returns the manifest. Generating is an
     export: every member may take the artifacts."""
     policy.check(acting_user, engagement, Action.EXPORT)
@@ -37,7 +38,7 @@ def etl_generate(*, engagement, dialect: str, out: Path, acting_user) -> dict:
     return write_artifacts(plan, dialect=dialect, out=Path(out))
 
 
-def etl_generate_zip(*, engagement, dialect: str, acting_user) -> bytes:
+def etl_generate_zip(*, engagement, dialect: str, acting_user: User) -> bytes:
     with tempfile.TemporaryDirectory() as tmp:
         etl_generate(engagement=engagement, dialect=dialect, out=Path(tmp), acting_user=acting_user)
         buffer = io.BytesIO()

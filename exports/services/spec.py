@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -38,7 +39,7 @@ def _name(user) -> str:
 # --- export --------------------------------------------------------------------------------------
 
 
-def spec_export(*, engagement: Engagement, acting_user, stream, progress=None) -> dict:
+def spec_export(*, engagement: Engagement, acting_user: User, stream, progress=None) -> dict:
     """Write the workbook to `stream` (a path or a binary file); returns the Cover's values."""
     policy.check(acting_user, engagement, Action.EXPORT)
     return write_spec(
@@ -49,7 +50,7 @@ def spec_export(*, engagement: Engagement, acting_user, stream, progress=None) -
     )
 
 
-def spec_export_start(*, engagement: Engagement, acting_user) -> Job:
+def spec_export_start(*, engagement: Engagement, acting_user: User) -> Job:
     """Produce the workbook in a job (large specs); its result carries the download link."""
     policy.check(acting_user, engagement, Action.EXPORT)
     return job_enqueue(kind=SPEC_EXPORT_JOB, engagement=engagement, acting_user=acting_user)
@@ -68,7 +69,7 @@ class _DryRun(Exception):
 
 @transaction.atomic
 def spec_import_preview(
-    *, engagement: Engagement, file_name: str, content: bytes, acting_user
+    *, engagement: Engagement, file_name: str, content: bytes, acting_user: User
 ) -> SpecImport:
     """Read an edited workbook and record what it would change; nothing of the mapping is saved.
 
@@ -100,7 +101,7 @@ def spec_import_preview(
     return spec_import
 
 
-def _validate(changes: list[dict], acting_user) -> list[str]:
+def _validate(changes: list[dict], acting_user: User) -> list[str]:
     """Apply the changes with the mapping services in a transaction rolled back at the end: the
     workbook's rows are checked exactly as the workbench checks a save."""
     errors: list[str] = []
@@ -113,7 +114,7 @@ def _validate(changes: list[dict], acting_user) -> list[str]:
     return errors
 
 
-def _apply(changes: list[dict], acting_user, *, errors: list[str] | None) -> tuple[int, list]:
+def _apply(changes: list[dict], acting_user: User, *, errors: list[str] | None) -> tuple[int, list]:
     """Apply each change through the mapping services with its workbook Row Version.
 
     With `errors`, a refused row is recorded there and the others go on (the dry run); without, the
@@ -211,7 +212,7 @@ def _move(spec_import: SpecImport, state: str) -> None:
 
 
 @transaction.atomic
-def spec_import_apply(*, spec_import: SpecImport, acting_user) -> SpecImport:
+def spec_import_apply(*, spec_import: SpecImport, acting_user: User) -> SpecImport:
     """Apply the previewed changes atomically, as the importing user. Rows changed in the
     workbench since the export (conflicts) are refused and counted, never overwritten."""
     policy.check(acting_user, spec_import.engagement, Action.EDIT_MAPPING)
@@ -232,7 +233,7 @@ def spec_import_apply(*, spec_import: SpecImport, acting_user) -> SpecImport:
 
 
 @transaction.atomic
-def spec_import_cancel(*, spec_import: SpecImport, acting_user) -> SpecImport:
+def spec_import_cancel(*, spec_import: SpecImport, acting_user: User) -> SpecImport:
     policy.check(acting_user, spec_import.engagement, Action.EDIT_MAPPING)
     spec_import = SpecImport.objects.select_for_update().get(pk=spec_import.pk)
     _move(spec_import, SpecImportState.CANCELLED)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import NoReverseMatch, reverse
@@ -53,7 +54,7 @@ def etl_run_start(
     source_system=None,
     source_schema: str = "",
     target_schema: str = "",
-    acting_user,
+    acting_user: User,
 ):
     """Queue a test run as a Job. The source is a registered source system (its password stays
     encrypted and is read by the job) or a URL; URLs travel in the job's params, so a URL with a
@@ -97,7 +98,7 @@ def source_url_with_secret(source_system) -> str:
     return url.render_as_string(hide_password=False)
 
 
-def _move(run: TestRun, status: str, acting_user, **fields) -> TestRun:
+def _move(run: TestRun, status: str, acting_user: User, **fields) -> TestRun:
     if status not in RUN_STATUS_MOVES[run.status]:
         raise ValidationError(f"A test run cannot move from {run.status} to {status}.")
     run.status = status
@@ -112,7 +113,7 @@ def etl_run_execute(
     *,
     engagement,
     options: engine.RunOptions,
-    acting_user,
+    acting_user: User,
     job=None,
     progress=None,
 ) -> TestRun:
@@ -180,7 +181,7 @@ def etl_run_execute(
     return run
 
 
-def unit_test_route(*, result: UnitTestResult, route: str, comments: str = "", acting_user):
+def unit_test_route(*, result: UnitTestResult, route: str, comments: str = "", acting_user: User):
     """Triage a failing test: a mapping error goes back to the BA, or an implementation issue."""
     policy.check(acting_user, result.run.engagement, Action.RUN_ETL)
     if result.passed:
@@ -259,7 +260,7 @@ def test_result_uat_item(result: UnitTestResult):
 
 
 def test_result_raise_uat(
-    *, result: UnitTestResult, acting_user, classification: str = "", owner=None
+    *, result: UnitTestResult, acting_user: User, classification: str = "", owner=None
 ):
     """Raise a failing unit test as UAT feedback on its entity (and attribute), through the
     sign-off app's service; the item quotes the test and links back to the result. Once only:
@@ -296,5 +297,6 @@ def test_result_raise_uat(
     )
 
 
-test_result_uat_item.__test__ = False  # not pytest tests, though their names start with "test_"
-test_result_raise_uat.__test__ = False
+# Not pytest tests, though their names start with "test_" (setattr: mypy knows no such attribute).
+setattr(test_result_uat_item, "__test__", False)  # noqa: B010
+setattr(test_result_raise_uat, "__test__", False)  # noqa: B010

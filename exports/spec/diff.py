@@ -109,8 +109,8 @@ def spec_diff(*, engagement: Engagement, parsed: ParsedSpec) -> SpecDiff:
                 "published contract."
             )
             continue
-        current = attributes.get(key)
-        if current is None:
+        current_mapping = attributes.get(key)
+        if current_mapping is None:
             diff.errors.append(
                 f"{row.place('Interface Attribute')}: {label} has no mapping row yet; open the "
                 "mapping in the workbench to prepare it, then export again."
@@ -121,8 +121,8 @@ def spec_diff(*, engagement: Engagement, parsed: ParsedSpec) -> SpecDiff:
             continue
         if wanted["transformation"]:
             wanted.pop("source_columns")  # derived lineage, ignored on import
-        _informative(row, current, contract[key], label, diff)
-        _compare(row, current, wanted, "attribute", label, diff, stale)
+        _informative(row, current_mapping, contract[key], label, diff)
+        _compare(row, current_mapping, wanted, "attribute", label, diff, stale)
     _resolve_stale(stale, diff)
     return diff
 

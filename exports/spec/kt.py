@@ -116,14 +116,14 @@ def _join(join: exp.Join) -> dict:
 def _entity(compiled: CompiledEntity, order, descriptions, depends) -> KtEntity:
     entity = compiled.entity_mapping
     # Contract order, then the mappings the contract no longer has (in row order).
-    mapped = [a for a in compiled.attributes if a.mapping is not None]
-    attributes, columns = [], []
-    for compiled_attribute in mapped:
-        mapping, target_attribute = (
-            compiled_attribute.mapping,
-            compiled_attribute.contract_attribute,
-        )
-        tree, sources = _rule_tree(compiled_attribute)
+    attributes: list[KtAttribute] = []
+    columns: list[exp.Expr] = []
+    for compiled_attribute in compiled.attributes:
+        mapping = compiled_attribute.mapping
+        if mapping is None:  # not mapped
+            continue
+        target_attribute = compiled_attribute.contract_attribute
+        tree, sources = _rule_tree(compiled_attribute, mapping)
         if tree is not None:
             columns.append(exp.alias_(tree, mapping.attribute_name))
         attributes.append(
@@ -167,10 +167,12 @@ def _entity(compiled: CompiledEntity, order, descriptions, depends) -> KtEntity:
     )
 
 
-def _rule_tree(attribute: CompiledAttribute) -> tuple[exp.Expression | None, list]:
+def _rule_tree(
+    attribute: CompiledAttribute, mapping: AttributeMapping
+) -> tuple[exp.Expr | None, list[str]]:
     """The attribute's SQL as a fresh tree — the compiled rule, with COALESCE to the default where
-    one is set — and the source columns it reads as "table.column"."""
-    mapping = attribute.mapping
+    one is set — and the source columns it reads as "table.column". `mapping` is the attribute's
+    mapping (`attribute.mapping`, known to be set)."""
     if mapping.rule:
         if attribute.tree is None:
             return None, []
@@ -219,7 +221,7 @@ _WORDS = {
 }
 
 
-def rule_in_plain_language(mapping: AttributeMapping, tree: exp.Expression | None) -> str:
+def rule_in_plain_language(mapping: AttributeMapping, tree: exp.Expr | None) -> str:
     """One or two sentences an L2 operator can read: where the value comes from, what is done to
     it, and what happens when it is missing."""
     status = mapping.status
@@ -236,14 +238,14 @@ def rule_in_plain_language(mapping: AttributeMapping, tree: exp.Expression | Non
     if not mapping.transformation.strip():
         sentence = f"Copied as is from {columns}"
     else:
-        steps = []
+        steps: list[str] = []
         node = tree.this if isinstance(tree, exp.Coalesce) and default else tree
         while node is not None and len(steps) < 3:
             node = node.unnest() if isinstance(node, exp.Paren) else node
             word = next((w for kind, w in _WORDS.items() if isinstance(node, kind)), None)
             if word is None:
                 break
-            target_type = node.args.get("to").sql() if isinstance(node, exp.Cast) else ""
+            target_type = node.to.sql() if isinstance(node, exp.Cast) else ""
             steps.append(word.format(type=target_type.lower() or "the attribute's type"))
             if isinstance(node, exp.Case | exp.Coalesce):
                 break

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import datetime
+from typing import TypeVar, overload
 
 from django.utils import timezone
 from openpyxl import Workbook
@@ -88,7 +89,14 @@ INFORMATIVE_COLUMNS = {
 }
 
 
-def text(value) -> object:
+_Value = TypeVar("_Value")
+
+
+@overload
+def text(value: str) -> str: ...
+@overload
+def text(value: _Value) -> _Value: ...
+def text(value: object) -> object:
     """A cell value: strings without the control characters a workbook cannot hold."""
     if isinstance(value, str):
         return ILLEGAL_CHARACTERS_RE.sub("", value)
@@ -207,11 +215,15 @@ class SheetWriter:
         )
 
 
+def _no_progress(_fraction: float, _message: str = "") -> None:
+    return None
+
+
 def write_spec(
     *, engagement, path_or_stream, generated_by: str, progress: Progress | None = None
 ) -> dict:
     """Write the workbook to a path or a binary stream; returns what the Cover says."""
-    progress = progress or (lambda _p, _m="": None)
+    progress = progress or _no_progress
     data = spec_data(engagement=engagement)
     progress(10, "Read the mapping")
     workbook = Workbook(write_only=True)
@@ -292,8 +304,8 @@ def _summary(workbook: Workbook, data: SpecData) -> None:
     sheet = SheetWriter(workbook, L.SUMMARY, L.SUMMARY_HEADER)
     required = {(a["entity__name"], a["name"]) for a in data.contract if a["required"]}
     per_entity: dict[str, list[dict]] = {}
-    for (entity, attribute), mapping in data.attributes.items():
-        per_entity.setdefault(entity, []).append({**mapping, "_key": (entity, attribute)})
+    for (entity_name, attribute), mapping in data.attributes.items():
+        per_entity.setdefault(entity_name, []).append({**mapping, "_key": (entity_name, attribute)})
     for entity in data.entities:
         rows = per_entity.get(entity["entity_name"], [])
         mapped = sum(1 for r in rows if r["status"] not in UNMAPPED_STATES)

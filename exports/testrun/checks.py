@@ -32,11 +32,13 @@ class Check:
     meta: dict = field(default_factory=dict)
 
     def count_tree(self) -> exp.Select:
+        assert self.violations is not None, "count_tree() of a check without a violations query"
         return exp.select(exp.alias_(exp.Count(this=exp.Star()), "violations")).from_(
             self.violations.subquery("v")
         )
 
     def samples_tree(self) -> exp.Select:
+        assert self.violations is not None, "samples_tree() of a check without a violations query"
         return self.violations.copy().limit(SAMPLE_LIMIT)
 
 

@@ -23,7 +23,7 @@ class RunStatus(models.TextChoices):
     ERROR = "error", "Stopped"
 
 
-RUN_STATUS_MOVES = {
+RUN_STATUS_MOVES: dict[str, set[str]] = {
     RunStatus.RUNNING: {RunStatus.PASSED, RunStatus.FAILED, RunStatus.ERROR},
     RunStatus.PASSED: set(),
     RunStatus.FAILED: set(),

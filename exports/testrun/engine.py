@@ -18,6 +18,7 @@ import decimal
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
@@ -133,8 +134,12 @@ def _same_database(a: str, b: str) -> bool:
     )
 
 
+def _no_progress(_fraction: float, _message: str = "") -> None:
+    return None
+
+
 def run(plan: EtlPlan, options: RunOptions, progress: Progress | None = None) -> RunOutcome:
-    progress = progress or (lambda _p, _m="": None)
+    progress = progress or _no_progress
     entities = plan.loadable
     if not entities:
         raise JobError("No entity can be loaded: " + _skipped_text(plan))
@@ -309,6 +314,10 @@ def _to_datetime(value):
     return dt.datetime.fromisoformat(str(value))
 
 
+def _to_decimal(value) -> decimal.Decimal:
+    return decimal.Decimal(str(value))
+
+
 def _to_bool(value):
     if isinstance(value, str):
         if value.strip().lower() in ("true", "1", "t", "yes", "y"):
@@ -323,6 +332,7 @@ def converter(column: Column, dialect: str) -> Callable:
     """How a value from any engine is written into `dialect` (SQLite: ISO text and 0/1)."""
     kind = column.logical_type
     sqlite = dialect == "sqlite"
+    fn: Callable[[Any], Any]
     if kind == "date":
         fn = (lambda v: _to_date(v).isoformat()) if sqlite else _to_date
     elif kind == "timestamp":
@@ -334,7 +344,7 @@ def converter(column: Column, dialect: str) -> Callable:
     elif kind == "boolean":
         fn = (lambda v: int(_to_bool(v))) if sqlite else _to_bool
     elif kind == "number":
-        fn = (lambda v: float(v)) if sqlite else (lambda v: decimal.Decimal(str(v)))
+        fn = (lambda v: float(v)) if sqlite else _to_decimal
     elif kind == "integer":
         fn = int
     else:
@@ -430,6 +440,7 @@ def run_checks(
 
 
 def _record_count(check: Check, sconn, tconn, source_dialect: str, dialect: str) -> CheckResult:
+    assert check.source is not None and check.violations is not None  # a record-count check
     source_sql = sql.render(check.source, source_dialect)
     target_sql = sql.render(check.violations, dialect)
     expected = sconn.execute(sa.text(source_sql)).scalar()
@@ -504,6 +515,7 @@ def _literal(value) -> exp.Expression:
 def _field_value(check: Check, entity: EntityPlan, samples, source_dialect: str) -> CheckResult:
     source_rows, loaded = samples
     column = check.column
+    assert column is not None and check.source is not None  # a field-value check
     keys = entity.primary_key
     differing = []
     for row in source_rows:

@@ -49,9 +49,9 @@ class TestRunForm(forms.Form):
 
     def __init__(self, *args, engagement, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["source_system"].queryset = SourceSystem.objects.filter(
-            engagement=engagement
-        ).exclude(url="")
+        source_system = self.fields["source_system"]
+        assert isinstance(source_system, forms.ModelChoiceField)
+        source_system.queryset = SourceSystem.objects.filter(engagement=engagement).exclude(url="")
 
 
 class RaiseUatForm(forms.Form):
@@ -207,10 +207,10 @@ def etl_result_route(request, engagement, pk: int, result_pk: int):
 def etl_run_package(request, engagement, pk: int, fmt: str):
     if fmt not in ("xlsx", "md"):
         raise Http404("The Unit Test Package is available as .xlsx or .md.")
-    run = TestRun.objects.filter(engagement=engagement).prefetch_related(
+    runs = TestRun.objects.filter(engagement=engagement).prefetch_related(
         Prefetch("results", queryset=UnitTestResult.objects.order_by("position"))
     )
-    run = get_object_or_404(run, pk=pk)
+    run = get_object_or_404(runs, pk=pk)
     name = f"{engagement.slug}-unit-test-package-run-{run.pk}"
     if fmt == "xlsx":
         response = HttpResponse(package_xlsx(run), content_type=XLSX)

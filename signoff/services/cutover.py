@@ -4,6 +4,7 @@ the tick that completes it, with the cutover gate approved, puts the engagement 
 
 from __future__ import annotations
 
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -26,7 +27,7 @@ def _cutover_item(engagement: Engagement, step: str) -> CutoverItem:
     return item or CutoverItem(engagement=engagement, step=step)
 
 
-def _check_tick_role(engagement: Engagement, step: str, acting_user) -> None:
+def _check_tick_role(engagement: Engagement, step: str, acting_user: User) -> None:
     policy.check_tick_cutover(acting_user, engagement, step)
     if engagement.status == EngagementStatus.IN_PRODUCTION:
         raise ValidationError("The engagement is in production: the cutover checklist is closed.")
@@ -34,7 +35,7 @@ def _check_tick_role(engagement: Engagement, step: str, acting_user) -> None:
 
 @transaction.atomic
 def do_tick_cutover(
-    *, engagement: Engagement, step: str, acting_user, link: str = "", note: str = ""
+    *, engagement: Engagement, step: str, acting_user: User, link: str = "", note: str = ""
 ) -> CutoverItem:
     """Tick one cutover step (by its allowed role, with who and when); the tick that completes
     the checklist moves the engagement to "in production" once the cutover gate is approved."""
@@ -64,7 +65,7 @@ def do_tick_cutover(
 
 
 @transaction.atomic
-def do_untick_cutover(*, engagement: Engagement, step: str, acting_user) -> CutoverItem:
+def do_untick_cutover(*, engagement: Engagement, step: str, acting_user: User) -> CutoverItem:
     item = _cutover_item(engagement, step)
     _check_tick_role(engagement, step, acting_user)
     if not item.ticked:
@@ -83,7 +84,7 @@ def do_untick_cutover(*, engagement: Engagement, step: str, acting_user) -> Cuto
     return item
 
 
-def _go_live_if_ready(engagement: Engagement, acting_user) -> bool:
+def _go_live_if_ready(engagement: Engagement, acting_user: User) -> bool:
     """All steps ticked and the cutover gate approved → in production.
 
     The move goes through workbench.services.engagement_set_status as the Implementation Lead

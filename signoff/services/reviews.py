@@ -6,6 +6,7 @@ along signoff.choices.REVIEW_MOVES, in `_move_review`.
 
 from __future__ import annotations
 
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -66,7 +67,7 @@ gate_owner = policy.gate_owner
 gate_deciders = policy.gate_deciders
 
 
-def check_may_decide(*, review: ReviewRequest, acting_user) -> None:
+def check_may_decide(*, review: ReviewRequest, acting_user: User) -> None:
     """Raise PermissionDenied unless `acting_user` may decide `review` (used by pages to hide too):
     the gate's policy, and never on a version they submitted or asked to review themselves."""
     policy.check_decide_gate(acting_user, review.engagement, review.gate)
@@ -78,7 +79,7 @@ def check_may_decide(*, review: ReviewRequest, acting_user) -> None:
 
 @transaction.atomic
 def do_request_review(
-    *, version: SpecVersion, gate: str, acting_user, message: str = ""
+    *, version: SpecVersion, gate: str, acting_user: User, message: str = ""
 ) -> ReviewRequest:
     """Ask the gate's approver to review `version`; an open review of the same gate and scope is
     superseded (cancelled, pointing at the new one) and its approver told."""
@@ -169,7 +170,7 @@ def do_submit_for_review(
     *,
     engagement: Engagement,
     gate: str,
-    acting_user,
+    acting_user: User,
     entities: list[str] | None = None,
     message: str = "",
 ) -> ReviewRequest:
@@ -213,16 +214,17 @@ def _refuse_closed(review: ReviewRequest) -> None:
     if review.state == ReviewState.CHANGES_REQUESTED:
         raise ValidationError(f"Version {number} was already sent back for changes.")
     if review.state == ReviewState.CANCELLED:
-        if review.superseded_by_id:
+        superseded_by = review.superseded_by
+        if superseded_by is not None:
             raise ValidationError(
                 f"Version {number} was superseded by version "
-                f"{review.superseded_by.version.number}; decide on the newer version."
+                f"{superseded_by.version.number}; decide on the newer version."
             )
         raise ValidationError("This review was cancelled.")
 
 
 @transaction.atomic
-def do_start_review(*, review: ReviewRequest, acting_user) -> ReviewRequest:
+def do_start_review(*, review: ReviewRequest, acting_user: User) -> ReviewRequest:
     """The approver opens the review: requested → in review."""
     review = _locked_review(review)
     check_may_decide(review=review, acting_user=acting_user)
@@ -232,7 +234,9 @@ def do_start_review(*, review: ReviewRequest, acting_user) -> ReviewRequest:
 
 
 @transaction.atomic
-def do_decide(*, review: ReviewRequest, verdict: str, comment: str = "", acting_user) -> Decision:
+def do_decide(
+    *, review: ReviewRequest, verdict: str, comment: str = "", acting_user: User
+) -> Decision:
     """Approve or reject `review`, bound to its exact version and content hash.
 
     Refused (nothing changed): a Viewer, anyone but the gate's owner (or decider role), the
@@ -301,7 +305,9 @@ def do_decide(*, review: ReviewRequest, verdict: str, comment: str = "", acting_
 
 
 @transaction.atomic
-def do_cancel_review(*, review: ReviewRequest, acting_user, reason: str = "") -> ReviewRequest:
+def do_cancel_review(
+    *, review: ReviewRequest, acting_user: User, reason: str = ""
+) -> ReviewRequest:
     """The requester (or an Implementation Lead) withdraws an open review."""
     review = _locked_review(review)
     engagement = review.engagement

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -17,14 +17,11 @@ from ..choices import UAT_MOVES, AuditKind, Gate, UatClassification, UatState
 from ..models import UatItem
 from ._common import _audit
 
-User = get_user_model()
-
-
 UAT_FIELDS = {"entity_name", "attribute_name", "test_result_ref", "classification", "description"}
 
 
 @transaction.atomic
-def do_raise_uat_item(*, engagement: Engagement, data: dict, acting_user) -> UatItem:
+def do_raise_uat_item(*, engagement: Engagement, data: dict, acting_user: User) -> UatItem:
     """Capture one UAT feedback item on an entity (or attribute) of the mapping."""
     policy.check(acting_user, engagement, Action.RAISE_UAT_FEEDBACK)
     unknown = set(data) - UAT_FIELDS - {"owner"}
@@ -80,7 +77,7 @@ def _member(engagement: Engagement, username, field: str):
     return membership.user
 
 
-def _move_uat(item: UatItem, to_state: str, acting_user, kind: str, message: str) -> None:
+def _move_uat(item: UatItem, to_state: str, acting_user: User, kind: str, message: str) -> None:
     from_state = item.state
     if to_state not in UAT_MOVES[from_state]:
         raise ValidationError(
@@ -100,7 +97,7 @@ def _move_uat(item: UatItem, to_state: str, acting_user, kind: str, message: str
 
 
 @transaction.atomic
-def do_resolve_uat_item(*, item: UatItem, resolution: str, acting_user) -> UatItem:
+def do_resolve_uat_item(*, item: UatItem, resolution: str, acting_user: User) -> UatItem:
     """Close a UAT item with how it was resolved: its owner, or who may raise UAT feedback."""
     item = UatItem.objects.select_for_update().get(pk=item.pk)
     engagement = item.engagement
@@ -120,7 +117,7 @@ def do_resolve_uat_item(*, item: UatItem, resolution: str, acting_user) -> UatIt
 
 
 @transaction.atomic
-def do_reopen_uat_item(*, item: UatItem, acting_user, reason: str = "") -> UatItem:
+def do_reopen_uat_item(*, item: UatItem, acting_user: User, reason: str = "") -> UatItem:
     item = UatItem.objects.select_for_update().get(pk=item.pk)
     policy.check(acting_user, item.engagement, Action.RAISE_UAT_FEEDBACK)
     item.resolved_by = None

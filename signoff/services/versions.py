@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
@@ -33,7 +34,7 @@ def _check_entities(engagement: Engagement, entities: list[str] | None) -> list[
 
 @transaction.atomic
 def do_submit_version(
-    *, engagement: Engagement, acting_user, entities: list[str] | None = None, note: str = ""
+    *, engagement: Engagement, acting_user: User, entities: list[str] | None = None, note: str = ""
 ) -> SpecVersion:
     """Freeze the current mapping (or the chosen entities) as the next numbered spec version."""
     policy.check(acting_user, engagement, Action.SUBMIT_FOR_REVIEW)
