@@ -33,6 +33,67 @@ StringDatesLoader.yaml_implicit_resolvers = {
 _PLAIN_COLLECTION_TAGS = (None, "!", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
 
 
+# A contract is a few levels deep and repeats little: these bounds refuse hostile documents (an
+# "alias bomb" of nested aliases expands 500 bytes into hundreds of millions of values) before
+# anything is built, while leaving room for the anchors a hand-written contract may use.
+MAX_DEPTH = 100
+ALIAS_BUDGET = 10_000
+
+
+class YamlLimitError(yaml.MarkedYAMLError):
+    """The document is refused for its shape, not its syntax: aliases expanding too far, or nesting
+    too deep. `problem_mark` is where it was noticed."""
+
+    def __init__(self, problem: str, mark: Any):
+        super().__init__(problem=problem, problem_mark=mark)
+
+
+def within_limits(
+    events: Iterator[Any], *, max_depth: int = MAX_DEPTH, alias_budget: int = ALIAS_BUDGET
+) -> Iterator[Any]:
+    """The parser's events, passed on while the document stays within bounds.
+
+    Counts the values each anchored node stands for, and what every alias would add once expanded,
+    so a refusal comes from the event stream alone, before any object is constructed.
+    """
+    sizes = [0]  # values under each open collection; the first entry is the stream itself
+    open_anchors: list[str | None] = []
+    anchored: dict[str, int] = {}
+    expanded = 0
+    for event in events:
+        kind = type(event)
+        if kind is MappingStartEvent or kind is SequenceStartEvent:
+            if len(sizes) > max_depth:
+                raise YamlLimitError(f"nested more than {max_depth} levels deep", event.start_mark)
+            sizes.append(1)
+            open_anchors.append(event.anchor)
+            yield event
+            continue
+        if kind is ScalarEvent:
+            size, anchor = 1, event.anchor
+        elif kind is MappingEndEvent or kind is SequenceEndEvent:
+            size, anchor = sizes.pop(), open_anchors.pop()
+        elif kind is AliasEvent:
+            anchor = None
+            if event.anchor in open_anchors:  # a value containing itself never ends when expanded
+                raise YamlLimitError(
+                    "an alias refers to a value that contains it", event.start_mark
+                )
+            size = anchored.get(event.anchor, 1)
+            expanded += size
+            if expanded > alias_budget:
+                raise YamlLimitError(
+                    f"aliases would expand to more than {alias_budget:,} values", event.start_mark
+                )
+        else:
+            yield event
+            continue
+        if anchor:
+            anchored[anchor] = size
+        sizes[-1] += size
+        yield event
+
+
 class Fallback(Exception):
     """The fast loader met something it leaves to the full loader (tags, merge keys, ...)."""
 
@@ -88,7 +149,7 @@ class FastYaml:
         no_key = object()
         # Events are told apart by exact type (`type(...) is`), the cheapest test in a loop that
         # runs once per event; so `event` is left untyped rather than narrowed.
-        events: Iterator[Any] = yaml.parse(text, Loader=_SafeLoader)
+        events: Iterator[Any] = within_limits(yaml.parse(text, Loader=_SafeLoader))
         for event in events:
             kind = type(event)
             if kind is ScalarEvent:
@@ -135,8 +196,12 @@ class FastYaml:
 
 
 def load_yaml(text: str) -> Any:
-    """The document in `text`; dates stay strings. Raises yaml.YAMLError."""
+    """The document in `text`; dates stay strings. Raises yaml.YAMLError (YamlLimitError for a
+    document too deep or whose aliases expand too far)."""
     try:
         return FastYaml().load(text)
     except Fallback:
+        # the full loader composes recursively and expands aliases: the bounds are checked first
+        for _ in within_limits(yaml.parse(text, Loader=_SafeLoader)):
+            pass
         return yaml.load(text, Loader=StringDatesLoader)  # noqa: S506 - a SafeLoader subclass

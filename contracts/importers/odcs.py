@@ -11,7 +11,7 @@ import yaml
 from ..choices import SourceFormat
 from .data_types import LOGICAL_TYPES, parse_physical_type
 from .errors import ContractFileError
-from .fast_yaml import load_yaml
+from .fast_yaml import YamlLimitError, load_yaml
 from .records import (
     AttributeRecord,
     EntityRecord,
@@ -94,6 +94,9 @@ LOGICAL_TYPE_OPTIONS = {"maxLength": "max_length", "pattern": "pattern", "format
 LOGICAL_TYPE_BOUNDS = {"minimum": "minimum", "maximum": "maximum"}
 
 
+TOO_DEEP = "refused: the document is nested too deeply."
+
+
 def load_document(file_name: str, content: bytes, fmt: str) -> Any:
     try:
         text = content.decode("utf-8-sig")
@@ -106,8 +109,16 @@ def load_document(file_name: str, content: bytes, fmt: str) -> Any:
             raise ContractFileError(
                 file_name, f"line {exc.lineno}, column {exc.colno}", f"malformed JSON ({exc.msg})."
             ) from None
+        except RecursionError:  # the JSON decoder recurses once per nested array or object
+            raise ContractFileError(file_name, "", TOO_DEEP) from None
     try:
         return load_yaml(text)
+    except YamlLimitError as exc:
+        mark = exc.problem_mark
+        place = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise ContractFileError(file_name, place, f"refused: {exc.problem}.") from None
+    except RecursionError:
+        raise ContractFileError(file_name, "", TOO_DEEP) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         place = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
