@@ -17,6 +17,7 @@ from mappings.services.mapping import (
     entity_mapping_update,
 )
 from workbench import policy
+from workbench.capping import capped
 from workbench.history import save_with_history
 from workbench.jobs import job_enqueue
 from workbench.models import Engagement, Job
@@ -86,7 +87,7 @@ def spec_import_preview(
     if not diff.errors and diff.changes:
         diff.errors = _validate(diff.changes, acting_user)
     if diff.errors:
-        raise ValidationError({"file": diff.errors})
+        raise ValidationError({"file": capped(diff.errors, noun="problems")})
     spec_import = SpecImport(
         engagement=engagement,
         file_name=file_name[:255],

@@ -16,6 +16,8 @@ from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 
+from workbench.capping import capped
+
 from . import layout as L
 
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
@@ -88,14 +90,8 @@ def _read(workbook) -> ParsedSpec:
     parsed.entities = _read_rows(workbook[L.ENTITIES], L.ENTITIES, L.ENTITY_HEADER, errors)
     parsed.mappings = _read_rows(workbook[L.MAPPING], L.MAPPING, L.MAPPING_HEADER, errors)
     if errors:
-        raise SpecReadError(_capped(errors))
+        raise SpecReadError(capped(errors, limit=MAX_ERRORS, noun="problems"))
     return parsed
-
-
-def _capped(errors: list[str]) -> list[str]:
-    if len(errors) <= MAX_ERRORS:
-        return errors
-    return [*errors[:MAX_ERRORS], f"… and {len(errors) - MAX_ERRORS} more problems."]
 
 
 def _read_cover(ws, errors: list[str]) -> dict[str, str]:

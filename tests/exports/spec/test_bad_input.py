@@ -199,3 +199,22 @@ def test_rules_are_checked_as_the_workbench_checks_a_save(partly_mapped, ba, wor
         ).notes
         == ""
     )
+
+
+def test_a_long_list_of_problems_is_capped_at_200_and_a_count(partly_mapped, ba, workbook):
+    # given 250 rows that name attributes the contract does not have
+    ws = workbook["Mapping"]
+    template = [cell.value for cell in ws[row_of(ws, "customer", "email")]]
+    for number in range(250):
+        ws.append([template[0], f"shoe_size_{number}", *template[2:]])
+
+    # when the workbook is imported
+    problems = refused(partly_mapped, ba, save(workbook))
+
+    # then the first 200 problems are listed, and the rest counted in one line
+    assert len(problems) == 201
+    assert problems[0].endswith(
+        "column B (Interface Attribute): customer.shoe_size_0 is not an attribute of the "
+        "published contract."
+    )
+    assert problems[-1] == "… and 50 more problems."
