@@ -170,10 +170,12 @@ def catalog_import(request, engagement):
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
+            ignored = result.get("ignored", "")
+            ignored = f" {ignored[:1].upper()}{ignored[1:]}." if ignored else ""
             messages.success(
                 request,
                 f"Imported {result['tables']} tables, {result['columns']} columns, "
-                f"{result['foreign_keys']} foreign keys.",
+                f"{result['foreign_keys']} foreign keys.{ignored}",
             )
             return redirect("source-list", engagement.slug)
     return _sources_page(request, engagement, import_form=form, status=400)

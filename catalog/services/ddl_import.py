@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import dataclass, field
 
 import sqlglot
 from django.contrib.auth.models import User
@@ -14,8 +15,10 @@ from django.db import transaction
 from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import ParseError, TokenError
+from sqlglot.tokens import Token, TokenType
 
 from workbench import policy
+from workbench.capping import capped_list
 from workbench.models import Engagement
 from workbench.policy import Action
 
@@ -56,11 +59,13 @@ def catalog_import_ddl(
 ) -> dict:
     """Parse a DDL script and apply its tables to the catalog of the source named `source_name`."""
     policy.check(acting_user, engagement, Action.MANAGE_CATALOG)
-    tables = parse_ddl(text, dialect=dialect)
+    script = read_ddl(text, dialect=dialect)
     source = _file_source(engagement, source_name, acting_user)
-    return catalog_apply(
-        source=source, tables=tables, acting_user=acting_user, origin=CatalogOrigin.DDL
+    result = catalog_apply(
+        source=source, tables=script.tables, acting_user=acting_user, origin=CatalogOrigin.DDL
     )
+    # the statements that describe no table are named, so nothing in the file goes unmentioned
+    return {**result, "ignored": script.ignored_summary}
 
 
 @transaction.atomic
@@ -90,7 +95,50 @@ def _file_source(engagement: Engagement, name: str, acting_user: User) -> Source
 # --- DDL ------------------------------------------------------------------------------------
 
 
+MAX_NESTING = 100  # parentheses: sqlglot recurses per level, and no real DDL comes close
+
+
+@dataclass
+class Statement:
+    """One statement of a script: where it starts, its text as written, and its tokens."""
+
+    number: int
+    line: int
+    sql: str
+    tokens: list[Token]
+
+    @property
+    def label(self) -> str:
+        """Its first words, e.g. `DROP TABLE x` or `INSERT INTO t …`, with its line."""
+        words = self.sql.split()
+        head = " ".join(words[:3]) + (" …" if len(words) > 3 else "")
+        return f"{head} (line {self.line})"
+
+    def refusal(self, reason: str) -> ValidationError:
+        return ValidationError({"file": f"Statement {self.number} (line {self.line}): {reason}."})
+
+
+@dataclass
+class DdlScript:
+    """What a DDL script describes: its tables, and the statements that describe none."""
+
+    tables: list[TableSnap]
+    ignored: list[str] = field(default_factory=list)
+
+    @property
+    def ignored_summary(self) -> str:
+        """`ignored 2 statements: DROP TABLE x (line 3), INSERT INTO t … (line 7)`, or ''."""
+        if not self.ignored:
+            return ""
+        plural = "statement" if len(self.ignored) == 1 else "statements"
+        return f"ignored {len(self.ignored)} {plural}: {capped_list(self.ignored)}"
+
+
 def parse_ddl(text: str, *, dialect: str = "") -> list[TableSnap]:
+    return read_ddl(text, dialect=dialect).tables
+
+
+def read_ddl(text: str, *, dialect: str = "") -> DdlScript:
     dialect = (dialect or "").strip().lower()
     if dialect and dialect not in Dialect.classes:
         raise ValidationError(
@@ -100,40 +148,95 @@ def parse_ddl(text: str, *, dialect: str = "") -> list[TableSnap]:
         )
     if not (text or "").strip():
         raise ValidationError({"file": "The DDL file is empty."})
-    statements = _split_statements(text, dialect)
     tables: dict[tuple[str, str], TableSnap] = {}
-    for number, (line, sql) in enumerate(statements, start=1):
+    ignored: list[str] = []
+    for statement in _split_statements(text, dialect):
+        _check_nesting(statement)
+        parsed = _parse_statement(statement, dialect)
+        if _is_create_table(parsed):
+            _check_column_list(statement)
         try:
-            parsed = sqlglot.parse_one(sql, read=dialect or None)
-        except (ParseError, TokenError) as exc:
-            raise ValidationError({"file": _ddl_error(number, line, sql, exc)}) from None
-        try:
-            _apply_statement(parsed, tables, dialect)
+            used = _apply_statement(parsed, tables, dialect)
         except ValueError as exc:
-            raise ValidationError({"file": f"Statement {number} (line {line}): {exc}"}) from None
+            raise statement.refusal(str(exc)) from None
+        if not used:
+            ignored.append(statement.label)
     if not tables:
         raise ValidationError(
             {"file": "The DDL file has no CREATE TABLE or CREATE VIEW statement."}
         )
-    return list(tables.values())
+    return DdlScript(tables=list(tables.values()), ignored=ignored)
 
 
-def _split_statements(text: str, dialect: str) -> list[tuple[int, str]]:
+def _parse_statement(statement: Statement, dialect: str) -> exp.Expr | None:
+    try:
+        return sqlglot.parse_one(statement.sql, read=dialect or None)
+    except (ParseError, TokenError) as exc:
+        message = _ddl_error(statement.number, statement.line, statement.sql, exc)
+        raise ValidationError({"file": message}) from None
+    except RecursionError:  # the nesting check passed, but the parser's stack did not
+        raise statement.refusal("nested too deeply to parse") from None
+
+
+def _check_nesting(statement: Statement) -> None:
+    """Refuse parentheses nested deeper than MAX_NESTING before the (recursive) parser sees them."""
+    depth = 0
+    for token in statement.tokens:
+        if token.token_type == TokenType.L_PAREN:
+            depth += 1
+            if depth > MAX_NESTING:
+                raise statement.refusal(
+                    f"nested more than {MAX_NESTING} levels deep "
+                    f"(line {token.line}, column {token.col})"
+                )
+        elif token.token_type == TokenType.R_PAREN:
+            depth -= 1
+
+
+def _is_create_table(parsed: exp.Expr | None) -> bool:
+    return isinstance(parsed, exp.Create) and parsed.kind == "TABLE"
+
+
+def _check_column_list(statement: Statement) -> None:
+    """Refuse an empty entry in a list (`(a INT,, b)`, `(, a)`, `(a,)`): sqlglot reads past it."""
+    empty_entry = {
+        (TokenType.COMMA, TokenType.COMMA),
+        (TokenType.L_PAREN, TokenType.COMMA),
+        (TokenType.COMMA, TokenType.R_PAREN),
+    }
+    previous = None
+    for token in statement.tokens:
+        if (previous, token.token_type) in empty_entry:
+            raise statement.refusal(
+                f"a list has an empty entry (a comma too many) at line {token.line}, "
+                f"column {token.col}"
+            )
+        previous = token.token_type
+
+
+def _split_statements(text: str, dialect: str) -> list[Statement]:
     """The statements of a script with the line each starts on, split on top-level semicolons."""
     try:
         tokens = Dialect.get_or_raise(dialect or None).tokenize(text)
     except TokenError as exc:
         raise ValidationError({"file": f"The DDL cannot be read: {exc}"}) from None
-    statements, start = [], None
+    statements: list[Statement] = []
+    pending: list[Token] = []
+
+    def close(end: int) -> None:
+        start = pending[0]
+        sql = text[start.start : end]
+        statements.append(Statement(len(statements) + 1, start.line, sql, list(pending)))
+        pending.clear()
+
     for token in tokens:
-        if token.token_type == sqlglot.TokenType.SEMICOLON:
-            if start is not None:
-                statements.append((start.line, text[start.start : token.start]))
-            start = None
-        elif start is None:
-            start = token
-    if start is not None:
-        statements.append((start.line, text[start.start :]))
+        if token.token_type == TokenType.SEMICOLON:
+            if pending:
+                close(token.start)
+        else:
+            pending.append(token)
+    if pending:
+        close(len(text))
     # a token's start/end are offsets in the text, so each piece is the statement as written
     return statements
 
@@ -157,12 +260,13 @@ def _name(node) -> str:
     return node.name if node is not None else ""
 
 
-def _apply_statement(statement, tables: dict, dialect: str) -> None:
+def _apply_statement(statement, tables: dict, dialect: str) -> bool:
+    """Apply one statement to `tables`; False when it describes no table (DROP, INSERT, ...)."""
     if isinstance(statement, exp.Create) and statement.kind in ("TABLE", "VIEW"):
         target = statement.this
         table = target.this if isinstance(target, exp.Schema) else target
         if not isinstance(table, exp.Table):
-            return
+            return False
         snap = TableSnap(
             name=table.name,
             schema=table.db,
@@ -202,6 +306,9 @@ def _apply_statement(statement, tables: dict, dialect: str) -> None:
             for col in owner.columns if owner else []:
                 if col.name == column.name:
                     col.comment = text
+    else:
+        return False
+    return True
 
 
 def _constraint_name(node) -> str:
@@ -210,7 +317,9 @@ def _constraint_name(node) -> str:
 
 
 def _apply_definition(definition, snap: TableSnap, dialect: str) -> None:
-    if isinstance(definition, exp.ColumnDef):
+    if isinstance(definition, exp.Identifier):  # a column without a type, as SQLite allows
+        snap.columns.append(ColumnSnap(name=definition.name, position=len(snap.columns) + 1))
+    elif isinstance(definition, exp.ColumnDef):
         column = ColumnSnap(name=definition.name, position=len(snap.columns) + 1)
         kind = definition.args.get("kind")
         if kind is not None:
