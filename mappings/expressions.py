@@ -249,11 +249,17 @@ def _problem_at(node: exp.Expr, message: str, level: str = ERROR) -> Problem:
     return Problem(level, message, line, col, node.sql()[:60])
 
 
-def _semicolon(text: str) -> Problem | None:
+MAX_NESTING = 100  # parentheses: the parser recurses per level, and no rule comes close
+
+
+def _token_problem(text: str) -> Problem | None:
+    """A semicolon, or parentheses nested beyond MAX_NESTING: refused before the (recursive)
+    parser sees the text."""
     try:
         tokens = Tokenizer().tokenize(text)
     except TokenError:
         return None
+    depth = 0
     for token in tokens:
         if token.token_type == TokenType.SEMICOLON:
             return Problem(
@@ -263,6 +269,12 @@ def _semicolon(text: str) -> Problem | None:
                 token.col,
                 ";",
             )
+        if token.token_type == TokenType.R_PAREN:
+            depth -= 1
+        elif token.token_type == TokenType.L_PAREN and (depth := depth + 1) > MAX_NESTING:
+            return Problem(
+                ERROR, f"Nested more than {MAX_NESTING} levels deep.", token.line, token.col, "("
+            )
     return None
 
 
@@ -270,9 +282,9 @@ def parse(text: str, *, into: type[exp.Expr] | None = None) -> exp.Expr:
     """Parse one piece of user SQL; raise SqlRuleError with the position of the first problem."""
     if not text or not text.strip():
         raise SqlRuleError(Problem(ERROR, "The expression is empty."))
-    semicolon = _semicolon(text)
-    if semicolon:
-        raise SqlRuleError(semicolon)
+    refused = _token_problem(text)
+    if refused:
+        raise SqlRuleError(refused)
     try:
         tree = sqlglot.parse_one(text, into=into) if into else sqlglot.parse_one(text)
     except ParseError as error:
@@ -286,6 +298,8 @@ def parse(text: str, *, into: type[exp.Expr] | None = None) -> exp.Expr:
         ) from None
     except TokenError as error:
         raise SqlRuleError(Problem(ERROR, f"Invalid SQL: {error}.")) from None
+    except RecursionError:  # within the nesting limit, but still too deep for the parser's stack
+        raise SqlRuleError(Problem(ERROR, "The expression is nested too deeply to read.")) from None
     if tree is None:
         raise SqlRuleError(Problem(ERROR, "The expression is empty."))
     return tree

@@ -202,6 +202,16 @@ def test_a_nullable_source_into_a_required_attribute_without_default_warns(custo
             "Expecting ) near 'email'. (line 1, column 13)",
         ),
         (
+            {"transformation": "(" * 5000 + "c.email" + ")" * 5000},
+            "transformation",
+            "Nested more than 100 levels deep. (line 1, column 101)",
+        ),
+        (
+            {"transformation": "(" * 60 + "c.email" + ")" * 60},
+            "transformation",
+            "The expression is nested too deeply to read.",
+        ),
+        (
             {"source_columns": "c.first_name || c.last_name"},
             "source_columns",
             "A direct move names exactly one alias.column; write anything else as a "
