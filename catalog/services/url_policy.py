@@ -25,6 +25,7 @@ NOT_A_URL = "This is not a SQLAlchemy URL (expected dialect://user@host/database
 APP_DATABASE = (
     "This URL points at the workbench's own database; a Mart must be a separate database."
 )
+SERVICE = "A Mart URL cannot name a libpq service; give its host, port and database instead."
 IN_MEMORY = "An in-memory database is not a Mart; give the path of a database file."
 
 FILE_FAMILIES = {"sqlite", "duckdb"}
@@ -82,9 +83,12 @@ def _problem(raw: str) -> str | None:
     family = _family(url.get_backend_name())
     if family in FILE_FAMILIES:
         return _file_problem(url, family) or _driver_problem(url)
-    if _is_app_server(_server_address(url, family)):
+    if url.query.get("service"):
+        return SERVICE
+    addresses = _server_addresses(url, family)
+    if any(_is_app_server(address) for address in addresses):
         return APP_DATABASE
-    return _driver_problem(url) or _host_problem(url)
+    return _driver_problem(url) or _host_problem(addresses)
 
 
 def _family(name: str) -> str:
@@ -136,15 +140,37 @@ def _app_servers() -> list[ServerAddress]:
     return servers
 
 
-def _server_address(url: URL, family: str) -> ServerAddress:
-    # libpq reads a socket directory or host from the query too (`?host=/run/postgresql`)
-    host = url.host or str(url.query.get("host") or "")
-    return ServerAddress(
-        family=family,
-        host=_normal_host(host),
-        port=url.port or DEFAULT_PORTS.get(family),
-        database=url.database or "",
-    )
+def _server_addresses(url: URL, family: str) -> list[ServerAddress]:
+    """Where the driver will connect: the query's host/port/database win over the URL's (the
+    drivers receive the query as connection arguments), a socket means this machine."""
+    hosts = _query_values(url, "host", "hostaddr") or [url.host or ""]
+    if _query_values(url, "unix_socket"):
+        hosts = ["localhost"]
+    ports = _query_values(url, "port")
+    database = (_query_values(url, "dbname", "database", "db") or [url.database or ""])[0]
+    addresses = []
+    for host in hosts:
+        # `host:port` items, as multi-host libpq URLs give them
+        name, _, port = host.rpartition(":") if host.count(":") == 1 else (host, "", "")
+        port = port or (ports[0] if ports else "")
+        addresses.append(
+            ServerAddress(
+                family=family,
+                host=_normal_host(name),
+                port=int(port) if port.isdigit() else url.port or DEFAULT_PORTS.get(family),
+                database=database,
+            )
+        )
+    return addresses
+
+
+def _query_values(url: URL, *keys: str) -> list[str]:
+    values: list[str] = []
+    for key in keys:
+        value = url.query.get(key)
+        items = [value] if isinstance(value, str) else list(value or ())
+        values += [part.strip() for item in items for part in item.split(",") if part.strip()]
+    return values
 
 
 def _normal_host(host: str) -> str:
@@ -244,11 +270,12 @@ def _has_header(path: str, family: str) -> bool:
 # --- hosts and drivers ----------------------------------------------------------------------
 
 
-def _host_problem(url: URL) -> str | None:
-    allowed = [h.strip().lower() for h in settings.WORKBENCH_MART_HOSTS if h.strip()]
-    host = (url.host or "").lower()
-    if not allowed or host in allowed:
+def _host_problem(addresses: list[ServerAddress]) -> str | None:
+    allowed = [_normal_host(h) for h in settings.WORKBENCH_MART_HOSTS if h.strip()]
+    refused = [a.host for a in addresses if a.host not in allowed]
+    if not allowed or not refused:
         return None
+    host = refused[0]
     return (
         f"The Mart host '{host}' is not allowed (allowed: {', '.join(allowed)}); "
         "an administrator sets WORKBENCH_MART_HOSTS."

@@ -118,6 +118,9 @@ def test_introspect_mart_refuses_the_apps_database_in_one_line(
         "postgres://reader@127.0.0.1/workbench",
         "postgresql:///workbench",
         "postgresql://reader@/workbench?host=/var/run/postgresql",
+        # the drivers take the query as connection arguments: they win over the URL's parts
+        "postgresql+psycopg://reader@mart.acme/mart?dbname=workbench&host=127.0.0.1",
+        "postgresql+psycopg://reader@mart.acme/workbench?host=mart.acme:5432,localhost:5432",
     ],
 )
 def test_the_apps_postgresql_database_is_refused_in_every_spelling(api, monkeypatch, url):
@@ -128,6 +131,12 @@ def test_the_apps_postgresql_database_is_refused_in_every_spelling(api, monkeypa
 
     assert response.status_code == 400
     assert response.json() == {"url": [APP_DATABASE]}
+
+
+def test_a_libpq_service_is_refused_as_it_could_name_any_database():
+    assert _refusal("postgresql+psycopg://reader@/?service=app") == (
+        "A Mart URL cannot name a libpq service; give its host, port and database instead."
+    )
 
 
 def test_another_database_on_the_apps_server_is_still_a_mart(monkeypatch):
@@ -172,6 +181,9 @@ def test_the_host_allow_list_refuses_other_hosts(settings):
     settings.WORKBENCH_MART_HOSTS = ["mart.acme.internal"]
 
     check_mart_url("postgresql+psycopg://reader@mart.acme.internal/mart")
+    assert _refusal("postgresql+psycopg://reader@mart.acme.internal/m?host=10.0.0.5").startswith(
+        "The Mart host '10.0.0.5' is not allowed"
+    )
     assert _refusal("postgresql+psycopg://reader@10.0.0.5/mart") == (
         "The Mart host '10.0.0.5' is not allowed (allowed: mart.acme.internal); "
         "an administrator sets WORKBENCH_MART_HOSTS."
