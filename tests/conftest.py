@@ -73,6 +73,16 @@ def _fast_and_quiet(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _marts_in_tmp_dirs(settings, tmp_path_factory):
+    """Tests build their Mart files under pytest's temporary root: allow it as a Mart directory
+    (next to the default var/), the policy itself unchanged."""
+    settings.WORKBENCH_MART_SQLITE_DIRS = [
+        *settings.WORKBENCH_MART_SQLITE_DIRS,
+        tmp_path_factory.getbasetemp(),
+    ]
+
+
 @pytest.fixture
 def engagement(db):
     return EngagementFactory(slug="acme-360", name="Acme 360")

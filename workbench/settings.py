@@ -151,6 +151,16 @@ X_FRAME_OPTIONS = "DENY"
 # --- secrets of external connections (Mart URLs): a Fernet key; unset -> derived from SECRET_KEY
 WORKBENCH_ENCRYPTION_KEY = os.environ.get("WORKBENCH_ENCRYPTION_KEY", "")
 
+# --- which Marts may be read (catalog/services/url_policy.py) -------------------------------
+# SQLite/DuckDB Mart files only inside these directories (os.pathsep-separated; default var/,
+# where the demo Mart lives); Mart servers only on these hosts (comma-separated; unset = any).
+WORKBENCH_MART_SQLITE_DIRS = [
+    Path(item.strip())
+    for item in os.environ.get("WORKBENCH_MART_SQLITE_DIRS", "").split(os.pathsep)
+    if item.strip()
+] or [VAR_DIR]
+WORKBENCH_MART_HOSTS = env_list("WORKBENCH_MART_HOSTS", "")
+
 # --- email: console in development ----------------------------------------------------------
 EMAIL_BACKEND = os.environ.get(
     "EMAIL_BACKEND",

@@ -3,7 +3,8 @@
 A source system's URL is stored without its password. The password is either encrypted (Fernet,
 key from WORKBENCH_ENCRYPTION_KEY or derived from SECRET_KEY) or read from an environment variable
 when a connection is opened. Every error leaving this module is a `JobError` whose message names
-what went wrong and never contains the password.
+what went wrong and never contains the password. Which URLs may be opened at all is the Mart URL
+policy's (`url_policy.check_mart_url`), checked again before every connection.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.pool import NullPool
 
 from workbench.jobs import JobError
+
+from .url_policy import check_mart_url
 
 CONNECT_TIMEOUT_SECONDS = 10
 STATEMENT_TIMEOUT_SECONDS = 60
@@ -87,28 +90,6 @@ def split_url(raw: str, *, field: str = "url") -> SplitUrl:
     )
 
 
-def check_dialect(url: str, *, field: str = "url") -> None:
-    """Refuse a URL whose dialect SQLAlchemy cannot load (no driver installed)."""
-    try:
-        _load_dialect(make_url(url))
-    except JobError as exc:
-        raise ValidationError({field: str(exc)}) from None
-
-
-def _load_dialect(url: URL):
-    try:
-        return url.get_dialect()
-    except sa.exc.NoSuchModuleError:
-        raise JobError(
-            f"Unknown database dialect '{url.drivername}': SQLAlchemy has no dialect or driver "
-            "installed for it."
-        ) from None
-    except ImportError as exc:
-        raise JobError(
-            f"The driver for '{url.drivername}' is not installed ({exc.name or exc})."
-        ) from None
-
-
 def password_of(source) -> str:
     if source.password_env:
         value = os.environ.get(source.password_env)
@@ -126,6 +107,15 @@ def display_url(source) -> str:
     if source.has_secret:
         url = url._replace(password="hidden")
     return url.render_as_string(hide_password=True)
+
+
+def check_url_or_stop(url: str) -> None:
+    """The Mart URL policy right before a connection is opened, as a job's stop: a URL stored
+    before the policy existed (or a file changed since) is refused here too."""
+    try:
+        check_mart_url(url)
+    except ValidationError as exc:
+        raise JobError(" ".join(exc.messages)) from None
 
 
 # --- engines --------------------------------------------------------------------------------
@@ -148,11 +138,11 @@ class MartEngine:
 
 def mart_engine(source, *, statement_timeout: float = STATEMENT_TIMEOUT_SECONDS) -> MartEngine:
     """An engine for the source's Mart: read-only where the dialect allows, with timeouts."""
+    check_url_or_stop(source.url)
     secret = password_of(source)
     url = make_url(source.url)
     if secret:
         url = url._replace(password=secret)
-    _load_dialect(url)
     backend = url.get_backend_name()
     connect_args: dict = {}
     timeout_ms = max(1, int(statement_timeout * 1000))

@@ -64,6 +64,35 @@ PATTERNS: list[tuple[str, re.Pattern]] = [
 ]
 
 
+# Columns whose values are secrets (Django's auth_user.password, authtoken_token.key,
+# django_session.session_key, an api_token...): profiled as counts only, no value ever read.
+SECRET_WORDS = {
+    "password", "passwd", "pwd", "passphrase", "token", "secret", "session", "salt", "hash",
+    "hashed", "credential", "credentials", "otp", "apikey",
+}  # fmt: skip
+SECRET_STEMS = ("password", "passwd", "token", "secret", "session", "credential")
+# a "key" is secret when alone or qualified so (api_key, secret_key), not a Mart's surrogate key
+# (customer_key) nor a word that merely contains it (monkey, keyword)
+KEY_QUALIFIERS = {
+    "api", "access", "private", "secret", "session", "signing", "encryption", "auth", "client",
+    "license", "ssh", "master", "crypt", "hmac",
+}  # fmt: skip
+WORD_PARTS = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
+
+
+def is_secret_column(name: str) -> bool:
+    """Whether a column's name says it holds secrets: its values are never shown in a profile."""
+    parts = [part.lower() for part in WORD_PARTS.findall(name or "")]
+    if any(part in SECRET_WORDS or part.startswith(SECRET_STEMS) for part in parts):
+        return True
+    if any(part.endswith(SECRET_STEMS) for part in parts):  # authtoken, apisecret
+        return True
+    return any(
+        part in ("key", "keys") and (len(parts) == 1 or (i and parts[i - 1] in KEY_QUALIFIERS))
+        for i, part in enumerate(parts)
+    ) or any(part.endswith("key") and part[:-3] in KEY_QUALIFIERS for part in parts)
+
+
 def column_kind(data_type: str) -> str:
     """How a column can be profiled: text, number, temporal, discrete or other (no min/max)."""
     t = (data_type or "").upper()
@@ -159,7 +188,8 @@ def profile_table(conn, table: CatalogTable, columns: list[CatalogColumn], *, sa
     )
     total = sa.select(sa.func.count()).select_from(source_table).scalar_subquery()
     exprs = [total.label("total_rows"), sa.func.count().label("sample_rows")]
-    kinds = [column_kind(c.data_type) for c in columns]
+    # a secret column is counted like an opaque one: no min/max, lengths, patterns or top values
+    kinds = ["secret" if is_secret_column(c.name) else column_kind(c.data_type) for c in columns]
     for i, (name, kind) in enumerate(zip(names, kinds, strict=True)):
         col = sample.c[name]
         exprs.append(sa.func.count(col).label(f"n{i}"))
@@ -179,7 +209,8 @@ def profile_table(conn, table: CatalogTable, columns: list[CatalogColumn], *, sa
     repeating = [
         name
         for i, name in enumerate(names)
-        if (distinct := row.get(f"d{i}"))
+        if kinds[i] != "secret"
+        and (distinct := row.get(f"d{i}"))
         and distinct < (row[f"n{i}"] or 0)
         and distinct <= TOP_VALUES_MAX_DISTINCT
     ]

@@ -48,6 +48,7 @@ from .introspection import (
     read_catalog,
     read_information_schema,
 )
+from .url_policy import check_mart_url
 
 Progress = Callable[[float, str], None]
 BATCH = 1000
@@ -70,7 +71,7 @@ def source_system_create(
     """Register a Mart connection; the URL's password is encrypted, never stored in the URL."""
     policy.check(acting_user, engagement, Action.MANAGE_CATALOG)
     split = connection.split_url(url)
-    connection.check_dialect(url)
+    check_mart_url(split.url)
     password_env = _check_env_name(password_env, has_password=bool(split.password))
     source = SourceSystem(
         engagement=engagement,
@@ -105,7 +106,7 @@ def source_system_update(*, source: SourceSystem, data: dict, acting_user: User)
     data = dict(data)
     if "url" in data:
         split = connection.split_url(data.pop("url"))
-        connection.check_dialect(split.url)
+        check_mart_url(split.url)
         source.url, source.dialect = split.url, split.dialect
         if split.password:
             source.password_encrypted = connection.encrypt_secret(split.password)

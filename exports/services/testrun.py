@@ -13,7 +13,8 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 from sqlalchemy.engine import make_url
 
-from catalog.services.connection import password_of
+from catalog.services.connection import check_url_or_stop, password_of
+from catalog.services.url_policy import check_mart_url
 from signoff.choices import UatClassification
 from signoff.models import UatItem
 from signoff.services import do_raise_uat_item
@@ -37,6 +38,14 @@ def _check_url(url: str, field: str):
         raise ValidationError(
             {field: "Enter a SQLAlchemy URL, e.g. postgresql://user@host/db."}
         ) from None
+
+
+def _check_source_url(url: str) -> None:
+    """The Mart URL policy on a test run's source, reported on its own field."""
+    try:
+        check_mart_url(url)
+    except ValidationError as exc:
+        raise ValidationError({"source_url": exc.messages}) from None
 
 
 def default_target_url(engagement) -> str:
@@ -74,6 +83,8 @@ def etl_run_start(
                 {field: "Leave the password out of the URL; give it to the worker's environment."}
             )
     build_plan(engagement=engagement)  # refuse early: no published contract, nothing mapped
+    if source_system is None:
+        _check_source_url(source_url)
     return job_enqueue(
         kind=JOB_KIND,
         engagement=engagement,
@@ -121,6 +132,7 @@ def etl_run_execute(
     with its message and raised again for the caller."""
     policy.check(acting_user, engagement, Action.RUN_ETL)
     plan = build_plan(engagement=engagement)
+    check_url_or_stop(options.source_url)  # the job's and the CLI's source, however it came
     run = TestRun(
         engagement=engagement,
         job=job,

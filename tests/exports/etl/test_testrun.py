@@ -18,6 +18,7 @@ from exports.models import TestRun, UnitTestResult
 from exports.services.testrun import (
     attribute_mapping_path,
     etl_run_execute,
+    etl_run_start,
     failing_test_feedback,
     unit_test_route,
 )
@@ -364,3 +365,26 @@ def test_runs_on_postgresql_in_the_database_and_streamed(
         drop_schema(engine_pg, mart)
         drop_schema(engine_pg, interface)
         engine_pg.dispose()
+
+
+def test_a_run_whose_source_is_the_apps_database_is_refused(mapped, etl, tmp_path, settings):
+    # Given an ETL developer who names the app's own database as the sample Mart
+    app_db = f"sqlite:///{settings.DATABASES['default']['NAME']}"
+    refusal = "This URL points at the workbench's own database; a Mart must be a separate database."
+
+    # When the run is queued, then the source URL is refused on its field
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError) as refused:
+        etl_run_start(
+            engagement=mapped,
+            source_url=app_db,
+            target_url=f"sqlite:///{tmp_path}/t.db",
+            acting_user=etl,
+        )
+    assert refused.value.message_dict == {"source_url": [refusal]}
+    # and from the command line it is one line, with no run stored
+    with pytest.raises(CommandError) as failed:
+        _cli("--engagement", mapped.slug, "--as", "etl", "--source", app_db, "--target", app_db)
+    assert str(failed.value) == refusal
+    assert not TestRun.objects.exists()
