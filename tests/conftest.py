@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import sqlite3
 
 import pytest
 from django.conf import settings
@@ -81,6 +82,29 @@ def _marts_in_tmp_dirs(settings, tmp_path_factory):
         *settings.WORKBENCH_MART_SQLITE_DIRS,
         tmp_path_factory.getbasetemp(),
     ]
+
+
+@pytest.fixture
+def app_sqlite_database(monkeypatch, tmp_path) -> str:
+    """A SQLite file the policy knows as the app's own database: the test database itself on the
+    embedded set-up; on PostgreSQL, a SQLite file added to the app's databases the policy sees."""
+    from catalog.services import url_policy
+
+    default = settings.DATABASES["default"]
+    name = str(default["NAME"])
+    if str(default["ENGINE"]).endswith("sqlite3") and os.path.isfile(name):
+        return name
+    path = tmp_path / "workbench.sqlite3"
+    connection = sqlite3.connect(path)
+    connection.execute("CREATE TABLE auth_user (id INTEGER PRIMARY KEY, password TEXT)")
+    connection.close()
+    app_databases = url_policy.app_database_settings
+    monkeypatch.setattr(
+        url_policy,
+        "app_database_settings",
+        lambda: [*app_databases(), {"ENGINE": "django.db.backends.sqlite3", "NAME": str(path)}],
+    )
+    return str(path)
 
 
 @pytest.fixture

@@ -38,11 +38,9 @@ def api(ba):
 
 
 @pytest.fixture
-def app_db() -> str:
-    """The SQLite file the app (here: the test run) keeps its users, tokens and sessions in."""
-    from django.conf import settings
-
-    return str(settings.DATABASES["default"]["NAME"])
+def app_db(app_sqlite_database) -> str:
+    """The SQLite file the app keeps its users, tokens and sessions in."""
+    return app_sqlite_database
 
 
 @pytest.fixture

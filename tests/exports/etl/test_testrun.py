@@ -367,9 +367,11 @@ def test_runs_on_postgresql_in_the_database_and_streamed(
         engine_pg.dispose()
 
 
-def test_a_run_whose_source_is_the_apps_database_is_refused(mapped, etl, tmp_path, settings):
+def test_a_run_whose_source_is_the_apps_database_is_refused(
+    mapped, etl, tmp_path, app_sqlite_database
+):
     # Given an ETL developer who names the app's own database as the sample Mart
-    app_db = f"sqlite:///{settings.DATABASES['default']['NAME']}"
+    app_db = f"sqlite:///{app_sqlite_database}"
     refusal = "This URL points at the workbench's own database; a Mart must be a separate database."
 
     # When the run is queued, then the source URL is refused on its field
