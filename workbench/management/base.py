@@ -1,10 +1,16 @@
 """Base for the workbench's management commands.
 
 Commands act as a named user (`--as USER`, default: the engagement's creator) so history and
-permissions hold from the command line too; a refusal exits non-zero with a one-line reason.
+permissions hold from the command line too. Exit codes: 0 done, 1 refused or failed (a one-line
+reason on stderr), 2 usage error (argparse). `--format json` makes what a command reports one JSON
+document on stdout, for scripts.
 """
 
 from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -17,6 +23,13 @@ class WorkbenchCommand(BaseCommand):
     needs_engagement = True
 
     def add_arguments(self, parser):
+        parser.add_argument(
+            "--format",
+            dest="output_format",
+            choices=["text", "json"],
+            default="text",
+            help="how to print the result: lines for people (text) or one JSON document (json)",
+        )
         if self.needs_engagement:
             parser.add_argument(
                 "--engagement",
@@ -38,6 +51,13 @@ class WorkbenchCommand(BaseCommand):
             raise CommandError(" ".join(_flatten(exc))) from exc
         except PermissionDenied as exc:
             raise CommandError(str(exc) or "Permission denied.") from exc
+
+    def report(self, options, data: dict[str, Any], text: str | Callable[[], str]) -> None:
+        """Print the command's result: `data` as JSON with `--format json`, else the text."""
+        if options.get("output_format") == "json":
+            self.stdout.write(json.dumps(data, indent=2, default=str, ensure_ascii=False))
+        else:
+            self.stdout.write(text() if callable(text) else text)
 
     def engagement(self, options) -> Engagement:
         try:

@@ -25,8 +25,10 @@ class Command(WorkbenchCommand):
             cover = services.spec_export(engagement=engagement, acting_user=user, stream=str(path))
         except OSError as exc:
             raise CommandError(f"Cannot write {path}: {exc.strerror}.") from None
-        self.stdout.write(
+        self.report(
+            options,
+            {"engagement": engagement.slug, "output": str(path), "cover": cover},
             f"exported the specification of {engagement.slug} "
             f"({cover['Contract']} {cover['Contract Version']}, hash "
-            f"{cover['Content Hash'][:12]}) to {path}"
+            f"{cover['Content Hash'][:12]}) to {path}",
         )
