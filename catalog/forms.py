@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django import forms
 
+from workbench.uploads import UploadKind, size_validator
+
 from .choices import CatalogOrigin
 from .services.ddl_import import sqlglot_dialects
 
@@ -52,7 +54,7 @@ class CatalogImportForm(forms.Form):
         required=False,
         choices=[("", "generic SQL")] + [(d, d) for d in sqlglot_dialects()],
     )
-    file = forms.FileField()
+    file = forms.FileField(validators=[size_validator(UploadKind.DDL)])
 
 
 class ProfileForm(forms.Form):

@@ -28,9 +28,6 @@ from .services import sources as services
 from .services.connection import display_url
 from .services.ddl_import import catalog_import_csv, catalog_import_ddl
 
-MAX_UPLOAD_BYTES = 20 * 1024 * 1024
-
-
 # --- source systems -------------------------------------------------------------------------
 
 
@@ -151,8 +148,6 @@ def catalog_import(request, engagement):
     if form.is_valid():
         upload = form.cleaned_data["file"]
         try:
-            if upload.size > MAX_UPLOAD_BYTES:
-                raise ValidationError({"file": "The file is larger than 20 MB."})
             try:
                 text = upload.read().decode("utf-8-sig")
             except UnicodeDecodeError:

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from django import forms
 
+from workbench.uploads import UploadKind, size_validator
+
 
 class ContractImportForm(forms.Form):
     file = forms.FileField(
         label="Contract file",
         help_text="ODCS v3 .yaml/.json, or an .xlsx/.csv attribute list.",
+        validators=[size_validator(UploadKind.CONTRACT)],
         widget=forms.ClearableFileInput(attrs={"accept": ".yaml,.yml,.json,.xlsx,.csv"}),
     )
     version = forms.CharField(

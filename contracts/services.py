@@ -22,6 +22,7 @@ from workbench import policy
 from workbench.history import delete_with_history, save_with_history
 from workbench.models import Engagement
 from workbench.policy import Action
+from workbench.uploads import UploadKind, check_size
 
 from .choices import LAYER_STATUS_MOVES, LayerStatus, SourceFormat
 from .importers import (
@@ -56,6 +57,7 @@ def contract_import(
 ) -> InterfaceLayer:
     """Import a contract file as a new draft version; all or nothing."""
     policy.check(acting_user, engagement, Action.IMPORT_CONTRACT)
+    check_size(UploadKind.CONTRACT, len(content))
     file_name = PurePath(file_name).name
     parsed = parse_contract(file_name, content)
     # The caller's version wins, then the file's; a spreadsheet has none, so it is numbered.

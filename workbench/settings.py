@@ -63,6 +63,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "workbench.uploads.RequestSizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -160,6 +161,14 @@ WORKBENCH_MART_SQLITE_DIRS = [
     if item.strip()
 ] or [VAR_DIR]
 WORKBENCH_MART_HOSTS = env_list("WORKBENCH_MART_HOSTS", "")
+
+# --- how much one upload may be (workbench/uploads.py): sizes per kind, rows per sheet ---------
+WORKBENCH_UPLOAD_LIMITS_MB = {
+    "contract": float(os.environ.get("WORKBENCH_MAX_CONTRACT_MB", "20")),
+    "workbook": float(os.environ.get("WORKBENCH_MAX_WORKBOOK_MB", "50")),
+    "ddl": float(os.environ.get("WORKBENCH_MAX_DDL_MB", "20")),
+}
+WORKBENCH_MAX_SHEET_ROWS = int(os.environ.get("WORKBENCH_MAX_SHEET_ROWS", "250000"))
 
 # --- email: console in development ----------------------------------------------------------
 EMAIL_BACKEND = os.environ.get(

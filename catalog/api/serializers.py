@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from workbench.uploads import UploadKind, size_validator
+
 from ..models import (
     CatalogColumn,
     CatalogForeignKey,
@@ -66,7 +68,7 @@ class CatalogImportSerializer(serializers.Serializer):
     source_name = serializers.CharField(max_length=200)
     format = serializers.ChoiceField(choices=["ddl", "csv"])
     dialect = serializers.CharField(max_length=40, required=False, allow_blank=True)
-    file = serializers.FileField()
+    file = serializers.FileField(validators=[size_validator(UploadKind.DDL)])
 
 
 class TestResultSerializer(serializers.Serializer):

@@ -21,6 +21,7 @@ from workbench import policy
 from workbench.capping import capped_list
 from workbench.models import Engagement
 from workbench.policy import Action
+from workbench.uploads import UploadKind, check_size, max_sheet_rows, too_many_rows_message
 
 from ..choices import CatalogOrigin, TableKind
 from ..models import SourceSystem
@@ -59,6 +60,7 @@ def catalog_import_ddl(
 ) -> dict:
     """Parse a DDL script and apply its tables to the catalog of the source named `source_name`."""
     policy.check(acting_user, engagement, Action.MANAGE_CATALOG)
+    check_size(UploadKind.DDL, len(text.encode("utf-8")))
     script = read_ddl(text, dialect=dialect)
     source = _file_source(engagement, source_name, acting_user)
     result = catalog_apply(
@@ -73,6 +75,7 @@ def catalog_import_csv(
     *, engagement: Engagement, source_name: str, text: str, acting_user: User
 ) -> dict:
     policy.check(acting_user, engagement, Action.MANAGE_CATALOG)
+    check_size(UploadKind.DDL, len(text.encode("utf-8")))
     tables = parse_column_list(text)
     source = _file_source(engagement, source_name, acting_user)
     return catalog_apply(
@@ -408,7 +411,10 @@ def parse_column_list(text: str) -> list[TableSnap]:
             {"file": f"The header must be: {' | '.join(CSV_HEADER)}; found: {' | '.join(header)}."}
         )
     tables: dict[tuple[str, str], TableSnap] = {}
+    limit = max_sheet_rows()
     for line_number, row in enumerate(reader, start=2):
+        if line_number > limit + 1:
+            raise ValidationError({"file": too_many_rows_message("1 (the column list)")})
         if not any(cell.strip() for cell in row):
             continue
         if len(row) != len(CSV_HEADER):

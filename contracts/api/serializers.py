@@ -13,6 +13,7 @@ from contracts.models import (
     InterfaceNote,
     InterfaceRelationship,
 )
+from workbench.uploads import UploadKind, size_validator
 
 
 @extend_schema_field(
@@ -56,7 +57,8 @@ class InterfaceLayerSerializer(serializers.ModelSerializer):
 
 class ContractImportSerializer(serializers.Serializer):
     file = serializers.FileField(
-        help_text="ODCS v3 .yaml/.yml/.json, or an .xlsx/.csv attribute list."
+        help_text="ODCS v3 .yaml/.yml/.json, or an .xlsx/.csv attribute list.",
+        validators=[size_validator(UploadKind.CONTRACT)],
     )
     version = serializers.CharField(
         max_length=50, required=False, allow_blank=True, help_text="Override the file's version."

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterable, Iterator, Sequence
 from enum import IntEnum
 from pathlib import PurePath
-from typing import NoReturn
+from typing import Any, NoReturn
+
+from workbench.uploads import max_sheet_rows, too_many_rows_message
 
 from ..choices import SourceFormat
 from .data_types import LOGICAL_TYPES, logical_type_of, parse_physical_type
@@ -90,7 +93,8 @@ class SpreadsheetReader:
             dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
         except csv.Error:
             dialect = csv.excel
-        return [[c.strip() for c in row] for row in csv.reader(io.StringIO(text), dialect)]
+        rows = csv.reader(io.StringIO(text), dialect)
+        return [[c.strip() for c in row] for row in self.within_limit(rows, self.file_name)]
 
     def xlsx_rows(self, content: bytes) -> list[Row]:
         from openpyxl import load_workbook
@@ -101,12 +105,20 @@ class SpreadsheetReader:
             raise ContractFileError(self.file_name, "", "not a readable .xlsx workbook.") from None
         sheet = book.worksheets[0]
         self.sheet = sheet.title
-        rows = [
-            ["" if cell is None else str(cell).strip() for cell in row]
-            for row in sheet.iter_rows(values_only=True)
-        ]
-        book.close()
-        return rows
+        try:
+            return [
+                ["" if cell is None else str(cell).strip() for cell in row]
+                for row in self.within_limit(sheet.iter_rows(values_only=True), sheet.title)
+            ]
+        finally:
+            book.close()
+
+    def within_limit(self, rows: Iterable[Sequence[Any]], sheet: str) -> Iterator[Sequence[Any]]:
+        """The rows, refusing the file past the row limit (a header plus WORKBENCH_MAX_SHEET_ROWS)."""
+        for count, row in enumerate(rows):
+            if count > max_sheet_rows():
+                raise ContractFileError(self.file_name, "", too_many_rows_message(sheet))
+            yield row
 
     def read(self, content: bytes) -> ParsedContract:
         rows = self.rows(content)

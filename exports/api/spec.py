@@ -14,6 +14,7 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
 from workbench.api.base import EngagementScopedViewSet
+from workbench.uploads import UploadKind, size_validator
 
 from ..models import SpecImport
 from ..services import spec as services
@@ -51,7 +52,7 @@ class SpecImportSerializer(serializers.ModelSerializer):
 
 
 class SpecUploadSerializer(serializers.Serializer):
-    file = serializers.FileField()
+    file = serializers.FileField(validators=[size_validator(UploadKind.WORKBOOK)])
 
 
 class SpecImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, EngagementScopedViewSet):
@@ -67,10 +68,6 @@ class SpecImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Engage
         upload = SpecUploadSerializer(data=request.data)
         upload.is_valid(raise_exception=True)
         file = upload.validated_data["file"]
-        if file.size > 50 * 1024 * 1024:
-            raise serializers.ValidationError(
-                {"file": [f"The file is {file.size / 1024 / 1024:.1f} MB; the limit is 50 MB."]}
-            )
         spec_import = services.spec_import_preview(
             engagement=engagement,
             file_name=file.name,

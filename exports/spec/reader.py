@@ -17,10 +17,10 @@ from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 
 from workbench.capping import capped
+from workbench.uploads import UploadKind, max_sheet_rows, too_large_message, too_many_rows_message
 
 from . import layout as L
 
-MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 MAX_ERRORS = 50
 
 
@@ -58,10 +58,9 @@ def _header(sheet: str) -> list[str]:
 
 def read_spec(content: bytes) -> ParsedSpec:
     """Parse the workbook; raise SpecReadError listing every problem found."""
-    if len(content) > MAX_UPLOAD_BYTES:
-        raise SpecReadError(
-            [f"The file is {len(content) / 1024 / 1024:.1f} MB; the limit is 50 MB."]
-        )
+    too_large = too_large_message(UploadKind.WORKBOOK, len(content))
+    if too_large:
+        raise SpecReadError([too_large])
     try:
         workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=False)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError):
@@ -141,7 +140,11 @@ def _read_rows(ws, sheet: str, header: list[str], errors: list[str]) -> list[She
             )
         return []
     result = []
-    for cells in rows:
+    limit = max_sheet_rows()
+    for count, cells in enumerate(rows, start=1):
+        if count > limit:
+            errors.append(too_many_rows_message(sheet))
+            return []
         values: dict[str, str | int | None] = {}
         number = None
         for column, cell in zip(header, cells, strict=False):

@@ -107,22 +107,17 @@ def spec_import(request, engagement):
     if request.method == "POST":
         if form.is_valid():
             upload = form.cleaned_data["file"]
-            if upload.size > 50 * 1024 * 1024:
-                form.add_error(
-                    "file", f"The file is {upload.size // 1024 // 1024} MB; the limit is 50 MB."
+            try:
+                spec_import = services.spec_import_preview(
+                    engagement=engagement,
+                    file_name=upload.name,
+                    content=upload.read(),
+                    acting_user=request.user,
                 )
+            except ValidationError as exc:
+                add_service_errors(form, exc)
             else:
-                try:
-                    spec_import = services.spec_import_preview(
-                        engagement=engagement,
-                        file_name=upload.name,
-                        content=upload.read(),
-                        acting_user=request.user,
-                    )
-                except ValidationError as exc:
-                    add_service_errors(form, exc)
-                else:
-                    return redirect("spec-import-detail", engagement.slug, spec_import.pk)
+                return redirect("spec-import-detail", engagement.slug, spec_import.pk)
         status = 400
     context = engagement_context(request, engagement, form=form)
     return render_page(request, "exports/spec/import.html", context, status=status)

@@ -43,7 +43,7 @@ def test_a_file_that_is_not_a_workbook(partly_mapped, ba):
 
 def test_a_file_over_50_mb(partly_mapped, ba):
     assert refused(partly_mapped, ba, b"PK" + b"\0" * (50 * 1024 * 1024)) == [
-        "The file is 50.0 MB; the limit is 50 MB."
+        "The workbook is 50.0 MB; the limit is 50.0 MB (WORKBENCH_MAX_WORKBOOK_MB)."
     ]
 
 
