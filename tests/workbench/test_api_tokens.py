@@ -285,13 +285,14 @@ def test_old_authtoken_keys_move_over_hashed_for_90_days_and_their_table_is_drop
     old_key = "0123456789abcdef0123456789abcdef01234567"
     executor = MigrationExecutor(connection)
     executor.migrate([("workbench", "0004_api_token")])
+    key_column = connection.ops.quote_name("key")  # a reserved word in some dialects
     with connection.cursor() as cursor:
         cursor.execute(
-            'CREATE TABLE authtoken_token ("key" varchar(40) PRIMARY KEY, created timestamp, '
-            "user_id integer NOT NULL)"
+            f"CREATE TABLE authtoken_token ({key_column} varchar(40) PRIMARY KEY, "
+            "created timestamp NULL, user_id integer NOT NULL)"
         )
         cursor.execute(
-            'INSERT INTO authtoken_token ("key", created, user_id) VALUES (%s, %s, %s)',
+            f"INSERT INTO authtoken_token ({key_column}, created, user_id) VALUES (%s, %s, %s)",
             [old_key, timezone.now() - dt.timedelta(days=400), ba.pk],
         )
 
