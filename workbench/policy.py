@@ -170,6 +170,26 @@ def check_create_engagement(user) -> None:
         raise PermissionDenied("You are not allowed to create engagements.")
 
 
+# --- API tokens ----------------------------------------------------------------------------------
+
+
+def can_manage_token(user, token) -> bool:
+    """A token is its owner's to revoke; a superuser may revoke any (a leaked key, a leaver)."""
+    if not (user and user.is_authenticated and user.is_active):
+        return False
+    return token.user_id == user.pk or user.is_superuser
+
+
+def check_manage_token(user, token) -> None:
+    if not can_manage_token(user, token):
+        raise PermissionDenied("You can manage only your own API tokens.")
+
+
+def check_create_token(user) -> None:
+    if not (user and user.is_authenticated and user.is_active):
+        raise PermissionDenied("Only an active, signed-in user can create API tokens.")
+
+
 # --- gates and cutover steps ---------------------------------------------------------------------
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 
 from .choices import Role
-from .models import Engagement, Job, Membership, Notification
+from .models import ApiToken, Engagement, Job, Membership, Notification
 
 
 def engagement_list(*, user) -> QuerySet[Engagement]:
@@ -46,3 +46,8 @@ def unread_count(*, user) -> int:
     if not user or not user.is_authenticated:
         return 0
     return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+
+
+def api_tokens(*, user) -> QuerySet[ApiToken]:
+    """The user's own API tokens, newest first."""
+    return ApiToken.objects.restrict(user).order_by("-created_at", "-id")

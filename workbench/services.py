@@ -5,6 +5,7 @@ Called alike by views, the API, management commands and tasks.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 
 from django.conf import settings
@@ -18,6 +19,7 @@ from . import policy
 from .choices import (
     ENGAGEMENT_STATUS_MOVES,
     SIGNOFF_ELIGIBLE_ROLES,
+    TOKEN_MAX_DAYS,
     EngagementStatus,
     Phase,
     Role,
@@ -26,12 +28,16 @@ from .choices import (
 from .history import apply_changes, delete_with_history, save_with_history
 from .jobs import job_enqueue
 from .models import (
+    TOKEN_PREFIX_LENGTH,
+    ApiToken,
     Engagement,
     GlossaryTerm,
     Membership,
     Notification,
     ReferenceLink,
     SignoffOwner,
+    token_key_hash,
+    token_key_new,
 )
 from .policy import Action
 
@@ -356,3 +362,54 @@ def notification_mark_all_read(*, acting_user: User) -> int:
         note.read_at = now
         note.save(update_fields=["read_at"])
     return len(unread)
+
+
+# --- API tokens ----------------------------------------------------------------------------
+
+# A token's last use is stamped at most this often, so a busy client does not write on every call.
+TOKEN_USE_STAMP_EVERY = dt.timedelta(minutes=1)
+
+
+@transaction.atomic
+def token_create(*, name: str, days: int, acting_user: User) -> tuple[ApiToken, str]:
+    """A new API token of `acting_user`, valid for `days` (1 to 365). Returns the token and its
+    key: the key is shown to the user once and never stored (only its SHA-256)."""
+    policy.check_create_token(acting_user)
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError({"name": "Give the token a name, e.g. the script that will use it."})
+    if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= TOKEN_MAX_DAYS:
+        raise ValidationError({"days": f"A token lives from 1 to {TOKEN_MAX_DAYS} days."})
+    key = token_key_new()
+    now = timezone.now()
+    token = ApiToken(
+        user=acting_user,
+        name=name,
+        key_hash=token_key_hash(key),
+        prefix=key[:TOKEN_PREFIX_LENGTH],
+        created_at=now,
+        expires_at=now + dt.timedelta(days=days),
+    )
+    token.full_clean()
+    token.save()
+    return token, key
+
+
+@transaction.atomic
+def token_revoke(*, token: ApiToken, acting_user: User) -> ApiToken:
+    """Revoke `token` from now on; revoking a revoked token changes nothing."""
+    policy.check_manage_token(acting_user, token)
+    token = ApiToken.objects.select_for_update().get(pk=token.pk)
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.revoked_by = acting_user
+        token.save(update_fields=["revoked_at", "revoked_by"])
+    return token
+
+
+def token_mark_used(*, token: ApiToken) -> None:
+    """Stamp the token's last use (at most once a minute; the row is not historied)."""
+    now = timezone.now()
+    if token.last_used_at is None or now - token.last_used_at >= TOKEN_USE_STAMP_EVERY:
+        token.last_used_at = now
+        token.save(update_fields=["last_used_at"])

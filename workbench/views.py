@@ -10,7 +10,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.forms.models import model_to_dict
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from . import policy, selectors, services
 from .forms import (
+    ApiTokenForm,
     DemoJobForm,
     EngagementCreateForm,
     EngagementEditForm,
@@ -27,7 +28,7 @@ from .forms import (
     ReferenceLinkForm,
     SignoffOwnerForm,
 )
-from .models import Job, Notification
+from .models import ApiToken, Job, Notification
 from .phases import phase_cards
 from .policy import Action
 from .web import add_service_errors, engagement_context, engagement_view, render_page
@@ -336,6 +337,35 @@ def inbox(request, engagement):
         request, engagement, notes=notes, unread=sum(1 for n in notes if n.unread)
     )
     return render_page(request, "workbench/inbox.html", context)
+
+
+@login_required
+def api_token_list(request):
+    """The user's API tokens; a POST creates one and shows its key this once."""
+    form = ApiTokenForm(request.POST or None)
+    new_key = ""
+    if request.method == "POST" and form.is_valid():
+        try:
+            token, new_key = services.token_create(**form.cleaned_data, acting_user=request.user)
+        except (ValidationError, PermissionDenied) as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"Token “{token.name}” created.")
+            form = ApiTokenForm()
+    context = {"form": form, "tokens": selectors.api_tokens(user=request.user), "new_key": new_key}
+    response = render(request, "workbench/api_tokens.html", context)
+    if new_key:
+        response["Cache-Control"] = "no-store"  # the key must not stay in any cache
+    return response
+
+
+@login_required
+@require_POST
+def api_token_revoke(request, pk):
+    token = get_object_or_404(ApiToken.objects.restrict(request.user), pk=pk)
+    services.token_revoke(token=token, acting_user=request.user)
+    messages.success(request, f"Token “{token.name}” revoked; it no longer opens the API.")
+    return redirect("api-token-list")
 
 
 def healthz(request):
