@@ -157,8 +157,24 @@ def check(user, engagement, action: Action) -> None:
     """Raise PermissionDenied unless `user` may do `action` in `engagement`."""
     if not can(user, engagement, action):
         raise PermissionDenied(
-            f"Your role in {engagement.slug} does not allow this ({action.value.replace('_', ' ')})."
+            f"Your role in {engagement.slug} does not allow this ({action.value.replace('_', ' ')}); "
+            f"{who_may(action)}."
         )
+
+
+def roles_allowed(action: Action) -> list[str]:
+    """The roles holding `action`, in the order roles are listed."""
+    return [role for role in Role.values if action in ROLE_ACTIONS[role]]
+
+
+def who_may(action: Action) -> str:
+    """Who may do `action`, for a refusal to name (e.g. "only an Implementation Lead may")."""
+    roles = roles_allowed(action)
+    if len(roles) == len(Role.values):
+        return "any member may"
+    labels = [Role(role).label for role in roles]
+    listed = labels[0] if len(labels) == 1 else f"{', '.join(labels[:-1])} or {labels[-1]}"
+    return f"only {'an' if listed[0] in 'AEIOU' else 'a'} {listed} may"
 
 
 def can_create_engagement(user) -> bool:

@@ -112,7 +112,7 @@ def test_an_outsider_is_refused(review, outsider):
     message = _refused(
         PermissionDenied, services.do_decide, review=review, verdict="approve", acting_user=outsider
     )
-    assert message == "Your role in acme-360 does not allow this (view)."
+    assert message == "Your role in acme-360 does not allow this (view); any member may."
     _unchanged(review)
 
 
@@ -253,7 +253,10 @@ def test_states_move_only_along_the_allowed_moves(review, sme, ba):
 
 def test_the_requester_cancels_and_the_approver_is_told(review, ba, sme, other_sme):
     message = _refused(PermissionDenied, services.do_cancel_review, review=review, acting_user=sme)
-    assert message == "Your role in acme-360 does not allow this (submit for review)."
+    assert (
+        message
+        == "Your role in acme-360 does not allow this (submit for review); only an Implementation Lead or Tech BA may."
+    )
     services.do_cancel_review(review=review, reason="Wrong scope", acting_user=ba)
     review.refresh_from_db()
     assert review.state == ReviewState.CANCELLED
