@@ -228,9 +228,11 @@ def check_decide_gate(user, engagement, gate: str) -> None:
     """Raise PermissionDenied unless `user` may decide reviews of `gate` in `engagement`."""
     check(user, engagement, Action.VIEW)
     role = role_of(user, engagement)
-    if role == Role.VIEWER:
-        raise PermissionDenied("A Viewer never decides on a review.")
     gate = ReviewGate(gate)
+    if role == Role.VIEWER:
+        raise PermissionDenied(
+            f"A Viewer never decides on a review; {_who_decides(engagement, gate)}."
+        )
     if GATE_OWNER[gate] is not None:
         owner = gate_owner(engagement, gate)
         if owner is None:
@@ -246,6 +248,15 @@ def check_decide_gate(user, engagement, gate: str) -> None:
     allowed = GATE_DECIDER_ROLES[gate] or set()
     if role not in allowed or not can(user, engagement, Action.DECIDE_REVIEW):
         raise PermissionDenied(f"Only an {_roles_label(allowed)} decides the {gate.label}.")
+
+
+def _who_decides(engagement, gate: ReviewGate) -> str:
+    if GATE_OWNER[gate] is None:
+        return f"only an {_roles_label(GATE_DECIDER_ROLES[gate] or set())} decides the {gate.label}"
+    owner = gate_owner(engagement, gate)
+    if owner is None:
+        return f"the named owner decides the {gate.label} (nobody is named yet)"
+    return f"{_name(owner)}, the named owner, decides the {gate.label}"
 
 
 def can_tick_cutover(user, engagement, step: str) -> bool:

@@ -100,11 +100,14 @@ def test_only_the_named_mapping_owner_decides_the_mapping_gate(review, other_sme
     _unchanged(review)
 
 
-def test_a_viewer_never_decides(review, viewer):
+def test_a_viewer_never_decides_and_is_told_who_does(review, viewer, sme):
     message = _refused(
         PermissionDenied, services.do_decide, review=review, verdict="approve", acting_user=viewer
     )
-    assert message == "A Viewer never decides on a review."
+    assert message == (
+        f"A Viewer never decides on a review; {sme.get_full_name()}, the named owner, "
+        "decides the Mapping sign-off."
+    )
     _unchanged(review)
 
 

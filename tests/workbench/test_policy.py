@@ -213,3 +213,17 @@ def test_a_refusal_names_the_roles_that_may(engagement, viewer):
     )
     assert policy.who_may(Action.MANAGE_CATALOG) == "only a Tech BA or ETL Developer may"
     assert policy.who_may(Action.VIEW) == "any member may"
+
+
+def test_a_viewer_refused_a_gate_is_told_who_decides_it(engagement, viewer):
+    with pytest.raises(PermissionDenied) as refused:
+        policy.check_decide_gate(viewer, engagement, ReviewGate.CUTOVER)
+    assert str(refused.value) == (
+        "A Viewer never decides on a review; only an Implementation Lead decides the Cutover."
+    )
+    with pytest.raises(PermissionDenied) as refused:
+        policy.check_decide_gate(viewer, engagement, ReviewGate.MAPPING)
+    assert str(refused.value) == (
+        "A Viewer never decides on a review; the named owner decides the Mapping sign-off "
+        "(nobody is named yet)."
+    )
