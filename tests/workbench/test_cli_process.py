@@ -260,8 +260,8 @@ def test_list_engagements_shows_only_those_the_user_belongs_to(engagement, ba, o
     data = run_json("list_engagements", "--as", "outsider")
 
     assert data["user"] == "outsider"
-    assert [(e["slug"], e["role"]) for e in data["engagements"]] == [
-        ("other-engagement", "tech_ba")
+    assert [(e["slug"], e["role"], e["members"]) for e in data["engagements"]] == [
+        ("other-engagement", "tech_ba", 2)
     ]
     assert run("list_engagements", "--as", "ba").startswith("acme-360 ")
 
