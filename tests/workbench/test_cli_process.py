@@ -107,6 +107,15 @@ def test_an_unknown_role_is_refused_with_the_valid_roles(engagement, lead):
     assert role_of(engagement, "bao") is None
 
 
+def test_adding_an_unknown_user_says_how_to_create_them(engagement, lead):
+    error = refused(
+        "add_member", "--engagement", "acme-360", "--as", lead.username, "zoe", "viewer"
+    )
+    assert str(error) == (
+        "There is no active user named 'zoe'; --create --password-env VAR creates the account."
+    )
+
+
 def test_adding_someone_twice_is_refused_on_one_line(engagement, lead, ba):
     error = refused("add_member", "--engagement", "acme-360", "--as", lead.username, "ba", "viewer")
 

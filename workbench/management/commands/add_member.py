@@ -1,11 +1,13 @@
 import os
 
+from django.contrib.auth.models import User
 from django.core.management.base import CommandError
 
-from workbench import services
+from workbench import policy, services
 from workbench.choices import Role
 from workbench.management.args import USAGE, choice_value
 from workbench.management.base import WorkbenchCommand
+from workbench.policy import Action
 
 
 class Command(WorkbenchCommand):
@@ -49,6 +51,12 @@ class Command(WorkbenchCommand):
         else:
             if options["email"] or options["password_env"]:
                 raise CommandError("--email and --password-env go with --create.", returncode=USAGE)
+            policy.check(user, engagement, Action.MANAGE_MEMBERS)
+            if not User.objects.filter(username=options["user"], is_active=True).exists():
+                raise CommandError(
+                    f"There is no active user named '{options['user']}'; "
+                    "--create --password-env VAR creates the account."
+                )
             membership = services.membership_add(
                 engagement=engagement, username=options["user"], role=role, acting_user=user
             )
