@@ -349,9 +349,37 @@ def test_every_new_command_has_help(capsys):
         "decide_review",
         "raise_uat",
         "tick_cutover",
+        "set_signoff_owner",
     ]:
         with pytest.raises(SystemExit) as exited:
             call_command(command, "--help")
         assert exited.value.code == 0
         out = capsys.readouterr().out
         assert "--format {text,json}" in out and "--as USER" in out, command
+
+
+# --- set_signoff_owner ---------------------------------------------------------------------------
+
+
+def test_the_lead_names_the_sme_owner_of_the_mapping_signoff(engagement, lead, sme):
+    output = run(
+        "set_signoff_owner", "--engagement", "acme-360", "--as", lead.username, "mapping", "sme"
+    )
+
+    assert output == "sme owns the Mapping sign-off of acme-360\n"
+    owner = engagement.signoff_owners.get()
+    assert (owner.gate, owner.user, owner.history.get().history_user) == ("mapping", sme, lead)
+
+
+def test_naming_an_owner_is_refused_for_a_wrong_role_or_a_tech_ba(engagement, lead, ba, sme):
+    error = refused(
+        "set_signoff_owner", "--engagement", "acme-360", "--as", lead.username, "mapping", "ba"
+    )
+    assert str(error) == (
+        "user: The Mapping sign-off owner must be a member with the role Client SME; ba is Tech BA."
+    )
+    error = refused(
+        "set_signoff_owner", "--engagement", "acme-360", "--as", "ba", "ETL sign-off", "sme"
+    )
+    assert "(manage signoff owners); only an Implementation Lead may." in str(error)
+    assert not engagement.signoff_owners.exists()
