@@ -8,13 +8,17 @@ import json
 from io import StringIO
 
 import pytest
+from django.contrib.auth.models import Permission, User
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from contracts.demo import DEMO_CONTRACT
+from mappings.demo import apply_demo_mapping
 from signoff.choices import Gate, ReviewState
 from signoff.models import CutoverItem, ReviewRequest, UatItem
 from tests.factories import EngagementFactory, member
 from workbench.choices import Role
+from workbench.models import Engagement
 
 pytestmark = pytest.mark.django_db
 
@@ -215,3 +219,61 @@ def test_cutover_refusals(ready, ops, etl):
     error = refused("tick_cutover", *SLUG, "--as", "etl")
     assert (str(error), error.returncode) == ("Name the STEP to tick, or use --list.", 2)
     assert not CutoverItem.objects.filter(ticked=True).exists()
+
+
+# --- a new engagement, each role at its step, from the command line ------------------------------
+
+
+def test_from_a_new_engagement_to_production_each_role_by_command(db, demo_mart_file, monkeypatch):
+    """The lead sets up the team, the Tech BA publishes the contract and submits, the SME signs
+    off the mapping, the lead approves the cutover, the ETL Developer and Client Ops tick their
+    steps: the engagement goes live. The mapping rows are the demo's, written by the services (the
+    workbook round trip has its own stories)."""
+    lead = User.objects.create_user("lena")
+    lead.user_permissions.add(Permission.objects.get(codename="add_engagement"))
+    monkeypatch.setenv("TEAM_PASSWORD", "a-long-enough-secret")
+    run("create_engagement", "globex", "--name", "Globex 360", "--as", "lena")
+    team = {
+        "bao": "Tech BA",
+        "ed": "etl_developer",
+        "sara": "client sme",
+        "otto": "Client Ops (L2)",
+    }
+    for username, role in team.items():
+        run(
+            "add_member", "--engagement", "globex", "--as", "lena", username, role,
+            "--create", "--password-env", "TEAM_PASSWORD",
+        )  # fmt: skip
+    as_ = {u: ("--engagement", "globex", "--as", u) for u in ["lena", *team]}
+    run("set_signoff_owner", *as_["lena"], "mapping", "sara")
+    run("set_signoff_owner", *as_["lena"], "etl", "otto")
+
+    run("import_contract", *as_["bao"], str(DEMO_CONTRACT))
+    run("publish_contract", *as_["bao"])
+    run("introspect_mart", *as_["ed"], "--url", f"sqlite:///{demo_mart_file}")
+    apply_demo_mapping(Engagement.objects.get(slug="globex"), User.objects.get(username="bao"))
+
+    mapping = run_json("request_review", *as_["bao"], "--gate", "mapping")["review"]["id"]
+    run("decide_review", *as_["sara"], str(mapping), "--approve")
+    cutover = run_json("request_review", *as_["bao"], "--gate", "cutover")["review"]["id"]
+    error = refused("decide_review", *as_["sara"], str(cutover), "--approve")
+    assert str(error) == "Only an Implementation Lead decides the Cutover."
+    run("decide_review", *as_["lena"], str(cutover), "--approve")
+    run("tick_cutover", *as_["ed"], "pipelines_deployed")
+    run("tick_cutover", *as_["ed"], "first_run_validated", "--link", "https://ci.example.test/1")
+    last = run_json("tick_cutover", *as_["otto"], "Load schedule confirmed by Client Ops")
+
+    assert last["status"] == "in_production"
+    status = run_json("engagement_status", *as_["sara"])
+    outputs = {o["key"]: o["state"] for p in status["phases"] for o in p["outputs"]}
+    assert {k: outputs[k] for k in ["members", "signoff_owners", "contract", "catalog"]} == {
+        "members": "done",
+        "signoff_owners": "done",
+        "contract": "done",
+        "catalog": "done",
+    }
+    assert (outputs["mapping_signoff"], outputs["cutover"], outputs["in_production"]) == (
+        "done",
+        "done",
+        "done",
+    )
