@@ -10,8 +10,10 @@ from .models import ApiToken, Engagement, Job, Membership, Notification
 
 def engagement_list(*, user) -> QuerySet[Engagement]:
     """The engagements the user sees, with their member count, in one query."""
+    # Restricted through a subquery: restricting by the user's own membership in the same query
+    # would leave only that membership to count (every member count would read 1).
     return (
-        Engagement.objects.restrict(user)
+        Engagement.objects.filter(pk__in=Engagement.objects.restrict(user).values("pk"))
         .annotate(member_count=Count("memberships", distinct=True))
         .order_by("name")
     )

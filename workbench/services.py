@@ -9,6 +9,7 @@ import datetime as dt
 from collections.abc import Iterable
 
 from django.conf import settings
+from django.contrib.auth import password_validation
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
@@ -131,6 +132,38 @@ def membership_add(
     membership = Membership(engagement=engagement, user=_user_by_username(username), role=role)
     save_with_history(membership, acting_user=acting_user)
     return membership
+
+
+@transaction.atomic
+def membership_add_new_user(
+    *,
+    engagement: Engagement,
+    username: str,
+    role: str,
+    password: str,
+    acting_user: User,
+    email: str = "",
+) -> Membership:
+    """Create a user account and make it a member (the command line's `add_member --create`).
+
+    Only who manages members may; the password must pass the site's password validators.
+    """
+    policy.check(acting_user, engagement, Action.MANAGE_MEMBERS)
+    if User.objects.filter(username=username).exists():
+        raise ValidationError(
+            {"user": f"A user named '{username}' already exists; add them without creating."}
+        )
+    user = User(username=username, email=email.strip())
+    user.full_clean(exclude=["password"])
+    try:
+        password_validation.validate_password(password, user)
+    except ValidationError as exc:
+        raise ValidationError({"password": exc.messages}) from None
+    user.set_password(password)
+    user.save()
+    return membership_add(
+        engagement=engagement, username=username, role=role, acting_user=acting_user
+    )
 
 
 @transaction.atomic

@@ -71,7 +71,10 @@ def test_a_missing_file_and_a_forbidden_user_are_refused(engagement, sme, tmp_pa
 
     with pytest.raises(CommandError) as exc:
         run("import_contract", "--engagement", "acme-360", "--as", "sme", str(DEMO_FILE))
-    assert str(exc.value) == "Your role in acme-360 does not allow this (import contract)."
+    assert (
+        str(exc.value)
+        == "Your role in acme-360 does not allow this (import contract); only an Implementation Lead or Tech BA may."
+    )
 
 
 def test_export_contract_writes_odcs_that_imports_back_identically(engagement, ba, tmp_path):

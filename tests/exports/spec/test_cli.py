@@ -102,7 +102,10 @@ def test_a_viewer_may_export_but_not_import(mapped, viewer, tmp_path):
     with pytest.raises(CommandError) as refused:
         call_command("import_spec", "--engagement", "acme-360", "--as", "viewer", str(target))
 
-    assert str(refused.value) == "Your role in acme-360 does not allow this (edit mapping)."
+    assert (
+        str(refused.value)
+        == "Your role in acme-360 does not allow this (edit mapping); only a Tech BA may."
+    )
 
 
 def test_the_output_must_be_an_xlsx_file(mapped, ba, tmp_path):
