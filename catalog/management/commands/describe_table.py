@@ -26,7 +26,9 @@ class Command(WorkbenchCommand):
     def add_arguments(self, parser):
         add_table_arguments(parser)
         for field, text in FIELDS.items():
-            parser.add_argument(f"--{field.replace('_', '-')}", dest=field, default=None, help=text)
+            parser.add_argument(
+                f"--{field.replace('_', '-')}", dest=field, metavar="TEXT", default=None, help=text
+            )
         super().add_arguments(parser)
 
     def handle(self, *args, **options):
