@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import pytest
 
+from catalog.demo_mart import build_demo_mart
+from catalog.models import CatalogTable
+from contracts.demo import DEMO_CONTRACT
+from contracts.selectors import published_entity_names
 from tests.clirun import run_cli
 from workbench.choices import LinkKind, Role
 from workbench.models import GlossaryTerm, ReferenceLink, SignoffOwner
 from workbench.phase_outputs import glossary_state, links_state, signoff_owners_state
-from workbench.phases import OutputStatus
+from workbench.phases import OutputStatus, phase_cards
 
 from ..factories import GlossaryTermFactory, member
 
@@ -279,3 +283,61 @@ def test_a_client_sme_may_not_add_a_link(cli, engagement, sme):
     assert refused.code == 1
     assert "does not allow this (edit links)" in refused.err
     assert not ReferenceLink.objects.exists()
+
+
+# --- the first phases, by commands only ----------------------------------------------------
+
+
+def test_orientation_source_understanding_and_interface_notes_done_by_commands_only(
+    cli, engagement, lead, ba, sme, ops, etl, tmp_path
+):
+    """After members are added (add_member's own story is elsewhere), the lead, the Tech BA and
+    the ETL Developer take every phase-1 and phase-2 output and the interface notes to done
+    without a page or the API."""
+    mart = build_demo_mart(tmp_path / "mart.sqlite3")
+    glossary = tmp_path / "glossary.csv"
+    glossary.write_text("Term,Definition\nHousehold,People at one address.\n")
+    slug = ("--engagement", "acme-360")
+
+    def ok(*argv: str) -> dict:
+        ran = cli(*argv[:1], *slug, "--format", "json", *argv[1:])
+        assert ran.code == 0, ran.err
+        return ran.json()
+
+    ok("set_signoff_owner", "--as", lead.username, "mapping", "sme")
+    ok("set_signoff_owner", "--as", lead.username, "etl", "ops")
+    ok("import_glossary", "--as", "ba", str(glossary))
+    for kind in ("mart_docs", "sample_data", "interface_erd"):
+        ok("add_link", "--as", "etl", kind, f"https://wiki.example.test/{kind}")
+    assert cli("import_contract", *slug, "--as", "ba", "--publish", str(DEMO_CONTRACT)).code == 0
+    introspected = cli(
+        "introspect_mart", *slug, "--as", "etl", "--url", f"sqlite:///{mart}", "--profile"
+    )
+    assert introspected.code == 0, introspected.err
+    tables = [t.qualified_name for t in CatalogTable.objects.filter(engagement=engagement)]
+    for table in tables:
+        ok("describe_table", "--as", "ba", table, "--subject-area", "marketing", "--grain", "row")
+    entities = published_entity_names(engagement=engagement)
+    for table, entity in zip(tables, entities[:2], strict=False):
+        ok("add_impacted_entity", "--as", "ba", table, entity)
+    for entity in entities:
+        ok("add_interface_note", "--as", "etl", entity, f"Read {entity} with the SME.")
+
+    states = {
+        output.key: state.status
+        for card in phase_cards(engagement)
+        for output, state in card.outputs
+    }
+    wanted = [
+        "members",
+        "signoff_owners",
+        "glossary",
+        "links",
+        "catalog",
+        "profiles",
+        "source_notes",
+        "impacted_entities",
+        "contract",
+        "interface_notes",
+    ]
+    assert {key: states[key] for key in wanted} == dict.fromkeys(wanted, OutputStatus.DONE)
