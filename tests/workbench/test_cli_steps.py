@@ -54,12 +54,11 @@ def test_the_lead_names_both_signoff_owners_by_value_and_by_label(cli, engagemen
         "ops",
     )
 
-    assert (mapping.code, mapping.out) == (0, "Mapping sign-off owner of acme-360: sme\n")
+    assert (mapping.code, mapping.out) == (0, "sme owns the Mapping sign-off of acme-360\n")
     assert etl_gate.code == 0
     assert etl_gate.json() == {
         "engagement": "acme-360",
         "gate": "etl",
-        "gate_label": "ETL sign-off",
         "owner": "ops",
     }
     assert signoff_owners_state(engagement).status == OutputStatus.DONE
@@ -90,7 +89,7 @@ def test_an_ineligible_owner_or_an_unknown_gate_is_refused_with_the_reason(
     assert ineligible.code == 1
     assert "must be a member with the role Client SME; ba is Tech BA" in ineligible.err
     assert unknown.code == 1
-    assert "Unknown sign-off gate 'uat'; choose one of: mapping (Mapping sign-off)" in unknown.err
+    assert "Unknown sign-off 'uat'; choose one of: mapping (Mapping sign-off)" in unknown.err
     assert missing_user.code == 2  # argparse: USER is required
     assert not SignoffOwner.objects.exists()
 

@@ -6,34 +6,31 @@ from workbench.management.base import WorkbenchCommand
 
 class Command(WorkbenchCommand):
     help = (
-        "Name (or replace) the owner of a sign-off gate: a member in an eligible role (mapping: "
-        "a Client SME; etl: a Client SME, Client Ops or Implementation Lead). An Implementation "
-        "Lead may."
+        "Name (or replace) the owner of a sign-off: mapping (a Client SME) or etl (a Client SME, "
+        "Client Ops or Implementation Lead; decides the UAT gate). A review of a gate can be "
+        "requested only once its owner is named. Only an Implementation Lead may."
     )
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "gate", metavar="GATE", help="mapping or etl (or the label, e.g. 'Mapping sign-off')"
+            "gate",
+            metavar="GATE",
+            help="one of: " + ", ".join(f"{v} ({label})" for v, label in SignoffGate.choices),
         )
-        parser.add_argument("user", metavar="USER", help="username of the member who signs off")
+        parser.add_argument("user", metavar="USER", help="username of the member to name")
         super().add_arguments(parser)
 
     def handle(self, *args, **options):
         engagement = self.engagement(options)
-        user = self.acting_user(options, engagement)
+        gate = choice_value(SignoffGate, options["gate"], "sign-off")
         owner = services.signoff_owner_set(
             engagement=engagement,
-            gate=choice_value(SignoffGate, options["gate"], "sign-off gate"),
+            gate=gate,
             username=options["user"],
-            acting_user=user,
+            acting_user=self.acting_user(options, engagement),
         )
         self.report(
             options,
-            {
-                "engagement": engagement.slug,
-                "gate": owner.gate,
-                "gate_label": owner.get_gate_display(),
-                "owner": owner.user.username,
-            },
-            f"{owner.get_gate_display()} owner of {engagement.slug}: {owner.user.username}",
+            {"engagement": engagement.slug, "gate": gate, "owner": owner.user.username},
+            f"{owner.user.username} owns the {SignoffGate(gate).label} of {engagement.slug}",
         )
