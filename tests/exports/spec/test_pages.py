@@ -27,7 +27,8 @@ def url(name, *args):
 
 
 def login(client, user):
-    client.force_login(user)  # django-axes needs a request to check a password; not the subject here
+    # django-axes needs a request to check a password; the password is not the subject here
+    client.force_login(user)
     return client
 
 
