@@ -75,6 +75,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "csp.middleware.CSPMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -210,6 +211,26 @@ SITE_URL = os.environ.get("SITE_URL", "").rstrip("/")
 
 # --- the demo countdown job: a development aid (up to 250 s of a worker), off in production ---
 WORKBENCH_DEMO_JOB = env_bool("WORKBENCH_DEMO_JOB", DEBUG)
+
+# --- Content-Security-Policy (django-csp) -----------------------------------------------------
+# Scripts only from our own static files (no inline script, no handler attributes). Styles allow
+# 'unsafe-inline' because Cytoscape (the diagrams) injects a <style> element and sizes its canvas
+# with style attributes, and bars/columns take their computed widths from style attributes;
+# inline styles cannot run code.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {
