@@ -325,3 +325,40 @@ def test_the_demo_job_defaults_to_debug(tmp_path):
     code = "from django.conf import settings as s; print(s.WORKBENCH_DEMO_JOB)"
     assert setting_values(code, production_env(tmp_path)) == "False"
     assert setting_values(code, production_env(tmp_path, DEBUG="true")) == "True"
+
+
+# --- the documentation holds ------------------------------------------------------------------
+
+
+def _settings_variables() -> set[str]:
+    """The environment variables workbench/settings.py reads."""
+    import re
+
+    text = (BASE_DIR / "workbench" / "settings.py").read_text()
+    return set(re.findall(r'(?:environ\.get|env_bool|env_list)\(\s*"([A-Z_]+)"', text))
+
+
+def test_every_setting_read_from_the_environment_is_documented_for_production():
+    readme = (BASE_DIR / "README.md").read_text()
+    production = readme.split("## Production", 1)[1].split("\n## ", 1)[0]
+    missing = {name for name in _settings_variables() if f"`{name}`" not in production}
+    assert not missing, missing
+
+
+def test_the_compose_file_sets_only_variables_the_settings_read():
+    import yaml
+
+    compose = yaml.safe_load((BASE_DIR / "docker-compose.yml").read_text())
+    assert set(compose["x-workbench-env"]) <= _settings_variables()
+    assert {"SITE_URL", "EMAIL_HOST", "SECRET_KEY"} <= set(compose["x-workbench-env"])
+
+
+def test_the_readme_runs_the_dockerfiles_server_command():
+    dockerfile = (BASE_DIR / "Dockerfile").read_text()
+    readme = (BASE_DIR / "README.md").read_text()
+    command = dockerfile.split("CMD ", 1)[1]
+    assert "manage.py collectstatic --no-input" in command
+    gunicorn = "gunicorn " + command.split("gunicorn ", 1)[1].split('"')[0]
+    assert gunicorn in readme
+    assert "manage.py collectstatic --no-input" in readme
+    assert '".[deploy]"' not in dockerfile  # gunicorn is a main dependency now
