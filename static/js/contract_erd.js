@@ -38,4 +38,5 @@ document.addEventListener("DOMContentLoaded", function () {
              spacingFactor: 1.15, padding: 40, avoidOverlap: true}).run();
   cy.on("tap", "node", function (evt) { var url = evt.target.data("url"); if (url) { window.location = url; } });
   window.contractErd = cy;
+  document.getElementById("erd").dataset.ready = "true";
 });

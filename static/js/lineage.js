@@ -20,4 +20,5 @@ document.addEventListener("DOMContentLoaded", function () {
         "line-color": "#9aa4b1", "target-arrow-color": "#9aa4b1"}}
     ]
   });
+  box.dataset.ready = "true";
 });

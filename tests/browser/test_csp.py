@@ -81,7 +81,8 @@ def test_the_ba_maps_a_row_through_htmx_with_no_policy_violation(watched):
     expect(row.locator("input[name=source_columns]")).to_have_count(0)
 
     # The lineage graph is drawn from its static script.
-    page.wait_for_function("window.lineageGraph && window.lineageGraph.nodes().length > 0")
+    expect(page.locator("#lineage")).to_have_attribute("data-ready", "true")
+    assert page.evaluate("window.lineageGraph.nodes().length") > 0
     assert_no_violation(page)
 
 
@@ -96,7 +97,8 @@ def test_diagrams_and_api_docs_render_with_no_policy_violation(watched):
     assert_no_violation(page)
 
     page.goto(f"/e/{DEMO_SLUG}/contract/erd/")
-    page.wait_for_function("window.contractErd && window.contractErd.nodes().length > 0")
+    expect(page.locator("#erd")).to_have_attribute("data-ready", "true")
+    assert page.evaluate("window.contractErd.nodes().length") > 0
     assert_no_violation(page)
 
     page.goto("/api/docs/")
