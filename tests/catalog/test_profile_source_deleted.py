@@ -4,6 +4,8 @@ resurrected row, no orphan profile)."""
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from catalog.models import CatalogTable, ColumnProfile, SourceSystem
@@ -57,3 +59,47 @@ def test_a_source_deleted_during_a_direct_profile_call_is_reported_not_raised_ra
 
     with pytest.raises(profiling.JobError, match="was deleted while it was being profiled"):
         profiling.catalog_profile(source=cataloged, acting_user=ba)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_deletion_while_the_profile_is_being_saved_waits_instead_of_deadlocking(
+    cataloged, ba, monkeypatch
+):
+    """On PostgreSQL the second user's deletion arrives while the profile holds its locks: it
+    waits for the save, then deletes everything; neither side dies of a deadlock."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks and deadlocks are PostgreSQL's; SQLite serialises every writer")
+    real = profiling.bulk_update_with_history
+    outcome: list[object] = []
+
+    def delete_in_another_session() -> None:
+        try:
+            services.source_system_delete(
+                source=SourceSystem.objects.get(pk=cataloged.pk), acting_user=ba
+            )
+            outcome.append("deleted")
+        except Exception as exc:  # noqa: BLE001 — the test reports what the other session met
+            outcome.append(exc)
+        finally:
+            connection.close()
+
+    deleter = threading.Thread(target=delete_in_another_session)
+
+    def save_while_someone_deletes(*args, **kwargs):
+        if not deleter.is_alive() and not outcome:
+            deleter.start()
+            deleter.join(timeout=1)  # it blocks on the source row the save holds
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(profiling, "bulk_update_with_history", save_while_someone_deletes)
+
+    result = profiling.catalog_profile(source=cataloged, acting_user=ba)
+    deleter.join(timeout=60)
+
+    assert result["tables"] == 7
+    assert outcome == ["deleted"]
+    assert not SourceSystem.objects.filter(pk=cataloged.pk).exists()
+    assert not ColumnProfile.objects.filter(engagement=cataloged.engagement).exists()
