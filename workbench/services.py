@@ -300,10 +300,19 @@ def link_delete(*, link: ReferenceLink, acting_user: User) -> None:
 # --- jobs ----------------------------------------------------------------------------------
 
 
+def demo_job_enabled() -> bool:
+    return bool(settings.WORKBENCH_DEMO_JOB)
+
+
 def demo_job_start(
     *, engagement: Engagement, acting_user: User, steps: int = 10, pause: float = 0.2
 ):
-    """Start the demo job that proves queue → worker → progress → result end to end."""
+    """Start the demo job that proves queue → worker → progress → result end to end.
+
+    A development aid: it keeps a worker busy for up to 250 s, so production (DEBUG off, where
+    WORKBENCH_DEMO_JOB defaults to off) refuses it."""
+    if not demo_job_enabled():
+        raise PermissionDenied("The demo job runs only in development (DEBUG on).")
     policy.check(acting_user, engagement, Action.RUN_JOBS)
     if not 1 <= steps <= 50:
         raise ValidationError({"steps": "Choose between 1 and 50 steps."})
@@ -357,14 +366,24 @@ def notify(
     return rows
 
 
+def absolute_url(path: str) -> str:
+    """The path under SITE_URL (relative when SITE_URL is unset, as in development)."""
+    if "://" in path:
+        return path
+    return f"{settings.SITE_URL.rstrip('/')}/{path.lstrip('/')}" if settings.SITE_URL else path
+
+
 def notification_emails_send(*, notification_ids: list[int]) -> int:
-    """E-mail the notifications not e-mailed yet (Django's e-mail backend); returns the count."""
+    """E-mail the notifications not e-mailed yet (Django's e-mail backend); returns the count.
+
+    Each one is marked e-mailed right after it is sent, so when the server fails half-way the
+    task's retry sends only the rest. Links are absolute with SITE_URL (required in production).
+    """
     sent = 0
     for note in Notification.objects.filter(pk__in=notification_ids, emailed_at__isnull=True):
         recipient = note.recipient
         if recipient.email:
-            site_url = getattr(settings, "SITE_URL", "")  # optional: links stay relative without it
-            link = f"\n\n{site_url.rstrip('/')}{note.url}" if site_url else f"\n\n{note.url}"
+            link = f"\n\n{absolute_url(note.url)}" if note.url else ""
             send_mail(
                 subject=f"[{note.engagement.name}] {note.subject}",
                 message=(note.body or note.subject) + link,

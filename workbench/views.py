@@ -12,7 +12,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.forms.models import model_to_dict
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
@@ -295,6 +295,9 @@ def link_edit(request, engagement, pk):
 
 @engagement_view(write_action=Action.RUN_JOBS)
 def job_list(request, engagement):
+    demo = services.demo_job_enabled()
+    if request.method == "POST" and not demo:
+        raise Http404("The demo job runs only in development.")
     form = DemoJobForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         job = services.demo_job_start(
@@ -302,7 +305,10 @@ def job_list(request, engagement):
         )
         return redirect("job-detail", engagement.slug, job.pk)
     context = engagement_context(
-        request, engagement, jobs=selectors.engagement_jobs(engagement=engagement), form=form
+        request,
+        engagement,
+        jobs=selectors.engagement_jobs(engagement=engagement),
+        form=form if demo else None,
     )
     return render(request, "workbench/jobs.html", context)
 

@@ -123,6 +123,10 @@ def source_system_update(*, source: SourceSystem, data: dict, acting_user: User)
 @transaction.atomic
 def source_system_delete(*, source: SourceSystem, acting_user: User) -> None:
     policy.check(acting_user, source.engagement, Action.MANAGE_CATALOG)
+    # The source row is locked before its catalog is deleted, in the order a profile's save takes
+    # its locks too (see profiling._store), so the two wait for each other instead of deadlocking.
+    if not SourceSystem.objects.select_for_update().filter(pk=source.pk).exists():
+        return  # deleted meanwhile by someone else: nothing left to do
     delete_with_history(source, acting_user=acting_user)
 
 

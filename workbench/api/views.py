@@ -9,6 +9,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from workbench import selectors, services
@@ -93,6 +94,8 @@ class EngagementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     @extend_schema(request=DemoJobSerializer, responses={202: JobSerializer})
     @action(detail=True, methods=["post"], url_path="demo-job")
     def demo_job(self, request, slug=None):
+        if not services.demo_job_enabled():
+            raise NotFound("The demo job runs only in development.")
         engagement = self.get_object()
         serializer = DemoJobSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
