@@ -9,10 +9,10 @@ import pytest
 from axes.models import AccessAttempt
 from django.core.management import call_command
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from tests.factories import PASSWORD
+from workbench.services import token_create
 
 pytestmark = pytest.mark.django_db
 
@@ -84,9 +84,9 @@ def test_nine_wrong_passwords_then_the_right_one_logs_in_and_clears_the_count(cl
 
 
 def test_an_api_token_still_works_while_the_password_login_is_locked(client, ba, engagement):
-    token = Token.objects.create(user=ba)
+    _, key = token_create(name="nightly export", days=30, acting_user=ba)
     guess_ten_times(client, ba.username)
 
     api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    api.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     assert api.get(f"/api/v1/engagements/{engagement.slug}/").status_code == 200
