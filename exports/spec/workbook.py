@@ -489,11 +489,12 @@ def _change_log(workbook: Workbook, engagement) -> None:
         "Feasibility": L.FEASIBILITY,
         "SME Review": L.SME_REVIEW,
     }
+    zone = timezone.get_current_timezone()  # looked up once: the log has a row per field edit
     for row in change_log(engagement=engagement, since=last_approved_at(engagement=engagement)):
         names = labels.get(row["field"], {})
         sheet.append(
             [
-                _naive(row["when"]),
+                row["when"].astimezone(zone).replace(tzinfo=None, microsecond=0),
                 row["who"],
                 row["entity"],
                 row["attribute"],
