@@ -9,6 +9,7 @@ import os
 
 import pytest
 import sqlalchemy as sa
+from django.core.exceptions import ValidationError
 from django.core.management import call_command
 
 from catalog.models import CatalogForeignKey, CatalogTable, SourceSystem
@@ -183,3 +184,57 @@ def test_a_missing_schema_is_refused_and_nothing_is_dropped(two_schema_mart, eng
     assert "The schema 'nope' does not exist in the Mart" in str(refused.value)
     assert len(cataloged()) == 3
     assert SourceSystem.objects.get().schemas == ["crm"]
+
+
+def test_the_ba_maps_an_entity_from_both_schemas_naming_tables_schema_dot_table(
+    two_schema_mart, engagement, ba
+):
+    from contracts import services as contract_services
+    from contracts.demo import DEMO_CONTRACT
+    from mappings.compiled import compile_entity_mapping
+    from mappings.models import EntityMapping
+    from mappings.services import mapping as mapping_services
+
+    layer = contract_services.contract_import(
+        engagement=engagement,
+        file_name=DEMO_CONTRACT.name,
+        content=DEMO_CONTRACT.read_bytes(),
+        acting_user=ba,
+    )
+    contract_services.contract_publish(layer=layer, acting_user=ba)
+    introspect(engagement, "crm", "mkt")
+    mapping_services.mapping_prepare(engagement=engagement, acting_user=ba)
+    entity = EntityMapping.objects.get(engagement=engagement, entity_name="customer")
+
+    # a plain `customer` is refused: both schemas have one
+    with pytest.raises(ValidationError) as refused:
+        mapping_services.entity_mapping_update(
+            entity_mapping=entity,
+            data={"driving_table": "customer", "driving_alias": "c"},
+            acting_user=ba,
+        )
+    assert refused.value.message_dict == {
+        "driving_table": [
+            "The driving table 'customer' is in several schemas (crm.customer, mkt.customer): "
+            "name it with its schema."
+        ]
+    }
+
+    entity = mapping_services.entity_mapping_update(
+        entity_mapping=entity,
+        data={
+            "driving_table": "crm.customer",
+            "driving_alias": "c",
+            "joins": "LEFT JOIN mkt.customer m ON m.crm_customer_id = c.customer_id",
+        },
+        acting_user=ba,
+    )
+    assert entity.problems == []
+    lifecycle = entity.attributes.get(attribute_name="lifecycle_stage")
+    lifecycle = mapping_services.attribute_mapping_update(
+        attribute_mapping=lifecycle, data={"transformation": "LOWER(m.segment)"}, acting_user=ba
+    )
+    assert lifecycle.lineage_tables == ["mkt.customer"]
+    compiled = compile_entity_mapping(entity_mapping=entity)
+    query = compiled.select([compiled.attribute("lifecycle_stage").value()]).sql(dialect="postgres")
+    assert "FROM crm.customer AS c LEFT JOIN mkt.customer AS m" in query
