@@ -238,3 +238,14 @@ def test_the_ba_maps_an_entity_from_both_schemas_naming_tables_schema_dot_table(
     compiled = compile_entity_mapping(entity_mapping=entity)
     query = compiled.select([compiled.attribute("lifecycle_stage").value()]).sql(dialect="postgres")
     assert "FROM crm.customer AS c LEFT JOIN mkt.customer AS m" in query
+
+    # the segment moves from mkt.customer to crm.customer: the rule's column is gone from its table
+    with two_schema_mart.begin() as conn:
+        conn.exec_driver_sql("ALTER TABLE crm.customer ADD COLUMN segment text")
+        conn.exec_driver_sql("ALTER TABLE mkt.customer DROP COLUMN segment")
+    introspect(engagement, "crm", "mkt")
+    from mappings.selectors.gap import gap_items
+
+    assert "mkt.customer: segment no longer in the Mart." in [
+        item.issue for item in gap_items(engagement=engagement)
+    ]
