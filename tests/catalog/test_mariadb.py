@@ -99,9 +99,11 @@ def test_the_mariadb_session_is_read_only_with_a_statement_timeout(maria_source,
 
     for writing in ("DELETE FROM mkt_contact", "CREATE TABLE x (a INT)"):
         mart = connection.mart_engine(maria_source)
-        with pytest.raises(JobError) as refused:
-            with connection.mart_connection(mart, doing="profiling") as conn:
-                conn.exec_driver_sql(writing)
+        with (
+            pytest.raises(JobError) as refused,
+            connection.mart_connection(mart, doing="profiling") as conn,
+        ):
+            conn.exec_driver_sql(writing)
         assert str(refused.value) == (
             "The Mart refused a query while profiling: (1792, 'Cannot execute statement in a "
             "READ ONLY transaction')"
