@@ -249,3 +249,26 @@ def test_the_ba_maps_an_entity_from_both_schemas_naming_tables_schema_dot_table(
     assert "mkt.customer: segment no longer in the Mart." in [
         item.issue for item in gap_items(engagement=engagement)
     ]
+
+
+def test_a_foreign_key_into_the_default_schema_names_that_schema(two_schema_mart, engagement, ba):
+    with two_schema_mart.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE public.country (code varchar(2) PRIMARY KEY)")
+        conn.exec_driver_sql(
+            "ALTER TABLE crm.address ADD COLUMN country_code varchar(2) "
+            "REFERENCES public.country (code)"
+        )
+
+    introspect(engagement, "crm")
+    fks = {fk.columns[0]: fk for fk in CatalogForeignKey.objects.filter(table__name="address")}
+    to_country, to_customer = fks["country_code"], fks["customer_id"]
+    assert (to_country.referred_schema, to_country.referred_table) == ("public", None)
+    assert (to_customer.referred_schema, to_customer.referred_table.qualified_name) == (
+        "crm",
+        "crm.customer",
+    )
+
+    introspect(engagement, "public")
+    to_country.refresh_from_db()
+    assert to_country.referred_table == CatalogTable.objects.get(schema="public", name="country")
+    assert SourceSystem.objects.get().schemas == ["crm", "public"]
