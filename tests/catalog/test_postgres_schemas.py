@@ -191,6 +191,7 @@ def test_the_ba_maps_an_entity_from_both_schemas_naming_tables_schema_dot_table(
 ):
     from contracts import services as contract_services
     from contracts.demo import DEMO_CONTRACT
+    from exports.selectors.spec import spec_data, used_catalog_columns
     from mappings.compiled import compile_entity_mapping
     from mappings.models import EntityMapping
     from mappings.services import mapping as mapping_services
@@ -220,6 +221,15 @@ def test_the_ba_maps_an_entity_from_both_schemas_naming_tables_schema_dot_table(
         ]
     }
 
+    # the workbook's Source Catalog sheet lists crm.customer, not its namesake in mkt
+    entity = mapping_services.entity_mapping_update(
+        entity_mapping=entity,
+        data={"driving_table": "crm.customer", "driving_alias": "c"},
+        acting_user=ba,
+    )
+    sheet = used_catalog_columns(data=spec_data(engagement=engagement))
+    assert {row["table"] for row in sheet} == {"crm.customer"}
+
     entity = mapping_services.entity_mapping_update(
         entity_mapping=entity,
         data={
@@ -238,6 +248,10 @@ def test_the_ba_maps_an_entity_from_both_schemas_naming_tables_schema_dot_table(
     compiled = compile_entity_mapping(entity_mapping=entity)
     query = compiled.select([compiled.attribute("lifecycle_stage").value()]).sql(dialect="postgres")
     assert "FROM crm.customer AS c LEFT JOIN mkt.customer AS m" in query
+    sheet = used_catalog_columns(data=spec_data(engagement=engagement))
+    assert {row["table"] for row in sheet} == {"crm.customer", "mkt.customer"}
+    segment = next(r for r in sheet if (r["table"], r["column"]) == ("mkt.customer", "segment"))
+    assert segment["used_by"] == "customer.lifecycle_stage"
 
     # the segment moves from mkt.customer to crm.customer: the rule's column is gone from its table
     with two_schema_mart.begin() as conn:
