@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from django.core.management import call_command
 
 from catalog.models import CatalogForeignKey, CatalogTable, SourceSystem
-from catalog.selectors import erd_graph
+from catalog.selectors import catalog_search, erd_graph
 from catalog.services import sources as services
 from mappings.expressions import check_from
 from mappings.selectors.mapping import catalog_index
@@ -153,6 +153,10 @@ def test_tables_of_the_same_name_are_told_apart_by_their_schema(two_schema_mart,
 
     labels = sorted(node["data"]["label"] for node in erd_graph(engagement=engagement)["nodes"])
     assert labels.count("crm.customer") == labels.count("mkt.customer") == 1
+    _filter, rows, _cut = catalog_search(engagement=engagement, params={"table": "mkt.customer"})
+    assert [c.name for c in rows] == ["mkt_customer_id", "crm_customer_id", "segment"]
+    _filter, rows, _cut = catalog_search(engagement=engagement, params={"table": "customer"})
+    assert {c.table.qualified_name for c in rows} == {"crm.customer", "mkt.customer"}
     index = catalog_index(engagement=engagement)
     joined = check_from(
         "crm.customer", "c", "LEFT JOIN mkt.customer m ON m.crm_customer_id = c.customer_id", index
