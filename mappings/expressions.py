@@ -671,6 +671,21 @@ def table_lookup_name(table: exp.Table) -> str:
     return ".".join(part for part in (table.db, table.name) if part)
 
 
+def unknown_table_message(
+    name: str, tables: dict[str, TableInfo], *, what: str = "The table"
+) -> str:
+    """Why `name` names no catalog table: unknown, or a plain name that several schemas have."""
+    name = name.strip()
+    suffix = f".{name.lower()}"
+    candidates = sorted({info.name for key, info in tables.items() if key.endswith(suffix)})
+    if "." not in name and len(candidates) > 1:
+        return (
+            f"{what} '{name}' is in several schemas ({', '.join(candidates)}): "
+            "name it with its schema."
+        )
+    return f"{what} '{name}' is not in the Mart catalog."
+
+
 def check_from(
     driving_table: str,
     alias: str,
@@ -689,7 +704,7 @@ def check_from(
         return clause
     if info is None:
         clause.driving_problems.append(
-            Problem(ERROR, f"The driving table '{driving_table}' is not in the Mart catalog.")
+            Problem(ERROR, unknown_table_message(driving_table, tables, what="The driving table"))
         )
         return clause
     alias = (alias or "").strip()
@@ -724,9 +739,7 @@ def _check_join(piece: str, tables: dict[str, TableInfo], clause: FromClause) ->
         info = tables.get(table_lookup_name(target).lower())
         if info is None:
             clause.join_problems.append(
-                _problem_at(
-                    target, f"The table '{table_lookup_name(target)}' is not in the Mart catalog."
-                )
+                _problem_at(target, unknown_table_message(table_lookup_name(target), tables))
             )
             return
     elif isinstance(target, exp.Subquery):
@@ -763,9 +776,7 @@ def _lookup_table_info(
         info = tables.get(table_lookup_name(table).lower())
         if info is None:
             clause.join_problems.append(
-                _problem_at(
-                    table, f"The table '{table_lookup_name(table)}' is not in the Mart catalog."
-                )
+                _problem_at(table, unknown_table_message(table_lookup_name(table), tables))
             )
             return None
         inner.aliases[(table.alias or table.name).lower()] = info

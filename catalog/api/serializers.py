@@ -35,6 +35,7 @@ class SourceSystemSerializer(serializers.ModelSerializer):
             "password_env",
             "has_password",
             "default_schema",
+            "schemas",
             "origin",
             "introspected_at",
             "profiled_at",
@@ -43,6 +44,13 @@ class SourceSystemSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = ["dialect", "origin", "introspected_at", "profiled_at", "last_diff"]
         extra_kwargs = {"password_env": {"required": False}, "default_schema": {"required": False}}
+
+    schemas = serializers.ListField(
+        child=serializers.CharField(max_length=200, allow_blank=True),
+        required=False,
+        max_length=100,
+        help_text="The schemas the source covers; empty: the database's default schema.",
+    )
 
     def get_display_url(self, source) -> str:
         return display_url(source) if source.url else ""
@@ -53,10 +61,21 @@ class SourceSystemUpdateSerializer(serializers.Serializer):
     url = serializers.CharField(max_length=1000, required=False, write_only=True)
     password_env = serializers.CharField(max_length=200, required=False, allow_blank=True)
     default_schema = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    schemas = serializers.ListField(
+        child=serializers.CharField(max_length=200, allow_blank=True),
+        required=False,
+        max_length=100,
+    )
 
 
 class IntrospectSerializer(serializers.Serializer):
     schema = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    schemas = serializers.ListField(
+        child=serializers.CharField(max_length=200, allow_blank=True),
+        required=False,
+        max_length=100,
+        help_text="Schemas to (re-)read; the others the source covers are left as they are.",
+    )
 
 
 class ProfileSerializer(serializers.Serializer):

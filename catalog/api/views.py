@@ -83,7 +83,10 @@ class SourceSystemViewSet(
         serializer = IntrospectSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         job = services.introspection_start(
-            source=source, acting_user=request.user, schema=serializer.validated_data.get("schema")
+            source=source,
+            acting_user=request.user,
+            schema=serializer.validated_data.get("schema"),
+            schemas=serializer.validated_data.get("schemas"),
         )
         return Response(JobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
 

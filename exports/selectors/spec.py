@@ -232,6 +232,8 @@ def used_catalog_columns(*, data: SpecData) -> list[dict]:
         high,
     ) in columns.iterator(chunk_size=5000):
         table = f"{schema}.{name}" if schema else name
+        if table.lower() not in names and name.lower() not in names:
+            continue  # the same name in a schema the mapping does not use
         feeds = used_by.get((table.lower(), column.lower())) or used_by.get(
             (name.lower(), column.lower()), []
         )

@@ -1,4 +1,4 @@
-"""manage.py introspect_mart --engagement SLUG --url URL [--schema S] [--profile]"""
+"""manage.py introspect_mart --engagement SLUG --url URL [--schema S]... [--profile]"""
 
 from __future__ import annotations
 
@@ -29,8 +29,10 @@ class Command(WorkbenchCommand):
         )
         parser.add_argument(
             "--schema",
+            action="append",
             default=None,
-            help="schema to catalog (default: the database's default schema)",
+            help="schema to catalog; repeat for several. The source's other schemas are kept "
+            "(default: every schema the source covers, else the database's default schema)",
         )
         parser.add_argument(
             "--name",
@@ -66,7 +68,7 @@ class Command(WorkbenchCommand):
                 name=name,
                 url=options["url"],
                 password_env=options["password_env"],
-                default_schema=options["schema"] or "",
+                schemas=options["schema"] or [],
                 acting_user=user,
             )
         else:
@@ -76,7 +78,7 @@ class Command(WorkbenchCommand):
             services.source_system_update(source=source, data=data, acting_user=user)
         try:
             result = services.catalog_introspect(
-                source=source, acting_user=user, schema=options["schema"]
+                source=source, acting_user=user, schemas=options["schema"]
             )
             profiled = (
                 catalog_profile(source=source, acting_user=user, sample_rows=options["sample_rows"])
