@@ -9,7 +9,6 @@ from __future__ import annotations
 from django.db.models import Count, Q
 from django.http import HttpResponse
 from django.utils.text import slugify
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
@@ -34,6 +33,19 @@ from .serializers import (
     InterfaceNoteUpdateSerializer,
     LayerDiffSerializer,
 )
+
+# The export's body: the ODCS v3.1 document (YAML), its header fields always present.
+_ODCS_DOCUMENT = {
+    "type": "object",
+    "description": "An Open Data Contract Standard (ODCS) v3.1 data contract.",
+    "required": ["apiVersion", "kind", "id", "name", "version", "status"],
+    "properties": {
+        "apiVersion": {"type": "string"},
+        "kind": {"type": "string", "enum": ["DataContract"]},
+        "schema": {"type": "array", "items": {"type": "object"}},
+    },
+    "additionalProperties": True,
+}
 
 
 class InterfaceLayerViewSet(
@@ -67,6 +79,7 @@ class InterfaceLayerViewSet(
     @extend_schema(request=None, responses=InterfaceLayerSerializer)
     @action(detail=True, methods=["post"])
     def publish(self, request, engagement_slug=None, pk=None):
+        """Publish the draft version of the contract."""
         layer = services.contract_publish(layer=self.get_object(), acting_user=request.user)
         return Response(InterfaceLayerSerializer(layer).data)
 
@@ -76,8 +89,9 @@ class InterfaceLayerViewSet(
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
-        responses={(200, "application/yaml"): OpenApiResponse(OpenApiTypes.STR)},
-        description="The version as an ODCS v3.1 YAML document.",
+        summary="Export the version as an ODCS data contract",
+        responses={(200, "application/yaml"): OpenApiResponse(_ODCS_DOCUMENT)},
+        description="The version as an ODCS v3.1 YAML document (an attachment).",
     )
     @action(detail=True, methods=["get"])
     def export(self, request, engagement_slug=None, pk=None):
