@@ -6,12 +6,15 @@ of a draft; notes are the one editable collection.
 
 from __future__ import annotations
 
+import re
+
 from django.db.models import Count, Q
 from django.http import HttpResponse
 from django.utils.text import slugify
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
@@ -130,15 +133,31 @@ _LAYER_PARAMETER = OpenApiParameter(
     "layer", int, description="layer version id (default: the published, else newest draft)"
 )
 
+_ID = re.compile(r"[0-9]{1,18}")  # 18 digits stay inside a bigint, whatever the database
+
+
+def _layer_id(raw: str) -> int | None:
+    """The `layer` query parameter: None when absent (the current layer), else a version id.
+
+    Anything else is a 400: a huge number used to reach the database and overflow (a 500), and
+    a word silently listed the current layer instead.
+    """
+    raw = raw.strip()
+    if not raw:
+        return None
+    if not _ID.fullmatch(raw):
+        raise ValidationError({"layer": ["layer must be a layer version id (a whole number)."]})
+    return int(raw)
+
 
 class _LayerChildViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, EngagementScopedViewSet):
     def get_queryset(self):
         assert self.queryset is not None
         qs = self.queryset.filter(layer__engagement=self.engagement)
         if self.action == "list":
-            layer = self.request.query_params.get("layer", "")
-            if layer.isdigit():
-                qs = qs.filter(layer_id=int(layer))
+            layer = _layer_id(self.request.query_params.get("layer", ""))
+            if layer is not None:
+                qs = qs.filter(layer_id=layer)
             else:
                 current = selectors.current_layer(engagement=self.engagement)
                 qs = qs.filter(layer=current) if current else qs.none()
