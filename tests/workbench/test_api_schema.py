@@ -123,3 +123,4 @@ def test_error_answers_are_documented_with_the_error_body(schema):
         if method in {"POST", "PUT", "PATCH"}:
             invalid = responses["400"]["content"]["application/json"]["schema"]
             assert invalid["$ref"].endswith("/ValidationError"), (method, path)
+            assert "415" in responses, (method, path)  # DRF's answer to a body it cannot parse

@@ -135,6 +135,8 @@ class WorkbenchAutoSchema(AutoSchema):
             )
         if self._requires_authentication() and self._challenges():
             errors.append(("401", "Not signed in.", error))
+        if self.method in _WRITE_METHODS - {"DELETE"}:
+            errors.append(("415", "The body's media type is not one this operation reads.", error))
         errors.append(("403", "Not signed in, or the role does not allow this.", error))
         if "{" in self.path:
             errors.append(
