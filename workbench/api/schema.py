@@ -125,7 +125,7 @@ class WorkbenchAutoSchema(AutoSchema):
     def _error_responses(self) -> list[tuple[str, str, dict[str, Any]]]:
         error = self._content("Error", _ERROR)
         errors: list[tuple[str, str, dict[str, Any]]] = []
-        if self.method in _WRITE_METHODS or self._pages() or self._has_query_filters():
+        if self.method in _WRITE_METHODS or self._reads_query():
             errors.append(
                 (
                     "400",
@@ -140,7 +140,7 @@ class WorkbenchAutoSchema(AutoSchema):
         errors.append(("403", "Not signed in, or the role does not allow this.", error))
         if "{" in self.path:
             errors.append(
-                ("404", "No such engagement for this user, or no such object in it.", error)
+                ("404", "No such object for this user (another engagement's data included).", error)
             )
         return errors
 
@@ -151,14 +151,9 @@ class WorkbenchAutoSchema(AutoSchema):
         self.registry.register_on_missing(component)
         return {"application/json": {"schema": component.ref}}
 
-    def _pages(self) -> bool:
-        return getattr(self.view, "pagination_class", None) is not None and self._is_list_view()
-
-    def _has_query_filters(self) -> bool:
-        return bool(
-            getattr(self.view, "filterset_fields", None)
-            or getattr(self.view, "filterset_class", None)
-        )
+    def _reads_query(self) -> bool:
+        """Query parameters (filters, paging, options) are input a user can get wrong."""
+        return any(parameter.get("in") == "query" for parameter in self._get_parameters())
 
     def _requires_authentication(self) -> bool:
         return bool(self.view.get_permissions())
