@@ -57,3 +57,5 @@ urlpatterns = [
     path("tokens/<int:pk>/revoke/", views.api_token_revoke, name="api-token-revoke"),
     path("admin/", admin.site.urls),
 ]
+
+handler404 = "workbench.api.exceptions.not_found"

@@ -249,3 +249,13 @@ def test_the_openapi_schema_and_docs_are_served_without_a_cdn(client, viewer):
     docs = client.get("/api/docs/").content.decode()
     assert "/static/drf_spectacular_sidecar/swagger-ui-dist/" in docs
     assert "cdn" not in docs.lower()
+
+
+def test_a_url_no_api_route_matches_answers_json_404_not_the_html_page(client, ba, engagement):
+    client.force_login(ba)
+    answer = client.get(f"/api/v1/engagements/{engagement.slug}/signoff/uat-items/not-a-number/")
+    assert answer.status_code == 404
+    assert answer["Content-Type"] == "application/json"
+    assert answer.json() == {"detail": "Not found."}
+    page = client.get("/no-such-page/")
+    assert page.status_code == 404 and page["Content-Type"].startswith("text/html")
