@@ -277,3 +277,26 @@ def test_from_a_new_engagement_to_production_each_role_by_command(db, demo_mart_
         "done",
         "done",
     )
+
+
+def test_the_sme_decides_the_open_review_of_a_gate_without_reading_its_number(ready, ba, sme):
+    request_mapping_review()
+
+    data = run_json("decide_review", *SLUG, "--as", "sme", "--gate", "mapping", "--approve")
+
+    assert data["review"]["state"] == ReviewState.APPROVED
+    error = refused("decide_review", *SLUG, "--as", "sme", "--gate", "mapping", "--approve")
+    assert str(error) == "acme-360 has no open review at the mapping gate."
+
+
+def test_a_review_is_named_by_number_or_gate_not_both(ready, ba, sme):
+    review_id = str(request_mapping_review()["review"]["id"])
+
+    both = refused(
+        "decide_review", *SLUG, "--as", "sme", review_id, "--gate", "mapping", "--approve"
+    )
+    neither = refused("decide_review", *SLUG, "--as", "sme", "--approve")
+
+    assert (str(both), both.returncode) == ("Name the review or --gate, not both.", 2)
+    assert (str(neither), neither.returncode) == ("Name the review (REVIEW) or --gate.", 2)
+    assert ReviewRequest.objects.get().state == ReviewState.REQUESTED
