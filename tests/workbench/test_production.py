@@ -29,7 +29,10 @@ HOST = "workbench.example.com"
 
 def production_env(var_dir: Path, **overrides: str) -> dict[str, str]:
     """The environment the README documents for production, on a throw-away var/ directory."""
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
+    # Not the test run's own settings: its services, nor the async escape hatch the browser
+    # tests set for Playwright (a deployment must never have it).
+    left_out = {"DATABASE_URL", "REDIS_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    env = {k: v for k, v in os.environ.items() if k not in left_out}
     env.update(
         DEBUG="false",
         SECRET_KEY=secrets.token_urlsafe(50),

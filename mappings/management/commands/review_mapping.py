@@ -1,6 +1,7 @@
 from django.db import transaction
 
 from mappings.choices import SmeReview
+from mappings.models import AttributeMapping
 from mappings.services import mapping as services
 from workbench.management.args import choice_value
 from workbench.management.base import WorkbenchCommand
@@ -28,6 +29,7 @@ class Command(WorkbenchCommand):
         targets = mapping_targets(engagement, options["target"], entity_allowed=False)
         with transaction.atomic():  # every target or none
             for mapping in targets:
+                assert isinstance(mapping, AttributeMapping)  # entity_allowed=False
                 services.sme_review_set(
                     attribute_mapping=mapping,
                     state=state,
