@@ -7,6 +7,7 @@ from django import forms
 from workbench.uploads import UploadKind, size_validator
 
 from .choices import CatalogOrigin
+from .dialects import known_dialects
 from .services.ddl_import import sqlglot_dialects
 
 
@@ -30,6 +31,12 @@ class SourceSystemForm(forms.Form):
         help_text="Or name an environment variable holding the password.",
     )
     default_schema = forms.CharField(label="Schema", max_length=200, required=False)
+    dialect = forms.ChoiceField(
+        label="Rules' SQL dialect",
+        required=False,
+        choices=[("", "the URL's database")] + [(d, d) for d in known_dialects()],
+        help_text="Mapping rules are written in this dialect; by default the database's own.",
+    )
 
 
 class SourceSystemEditForm(SourceSystemForm):

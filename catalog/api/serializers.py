@@ -41,8 +41,12 @@ class SourceSystemSerializer(serializers.ModelSerializer):
             "last_diff",
             "table_count",
         ]
-        read_only_fields = ["dialect", "origin", "introspected_at", "profiled_at", "last_diff"]
-        extra_kwargs = {"password_env": {"required": False}, "default_schema": {"required": False}}
+        read_only_fields = ["origin", "introspected_at", "profiled_at", "last_diff"]
+        extra_kwargs = {
+            "password_env": {"required": False},
+            "default_schema": {"required": False},
+            "dialect": {"required": False},
+        }
 
     def get_display_url(self, source) -> str:
         return display_url(source) if source.url else ""
@@ -53,6 +57,7 @@ class SourceSystemUpdateSerializer(serializers.Serializer):
     url = serializers.CharField(max_length=1000, required=False, write_only=True)
     password_env = serializers.CharField(max_length=200, required=False, allow_blank=True)
     default_schema = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    dialect = serializers.CharField(max_length=60, required=False, allow_blank=True)
 
 
 class IntrospectSerializer(serializers.Serializer):
