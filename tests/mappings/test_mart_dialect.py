@@ -14,6 +14,7 @@ from catalog.services import sources as catalog_services
 from catalog.services.ddl_import import catalog_import_ddl
 from mappings.compiled import compile_entity_mapping
 from mappings.services import mapping as services
+from mappings.suggestions import ColumnFacts
 
 from .mart_fixtures import entity, mart, rule
 
@@ -317,3 +318,17 @@ def test_a_direct_move_of_two_columns_is_still_refused(engagement, ba):
             "A direct move names exactly one alias.column; write anything else as a transformation."
         ]
     }
+
+
+@pytest.mark.parametrize(
+    ("column", "dialect", "reference"),
+    [
+        ("CustomerKey", "postgres", 'c."CustomerKey"'),
+        ("CustomerKey", "sqlite", "c.CustomerKey"),
+        ("order", "postgres", 'c."order"'),
+        ("año_fiscal", "postgres", "c.año_fiscal"),
+    ],
+)
+def test_a_suggested_column_is_offered_as_the_dialect_needs_it_written(column, dialect, reference):
+    suggested = ColumnFacts(table="customer", column=column, alias="c", dialect=dialect)
+    assert suggested.reference == reference
