@@ -949,7 +949,7 @@ def _check_join(piece: str, tables: dict[str, TableInfo], clause: FromClause) ->
         clause.join_problems.append(_problem_at(target, f"The alias '{alias}' is used twice."))
         return
     if isinstance(target, exp.Table):
-        info = _catalog_table(target, tables, clause.join_problems)
+        info = _catalog_table(target, tables, clause.join_problems, clause.scope.dialect)
         if info is None:
             return
     elif isinstance(target, exp.Subquery):
@@ -974,7 +974,7 @@ def _check_join(piece: str, tables: dict[str, TableInfo], clause: FromClause) ->
 
 
 def _catalog_table(
-    table: exp.Table, tables: dict[str, TableInfo], problems: list[Problem]
+    table: exp.Table, tables: dict[str, TableInfo], problems: list[Problem], dialect: str = ""
 ) -> TableInfo | None:
     """The catalog table a FROM/JOIN names; never a system catalog, never a table function."""
     if not isinstance(table.this, exp.Identifier):
@@ -995,7 +995,36 @@ def _catalog_table(
     info = tables.get(name.lower())
     if info is None:
         problems.append(_problem_at(table, f"The table '{name}' is not in the Mart catalog."))
+        return None
+    stored = info.name.rpartition(".")[2]
+    if not _names_match(table.this, stored, dialect):
+        right = ".".join(spelled_identifier(part, dialect) for part in info.name.split(".") if part)
+        rule = "matches a quoted name exactly"
+        if not table.this.quoted:
+            rule = f"reads an unquoted name in {column_folding(dialect)} case"
+        problems.append(
+            _problem_at(
+                table,
+                f"The Mart has no table {table.this.sql(dialect=dialect or None)} "
+                f"({dialect_name(dialect)} {rule}): write {right}.",
+            )
+        )
+        return None
     return info
+
+
+def _names_match(written: exp.Identifier, stored: str, dialect: str) -> bool:
+    """Whether a table name as written names the catalog's `stored` under the dialect's rules."""
+    if not dialect:
+        return True
+    strategy = Dialect.get_or_raise(dialect).normalization_strategy
+    if strategy == NormalizationStrategy.LOWERCASE:
+        wanted = written.name if written.quoted else written.name.lower()
+        return wanted == stored
+    if strategy == NormalizationStrategy.UPPERCASE:
+        wanted = written.name if written.quoted else written.name.upper()
+        return wanted in {stored, stored.upper() if stored == stored.lower() else stored}
+    return True  # case-insensitive engines (and MySQL, whose server setting decides)
 
 
 def _lookup_table_info(
@@ -1020,7 +1049,7 @@ def _lookup_table_info(
         if table.name.lower() in derived and not table.db:
             info: TableInfo | None = derived[table.name.lower()]
         else:
-            info = _catalog_table(table, tables, problems)
+            info = _catalog_table(table, tables, problems, dialect)
         if info is None:
             continue
         inner.aliases[(table.alias or table.name).lower()] = info

@@ -10,6 +10,7 @@ from typing import Any
 
 import sqlglot
 from django.db.models import Count, F, Q
+from django.db.models.functions import Lower
 from sqlglot import exp
 
 from catalog.models import CatalogColumn, CatalogTable
@@ -43,7 +44,12 @@ def catalog_index(*, engagement: Engagement, names: set[str] | None = None) -> d
     tables = CatalogTable.objects.filter(engagement=engagement)
     if names is not None:
         plain = {n.rsplit(".", 1)[-1] for n in names}
-        tables = tables.filter(name__in=plain) if plain else tables.none()
+        # names arrive in lower case; the catalog keeps the Mart's ("CrmNote" on PostgreSQL)
+        tables = (
+            tables.annotate(lower_name=Lower("name")).filter(lower_name__in=plain)
+            if plain
+            else tables.none()
+        )
     ordered = list(
         tables.annotate(source_dialect=F("source__dialect")).order_by("source_id", "schema", "name")
     )

@@ -16,6 +16,7 @@ from mappings.compiled import compile_entity_mapping
 from mappings.services import mapping as services
 from mappings.suggestions import ColumnFacts
 
+from ..factories import CatalogColumnFactory, CatalogTableFactory
 from .mart_fixtures import entity, mart, rule
 
 BASE = "/api/v1/engagements/acme-360"
@@ -24,24 +25,29 @@ BASE = "/api/v1/engagements/acme-360"
 # --- each source system knows its dialect -------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("url", "dialect"),
-    [
-        ("postgresql+psycopg://reader@db.acme.example:5432/mart", "postgres"),
-        ("mariadb+pymysql://reader@db.acme.example:3306/mart", "mysql"),
-        ("mysql+pymysql://reader@db.acme.example:3306/mart", "mysql"),
-    ],
-)
-def test_a_registered_mart_takes_its_rules_dialect_from_its_database(engagement, ba, url, dialect):
+def test_a_registered_mart_takes_its_rules_dialect_from_its_database(engagement, ba):
     source = catalog_services.source_system_create(
-        engagement=engagement, name="Mart", url=url, acting_user=ba
+        engagement=engagement,
+        name="Mart",
+        url="postgresql+psycopg://reader@db.acme.example:5432/mart",
+        acting_user=ba,
     )
-    assert source.dialect == dialect
+    assert source.dialect == "postgres"
 
 
 @pytest.mark.parametrize(
     ("backend", "dialect"),
-    [("mssql", "tsql"), ("oracle", "oracle"), ("snowflake", "snowflake"), ("informix", "")],
+    [
+        ("postgresql", "postgres"),
+        ("mariadb", "mysql"),
+        ("mysql", "mysql"),
+        ("sqlite", "sqlite"),
+        ("duckdb", "duckdb"),
+        ("mssql", "tsql"),
+        ("oracle", "oracle"),
+        ("snowflake", "snowflake"),
+        ("informix", ""),
+    ],
 )
 def test_other_backends_map_to_sqlglots_dialect_or_generic_sql(backend, dialect):
     assert dialect_for_backend(backend) == dialect
@@ -332,3 +338,28 @@ def test_a_direct_move_of_two_columns_is_still_refused(engagement, ba):
 def test_a_suggested_column_is_offered_as_the_dialect_needs_it_written(column, dialect, reference):
     suggested = ColumnFacts(table="customer", column=column, alias="c", dialect=dialect)
     assert suggested.reference == reference
+
+
+def test_a_mixed_case_table_on_postgres_must_be_quoted_in_a_join(engagement, ba):
+    source = mart(engagement, "postgres")
+    notes = CatalogTableFactory(source=source, name="CrmNote")
+    CatalogColumnFactory(table=notes, name="customer_id", data_type="INTEGER")
+    customer = entity(engagement, ba)
+    with pytest.raises(ValidationError) as refused:
+        services.entity_mapping_update(
+            entity_mapping=customer,
+            data={"joins": "LEFT JOIN CrmNote n ON n.customer_id = c.customer_id"},
+            acting_user=ba,
+        )
+    assert refused.value.message_dict == {
+        "joins": [
+            "The Mart has no table CrmNote (PostgreSQL reads an unquoted name in lower case): "
+            'write "CrmNote". (line 1, column 11)'
+        ]
+    }
+    saved = services.entity_mapping_update(
+        entity_mapping=customer,
+        data={"joins": 'LEFT JOIN "CrmNote" n ON n.customer_id = c.customer_id'},
+        acting_user=ba,
+    )
+    assert saved.problems == []
