@@ -212,6 +212,7 @@ _STRUCTURE = (
     exp.Is,
     exp.Like,
     exp.ILike,
+    exp.Glob,
     exp.Escape,
     exp.In,
     exp.Between,
