@@ -399,8 +399,11 @@ def _refuse_statements(tree: exp.Expr) -> None:
     for node in tree.walk():
         if isinstance(node, _STATEMENTS):
             kind = node.key.upper() if not isinstance(node, exp.Command) else str(node.this).upper()
+            article = "an" if kind[:1] in "AEIOU" else "a"
             raise SqlRuleError(
-                _problem_at(node, f"Only an expression is allowed here, not a {kind} statement.")
+                _problem_at(
+                    node, f"Only an expression is allowed here, not {article} {kind} statement."
+                )
             )
 
 
@@ -492,6 +495,15 @@ def _check_constructs(
             problem = _function_problem(node, text, dialect, in_lookup)
             if problem:
                 problems.append(problem)
+        elif isinstance(node, exp.ObjectIdentifier):  # PostgreSQL's regclass, regproc, oid…
+            problems.append(
+                _problem_at(
+                    node,
+                    f"A cast to {node.sql(dialect=dialect or None).upper()} reads the database's "
+                    "system catalog and is not allowed; cast to a plain type (TEXT, INTEGER, "
+                    "DATE…).",
+                )
+            )
         elif not isinstance(node, allowed):
             problems.append(_problem_at(node, f"The construct {node.key.upper()} is not allowed."))
     return problems
@@ -979,7 +991,9 @@ def _catalog_table(
 ) -> TableInfo | None:
     """The catalog table a FROM/JOIN names; never a system catalog, never a table function."""
     if not isinstance(table.this, exp.Identifier):
-        problems.append(_problem_at(table, "Join a catalog table or a SELECT lookup."))
+        call = table.this if isinstance(table.this, exp.Func) else None
+        refusal = _function_problem(call, "", dialect, False) if call is not None else None
+        problems.append(refusal or _problem_at(table, "Join a catalog table or a SELECT lookup."))
         return None
     name = table_lookup_name(table)
     if (table.db or "").lower() in functions.SYSTEM_SCHEMAS or (
@@ -1058,7 +1072,7 @@ def _lookup_table_info(
     for name, info in derived.items():
         inner.aliases.setdefault(name, info)
     if problems:
-        clause.join_problems.extend(problems)
+        clause.join_problems.extend(dict.fromkeys(problems))  # a table function: said once
         return None
     checked = Checked(text=piece)
     outputs = {

@@ -219,3 +219,59 @@ def test_a_refused_function_through_the_api_is_a_400_not_a_500(engagement, ba):
         ]
     }
     assert EntityMapping.objects.get(pk=customer.pk).joins == ""
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_a_copy_statement_is_refused_as_a_transformation(engagement, ba, dialect):
+    mart(engagement, dialect)
+    name = rule(entity(engagement, ba), "name")
+    with pytest.raises(ValidationError) as refused:
+        services.attribute_mapping_update(
+            attribute_mapping=name,
+            data={"transformation": "COPY crm_record TO '/tmp/leak.csv'"},
+            acting_user=ba,
+        )
+    [message] = refused.value.message_dict["transformation"]
+    assert message.startswith("Only an expression is allowed here, not a COPY statement.")
+
+
+@pytest.mark.parametrize(
+    ("dialect", "joins", "name"),
+    [
+        ("duckdb", "LEFT JOIN read_csv('/etc/passwd') u ON u.k = c.customer_id", "READ_CSV"),
+        (
+            "duckdb",
+            "LEFT JOIN (SELECT column0 AS k FROM read_parquet('/x.parquet')) u "
+            "ON u.k = c.customer_id",
+            "READ_PARQUET",
+        ),
+        (
+            "postgres",
+            "LEFT JOIN (SELECT f AS k FROM pg_ls_dir('/') f) u ON u.k = c.customer_id",
+            "PG_LS_DIR",
+        ),
+    ],
+)
+def test_a_table_function_is_refused_as_a_join_or_lookup_table(
+    engagement, ba, dialect, joins, name
+):
+    mart(engagement, dialect)
+    customer = entity(engagement, ba)
+    with pytest.raises(ValidationError) as refused:
+        services.entity_mapping_update(
+            entity_mapping=customer, data={"joins": joins}, acting_user=ba
+        )
+    [message] = refused.value.message_dict["joins"]
+    assert message.startswith(f"The function {name} reads or writes files on the database server")
+
+
+def test_a_cast_to_a_postgres_catalog_type_is_refused(engagement, ba):
+    mart(engagement, "postgres")
+    with pytest.raises(ValidationError) as refused:
+        services.attribute_mapping_update(
+            attribute_mapping=rule(entity(engagement, ba), "name"),
+            data={"transformation": "'pg_authid'::regclass::text"},
+            acting_user=ba,
+        )
+    [message] = refused.value.message_dict["transformation"]
+    assert message.startswith("A cast to REGCLASS reads the database's system catalog")
