@@ -4,13 +4,14 @@ a fixed number of queries."""
 
 from __future__ import annotations
 
+import operator
 import re
 from dataclasses import dataclass
+from functools import reduce
 from typing import Any
 
 import sqlglot
 from django.db.models import Count, F, Q
-from django.db.models.functions import Lower
 from sqlglot import exp
 
 from catalog.models import CatalogColumn, CatalogTable
@@ -45,11 +46,8 @@ def catalog_index(*, engagement: Engagement, names: set[str] | None = None) -> d
     if names is not None:
         plain = {n.rsplit(".", 1)[-1] for n in names}
         # names arrive in lower case; the catalog keeps the Mart's ("CrmNote" on PostgreSQL)
-        tables = (
-            tables.annotate(lower_name=Lower("name")).filter(lower_name__in=plain)
-            if plain
-            else tables.none()
-        )
+        matches = [Q(name__iexact=name) for name in sorted(plain)]
+        tables = tables.filter(reduce(operator.or_, matches)) if matches else tables.none()
     ordered = list(
         tables.annotate(source_dialect=F("source__dialect")).order_by("source_id", "schema", "name")
     )
