@@ -112,13 +112,16 @@ def source_system_create_from_file(
 def source_system_update(*, source: SourceSystem, data: dict, acting_user: User) -> SourceSystem:
     """Change name, URL, password variable, schema or the rules' SQL dialect. A URL without a
     password keeps the stored one (so the password never has to be shown again to be kept); a
-    new URL brings its backend's dialect unless `dialect` is given too."""
+    URL of another database brings its backend's dialect unless `dialect` is given too."""
     policy.check(acting_user, source.engagement, Action.MANAGE_CATALOG)
     data = dict(data)
     if "url" in data:
         split = connection.split_url(data.pop("url"))
         check_mart_url(split.url)
-        source.url, source.dialect = split.url, dialect_for_backend(split.dialect)
+        before = connection.split_url(source.url).dialect if source.url else ""
+        source.url = split.url
+        if split.dialect != before or not source.dialect:  # a BA's override survives re-entry
+            source.dialect = dialect_for_backend(split.dialect)
         if split.password:
             source.password_encrypted = connection.encrypt_secret(split.password)
             source.password_env = ""

@@ -67,6 +67,15 @@ def test_the_ba_overrides_the_dialect_and_an_unknown_one_is_refused(engagement, 
     assert source.dialect == "duckdb"
     assert source.history.first().history_user == ba
 
+    # re-introspecting passes the URL again: the override stays
+    catalog_services.source_system_update(
+        source=source,
+        data={"url": "postgresql+psycopg://reader@db.acme.example:5432/mart"},
+        acting_user=ba,
+    )
+    source.refresh_from_db()
+    assert source.dialect == "duckdb"
+
     with pytest.raises(ValidationError) as refused:
         catalog_services.source_system_update(
             source=source, data={"dialect": "klingon"}, acting_user=ba
