@@ -3,7 +3,7 @@ FROM python:3.11-slim
 RUN apt-get update && apt-get install -y --no-install-recommends npm && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY . .
-RUN pip install --no-cache-dir -e ".[deploy]" \
+RUN pip install --no-cache-dir -e . \
     && npm ci --no-audit --no-fund \
     && python scripts/vendor_assets.py
 ENV DEBUG=false

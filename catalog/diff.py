@@ -75,6 +75,10 @@ class StoredCatalog:
     tables: dict[TableKey, StoredTable] = field(default_factory=dict)
     columns: dict[ColumnKey, StoredColumn] = field(default_factory=dict)
     foreign_keys: list[StoredForeignKey] = field(default_factory=list)
+    # Set when the diff is scoped to some schemas: the tables of the other schemas (kept, and
+    # still targets of foreign keys) and their foreign keys pointing into the scoped schemas.
+    others: set[TableKey] = field(default_factory=set)
+    outside_foreign_keys: list[StoredForeignKey] = field(default_factory=list)
 
 
 @dataclass
@@ -119,12 +123,38 @@ def unique_snaps(tables: list[TableSnap]) -> dict[TableKey, TableSnap]:
     return snaps
 
 
-def catalog_diff(snaps: dict[TableKey, TableSnap], stored: StoredCatalog) -> CatalogDiff:
-    diff = CatalogDiff(first=not stored.tables)
+def catalog_diff(
+    snaps: dict[TableKey, TableSnap],
+    stored: StoredCatalog,
+    *,
+    schemas: set[str] | None = None,
+) -> CatalogDiff:
+    """What to write so the catalog matches `snaps`. With `schemas`, the snapshot is of those
+    schemas only: the stored tables of every other schema are kept as they are (and foreign keys
+    into them stay linked)."""
+    if schemas is not None:
+        stored = _in_scope(stored, schemas)
+    diff = CatalogDiff(first=not stored.tables and not stored.others)
     _diff_tables(snaps, stored, diff)
     _diff_columns(snaps, stored, diff)
     _diff_foreign_keys(snaps, stored, diff)
     return diff
+
+
+def _in_scope(stored: StoredCatalog, schemas: set[str]) -> StoredCatalog:
+    """The stored catalog cut to `schemas`; the tables of the other schemas go to `others`."""
+    inside = StoredCatalog(others=set(stored.others))
+    for key, table in stored.tables.items():
+        if key[0] in schemas:
+            inside.tables[key] = table
+        else:
+            inside.others.add(key)
+    inside.columns = {key: c for key, c in stored.columns.items() if key[0][0] in schemas}
+    inside.foreign_keys = [fk for fk in stored.foreign_keys if fk.table[0] in schemas]
+    inside.outside_foreign_keys = [
+        fk for fk in stored.foreign_keys if fk.table[0] not in schemas and fk.referred[0] in schemas
+    ]
+    return inside
 
 
 def _diff_tables(snaps: dict[TableKey, TableSnap], stored: StoredCatalog, diff: CatalogDiff):
@@ -206,8 +236,7 @@ def _diff_foreign_keys(
                 key, fk.columns, fk.referred_schema, fk.referred_table, fk.referred_columns
             )
             wanted.add(fk_key)
-            referred = (fk.referred_schema, fk.referred_table)
-            target = referred if referred in snaps else None
+            target = _fk_target((fk.referred_schema, fk.referred_table), snaps, stored)
             row = existing.get(fk_key)
             if row is None:
                 diff.foreign_keys_to_add.append((key, fk, target))
@@ -215,6 +244,11 @@ def _diff_foreign_keys(
                     diff.report["foreign_keys_added"].append(fk_text(qualified(key), fk))
             elif row.linked_to != target:
                 diff.foreign_keys_to_relink[row.pk] = target
+    # a foreign key of another schema into the scoped ones follows its target's fate
+    for outside in stored.outside_foreign_keys:
+        target = _fk_target(outside.referred, snaps, stored)
+        if outside.linked_to != target:
+            diff.foreign_keys_to_relink[outside.pk] = target
     order = {key: rank for rank, key in enumerate(stored.tables)}
     gone = sorted(
         (fk for fk_key, fk in existing.items() if fk_key not in wanted and fk.table in snaps),
@@ -223,9 +257,16 @@ def _diff_foreign_keys(
     for dropped in gone:
         diff.foreign_keys_to_drop.append(dropped.pk)
         diff.report["foreign_keys_dropped"].append(
-            f"{dropped.table[1]}({', '.join(dropped.columns)}) → "
-            f"{dropped.referred[1]}({', '.join(dropped.referred_columns)})"
+            f"{qualified(dropped.table)}({', '.join(dropped.columns)}) → "
+            f"{qualified(dropped.referred)}({', '.join(dropped.referred_columns)})"
         )
+
+
+def _fk_target(
+    referred: TableKey, snaps: dict[TableKey, TableSnap], stored: StoredCatalog
+) -> TableKey | None:
+    """The catalog table a foreign key points at: one just read, or one of a schema kept aside."""
+    return referred if referred in snaps or referred in stored.others else None
 
 
 def _fk_key(table: TableKey, columns, referred_schema, referred_table, referred_columns):

@@ -30,7 +30,12 @@ class SourceSystemForm(forms.Form):
         required=False,
         help_text="Or name an environment variable holding the password.",
     )
-    default_schema = forms.CharField(label="Schema", max_length=200, required=False)
+    schemas = forms.CharField(
+        label="Schemas",
+        max_length=2000,
+        required=False,
+        help_text="Separate several with commas (crm, mkt). Empty: the database's default schema.",
+    )
     dialect = forms.ChoiceField(
         label="Rules' SQL dialect",
         required=False,

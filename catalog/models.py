@@ -37,7 +37,10 @@ class SourceSystem(models.Model):
         blank=True,
         help_text="Name of an environment variable holding the password, instead of storing it.",
     )
-    default_schema = models.CharField(max_length=200, blank=True)
+    default_schema = models.CharField(max_length=200, blank=True)  # the first of `schemas`
+    # The schemas this source covers, in the order the BA gave them; empty: the database's default
+    # schema. Re-introspecting some of them never touches the tables of the others.
+    schemas = models.JSONField(default=list, blank=True)
     origin = models.CharField(
         max_length=20, choices=CatalogOrigin.choices, default=CatalogOrigin.INTROSPECTION
     )
@@ -71,6 +74,11 @@ class SourceSystem(models.Model):
     @property
     def has_secret(self) -> bool:
         return bool(self.password_encrypted or self.password_env)
+
+    @property
+    def covered_schemas(self) -> list[str]:
+        """The schemas introspection reads; [""] is the database's default schema."""
+        return list(self.schemas) or [self.default_schema]
 
 
 class CatalogTable(models.Model):

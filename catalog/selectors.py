@@ -19,13 +19,21 @@ class CatalogColumnFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="filter_q", label="Search")
     source = django_filters.NumberFilter(field_name="table__source")
     subject_area = django_filters.CharFilter(field_name="table__subject_area", lookup_expr="iexact")
-    table = django_filters.CharFilter(field_name="table__name", lookup_expr="icontains")
+    table = django_filters.CharFilter(method="filter_table", label="Table")
     column = django_filters.CharFilter(field_name="name", lookup_expr="icontains")
     data_type = django_filters.CharFilter(field_name="data_type", lookup_expr="icontains")
 
     class Meta:
         model = CatalogColumn
         fields = ["q", "source", "subject_area", "table", "column", "data_type"]
+
+    def filter_table(self, queryset, _name, value):
+        """Part of a table name, or `schema.table` where the Mart has several schemas."""
+        value = value.strip()
+        schema, dot, name = value.rpartition(".")
+        if dot and schema:
+            return queryset.filter(table__schema__iexact=schema, table__name__icontains=name)
+        return queryset.filter(table__name__icontains=value) if value else queryset
 
     def filter_q(self, queryset, _name, value):
         value = value.strip()

@@ -23,7 +23,8 @@ def introspect(job, progress) -> dict:
     result = catalog_introspect(
         source=_source(job),
         acting_user=job.started_by,
-        schema=job.params.get("schema"),
+        schema=job.params.get("schema"),  # a job queued before sources had several schemas
+        schemas=job.params.get("schemas"),
         progress=progress,
     )
     counts = result["diff"]["counts"]

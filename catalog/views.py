@@ -72,7 +72,7 @@ def source_edit(request, engagement, pk):
     initial = {
         "name": source.name,
         "password_env": source.password_env,
-        "default_schema": source.default_schema,
+        "schemas": ", ".join(source.schemas) or source.default_schema,
         "dialect": source.dialect,
     }
     form = SourceSystemEditForm(request.POST or None, initial=initial)

@@ -8,6 +8,7 @@ from workbench.phases import OutputState, OutputStatus, phase_output
 
 from .choices import LayerStatus
 from .models import InterfaceLayer, InterfaceNote
+from .selectors import published_entity_names
 
 
 @phase_output("contract")
@@ -35,8 +36,22 @@ def contract_state(engagement) -> OutputState:
 
 @phase_output("interface_notes")
 def interface_notes_state(engagement) -> OutputState:
-    count = InterfaceNote.objects.filter(engagement=engagement).count()
+    """Done when every entity of the published contract has a note (on itself or an attribute)."""
     url = reverse("contract-overview", args=[engagement.slug])
+    count = InterfaceNote.objects.filter(engagement=engagement).count()
     if not count:
         return OutputState(OutputStatus.NOT_STARTED, "no notes yet", url)
-    return OutputState(OutputStatus.IN_PROGRESS, f"{count} note{'s' if count != 1 else ''}", url)
+    notes = f"{count} note{'s' if count != 1 else ''}"
+    entities = set(published_entity_names(engagement=engagement))
+    if not entities:
+        return OutputState(OutputStatus.IN_PROGRESS, f"{notes}; no published contract", url)
+    noted = entities & set(
+        InterfaceNote.objects.filter(engagement=engagement, entity_name__in=entities)
+        .values_list("entity_name", flat=True)
+        .distinct()
+    )
+    if noted == entities:
+        return OutputState(OutputStatus.DONE, f"{notes}; every entity noted", url)
+    return OutputState(
+        OutputStatus.IN_PROGRESS, f"{notes}; {len(noted)} of {len(entities)} entities noted", url
+    )

@@ -36,6 +36,10 @@ class SmeReview(models.TextChoices):
     QUERY_RAISED = "query_raised", "Query raised"
 
 
+# The named load schedules of an entity (a cron schedule is accepted too).
+FREQUENCY_NAMES = ("hourly", "daily", "weekly", "monthly", "on demand")
+
+
 class CommentKind(models.TextChoices):
     QUESTION = "question", "Question"
     FEASIBILITY = "feasibility", "Feasibility"

@@ -890,6 +890,21 @@ def table_lookup_name(table: exp.Table) -> str:
     return ".".join(part for part in (table.db, table.name) if part)
 
 
+def unknown_table_message(
+    name: str, tables: dict[str, TableInfo], *, what: str = "The table"
+) -> str:
+    """Why `name` names no catalog table: unknown, or a plain name that several schemas have."""
+    name = name.strip()
+    suffix = f".{name.lower()}"
+    candidates = sorted({info.name for key, info in tables.items() if key.endswith(suffix)})
+    if "." not in name and len(candidates) > 1:
+        return (
+            f"{what} '{name}' is in several schemas ({', '.join(candidates)}): "
+            "name it with its schema."
+        )
+    return f"{what} '{name}' is not in the Mart catalog."
+
+
 def check_from(
     driving_table: str,
     alias: str,
@@ -910,7 +925,7 @@ def check_from(
         return clause
     if info is None:
         clause.driving_problems.append(
-            Problem(ERROR, f"The driving table '{driving_table}' is not in the Mart catalog.")
+            Problem(ERROR, unknown_table_message(driving_table, tables, what="The driving table"))
         )
         return clause
     alias = (alias or "").strip()
@@ -1009,7 +1024,7 @@ def _catalog_table(
         return None
     info = tables.get(name.lower())
     if info is None:
-        problems.append(_problem_at(table, f"The table '{name}' is not in the Mart catalog."))
+        problems.append(_problem_at(table, unknown_table_message(name, tables)))
         return None
     stored = info.name.rpartition(".")[2]
     if not _names_match(table.this, stored, dialect):

@@ -19,6 +19,7 @@ from .factories import EngagementFactory, UserFactory, member
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 POSTGRES_ADDRESS = ("127.0.0.1", 5432)
 REDIS_ADDRESS = ("127.0.0.1", 6379)
+MARIADB_ADDRESS = ("127.0.0.1", 3306)
 CHROMIUM = "/usr/bin/chromium"
 
 
@@ -41,6 +42,16 @@ def _reachable(address: tuple[str, int]) -> bool:
 def require_postgres():
     if not _reachable(POSTGRES_ADDRESS):
         missing_service("PostgreSQL is not reachable on 127.0.0.1:5432")
+
+
+@pytest.fixture
+def require_mariadb():
+    if not _reachable(MARIADB_ADDRESS):
+        missing_service("MariaDB is not reachable on 127.0.0.1:3306")
+    try:
+        import pymysql  # noqa: F401 — a main dependency; its absence is a broken install
+    except ImportError:
+        missing_service("PyMySQL is not installed (pip install 'PyMySQL>=1.1,<2')")
 
 
 @pytest.fixture

@@ -1,7 +1,10 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from simple_history.admin import SimpleHistoryAdmin
 
+from . import services
 from .models import (
+    ApiToken,
     Engagement,
     GlossaryTerm,
     Job,
@@ -58,3 +61,41 @@ class JobAdmin(admin.ModelAdmin):
 @admin.register(Notification)
 class NotificationAdmin(ReadOnlyHistoryAdmin):
     list_display = ["recipient", "engagement", "kind", "subject", "created_at", "read_at"]
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Tokens are made by their owners (page or command); the admin shows them, never a key
+    (only its hash), and a superuser can revoke one — through the service, like everyone."""
+
+    list_display = ["name", "user", "prefix", "created_at", "expires_at", "last_used_at", "state"]
+    list_filter = ["revoked_at", "expires_at"]
+    search_fields = ["name", "user__username", "prefix"]
+    readonly_fields = [
+        "user",
+        "name",
+        "key_hash",
+        "prefix",
+        "created_at",
+        "expires_at",
+        "last_used_at",
+        "revoked_at",
+        "revoked_by",
+    ]
+    actions = ["revoke"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="Revoke the selected tokens")
+    def revoke(self, request, queryset):
+        try:
+            for token in queryset:
+                services.token_revoke(token=token, acting_user=request.user)
+        except PermissionDenied as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+            return
+        self.message_user(request, f"{queryset.count()} token(s) revoked.")

@@ -7,4 +7,4 @@ class WorkbenchConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import phase_outputs, tasks  # noqa: F401 — registers phase outputs and job runners
+        from . import checks, phase_outputs, tasks  # noqa: F401 — registers checks, phase outputs, jobs

@@ -97,3 +97,14 @@ JOB_STATE_MOVES: dict[str, set[str]] = {
     JobState.FAILED: set(),
 }
 JOB_FINISHED_STATES = {JobState.SUCCEEDED, JobState.FAILED}
+
+
+class TokenLifetime(models.IntegerChoices):
+    """How long a new API token lives, in days; a token never lives longer than a year."""
+
+    DAYS_30 = 30, "30 days"
+    DAYS_90 = 90, "90 days"
+    DAYS_365 = 365, "1 year"
+
+
+TOKEN_MAX_DAYS = 365

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
-from .choices import EngagementStatus, LinkKind, Phase, Role, SignoffGate
+from .choices import EngagementStatus, LinkKind, Phase, Role, SignoffGate, TokenLifetime
 from .models import GlossaryTerm, ReferenceLink
 
 
@@ -73,3 +73,15 @@ class ReferenceLinkForm(forms.ModelForm):
 
 class DemoJobForm(forms.Form):
     steps = forms.IntegerField(min_value=1, max_value=50, initial=10)
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(
+        max_length=100, help_text="What will use it, e.g. “nightly export script”."
+    )
+    days = forms.TypedChoiceField(
+        label="Expires after",
+        choices=TokenLifetime.choices,
+        coerce=int,
+        initial=TokenLifetime.DAYS_90,
+    )

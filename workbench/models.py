@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 from typing import Self, TypeVar
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser, User
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from .choices import (
@@ -263,3 +266,71 @@ class Notification(models.Model):
     @property
     def unread(self) -> bool:
         return self.read_at is None
+
+
+# API tokens are "wbt_" and 43 URL-safe characters; the first 12 characters are shown to tell them
+# apart, the whole key only once, when it is made. The database keeps its SHA-256 only.
+TOKEN_KEY_START = "wbt_"
+TOKEN_PREFIX_LENGTH = 12
+
+
+def token_key_new() -> str:
+    return TOKEN_KEY_START + secrets.token_urlsafe(32)
+
+
+def token_key_hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+class ApiTokenQuerySet(models.QuerySet["ApiToken"]):
+    def restrict(self, user: User | AnonymousUser | None) -> Self:
+        """A user sees and manages their own tokens only."""
+        if not user or not user.is_authenticated:
+            return self.none()
+        return self.filter(user=user)
+
+
+class ApiToken(models.Model):
+    """A key a user made to call the API as themselves, until it expires or is revoked.
+
+    Not historied on purpose: the row is itself the record (created, last used, revoked and by
+    whom), and every API call stamps its last use.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(max_length=100)
+    key_hash = models.CharField("key (SHA-256)", max_length=64, unique=True, editable=False)
+    prefix = models.CharField(max_length=TOKEN_PREFIX_LENGTH, editable=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    objects = ApiTokenQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "API token"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(expires_at__gt=models.F("created_at")),
+                name="api_token_expires_after_creation",
+                violation_error_message="A token must expire after it is created.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def state(self) -> str:
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.expires_at <= timezone.now():
+            return "expired"
+        return "active"

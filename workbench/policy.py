@@ -157,8 +157,24 @@ def check(user, engagement, action: Action) -> None:
     """Raise PermissionDenied unless `user` may do `action` in `engagement`."""
     if not can(user, engagement, action):
         raise PermissionDenied(
-            f"Your role in {engagement.slug} does not allow this ({action.value.replace('_', ' ')})."
+            f"Your role in {engagement.slug} does not allow this ({action.value.replace('_', ' ')}); "
+            f"{who_may(action)}."
         )
+
+
+def roles_allowed(action: Action) -> list[str]:
+    """The roles holding `action`, in the order roles are listed."""
+    return [role for role in Role.values if action in ROLE_ACTIONS[role]]
+
+
+def who_may(action: Action) -> str:
+    """Who may do `action`, for a refusal to name (e.g. "only an Implementation Lead may")."""
+    roles = roles_allowed(action)
+    if len(roles) == len(Role.values):
+        return "any member may"
+    labels = [Role(role).label for role in roles]
+    listed = labels[0] if len(labels) == 1 else f"{', '.join(labels[:-1])} or {labels[-1]}"
+    return f"only {'an' if listed[0] in 'AEIOU' else 'a'} {listed} may"
 
 
 def can_create_engagement(user) -> bool:
@@ -168,6 +184,26 @@ def can_create_engagement(user) -> bool:
 def check_create_engagement(user) -> None:
     if not can_create_engagement(user):
         raise PermissionDenied("You are not allowed to create engagements.")
+
+
+# --- API tokens ----------------------------------------------------------------------------------
+
+
+def can_manage_token(user, token) -> bool:
+    """A token is its owner's to revoke; a superuser may revoke any (a leaked key, a leaver)."""
+    if not (user and user.is_authenticated and user.is_active):
+        return False
+    return token.user_id == user.pk or user.is_superuser
+
+
+def check_manage_token(user, token) -> None:
+    if not can_manage_token(user, token):
+        raise PermissionDenied("You can manage only your own API tokens.")
+
+
+def check_create_token(user) -> None:
+    if not (user and user.is_authenticated and user.is_active):
+        raise PermissionDenied("Only an active, signed-in user can create API tokens.")
 
 
 # --- gates and cutover steps ---------------------------------------------------------------------
@@ -212,9 +248,11 @@ def check_decide_gate(user, engagement, gate: str) -> None:
     """Raise PermissionDenied unless `user` may decide reviews of `gate` in `engagement`."""
     check(user, engagement, Action.VIEW)
     role = role_of(user, engagement)
-    if role == Role.VIEWER:
-        raise PermissionDenied("A Viewer never decides on a review.")
     gate = ReviewGate(gate)
+    if role == Role.VIEWER:
+        raise PermissionDenied(
+            f"A Viewer never decides on a review; {_who_decides(engagement, gate)}."
+        )
     if GATE_OWNER[gate] is not None:
         owner = gate_owner(engagement, gate)
         if owner is None:
@@ -230,6 +268,15 @@ def check_decide_gate(user, engagement, gate: str) -> None:
     allowed = GATE_DECIDER_ROLES[gate] or set()
     if role not in allowed or not can(user, engagement, Action.DECIDE_REVIEW):
         raise PermissionDenied(f"Only an {_roles_label(allowed)} decides the {gate.label}.")
+
+
+def _who_decides(engagement, gate: ReviewGate) -> str:
+    if GATE_OWNER[gate] is None:
+        return f"only an {_roles_label(GATE_DECIDER_ROLES[gate] or set())} decides the {gate.label}"
+    owner = gate_owner(engagement, gate)
+    if owner is None:
+        return f"the named owner decides the {gate.label} (nobody is named yet)"
+    return f"{_name(owner)}, the named owner, decides the {gate.label}"
 
 
 def can_tick_cutover(user, engagement, step: str) -> bool:

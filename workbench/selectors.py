@@ -5,13 +5,15 @@ from __future__ import annotations
 from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 
 from .choices import Role
-from .models import Engagement, Job, Membership, Notification
+from .models import ApiToken, Engagement, Job, Membership, Notification
 
 
 def engagement_list(*, user) -> QuerySet[Engagement]:
     """The engagements the user sees, with their member count, in one query."""
+    # Restricted through a subquery: restricting by the user's own membership in the same query
+    # would leave only that membership to count (every member count would read 1).
     return (
-        Engagement.objects.restrict(user)
+        Engagement.objects.filter(pk__in=Engagement.objects.restrict(user).values("pk"))
         .annotate(member_count=Count("memberships", distinct=True))
         .order_by("name")
     )
@@ -46,3 +48,8 @@ def unread_count(*, user) -> int:
     if not user or not user.is_authenticated:
         return 0
     return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+
+
+def api_tokens(*, user) -> QuerySet[ApiToken]:
+    """The user's own API tokens, newest first."""
+    return ApiToken.objects.restrict(user).order_by("-created_at", "-id")

@@ -5,9 +5,11 @@ Called alike by views, the API, management commands and tasks.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 
 from django.conf import settings
+from django.contrib.auth import password_validation
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
@@ -18,6 +20,7 @@ from . import policy
 from .choices import (
     ENGAGEMENT_STATUS_MOVES,
     SIGNOFF_ELIGIBLE_ROLES,
+    TOKEN_MAX_DAYS,
     EngagementStatus,
     Phase,
     Role,
@@ -26,12 +29,16 @@ from .choices import (
 from .history import apply_changes, delete_with_history, save_with_history
 from .jobs import job_enqueue
 from .models import (
+    TOKEN_PREFIX_LENGTH,
+    ApiToken,
     Engagement,
     GlossaryTerm,
     Membership,
     Notification,
     ReferenceLink,
     SignoffOwner,
+    token_key_hash,
+    token_key_new,
 )
 from .policy import Action
 
@@ -125,6 +132,38 @@ def membership_add(
     membership = Membership(engagement=engagement, user=_user_by_username(username), role=role)
     save_with_history(membership, acting_user=acting_user)
     return membership
+
+
+@transaction.atomic
+def membership_add_new_user(
+    *,
+    engagement: Engagement,
+    username: str,
+    role: str,
+    password: str,
+    acting_user: User,
+    email: str = "",
+) -> Membership:
+    """Create a user account and make it a member (the command line's `add_member --create`).
+
+    Only who manages members may; the password must pass the site's password validators.
+    """
+    policy.check(acting_user, engagement, Action.MANAGE_MEMBERS)
+    if User.objects.filter(username=username).exists():
+        raise ValidationError(
+            {"user": f"A user named '{username}' already exists; add them without creating."}
+        )
+    user = User(username=username, email=email.strip())
+    user.full_clean(exclude=["password"])
+    try:
+        password_validation.validate_password(password, user)
+    except ValidationError as exc:
+        raise ValidationError({"password": exc.messages}) from None
+    user.set_password(password)
+    user.save()
+    return membership_add(
+        engagement=engagement, username=username, role=role, acting_user=acting_user
+    )
 
 
 @transaction.atomic
@@ -261,10 +300,19 @@ def link_delete(*, link: ReferenceLink, acting_user: User) -> None:
 # --- jobs ----------------------------------------------------------------------------------
 
 
+def demo_job_enabled() -> bool:
+    return bool(settings.WORKBENCH_DEMO_JOB)
+
+
 def demo_job_start(
     *, engagement: Engagement, acting_user: User, steps: int = 10, pause: float = 0.2
 ):
-    """Start the demo job that proves queue → worker → progress → result end to end."""
+    """Start the demo job that proves queue → worker → progress → result end to end.
+
+    A development aid: it keeps a worker busy for up to 250 s, so production (DEBUG off, where
+    WORKBENCH_DEMO_JOB defaults to off) refuses it."""
+    if not demo_job_enabled():
+        raise PermissionDenied("The demo job runs only in development (DEBUG on).")
     policy.check(acting_user, engagement, Action.RUN_JOBS)
     if not 1 <= steps <= 50:
         raise ValidationError({"steps": "Choose between 1 and 50 steps."})
@@ -318,14 +366,24 @@ def notify(
     return rows
 
 
+def absolute_url(path: str) -> str:
+    """The path under SITE_URL (relative when SITE_URL is unset, as in development)."""
+    if "://" in path:
+        return path
+    return f"{settings.SITE_URL.rstrip('/')}/{path.lstrip('/')}" if settings.SITE_URL else path
+
+
 def notification_emails_send(*, notification_ids: list[int]) -> int:
-    """E-mail the notifications not e-mailed yet (Django's e-mail backend); returns the count."""
+    """E-mail the notifications not e-mailed yet (Django's e-mail backend); returns the count.
+
+    Each one is marked e-mailed right after it is sent, so when the server fails half-way the
+    task's retry sends only the rest. Links are absolute with SITE_URL (required in production).
+    """
     sent = 0
     for note in Notification.objects.filter(pk__in=notification_ids, emailed_at__isnull=True):
         recipient = note.recipient
         if recipient.email:
-            site_url = getattr(settings, "SITE_URL", "")  # optional: links stay relative without it
-            link = f"\n\n{site_url.rstrip('/')}{note.url}" if site_url else f"\n\n{note.url}"
+            link = f"\n\n{absolute_url(note.url)}" if note.url else ""
             send_mail(
                 subject=f"[{note.engagement.name}] {note.subject}",
                 message=(note.body or note.subject) + link,
@@ -356,3 +414,54 @@ def notification_mark_all_read(*, acting_user: User) -> int:
         note.read_at = now
         note.save(update_fields=["read_at"])
     return len(unread)
+
+
+# --- API tokens ----------------------------------------------------------------------------
+
+# A token's last use is stamped at most this often, so a busy client does not write on every call.
+TOKEN_USE_STAMP_EVERY = dt.timedelta(minutes=1)
+
+
+@transaction.atomic
+def token_create(*, name: str, days: int, acting_user: User) -> tuple[ApiToken, str]:
+    """A new API token of `acting_user`, valid for `days` (1 to 365). Returns the token and its
+    key: the key is shown to the user once and never stored (only its SHA-256)."""
+    policy.check_create_token(acting_user)
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError({"name": "Give the token a name, e.g. the script that will use it."})
+    if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= TOKEN_MAX_DAYS:
+        raise ValidationError({"days": f"A token lives from 1 to {TOKEN_MAX_DAYS} days."})
+    key = token_key_new()
+    now = timezone.now()
+    token = ApiToken(
+        user=acting_user,
+        name=name,
+        key_hash=token_key_hash(key),
+        prefix=key[:TOKEN_PREFIX_LENGTH],
+        created_at=now,
+        expires_at=now + dt.timedelta(days=days),
+    )
+    token.full_clean()
+    token.save()
+    return token, key
+
+
+@transaction.atomic
+def token_revoke(*, token: ApiToken, acting_user: User) -> ApiToken:
+    """Revoke `token` from now on; revoking a revoked token changes nothing."""
+    policy.check_manage_token(acting_user, token)
+    token = ApiToken.objects.select_for_update().get(pk=token.pk)
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.revoked_by = acting_user
+        token.save(update_fields=["revoked_at", "revoked_by"])
+    return token
+
+
+def token_mark_used(*, token: ApiToken) -> None:
+    """Stamp the token's last use (at most once a minute; the row is not historied)."""
+    now = timezone.now()
+    if token.last_used_at is None or now - token.last_used_at >= TOKEN_USE_STAMP_EVERY:
+        token.last_used_at = now
+        token.save(update_fields=["last_used_at"])

@@ -3,10 +3,12 @@
 DATABASE_URL  the app's database; default an SQLite file under var/
 REDIS_URL     Celery broker and result backend; unset -> tasks run eagerly in-process
 SECRET_KEY    required unless DEBUG is on
-DEBUG, ALLOWED_HOSTS, CSRF_TRUSTED_ORIGINS, SECURE_SSL_REDIRECT, EMAIL_URL-free email settings
+DEBUG, ALLOWED_HOSTS, CSRF_TRUSTED_ORIGINS, SECURE_SSL_REDIRECT, EMAIL_*, SITE_URL, AXES_*
+The README section "Production" lists every variable.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -47,12 +49,12 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
     "simple_history",
+    "axes",
     "workbench",
     "contracts",
     "catalog",
@@ -73,6 +75,9 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "workbench.urls"
@@ -108,6 +113,11 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 
 # --- auth -----------------------------------------------------------------------------------
+AUTHENTICATION_BACKENDS = [
+    # django-axes first: it refuses a locked-out username before the password is even checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -115,6 +125,21 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "engagement-list"
 LOGOUT_REDIRECT_URL = "login"
+
+# Login throttling (django-axes): AXES_FAILURE_LIMIT wrong passwords lock that *username* (from
+# any address, so spreading a guess over many IPs does not help) for AXES_COOLOFF_MINUTES;
+# `manage.py axes_reset_username NAME` lifts a lock early. A successful login clears the count.
+AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "10"))
+AXES_COOLOFF_TIME = timedelta(minutes=float(os.environ.get("AXES_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_VERBOSE = False
+# axes.W006 asks for the client IP among the lockout parameters. We lock the username on purpose:
+# rotating addresses or cookies does not reset it, and behind a reverse proxy every client shares
+# one address, so an IP lock would lock everybody out at once.
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 
 # --- i18n / static --------------------------------------------------------------------------
 LANGUAGE_CODE = "en-gb"
@@ -170,26 +195,64 @@ WORKBENCH_UPLOAD_LIMITS_MB = {
 }
 WORKBENCH_MAX_SHEET_ROWS = int(os.environ.get("WORKBENCH_MAX_SHEET_ROWS", "250000"))
 
-# --- email: console in development ----------------------------------------------------------
+# --- email: console in development, SMTP from the environment in production -------------------
 EMAIL_BACKEND = os.environ.get(
     "EMAIL_BACKEND",
     "django.core.mail.backends.console.EmailBackend"
     if DEBUG
     else "django.core.mail.backends.smtp.EmailBackend",
 )
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise ImproperlyConfigured("Set EMAIL_USE_TLS or EMAIL_USE_SSL, not both.")
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "30"))  # seconds; a hung server is retried
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "workbench@localhost")
+SERVER_EMAIL = os.environ.get("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
+# The absolute address of the site (https://workbench.example.com): links in e-mails start with
+# it. Required in production (the system check workbench.W001 says so when it is missing).
+SITE_URL = os.environ.get("SITE_URL", "").rstrip("/")
+
+# --- the demo countdown job: a development aid (up to 250 s of a worker), off in production ---
+WORKBENCH_DEMO_JOB = env_bool("WORKBENCH_DEMO_JOB", DEBUG)
+
+# --- Content-Security-Policy (django-csp) -----------------------------------------------------
+# Scripts only from our own static files (no inline script, no handler attributes). Styles allow
+# 'unsafe-inline' because Cytoscape (the diagrams) injects a <style> element and sizes its canvas
+# with style attributes, and bars/columns take their computed widths from style attributes;
+# inline styles cannot run code.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {
+    # The token class first: DRF takes the WWW-Authenticate header of a 401 from the first class.
+    # The session (with CSRF) serves the browser and Swagger.
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "workbench.api.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "workbench.api.pagination.BoundedLimitOffsetPagination",
     "PAGE_SIZE": 100,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "workbench.api.schema.WorkbenchAutoSchema",
     "EXCEPTION_HANDLER": "workbench.api.exceptions.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
@@ -197,6 +260,8 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Engagements, contracts, mappings, reviews and deliverables.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema is for signed-in users (401 otherwise); the docs page redirects to the login.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     "COMPONENT_SPLIT_REQUEST": True,
     # Swagger UI is served from our static files (a PyPI package), never from a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import smtplib
 import time
 
 from celery import shared_task
@@ -28,8 +29,18 @@ def demo_countdown(job: Job, progress: Progress) -> dict:
 
 
 # The task keeps the name it had in the sign-off app, so messages queued before an upgrade still
-# find it.
-@shared_task(name="signoff.send_notification_emails", ignore_result=True)
+# find it. An SMTP server that refuses, drops or times out (smtplib.SMTPException, OSError) is
+# tried again with a growing pause (about 1 s, 2 s, 4 s ... up to 10 minutes, 8 times); each
+# notification records when it was e-mailed, so a retry only sends those not sent yet.
+@shared_task(
+    name="signoff.send_notification_emails",
+    ignore_result=True,
+    autoretry_for=(smtplib.SMTPException, OSError),
+    retry_backoff=True,
+    retry_backoff_max=600,
+    retry_jitter=True,
+    max_retries=8,
+)
 def send_notification_emails(notification_ids: list[int]) -> None:
     """E-mail the notifications once their transaction has committed (see services.notify)."""
     from .services import notification_emails_send

@@ -10,14 +10,15 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.forms.models import model_to_dict
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from . import policy, selectors, services
 from .forms import (
+    ApiTokenForm,
     DemoJobForm,
     EngagementCreateForm,
     EngagementEditForm,
@@ -27,7 +28,7 @@ from .forms import (
     ReferenceLinkForm,
     SignoffOwnerForm,
 )
-from .models import Job, Notification
+from .models import ApiToken, Job, Notification
 from .phases import phase_cards
 from .policy import Action
 from .web import add_service_errors, engagement_context, engagement_view, render_page
@@ -294,6 +295,9 @@ def link_edit(request, engagement, pk):
 
 @engagement_view(write_action=Action.RUN_JOBS)
 def job_list(request, engagement):
+    demo = services.demo_job_enabled()
+    if request.method == "POST" and not demo:
+        raise Http404("The demo job runs only in development.")
     form = DemoJobForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         job = services.demo_job_start(
@@ -301,7 +305,10 @@ def job_list(request, engagement):
         )
         return redirect("job-detail", engagement.slug, job.pk)
     context = engagement_context(
-        request, engagement, jobs=selectors.engagement_jobs(engagement=engagement), form=form
+        request,
+        engagement,
+        jobs=selectors.engagement_jobs(engagement=engagement),
+        form=form if demo else None,
     )
     return render(request, "workbench/jobs.html", context)
 
@@ -336,6 +343,35 @@ def inbox(request, engagement):
         request, engagement, notes=notes, unread=sum(1 for n in notes if n.unread)
     )
     return render_page(request, "workbench/inbox.html", context)
+
+
+@login_required
+def api_token_list(request):
+    """The user's API tokens; a POST creates one and shows its key this once."""
+    form = ApiTokenForm(request.POST or None)
+    new_key = ""
+    if request.method == "POST" and form.is_valid():
+        try:
+            token, new_key = services.token_create(**form.cleaned_data, acting_user=request.user)
+        except (ValidationError, PermissionDenied) as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"Token “{token.name}” created.")
+            form = ApiTokenForm()
+    context = {"form": form, "tokens": selectors.api_tokens(user=request.user), "new_key": new_key}
+    response = render(request, "workbench/api_tokens.html", context)
+    if new_key:
+        response["Cache-Control"] = "no-store"  # the key must not stay in any cache
+    return response
+
+
+@login_required
+@require_POST
+def api_token_revoke(request, pk):
+    token = get_object_or_404(ApiToken.objects.restrict(request.user), pk=pk)
+    services.token_revoke(token=token, acting_user=request.user)
+    messages.success(request, f"Token “{token.name}” revoked; it no longer opens the API.")
+    return redirect("api-token-list")
 
 
 def healthz(request):

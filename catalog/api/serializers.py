@@ -35,6 +35,7 @@ class SourceSystemSerializer(serializers.ModelSerializer):
             "password_env",
             "has_password",
             "default_schema",
+            "schemas",
             "origin",
             "introspected_at",
             "profiled_at",
@@ -48,6 +49,13 @@ class SourceSystemSerializer(serializers.ModelSerializer):
             "dialect": {"required": False},
         }
 
+    schemas = serializers.ListField(
+        child=serializers.CharField(max_length=200, allow_blank=True),
+        required=False,
+        max_length=100,
+        help_text="The schemas the source covers; empty: the database's default schema.",
+    )
+
     def get_display_url(self, source) -> str:
         return display_url(source) if source.url else ""
 
@@ -58,10 +66,21 @@ class SourceSystemUpdateSerializer(serializers.Serializer):
     password_env = serializers.CharField(max_length=200, required=False, allow_blank=True)
     default_schema = serializers.CharField(max_length=200, required=False, allow_blank=True)
     dialect = serializers.CharField(max_length=60, required=False, allow_blank=True)
+    schemas = serializers.ListField(
+        child=serializers.CharField(max_length=200, allow_blank=True),
+        required=False,
+        max_length=100,
+    )
 
 
 class IntrospectSerializer(serializers.Serializer):
     schema = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    schemas = serializers.ListField(
+        child=serializers.CharField(max_length=200, allow_blank=True),
+        required=False,
+        max_length=100,
+        help_text="Schemas to (re-)read; the others the source covers are left as they are.",
+    )
 
 
 class ProfileSerializer(serializers.Serializer):

@@ -69,6 +69,7 @@ class SourceSystemViewSet(
     @extend_schema(request=None, responses=TestResultSerializer)
     @action(detail=True, methods=["post"])
     def test(self, request, engagement_slug=None, pk=None):
+        """Test the connection to the Mart."""
         source = self.get_object()
         try:
             message = services.source_system_test(source=source, acting_user=request.user)
@@ -79,17 +80,22 @@ class SourceSystemViewSet(
     @extend_schema(request=IntrospectSerializer, responses={202: JobSerializer})
     @action(detail=True, methods=["post"])
     def introspect(self, request, engagement_slug=None, pk=None):
+        """Catalog the Mart's tables and columns (a background job)."""
         source = self.get_object()
         serializer = IntrospectSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         job = services.introspection_start(
-            source=source, acting_user=request.user, schema=serializer.validated_data.get("schema")
+            source=source,
+            acting_user=request.user,
+            schema=serializer.validated_data.get("schema"),
+            schemas=serializer.validated_data.get("schemas"),
         )
         return Response(JobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(request=ProfileSerializer, responses={202: JobSerializer})
     @action(detail=True, methods=["post"])
     def profile(self, request, engagement_slug=None, pk=None):
+        """Profile the Mart's columns (a background job)."""
         source = self.get_object()
         serializer = ProfileSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -106,6 +112,7 @@ class SourceSystemViewSet(
         parser_classes=[MultiPartParser, FormParser, JSONParser],
     )
     def import_catalog(self, request, engagement_slug=None):
+        """Create a source from a catalog file (DDL or a workbook)."""
         serializer = CatalogImportSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data

@@ -143,6 +143,17 @@ def mart_engine(source, *, statement_timeout: float = STATEMENT_TIMEOUT_SECONDS)
     url = make_url(source.url)
     if secret:
         url = url._replace(password=secret)
+    return read_only_engine(url, secret=secret, statement_timeout=statement_timeout)
+
+
+def read_only_engine(
+    url: URL, *, secret: str = "", statement_timeout: float = STATEMENT_TIMEOUT_SECONDS
+) -> MartEngine:
+    """The one way the workbench opens a Mart (introspection, profiling, test runs): every session
+    read-only and every statement under `statement_timeout` — PostgreSQL's
+    default_transaction_read_only and statement_timeout, MariaDB's / MySQL's read-only session
+    transactions and max_statement_time / max_execution_time, SQLite's `mode=ro` and query_only,
+    DuckDB's read_only. The URL policy is the caller's (it is checked before this)."""
     backend = url.get_backend_name()
     connect_args: dict = {}
     timeout_ms = max(1, int(statement_timeout * 1000))
@@ -196,7 +207,11 @@ def _install_session_guards(engine: sa.Engine, backend: str, timeout: float) -> 
             )
         elif backend in ("mysql", "mariadb"):
             cursor = dbapi_connection.cursor()
-            cursor.execute(f"SET SESSION max_execution_time = {timeout_ms}")
+            cursor.execute("SELECT VERSION()")
+            if "mariadb" in str(cursor.fetchone()[0]).lower():
+                cursor.execute(f"SET SESSION max_statement_time = {timeout:g}")  # seconds
+            else:
+                cursor.execute(f"SET SESSION max_execution_time = {timeout_ms}")
             cursor.execute("SET SESSION TRANSACTION READ ONLY")
             cursor.close()
 
@@ -212,11 +227,7 @@ def mart_connection(mart: MartEngine, *, doing: str = "reading the Mart") -> Ite
     """A read-only connection in one transaction, rolled back at the end; errors become JobErrors."""
     try:
         with mart.engine.connect() as conn:
-            conn.begin()
-            if conn.dialect.name == "postgresql":
-                timeout_ms = max(1, int(mart.statement_timeout * 1000))
-                conn.exec_driver_sql("SET TRANSACTION READ ONLY")
-                conn.exec_driver_sql(f"SET LOCAL statement_timeout = {timeout_ms}")
+            begin_read_only(conn, mart.statement_timeout)
             try:
                 yield conn
             finally:
@@ -231,6 +242,16 @@ def mart_connection(mart: MartEngine, *, doing: str = "reading the Mart") -> Ite
         raise JobError(mart.scrub(f"Failed while {doing}: {_first_line(str(exc))}")) from None
     finally:
         mart.engine.dispose()
+
+
+def begin_read_only(conn: Connection, statement_timeout: float) -> None:
+    """Begin a read-only transaction on a connection of `read_only_engine` (the session is
+    read-only already; PostgreSQL also says so for the transaction, with its local timeout)."""
+    conn.begin()
+    if conn.dialect.name == "postgresql":
+        timeout_ms = max(1, int(statement_timeout * 1000))
+        conn.exec_driver_sql("SET TRANSACTION READ ONLY")
+        conn.exec_driver_sql(f"SET LOCAL statement_timeout = {timeout_ms}")
 
 
 def describe_db_error(exc: sa.exc.DBAPIError, *, doing: str, timeout: float) -> str:

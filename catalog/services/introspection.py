@@ -129,6 +129,9 @@ def _read_catalog(conn, *, schema: str, report, side_conn) -> list[TableSnap]:
         )
 
     dialect = conn.dialect
+    # A foreign key into the search path's schema comes without its schema: when reading another
+    # schema, that is the default one (not the table's own).
+    unnamed = (inspector.default_schema_name or "") if schema else ""
     type_names: dict = {}  # one compiled name per distinct type, not one per column
     tables = []
     for key in sorted(columns, key=lambda k: k[1]):
@@ -161,7 +164,7 @@ def _read_catalog(conn, *, schema: str, report, side_conn) -> list[TableSnap]:
                     ForeignKeySnap(
                         name=fk.get("name") or "",
                         columns=list(fk["constrained_columns"]),
-                        referred_schema=fk.get("referred_schema") or schema,
+                        referred_schema=fk.get("referred_schema") or unnamed,
                         referred_table=fk["referred_table"],
                         referred_columns=list(fk["referred_columns"]),
                     )

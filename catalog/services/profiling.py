@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 import sqlalchemy as sa
 from django.contrib.auth.models import User
-from django.db import transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
@@ -166,7 +166,14 @@ def catalog_profile(
                     )
                 ) from None
     report(92, "Saving the profiles")
-    _store(source, tables, columns_of, figures, acting_user)
+    try:
+        _store(source, tables, columns_of, figures, acting_user)
+    except (IntegrityError, OperationalError):
+        # A deletion that won a race the lock in _store could not prevent (a deadlock victim, a
+        # foreign key to a row just deleted): say what happened when the source is gone.
+        if not SourceSystem.objects.filter(pk=source.pk).exists():
+            raise JobError(_deleted_message(source)) from None
+        raise
     return {
         "tables": len(tables),
         "columns": sum(len(columns_of.get(t.pk, [])) for t in tables),
@@ -316,8 +323,16 @@ def _text(value) -> str:
     return str(value)[:VALUE_CHARS]
 
 
+def _deleted_message(source: SourceSystem) -> str:
+    return f"The source {source.name} was deleted while it was being profiled; nothing was saved."
+
+
 @transaction.atomic
 def _store(source, tables, columns_of, figures, acting_user: User) -> None:
+    # The source row first (source_system_delete locks it first too): a deletion either finished
+    # before, and the profile is refused here, or waits until the profile is saved.
+    if not SourceSystem.objects.select_for_update().filter(pk=source.pk).exists():
+        raise JobError(_deleted_message(source))
     now = timezone.now()
     for table in tables:
         table.row_count, _ = figures[table.pk]

@@ -68,11 +68,15 @@ def source_system_create(
     acting_user: User,
     password_env: str = "",
     default_schema: str = "",
+    schemas: list[str] | str | None = None,
     dialect: str = "",
 ) -> SourceSystem:
     """Register a Mart connection; the URL's password is encrypted, never stored in the URL.
-    The rules' SQL dialect is the URL's backend's unless `dialect` names another."""
+    `schemas` (a list, or names separated by commas) are the schemas it covers; `default_schema`
+    is the older one-schema spelling of the same. The rules' SQL dialect is the URL's backend's
+    unless `dialect` names another."""
     policy.check(acting_user, engagement, Action.MANAGE_CATALOG)
+    covered = clean_schemas(default_schema if schemas is None else schemas)
     split = connection.split_url(url)
     check_mart_url(split.url)
     dialect = check_dialect(dialect) or dialect_for_backend(split.dialect)
@@ -84,7 +88,8 @@ def source_system_create(
         dialect=dialect,
         password_encrypted=connection.encrypt_secret(split.password),
         password_env=password_env,
-        default_schema=(default_schema or "").strip(),
+        default_schema=covered[0] if covered else "",
+        schemas=covered,
         created_by=acting_user,
     )
     save_with_history(source, acting_user=acting_user)
@@ -129,11 +134,17 @@ def source_system_update(*, source: SourceSystem, data: dict, acting_user: User)
         data["password_env"] = _check_env_name(data["password_env"], has_password=False)
         if data["password_env"]:
             source.password_encrypted = ""
+    if "schemas" in data or "default_schema" in data:
+        covered = clean_schemas(data.pop("schemas", None) or data.pop("default_schema", ""))
+        data.pop("default_schema", None)
+        data["schemas"], data["default_schema"] = covered, covered[0] if covered else ""
     if (data.get("dialect") or "").strip():
         data["dialect"] = check_dialect(data["dialect"])
     else:
         data.pop("dialect", None)  # empty: keep the URL's
-    apply_changes(source, data, allowed={"name", "password_env", "default_schema", "dialect"})
+    apply_changes(
+        source, data, allowed={"name", "password_env", "default_schema", "schemas", "dialect"}
+    )
     save_with_history(source, acting_user=acting_user)
     return source
 
@@ -141,6 +152,10 @@ def source_system_update(*, source: SourceSystem, data: dict, acting_user: User)
 @transaction.atomic
 def source_system_delete(*, source: SourceSystem, acting_user: User) -> None:
     policy.check(acting_user, source.engagement, Action.MANAGE_CATALOG)
+    # The source row is locked before its catalog is deleted, in the order a profile's save takes
+    # its locks too (see profiling._store), so the two wait for each other instead of deadlocking.
+    if not SourceSystem.objects.select_for_update().filter(pk=source.pk).exists():
+        return  # deleted meanwhile by someone else: nothing left to do
     delete_with_history(source, acting_user=acting_user)
 
 
@@ -151,6 +166,21 @@ def source_system_test(*, source: SourceSystem, acting_user: User) -> str:
         return connection.test_connection(source)
     except connection.JobError as exc:
         raise ValidationError({"url": str(exc)}) from None
+
+
+def clean_schemas(value: list[str] | str | None) -> list[str]:
+    """Schema names from a list or a comma-separated text: trimmed, each once, in order."""
+    items = value.split(",") if isinstance(value, str) else list(value or [])
+    names: list[str] = []
+    for item in items:
+        if not isinstance(item, str):
+            raise ValidationError({"schemas": "A schema is named by a text."})
+        name = item.strip()
+        if len(name) > 200:
+            raise ValidationError({"schemas": f"The schema name '{name[:40]}…' is too long."})
+        if name and name not in names:
+            names.append(name)
+    return names
 
 
 def _check_env_name(name: str, *, has_password: bool) -> str:
@@ -170,18 +200,32 @@ def _check_env_name(name: str, *, has_password: bool) -> str:
 
 
 def introspection_start(
-    *, source: SourceSystem, acting_user: User, schema: str | None = None
+    *,
+    source: SourceSystem,
+    acting_user: User,
+    schema: str | None = None,
+    schemas: list[str] | None = None,
 ) -> Job:
+    """Queue an introspection of `schemas` (or the one `schema`; all the source covers when
+    neither is given)."""
     policy.check(acting_user, source.engagement, Action.MANAGE_CATALOG)
+    wanted = _wanted_schemas(source, schema=schema, schemas=schemas)
     return job_enqueue(
         kind="catalog.introspect",
         engagement=source.engagement,
         acting_user=acting_user,
-        params={
-            "source_id": source.pk,
-            "schema": source.default_schema if schema is None else schema,
-        },
+        params={"source_id": source.pk, "schemas": wanted},
     )
+
+
+def _wanted_schemas(
+    source: SourceSystem, *, schema: str | None, schemas: list[str] | str | None
+) -> list[str]:
+    if schemas:
+        return clean_schemas(schemas) or [""]
+    if schema is not None:
+        return clean_schemas([schema]) or [""]
+    return source.covered_schemas
 
 
 def profiling_start(
@@ -223,14 +267,17 @@ def catalog_introspect(
     source: SourceSystem,
     acting_user: User,
     schema: str | None = None,
+    schemas: list[str] | None = None,
     progress: Progress | None = None,
 ) -> dict:
-    """Read the Mart's structure (read-only) and apply it to the catalog. A failure while reading
-    raises a JobError before anything is written: the previous catalog stays as it was."""
+    """Read the structure of `schemas` (or the one `schema`; every schema the source covers when
+    neither is given) read-only and apply it to the catalog; the tables of the source's other
+    schemas are left as they are. A failure while reading raises a JobError before anything is
+    written: the previous catalog stays as it was."""
     policy.check(acting_user, source.engagement, Action.MANAGE_CATALOG)
     report = progress or (lambda _p, _m: None)
-    schema = source.default_schema if schema is None else schema
-    tables = catalog_read(source=source, schema=schema, progress=report)
+    wanted = _wanted_schemas(source, schema=schema, schemas=schemas)
+    tables = catalog_read(source=source, schemas=wanted, progress=report)
     report(70, f"Saving {len(tables)} tables")
     with gc_paused():
         return catalog_apply(
@@ -238,25 +285,40 @@ def catalog_introspect(
             tables=tables,
             acting_user=acting_user,
             origin=CatalogOrigin.INTROSPECTION,
-            schema=schema,
+            schemas=wanted,
         )
 
 
 def catalog_read(
-    *, source: SourceSystem, schema: str, progress: Progress | None = None
+    *,
+    source: SourceSystem,
+    schema: str = "",
+    schemas: list[str] | None = None,
+    progress: Progress | None = None,
 ) -> list[TableSnap]:
-    """The Mart's structure as a snapshot, read in a read-only transaction; writes nothing."""
+    """The structure of `schemas` (or the one `schema`) as one snapshot, read in one read-only
+    transaction; writes nothing."""
     report = progress or (lambda _p, _m: None)
+    wanted = schemas or [schema]
     mart = connection.mart_engine(source)
     report(2, "Connecting to the Mart")
+    tables: list[TableSnap] = []
     with connection.mart_connection(mart, doing="reading the catalog") as conn:
-        if conn.dialect.name in INFORMATION_SCHEMA_DIALECTS:
-            return read_information_schema(conn, schema=schema)
-        if conn.dialect.name != "postgresql":
-            return read_catalog(conn, schema=schema, progress=report)
-        # a server: a second read-only connection reads the secondary facts alongside
-        with connection.mart_connection(mart, doing="reading the catalog") as side:
-            return read_catalog(conn, schema=schema, progress=report, side_conn=side)
+        for index, name in enumerate(wanted):
+            if len(wanted) > 1:
+                report(2 + 60 * index / len(wanted), f"Reading the schema {name}")
+            tables += _read_schema(mart, conn, name, report if len(wanted) == 1 else None)
+    return tables
+
+
+def _read_schema(mart, conn, schema: str, report: Progress | None) -> list[TableSnap]:
+    if conn.dialect.name in INFORMATION_SCHEMA_DIALECTS:
+        return read_information_schema(conn, schema=schema)
+    if conn.dialect.name != "postgresql":
+        return read_catalog(conn, schema=schema, progress=report)
+    # a server: a second read-only connection reads the secondary facts alongside
+    with connection.mart_connection(mart, doing="reading the catalog") as side:
+        return read_catalog(conn, schema=schema, progress=report, side_conn=side)
 
 
 @transaction.atomic
@@ -267,6 +329,7 @@ def catalog_apply(
     acting_user: User,
     origin: str,
     schema: str | None = None,
+    schemas: list[str] | None = None,
 ) -> dict:
     """Make the catalog of `source` match `tables`: add, update, drop — keeping every note the BA
     wrote on tables and columns that still exist. Returns counts and the diff.
@@ -274,11 +337,16 @@ def catalog_apply(
     The stored catalog is read as plain values (no model instances for the tens of thousands of
     columns) and compared in memory (`catalog.diff`): what did not change is not written at all,
     new rows go in with `fast_bulk_insert_with_history` (COPY on PostgreSQL, history included),
-    and the few changed or dropped rows go through simple-history as usual."""
+    and the few changed or dropped rows go through simple-history as usual.
+
+    With `schemas` (or the one `schema`), `tables` are those schemas' tables: the source's tables
+    in other schemas are kept, and the source covers the union of both. Without, `tables` is the
+    whole catalog (a file import)."""
     policy.check(acting_user, source.engagement, Action.MANAGE_CATALOG)
+    scope = schemas if schemas is not None else None if schema is None else [schema]
     snaps = unique_snaps(tables)
     stored = _stored_catalog(source)
-    diff = catalog_diff(snaps, stored)
+    diff = catalog_diff(snaps, stored, schemas=None if scope is None else set(scope))
     table_ids = _write_tables(source, diff, stored, acting_user)
     _write_columns(source, diff, table_ids, acting_user)
     _write_foreign_keys(source, diff, table_ids, acting_user)
@@ -287,8 +355,8 @@ def catalog_apply(
     source.introspected_at = timezone.now()
     source.origin = origin
     source.last_diff = summary
-    if schema is not None:
-        source.default_schema = schema
+    if scope is not None:
+        _cover(source, scope, had_tables=bool(stored.tables))
     save_with_history(source, acting_user=acting_user)
     return {
         "tables": len(snaps),
@@ -296,6 +364,14 @@ def catalog_apply(
         "foreign_keys": sum(len(s.foreign_keys) for s in snaps.values()),
         "diff": summary,
     }
+
+
+def _cover(source: SourceSystem, schemas: list[str], *, had_tables: bool) -> None:
+    """The source now covers `schemas` as well as those it already had cataloged."""
+    covered = source.covered_schemas if had_tables else []
+    covered += [name for name in schemas if name not in covered]
+    source.schemas = [] if covered == [""] else covered
+    source.default_schema = covered[0] if covered else ""
 
 
 def _stored_catalog(source: SourceSystem) -> StoredCatalog:

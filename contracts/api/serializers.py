@@ -32,7 +32,7 @@ class InterfaceLayerSerializer(serializers.ModelSerializer):
         slug_field="username", read_only=True
     )
     published_by: serializers.SlugRelatedField = serializers.SlugRelatedField(
-        slug_field="username", read_only=True
+        slug_field="username", read_only=True, allow_null=True
     )
 
     class Meta:

@@ -6,13 +6,15 @@ of a draft; notes are the one editable collection.
 
 from __future__ import annotations
 
+import re
+
 from django.db.models import Count, Q
 from django.http import HttpResponse
 from django.utils.text import slugify
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
@@ -34,6 +36,19 @@ from .serializers import (
     InterfaceNoteUpdateSerializer,
     LayerDiffSerializer,
 )
+
+# The export's body: the ODCS v3.1 document (YAML), its header fields always present.
+_ODCS_DOCUMENT = {
+    "type": "object",
+    "description": "An Open Data Contract Standard (ODCS) v3.1 data contract.",
+    "required": ["apiVersion", "kind", "id", "name", "version", "status"],
+    "properties": {
+        "apiVersion": {"type": "string"},
+        "kind": {"type": "string", "enum": ["DataContract"]},
+        "schema": {"type": "array", "items": {"type": "object"}},
+    },
+    "additionalProperties": True,
+}
 
 
 class InterfaceLayerViewSet(
@@ -67,6 +82,7 @@ class InterfaceLayerViewSet(
     @extend_schema(request=None, responses=InterfaceLayerSerializer)
     @action(detail=True, methods=["post"])
     def publish(self, request, engagement_slug=None, pk=None):
+        """Publish the draft version of the contract."""
         layer = services.contract_publish(layer=self.get_object(), acting_user=request.user)
         return Response(InterfaceLayerSerializer(layer).data)
 
@@ -76,8 +92,9 @@ class InterfaceLayerViewSet(
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
-        responses={(200, "application/yaml"): OpenApiResponse(OpenApiTypes.STR)},
-        description="The version as an ODCS v3.1 YAML document.",
+        summary="Export the version as an ODCS data contract",
+        responses={(200, "application/yaml"): OpenApiResponse(_ODCS_DOCUMENT)},
+        description="The version as an ODCS v3.1 YAML document (an attachment).",
     )
     @action(detail=True, methods=["get"])
     def export(self, request, engagement_slug=None, pk=None):
@@ -116,15 +133,31 @@ _LAYER_PARAMETER = OpenApiParameter(
     "layer", int, description="layer version id (default: the published, else newest draft)"
 )
 
+_ID = re.compile(r"[0-9]{1,18}")  # 18 digits stay inside a bigint, whatever the database
+
+
+def _layer_id(raw: str) -> int | None:
+    """The `layer` query parameter: None when absent (the current layer), else a version id.
+
+    Anything else is a 400: a huge number used to reach the database and overflow (a 500), and
+    a word silently listed the current layer instead.
+    """
+    raw = raw.strip()
+    if not raw:
+        return None
+    if not _ID.fullmatch(raw):
+        raise ValidationError({"layer": ["layer must be a layer version id (a whole number)."]})
+    return int(raw)
+
 
 class _LayerChildViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, EngagementScopedViewSet):
     def get_queryset(self):
         assert self.queryset is not None
         qs = self.queryset.filter(layer__engagement=self.engagement)
         if self.action == "list":
-            layer = self.request.query_params.get("layer", "")
-            if layer.isdigit():
-                qs = qs.filter(layer_id=int(layer))
+            layer = _layer_id(self.request.query_params.get("layer", ""))
+            if layer is not None:
+                qs = qs.filter(layer_id=layer)
             else:
                 current = selectors.current_layer(engagement=self.engagement)
                 qs = qs.filter(layer=current) if current else qs.none()

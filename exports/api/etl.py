@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
@@ -17,6 +18,7 @@ from ..services import testrun as services
 from ..testrun.choices import FailureRoute
 from ..testrun.models import TestRun, UnitTestResult
 from ..testrun.package import package_markdown, package_xlsx
+from .spec import XLSX
 
 
 class UnitTestResultSerializer(serializers.ModelSerializer):
@@ -42,7 +44,9 @@ class UnitTestResultSerializer(serializers.ModelSerializer):
 
 
 class TestRunSerializer(serializers.ModelSerializer):
-    started_by = serializers.CharField(source="started_by.username", default=None)
+    started_by = serializers.CharField(
+        source="started_by.username", read_only=True, allow_null=True
+    )
     status = serializers.CharField(
         read_only=True, help_text="running, passed, failed (tests failed) or error (stopped)."
     )
@@ -131,6 +135,7 @@ class TestRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Engagemen
     @extend_schema(request=RouteSerializer, responses={200: UnitTestResultSerializer})
     @action(detail=True, methods=["post"], url_path=r"results/(?P<result_pk>\d+)/route")
     def route(self, request, engagement_slug=None, pk=None, result_pk=None):
+        """Route a failed unit test to the team that fixes it."""
         run = self.get_object()
         result = get_object_or_404(UnitTestResult.objects.filter(run=run), pk=result_pk)
         data = RouteSerializer(data=request.data)
@@ -140,14 +145,20 @@ class TestRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Engagemen
         )
         return Response(UnitTestResultSerializer(result).data)
 
-    @extend_schema(responses={(200, "application/octet-stream"): bytes})
+    @extend_schema(
+        summary="Download the Unit Test Package (Excel workbook or Markdown)",
+        responses={
+            (200, XLSX): OpenApiTypes.BINARY,
+            (200, "text/markdown"): OpenApiTypes.STR,
+        },
+    )
     @action(detail=True, methods=["get"], url_path=r"package\.(?P<fmt>xlsx|md)")
     def package(self, request, engagement_slug=None, pk=None, fmt="xlsx"):
         run = self.get_object()
         if fmt == "xlsx":
             response = HttpResponse(
                 package_xlsx(run),
-                content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                content_type=XLSX,
             )
         else:
             response = HttpResponse(package_markdown(run), content_type="text/markdown")

@@ -27,7 +27,7 @@ class SpecImportSerializer(serializers.ModelSerializer):
         slug_field="username", read_only=True
     )
     decided_by: serializers.SlugRelatedField = serializers.SlugRelatedField(
-        slug_field="username", read_only=True
+        slug_field="username", read_only=True, allow_null=True
     )
 
     class Meta:
@@ -79,6 +79,7 @@ class SpecImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Engage
     @extend_schema(request=None, responses=SpecImportSerializer)
     @action(detail=True, methods=["post"])
     def apply(self, request, engagement_slug=None, pk=None):
+        """Apply the uploaded specification's changes to the mapping."""
         spec_import = services.spec_import_apply(
             spec_import=self.get_object(), acting_user=request.user
         )
@@ -87,6 +88,7 @@ class SpecImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Engage
     @extend_schema(request=None, responses=SpecImportSerializer)
     @action(detail=True, methods=["post"])
     def cancel(self, request, engagement_slug=None, pk=None):
+        """Discard the uploaded specification."""
         spec_import = services.spec_import_cancel(
             spec_import=self.get_object(), acting_user=request.user
         )
@@ -98,6 +100,7 @@ class SpecWorkbookViewSet(EngagementScopedViewSet):
 
     @extend_schema(responses={(200, XLSX): OpenApiTypes.BINARY})
     def list(self, request, engagement_slug=None):
+        """Download the Master Mapping Specification workbook (.xlsx)."""
         buffer = io.BytesIO()
         services.spec_export(engagement=self.engagement, acting_user=request.user, stream=buffer)
         response = HttpResponse(buffer.getvalue(), content_type=XLSX)

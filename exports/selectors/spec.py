@@ -45,6 +45,8 @@ class SpecData:
     entities: list[dict]  # ENTITY_VALUES, in load order
     contract: list[dict]  # CONTRACT_VALUES, in contract order
     attributes: dict[tuple[str, str], dict] = field(default_factory=dict)  # ATTRIBUTE_VALUES
+    # Contract rows with no mapping row saved yet, rendered with the model's defaults (pk None).
+    unsaved: int = 0
 
     def mapping_rows(self) -> Iterator[tuple[dict, dict | None]]:
         """(contract attribute, its mapping or None) in load order, then contract order."""
@@ -80,7 +82,44 @@ def spec_data(*, engagement: Engagement) -> SpecData:
         .values(*ATTRIBUTE_VALUES)
         .iterator(chunk_size=5000)
     }
-    return SpecData(engagement, layer, order, entities, contract, attributes)
+    data = SpecData(engagement, layer, order, entities, contract, attributes)
+    _render_unsaved(data)
+    return data
+
+
+def _defaults(model, names: tuple[str, ...]) -> dict:
+    fields = {f.name: f for f in model._meta.concrete_fields}
+    return {"pk": None, **{name: fields[name].get_default() for name in names if name in fields}}
+
+
+def _render_unsaved(data: SpecData) -> None:
+    """Give every contract entity and attribute a row: the ones nobody prepared yet show what
+    `mapping_prepare` would save (the model's defaults), so the workbook lists the whole contract
+    even for someone who may not write the mapping."""
+    known = {e["entity_name"] for e in data.entities}
+    missing_entities = [
+        name
+        for name in dict.fromkeys(a["entity__name"] for a in data.contract)
+        if name not in known
+    ]
+    for name in missing_entities:
+        data.entities.append({**_defaults(EntityMapping, ENTITY_VALUES), "entity_name": name})
+    if missing_entities:
+        data.entities.sort(
+            key=lambda e: (data.order.position(e["entity_name"]) or 10_000, e["entity_name"])
+        )
+    blank = _defaults(AttributeMapping, ATTRIBUTE_VALUES)
+    missing_attributes = 0
+    for a in data.contract:
+        key = (a["entity__name"], a["name"])
+        if key not in data.attributes:
+            data.attributes[key] = {
+                **blank,
+                "entity_mapping__entity_name": key[0],
+                "attribute_name": key[1],
+            }
+            missing_attributes += 1
+    data.unsaved = len(missing_entities) + missing_attributes
 
 
 def type_label(attribute: dict) -> str:
@@ -193,6 +232,8 @@ def used_catalog_columns(*, data: SpecData) -> list[dict]:
         high,
     ) in columns.iterator(chunk_size=5000):
         table = f"{schema}.{name}" if schema else name
+        if table.lower() not in names and name.lower() not in names:
+            continue  # the same name in a schema the mapping does not use
         feeds = used_by.get((table.lower(), column.lower())) or used_by.get(
             (name.lower(), column.lower()), []
         )

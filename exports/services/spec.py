@@ -10,11 +10,13 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from contracts.selectors import published_layer
 from mappings.models import AttributeMapping, EntityMapping
 from mappings.services.mapping import (
     MappingConflict,
     attribute_mapping_update,
     entity_mapping_update,
+    mapping_prepare,
 )
 from workbench import policy
 from workbench.capping import capped
@@ -25,6 +27,7 @@ from workbench.policy import Action
 
 from ..choices import SPEC_IMPORT_MOVES, SpecImportState
 from ..models import SpecImport
+from ..selectors.spec import spec_data
 from ..spec import layout as L
 from ..spec.diff import spec_diff
 from ..spec.reader import SpecReadError, read_spec
@@ -40,14 +43,25 @@ def _name(user) -> str:
 # --- export --------------------------------------------------------------------------------------
 
 
+@transaction.atomic
 def spec_export(*, engagement: Engagement, acting_user: User, stream, progress=None) -> dict:
-    """Write the workbook to `stream` (a path or a binary file); returns the Cover's values."""
+    """Write the workbook to `stream` (a path or a binary file); returns the Cover's values.
+
+    The workbook has a row for every entity and attribute of the published contract. Rows nobody
+    prepared yet are saved first (with history, as the acting user) when that user may edit the
+    mapping; for anyone else they are rendered with their defaults and nothing is written.
+    """
     policy.check(acting_user, engagement, Action.EXPORT)
+    data = spec_data(engagement=engagement)
+    if data.unsaved and policy.can(acting_user, engagement, Action.EDIT_MAPPING):
+        mapping_prepare(engagement=engagement, acting_user=acting_user)
+        data = spec_data(engagement=engagement)
     return write_spec(
         engagement=engagement,
         path_or_stream=stream,
         generated_by=_name(acting_user),
         progress=progress,
+        data=data,
     )
 
 
@@ -83,6 +97,11 @@ def spec_import_preview(
         parsed = read_spec(content)
     except SpecReadError as exc:
         raise ValidationError({"file": exc.errors}) from None
+    if published_layer(engagement=engagement) is not None:
+        # A workbook exported before anyone prepared the mapping (or by a Viewer) lists rows not
+        # saved yet: save them (this transaction; a refused preview rolls them back) so its rows
+        # are compared and applied like any other.
+        mapping_prepare(engagement=engagement, acting_user=acting_user)
     diff = spec_diff(engagement=engagement, parsed=parsed)
     if not diff.errors and diff.changes:
         diff.errors = _validate(diff.changes, acting_user)

@@ -109,13 +109,7 @@ def spec_diff(*, engagement: Engagement, parsed: ParsedSpec) -> SpecDiff:
                 "published contract."
             )
             continue
-        current_mapping = attributes.get(key)
-        if current_mapping is None:
-            diff.errors.append(
-                f"{row.place('Interface Attribute')}: {label} has no mapping row yet; open the "
-                "mapping in the workbench to prepare it, then export again."
-            )
-            continue
+        current_mapping = attributes[key]  # the import prepared every contract row
         wanted = _wanted(row, L.ATTRIBUTE_FIELDS, MAPPING_LABELS, L.MAPPING_STATUS, diff)
         if wanted is None:
             continue

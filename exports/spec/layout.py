@@ -3,7 +3,7 @@ the header rows of the sheets a re-import reads, and the labels the cells carry 
 
 from __future__ import annotations
 
-from mappings.choices import EntityStatus, Feasibility, MappingStatus, SmeReview
+from mappings.choices import FREQUENCY_NAMES, EntityStatus, Feasibility, MappingStatus, SmeReview
 
 COVER, SUMMARY, ENTITIES, MAPPING, GAP, SOURCE_CATALOG, GLOSSARY, CHANGE_LOG = (
     "Cover",
@@ -112,6 +112,8 @@ MAPPING_STATUS = {c.value: c.label for c in MappingStatus}
 ENTITY_STATUS = {c.value: c.label for c in EntityStatus}
 FEASIBILITY = {c.value: c.label for c in Feasibility}
 SME_REVIEW = {c.value: c.label for c in SmeReview}
+# The Frequency drop-down: the named schedules (a cron schedule is accepted too).
+FREQUENCIES = list(FREQUENCY_NAMES)
 
 # Workbook column -> model field, for the columns a re-import applies.
 ENTITY_FIELDS = {

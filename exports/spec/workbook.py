@@ -194,19 +194,33 @@ class SheetWriter:
         letter = self.column(name)
         return f"{letter}2:{letter}{max(self.rows + 1, 2)}"
 
-    def finish(self, *, choices: dict[str, list[str]] | None = None) -> None:
+    def finish(
+        self,
+        *,
+        choices: dict[str, list[str]] | None = None,
+        suggestions: dict[str, tuple[list[str], str]] | None = None,
+    ) -> None:
+        """Close the sheet: autofilter, and drop-down lists on its columns — `choices` refuse any
+        other value; `suggestions` (labels, what else is allowed) warn and let the value stand."""
         self.ws.auto_filter.ref = self.ref
         for name, labels in (choices or {}).items():
-            validation = DataValidation(
-                type="list",
-                formula1='"' + ",".join(labels) + '"',
-                allow_blank=True,
-                showErrorMessage=True,
-                errorTitle=f"{name}",
-                error=f"Choose one of: {', '.join(labels)}.",
-            )
-            validation.add(self.body_range(name))
-            self.ws.data_validations.append(validation)
+            self._list(name, labels, error=f"Choose one of: {', '.join(labels)}.", style="stop")
+        for name, (labels, otherwise) in (suggestions or {}).items():
+            error = f"Choose one of: {', '.join(labels)}; {otherwise}."
+            self._list(name, labels, error=error, style="warning")
+
+    def _list(self, name: str, labels: list[str], *, error: str, style: str) -> None:
+        validation = DataValidation(
+            type="list",
+            formula1='"' + ",".join(labels) + '"',
+            allow_blank=True,
+            showErrorMessage=True,
+            errorStyle=style,
+            errorTitle=name,
+            error=error,
+        )
+        validation.add(self.body_range(name))
+        self.ws.data_validations.append(validation)
 
     def highlight(self, formula: str, *, fill=None, font=None, columns: str | None = None) -> None:
         cells = columns or f"A2:{get_column_letter(len(self.header))}{max(self.rows + 1, 2)}"
@@ -220,11 +234,16 @@ def _no_progress(_fraction: float, _message: str = "") -> None:
 
 
 def write_spec(
-    *, engagement, path_or_stream, generated_by: str, progress: Progress | None = None
+    *,
+    engagement,
+    path_or_stream,
+    generated_by: str,
+    progress: Progress | None = None,
+    data: SpecData | None = None,
 ) -> dict:
     """Write the workbook to a path or a binary stream; returns what the Cover says."""
     progress = progress or _no_progress
-    data = spec_data(engagement=engagement)
+    data = data or spec_data(engagement=engagement)
     progress(10, "Read the mapping")
     workbook = Workbook(write_only=True)
     cover = _cover(workbook, data, generated_by)
@@ -354,7 +373,10 @@ def _entities(workbook: Workbook, data: SpecData) -> None:
                 e["row_version"],
             ]
         )
-    sheet.finish(choices={"Status": list(L.ENTITY_STATUS.values())})
+    sheet.finish(
+        choices={"Status": list(L.ENTITY_STATUS.values())},
+        suggestions={"Frequency": (L.FREQUENCIES, "or a cron schedule such as 0 2 * * *")},
+    )
     status = sheet.column("Status")
     sheet.highlight(f'OR(${status}2="Unmapped",$B2="")', fill=GAP_FILL)
     sheet.highlight(f'${status}2="Blocked"', fill=BLOCKED_FILL)
@@ -467,11 +489,12 @@ def _change_log(workbook: Workbook, engagement) -> None:
         "Feasibility": L.FEASIBILITY,
         "SME Review": L.SME_REVIEW,
     }
+    zone = timezone.get_current_timezone()  # looked up once: the log has a row per field edit
     for row in change_log(engagement=engagement, since=last_approved_at(engagement=engagement)):
         names = labels.get(row["field"], {})
         sheet.append(
             [
-                _naive(row["when"]),
+                row["when"].astimezone(zone).replace(tzinfo=None, microsecond=0),
                 row["who"],
                 row["entity"],
                 row["attribute"],

@@ -16,7 +16,8 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +26,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 from sqlglot import exp
 
+from catalog.services import connection as mart_connection
 from exports.etl import sql
 from exports.etl.plan import Column, EntityPlan, EtlPlan
 from exports.testrun.choices import TestType
@@ -34,6 +36,8 @@ from .checks import SAMPLE_LIMIT, Check, all_checks, field_value_tree
 
 BATCH_SIZE = 10_000
 FIELD_SAMPLE = 100
+# A test run's extraction reads whole tables: a longer bound than introspection's, still a bound.
+SOURCE_STATEMENT_TIMEOUT = 600.0
 
 
 @dataclass
@@ -45,6 +49,7 @@ class RunOptions:
     batch_size: int = BATCH_SIZE
     sample_size: int = FIELD_SAMPLE
     in_database: bool | None = None  # None: when source and target are the same database
+    statement_timeout: float = SOURCE_STATEMENT_TIMEOUT  # of each statement read in the source
 
 
 @dataclass
@@ -113,6 +118,33 @@ def _engine(url: str, *, role: str) -> sa.Engine:
     return engine
 
 
+def _source_engine(url: str, statement_timeout: float) -> sa.Engine:
+    """The Mart as a test run reads it: the catalog's read-only engine (sessions read-only, a
+    statement timeout), so no SQL of a rule can write to it."""
+    try:
+        parsed = make_url(url)
+        parsed.get_dialect()
+    except (sa.exc.ArgumentError, ValueError):
+        raise JobError("The source URL is not a SQLAlchemy URL.") from None
+    except (sa.exc.NoSuchModuleError, ImportError):
+        raise JobError("No database driver is installed for the source URL.") from None
+    engine = mart_connection.read_only_engine(parsed, statement_timeout=statement_timeout).engine
+    if parsed.get_backend_name() == "sqlite":
+        sa.event.listen(engine, "connect", _sqlite_regexp)
+    return engine
+
+
+@contextmanager
+def _reading(source: sa.Engine, statement_timeout: float) -> Iterator[sa.Connection]:
+    """A connection to the source in a read-only transaction, rolled back at the end."""
+    with source.connect() as conn:
+        mart_connection.begin_read_only(conn, statement_timeout)
+        try:
+            yield conn
+        finally:
+            conn.rollback()
+
+
 def _sqlite_regexp(dbapi_connection, _record) -> None:
     def regexp(pattern, value):
         return (
@@ -145,8 +177,10 @@ def run(plan: EtlPlan, options: RunOptions, progress: Progress | None = None) ->
         raise JobError("No entity can be loaded: " + _skipped_text(plan))
     same = _same_database(options.source_url, options.target_url)
     in_database = same if options.in_database is None else options.in_database and same
-    source = _engine(options.source_url, role="source")
-    target = source if same else _engine(options.target_url, role="target")
+    # A Mart that is also the run's target is written by the run (the user's choice of target);
+    # any other Mart is only ever read, read-only.
+    target = _engine(options.target_url, role="target")
+    source = target if same else _source_engine(options.source_url, options.statement_timeout)
     dialect = sql.BACKEND_DIALECTS.get(target.dialect.name, target.dialect.name)
     source_dialect = sql.BACKEND_DIALECTS.get(source.dialect.name, source.dialect.name)
     try:
@@ -261,7 +295,7 @@ def _load_streamed(
     insert = table.insert()
     rows = 0
     try:
-        with source.connect() as sconn, target.begin() as tconn:
+        with _reading(source, options.statement_timeout) as sconn, target.begin() as tconn:
             _delete_all(tconn, entity, dialect, options.target_schema)
             result = sconn.execution_options(
                 stream_results=True, max_row_buffer=options.batch_size
@@ -270,7 +304,6 @@ def _load_streamed(
                 params = [_convert_row(entity, names, converters, row) for row in batch]
                 tconn.execute(insert, params)
                 rows += len(params)
-            sconn.rollback()
     except sa.exc.DBAPIError as exc:
         raise JobError(
             f"Loading {entity.name} failed and was rolled back: {_first_line(exc)}"
@@ -405,7 +438,7 @@ def run_checks(
     )
     results: list[CheckResult] = []
     samples_by_entity: dict[str, tuple[list[dict], dict]] = {}
-    with source.connect() as sconn, target.connect() as tconn:
+    with _reading(source, options.statement_timeout) as sconn, target.connect() as tconn:
         for i, check in enumerate(checks):
             if progress and i % 10 == 0:
                 progress(78 + 20 * i / len(checks), f"Unit test {i + 1} of {len(checks)}")
@@ -436,6 +469,7 @@ def run_checks(
                 )
                 tconn.rollback()
                 sconn.rollback()
+                mart_connection.begin_read_only(sconn, options.statement_timeout)
     return results
 
 

@@ -10,7 +10,7 @@ from ..models import AttributeMapping, EntityMapping, MappingComment
 
 class EntityMappingSerializer(serializers.ModelSerializer):
     updated_by: serializers.SlugRelatedField = serializers.SlugRelatedField(
-        slug_field="username", read_only=True
+        slug_field="username", read_only=True, allow_null=True
     )
 
     class Meta:
@@ -49,7 +49,7 @@ class EntityMappingUpdateSerializer(serializers.Serializer):
 class AttributeMappingSerializer(serializers.ModelSerializer):
     entity_name = serializers.CharField(source="entity_mapping.entity_name", read_only=True)
     updated_by: serializers.SlugRelatedField = serializers.SlugRelatedField(
-        slug_field="username", read_only=True
+        slug_field="username", read_only=True, allow_null=True
     )
 
     class Meta:
@@ -90,8 +90,22 @@ class AttributeMappingUpdateSerializer(serializers.Serializer):
 
 
 class ConflictSerializer(serializers.Serializer):
+    """409 on an attribute mapping: your row_version is stale; `current` is the row as it is now."""
+
     detail = serializers.CharField()
     current = AttributeMappingSerializer()
+
+
+class PreparedSerializer(serializers.Serializer):
+    entities = serializers.IntegerField(help_text="Entity mapping rows created.")
+    attributes = serializers.IntegerField(help_text="Attribute mapping rows created.")
+
+
+class EntityConflictSerializer(serializers.Serializer):
+    """409 on an entity mapping: your row_version is stale; `current` is the row as it is now."""
+
+    detail = serializers.CharField()
+    current = EntityMappingSerializer()
 
 
 class FeasibilitySerializer(serializers.Serializer):
@@ -141,7 +155,7 @@ class CommentSerializer(serializers.ModelSerializer):
         slug_field="username", read_only=True
     )
     resolved_by: serializers.SlugRelatedField = serializers.SlugRelatedField(
-        slug_field="username", read_only=True
+        slug_field="username", read_only=True, allow_null=True
     )
 
     class Meta:

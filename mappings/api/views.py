@@ -24,10 +24,12 @@ from .serializers import (
     CommentCreateSerializer,
     CommentSerializer,
     ConflictSerializer,
+    EntityConflictSerializer,
     EntityMappingSerializer,
     EntityMappingUpdateSerializer,
     FeasibilitySerializer,
     GapItemSerializer,
+    PreparedSerializer,
     RevertSerializer,
     ReviewSerializer,
     SuggestionSerializer,
@@ -52,7 +54,7 @@ class EntityMappingViewSet(
 
     @extend_schema(
         request=EntityMappingUpdateSerializer,
-        responses={200: EntityMappingSerializer, 409: ConflictSerializer},
+        responses={200: EntityMappingSerializer, 409: EntityConflictSerializer},
     )
     def partial_update(self, request, engagement_slug=None, pk=None):
         entity = self.get_object()
@@ -68,7 +70,7 @@ class EntityMappingViewSet(
             return _conflict(conflict, EntityMappingSerializer)
         return Response(EntityMappingSerializer(entity).data)
 
-    @extend_schema(request=None, responses={201: dict})
+    @extend_schema(request=None, responses={201: PreparedSerializer})
     @action(detail=False, methods=["post"])
     def prepare(self, request, engagement_slug=None):
         """Create the missing mapping rows for the published contract."""
@@ -78,6 +80,7 @@ class EntityMappingViewSet(
     @extend_schema(request=FeasibilitySerializer, responses=EntityMappingSerializer)
     @action(detail=True, methods=["post"])
     def feasibility(self, request, engagement_slug=None, pk=None):
+        """Record a feasibility verdict on the entity mapping."""
         entity = self.get_object()
         payload = FeasibilitySerializer(data=request.data)
         payload.is_valid(raise_exception=True)
@@ -136,12 +139,14 @@ class AttributeMappingViewSet(
     @extend_schema(responses=SuggestionSerializer(many=True))
     @action(detail=True, methods=["get"])
     def suggestions(self, request, engagement_slug=None, pk=None):
+        """Suggest Mart columns for the attribute, best first."""
         mapping = self.get_object()
         return Response([s.as_dict() for s in attribute_suggestions(attribute_mapping=mapping)])
 
     @extend_schema(request=FeasibilitySerializer, responses=AttributeMappingSerializer)
     @action(detail=True, methods=["post"])
     def feasibility(self, request, engagement_slug=None, pk=None):
+        """Record a feasibility verdict on the attribute mapping."""
         mapping = self.get_object()
         payload = FeasibilitySerializer(data=request.data)
         payload.is_valid(raise_exception=True)
@@ -153,6 +158,7 @@ class AttributeMappingViewSet(
     @extend_schema(request=ReviewSerializer, responses=AttributeMappingSerializer)
     @action(detail=True, methods=["post"])
     def review(self, request, engagement_slug=None, pk=None):
+        """Record the SME's review of the attribute mapping."""
         mapping = self.get_object()
         payload = ReviewSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
@@ -167,6 +173,7 @@ class AttributeMappingViewSet(
     )
     @action(detail=True, methods=["post"])
     def revert(self, request, engagement_slug=None, pk=None):
+        """Revert the attribute mapping to an earlier version of its history."""
         mapping = self.get_object()
         payload = RevertSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
@@ -216,6 +223,7 @@ class MappingCommentViewSet(
     @extend_schema(request=None, responses=CommentSerializer)
     @action(detail=True, methods=["post"])
     def resolve(self, request, engagement_slug=None, pk=None):
+        """Resolve the comment thread."""
         comment = services.comment_resolve(comment=self.get_object(), acting_user=request.user)
         return Response(CommentSerializer(comment).data)
 
@@ -225,9 +233,11 @@ class GapViewSet(EngagementScopedViewSet):
 
     queryset = EntityMapping.objects.none()
     serializer_class = GapItemSerializer
+    pagination_class = None  # computed whole on each request; clients get every item
 
     @extend_schema(responses=GapItemSerializer(many=True))
     def list(self, request, engagement_slug=None):
+        """List the GAP items (recomputed on each request), optionally of one severity."""
         items = gap_items(engagement=self.engagement)
         severity = request.query_params.get("severity")
         if severity:

@@ -224,14 +224,16 @@ def _catalog_columns(engagement, names: set[str]) -> dict[str, set[str]]:
         "table__schema", "table__name", "name"
     )
     for schema, table, column in rows:
-        found = columns.setdefault(table.lower(), set())
-        found.add(column.lower())
+        # by `schema.table` exactly; by the plain name, the columns of every schema's table
+        columns.setdefault(table.lower(), set()).add(column.lower())
         if schema:
-            columns[f"{schema}.{table}".lower()] = found
-    for _schema, name in CatalogTable.objects.filter(
+            columns.setdefault(f"{schema}.{table}".lower(), set()).add(column.lower())
+    for schema, name in CatalogTable.objects.filter(
         engagement=engagement, name__in=plain
     ).values_list("schema", "name"):
         columns.setdefault(name.lower(), set())  # a table without columns still exists
+        if schema:
+            columns.setdefault(f"{schema}.{name}".lower(), set())
     return columns
 
 
@@ -290,16 +292,16 @@ def _allowed_value_gaps(engagement, mappings, attributes, entities) -> list[GapI
         return []
     names = {table.rsplit(".", 1)[-1] for _m, _a, table, _c in wanted}
     top_values = dict(
-        ((table, column), values)
-        for table, column, values in ColumnProfile.objects.filter(
+        ((f"{schema}.{table}" if schema else table, column), values)
+        for schema, table, column, values in ColumnProfile.objects.filter(
             engagement=engagement,
             column__table__name__in=names,
             column__name__in={column for _m, _a, _t, column in wanted},
-        ).values_list("column__table__name", "column__name", "top_values")
+        ).values_list("column__table__schema", "column__table__name", "column__name", "top_values")
     )
     items = []
     for mapping, attribute, table, column in wanted:
-        values = top_values.get((table.rsplit(".", 1)[-1], column))
+        values = top_values.get((table, column))  # `schema.table` as the lineage names it
         if values is None:
             continue
         allowed = {str(v) for v in attribute.allowed_values}

@@ -68,9 +68,14 @@ def catalog_index(*, engagement: Engagement, names: set[str] | None = None) -> d
         )
     index: dict[str, TableInfo] = {}
     for table in ordered:
-        info = infos[table.pk]
-        index.setdefault(info.name.lower(), info)
-        index.setdefault(table.name.lower(), info)
+        index.setdefault(infos[table.pk].name.lower(), infos[table.pk])
+    # a plain table name stands for its table only where no other schema has one of that name
+    schemas_of: dict[str, set[str]] = {}
+    for table in ordered:
+        schemas_of.setdefault(table.name.lower(), set()).add(table.schema.lower())
+    for table in ordered:
+        if len(schemas_of[table.name.lower()]) == 1:
+            index.setdefault(table.name.lower(), infos[table.pk])
     return index
 
 

@@ -26,6 +26,7 @@ from workbench.services import notify
 
 from ..choices import (
     FEASIBILITY_NEEDS_COMMENT,
+    FREQUENCY_NAMES,
     CommentKind,
     EntityStatus,
     Feasibility,
@@ -61,7 +62,7 @@ ENTITY_FIELDS = set(ENTITY_SPEC_FIELDS)
 ATTRIBUTE_FIELDS = set(ATTRIBUTE_AUTHORED_FIELDS)
 RULE_FIELDS = {"source_columns", "transformation", "default_value"}
 FROM_FIELDS = {"driving_table", "driving_alias", "joins", "filter"}  # what the rules depend on
-_FREQUENCIES = {"hourly", "daily", "weekly", "monthly", "on demand"}
+_FREQUENCIES = set(FREQUENCY_NAMES)
 _CRON_FIELD = r"(\*|\d+(-\d+)?)(/\d+)?(,(\*|\d+(-\d+)?)(/\d+)?)*"
 _CRON = re.compile(rf"^{_CRON_FIELD}(\s+{_CRON_FIELD}){{4}}$")
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
-from ..choices import CutoverStep, Gate, UatClassification
+from workbench.choices import EngagementStatus
+
+from ..choices import CutoverStep, Gate, UatClassification, Verdict
 from ..models import (
     AuditEvent,
     CutoverItem,
@@ -44,6 +47,27 @@ class FieldChangeSerializer(serializers.Serializer):
     field = serializers.CharField()
     before = serializers.JSONField()
     after = serializers.JSONField()
+
+
+class SignoffRowSerializer(serializers.Serializer):
+    """One decision of the sign-off table (selectors.signoff_table)."""
+
+    gate = serializers.ChoiceField(choices=Gate.choices)
+    gate_label = serializers.CharField()
+    version = serializers.IntegerField()
+    content_hash = serializers.CharField()
+    scope = serializers.CharField()
+    approver = serializers.CharField()
+    approver_username = serializers.CharField()
+    role = serializers.CharField(help_text="The approver's role label; empty when not a role.")
+    decision = serializers.CharField(help_text="The verdict's label.")
+    verdict = serializers.ChoiceField(choices=Verdict.choices)
+    comment = serializers.CharField()
+    date = serializers.DateTimeField()
+    changed_since = serializers.BooleanField(
+        help_text="An approval whose approved part of the spec has changed since."
+    )
+    superseded = serializers.BooleanField(help_text="A later approval of the same gate covers it.")
 
 
 class DecisionSerializer(serializers.ModelSerializer):
@@ -113,9 +137,11 @@ class CancelInputSerializer(serializers.Serializer):
 
 
 class UatItemSerializer(serializers.ModelSerializer):
-    owner = serializers.CharField(source="owner.username", read_only=True, default=None)
+    owner = serializers.CharField(source="owner.username", read_only=True, allow_null=True)
     raised_by = serializers.CharField(source="raised_by.username", read_only=True)
-    resolved_by = serializers.CharField(source="resolved_by.username", read_only=True, default=None)
+    resolved_by = serializers.CharField(
+        source="resolved_by.username", read_only=True, allow_null=True
+    )
 
     class Meta:
         model = UatItem
@@ -155,11 +181,17 @@ class ReopenInputSerializer(serializers.Serializer):
 
 class CutoverItemSerializer(serializers.ModelSerializer):
     step_label = serializers.CharField(source="get_step_display", read_only=True)
-    ticked_by = serializers.CharField(source="ticked_by.username", read_only=True, default=None)
+    ticked_by = serializers.CharField(source="ticked_by.username", read_only=True, allow_null=True)
 
     class Meta:
         model = CutoverItem
         fields = ["step", "step_label", "ticked", "ticked_by", "ticked_at", "link", "note"]
+
+
+@extend_schema_serializer(many=False)  # the `list` action answers one checklist, not a list
+class CutoverChecklistSerializer(serializers.Serializer):
+    engagement_status = serializers.ChoiceField(choices=EngagementStatus.choices)
+    steps = CutoverItemSerializer(many=True)
 
 
 class TickInputSerializer(serializers.Serializer):
@@ -173,8 +205,8 @@ class UntickInputSerializer(serializers.Serializer):
 
 
 class AuditEventSerializer(serializers.ModelSerializer):
-    actor = serializers.CharField(source="actor.username", read_only=True, default=None)
-    version = serializers.IntegerField(source="version.number", read_only=True, default=None)
+    actor = serializers.CharField(source="actor.username", read_only=True, allow_null=True)
+    version = serializers.IntegerField(source="version.number", read_only=True, allow_null=True)
 
     class Meta:
         model = AuditEvent

@@ -21,6 +21,7 @@ from ..models import AuditEvent, CutoverItem, ReviewRequest, SpecVersion, UatIte
 from .serializers import (
     AuditEventSerializer,
     CancelInputSerializer,
+    CutoverChecklistSerializer,
     CutoverItemSerializer,
     DecideInputSerializer,
     FieldChangeSerializer,
@@ -28,6 +29,7 @@ from .serializers import (
     ReopenInputSerializer,
     ResolveInputSerializer,
     ReviewSerializer,
+    SignoffRowSerializer,
     SpecVersionDetailSerializer,
     SpecVersionSerializer,
     SubmitInputSerializer,
@@ -54,6 +56,7 @@ class SpecVersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Engag
 
     @extend_schema(request=FreezeInputSerializer, responses={201: SpecVersionSerializer})
     def create(self, request, engagement_slug=None):
+        """Freeze the working mapping as a new spec version."""
         policy.check(request.user, self.engagement, Action.SUBMIT_FOR_REVIEW)  # 403 before 400
         data = FreezeInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -75,6 +78,7 @@ class SpecVersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Engag
     )
     @action(detail=True, methods=["get"])
     def diff(self, request, engagement_slug=None, number=None):
+        """Changes from this version to a later one or to the working mapping."""
         version = self.get_object()
         against = request.query_params.get("against", "current")
         other = None
@@ -90,6 +94,7 @@ class SpecVersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Engag
     @extend_schema(responses=OpenApiTypes.OBJECT)
     @action(detail=False, methods=["get"], url_path="changed-since-signoff")
     def changed_since_signoff(self, request, engagement_slug=None):
+        """What changed in the mapping since the last sign-off."""
         changed = selectors.changed_since_signoff(engagement=self.engagement)
         return Response(
             {
@@ -102,9 +107,10 @@ class SpecVersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Engag
             }
         )
 
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @extend_schema(responses=SignoffRowSerializer(many=True))
     @action(detail=False, methods=["get"], url_path="signoff-table")
     def signoff_table(self, request, engagement_slug=None):
+        """Every sign-off decision of every gate, oldest first."""
         return Response(selectors.signoff_table(engagement=self.engagement))
 
 
@@ -121,6 +127,7 @@ class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Engagement
 
     @extend_schema(request=SubmitInputSerializer, responses={201: ReviewSerializer})
     def create(self, request, engagement_slug=None):
+        """Submit a spec version for review at a gate."""
         policy.check(request.user, self.engagement, Action.SUBMIT_FOR_REVIEW)  # 403 before 400
         data = SubmitInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -151,17 +158,20 @@ class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Engagement
     @extend_schema(request=None, responses=ReviewSerializer)
     @action(detail=True, methods=["post"])
     def start(self, request, engagement_slug=None, pk=None):
+        """Start reviewing the request."""
         review = services.do_start_review(review=self.get_object(), acting_user=request.user)
         return Response(self._out(review))
 
     @extend_schema(request=DecideInputSerializer, responses=ReviewSerializer)
     @action(detail=True, methods=["post"])
     def approve(self, request, engagement_slug=None, pk=None):
+        """Approve the review request."""
         return self._decide(request, Verdict.APPROVE)
 
     @extend_schema(request=DecideInputSerializer, responses=ReviewSerializer)
     @action(detail=True, methods=["post"])
     def reject(self, request, engagement_slug=None, pk=None):
+        """Reject the review request."""
         return self._decide(request, Verdict.REJECT)
 
     def _decide(self, request, verdict):
@@ -179,6 +189,7 @@ class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Engagement
     @extend_schema(request=CancelInputSerializer, responses=ReviewSerializer)
     @action(detail=True, methods=["post"])
     def cancel(self, request, engagement_slug=None, pk=None):
+        """Cancel the review request."""
         target = self.get_object()  # 404 before 400
         data = CancelInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -195,6 +206,7 @@ class UatItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Engagemen
 
     @extend_schema(request=UatItemInputSerializer, responses={201: UatItemSerializer})
     def create(self, request, engagement_slug=None):
+        """Raise a UAT item."""
         policy.check(request.user, self.engagement, Action.RAISE_UAT_FEEDBACK)  # 403 before 400
         data = UatItemInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -206,6 +218,7 @@ class UatItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Engagemen
     @extend_schema(request=ResolveInputSerializer, responses=UatItemSerializer)
     @action(detail=True, methods=["post"])
     def resolve(self, request, engagement_slug=None, pk=None):
+        """Resolve the UAT item."""
         target = self.get_object()  # 404 before 400
         data = ResolveInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -219,6 +232,7 @@ class UatItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Engagemen
     @extend_schema(request=ReopenInputSerializer, responses=UatItemSerializer)
     @action(detail=True, methods=["post"])
     def reopen(self, request, engagement_slug=None, pk=None):
+        """Reopen a resolved UAT item."""
         target = self.get_object()  # 404 before 400
         data = ReopenInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -242,13 +256,15 @@ class CutoverViewSet(EngagementScopedViewSet):
             "steps": CutoverItemSerializer(items, many=True).data,
         }
 
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @extend_schema(responses=CutoverChecklistSerializer)
     def list(self, request, engagement_slug=None):
+        """Show the cutover checklist, one row per step."""
         return Response(self._checklist())
 
-    @extend_schema(request=TickInputSerializer, responses=OpenApiTypes.OBJECT)
+    @extend_schema(request=TickInputSerializer, responses=CutoverChecklistSerializer)
     @action(detail=False, methods=["post"])
     def tick(self, request, engagement_slug=None):
+        """Tick a cutover step (with an evidence link or note)."""
         policy.check(request.user, self.engagement, Action.TICK_CUTOVER)  # 403 before 400
         data = TickInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -258,9 +274,10 @@ class CutoverViewSet(EngagementScopedViewSet):
         self.engagement.refresh_from_db()
         return Response(self._checklist())
 
-    @extend_schema(request=UntickInputSerializer, responses=OpenApiTypes.OBJECT)
+    @extend_schema(request=UntickInputSerializer, responses=CutoverChecklistSerializer)
     @action(detail=False, methods=["post"])
     def untick(self, request, engagement_slug=None):
+        """Untick a cutover step."""
         policy.check(request.user, self.engagement, Action.TICK_CUTOVER)  # 403 before 400
         data = UntickInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)

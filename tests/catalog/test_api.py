@@ -64,6 +64,28 @@ def test_introspect_and_profile_start_jobs(api, source, django_capture_on_commit
     assert profile.json()["params"]["sample_rows"] == 500
 
 
+def test_a_source_covers_a_list_of_schemas_and_introspects_some_of_them(api):
+    created = api.post(
+        f"{BASE}/sources/",
+        {"name": "Two schemas", "url": "postgresql+psycopg://u@db/mart", "schemas": ["crm", "mkt"]},
+        format="json",
+    )
+    assert created.status_code == 201, created.content
+    assert created.json()["schemas"] == ["crm", "mkt"]
+    source = created.json()["id"]
+
+    changed = api.patch(f"{BASE}/sources/{source}/", {"schemas": ["mkt", " crm "]}, format="json")
+    assert changed.json()["schemas"] == ["mkt", "crm"]
+    assert changed.json()["default_schema"] == "mkt"
+    refused = api.patch(f"{BASE}/sources/{source}/", {"schemas": "crm"}, format="json")
+    assert refused.status_code == 400  # a list, not a text
+    assert SourceSystem.objects.get(pk=source).schemas == ["mkt", "crm"]
+
+    job = api.post(f"{BASE}/sources/{source}/introspect/", {"schemas": ["crm"]}, format="json")
+    assert job.status_code == 202
+    assert job.json()["params"] == {"source_id": source, "schemas": ["crm"]}
+
+
 def test_test_connection_answers_ok_or_why_not(api, source):
     assert api.post(f"{BASE}/sources/{source.pk}/test/").json()["ok"] is True
 

@@ -62,3 +62,25 @@ def test_introspect_mart_refuses_an_unknown_dialect_and_a_missing_right(engageme
     )
     with pytest.raises(CommandError, match="does not allow this"):
         run("--engagement", engagement.slug, "--as", "viewer", "--url", "sqlite:///x.db")
+
+
+def test_introspect_mart_reports_the_catalog_as_json(engagement, ba, demo_mart_file):
+    import json
+
+    report = json.loads(
+        run("--engagement", engagement.slug, "--as", "ba", "--url", f"sqlite:///{demo_mart_file}",
+            "--profile", "--format", "json")
+    )  # fmt: skip
+
+    source = SourceSystem.objects.get()
+    assert report == {
+        "engagement": engagement.slug,
+        "source": {"id": source.pk, "name": source.name, "url": f"sqlite:///{demo_mart_file}"},
+        "tables": 7,
+        "columns": 55,
+        "foreign_keys": 6,
+        "changed": report["changed"],
+        "changes": report["changes"],
+        "profiled_tables": 7,
+    }
+    assert isinstance(report["changes"], dict)

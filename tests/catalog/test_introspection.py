@@ -243,7 +243,7 @@ def test_introspection_runs_as_a_job_with_progress(source, ba, django_capture_on
     assert job.state == JobState.SUCCEEDED, job.error
     assert job.progress == 100
     assert job.result["summary"] == "Cataloged 7 tables, 55 columns, 6 foreign keys"
-    assert job.params == {"source_id": source.pk, "schema": ""}
+    assert job.params == {"source_id": source.pk, "schemas": [""]}
     assert Job.objects.get().started_by == ba
 
 

@@ -216,9 +216,12 @@ def test_a_missing_driver_is_a_400_naming_the_package(api, engagement):
     # Then a 400 names the package to install (no server error)
     assert response.status_code == 400
     assert response.json() == {"url": [MISSING_DRIVER]}
-    assert _refusal("mysql+pymysql://u@h/db") == (
-        "The driver for mysql+pymysql is not installed (pip install pymysql)."
+    assert _refusal("mysql+mysqlconnector://u@h/db") == (
+        "The driver for mysql+mysqlconnector is not installed (pip install mysql-connector-python)."
     )
+    # while PyMySQL, a main dependency, makes a MariaDB Mart acceptable
+    check_mart_url("mysql+pymysql://root@127.0.0.1:3306/mart")
+    check_mart_url("mariadb+pymysql://root@127.0.0.1:3306/mart")
     # and "test connection" on one stored earlier answers the same, not a 500
     stored = SourceSystemFactory(engagement=engagement, url="mysql://u@h/db", dialect="mysql")
     tested = api.post(f"{BASE}/sources/{stored.pk}/test/", {}, format="json")

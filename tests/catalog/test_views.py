@@ -35,7 +35,7 @@ def test_the_ba_adds_a_source_and_never_sees_its_password_again(as_ba, engagemen
             "name": "Acme Mart",
             "url": f"postgresql+psycopg://reader:{SECRET}@db.acme/mart",
             "password_env": "",
-            "default_schema": "mart",
+            "schemas": "crm, mkt ,crm",
         },
     )
 
@@ -44,8 +44,10 @@ def test_the_ba_adds_a_source_and_never_sees_its_password_again(as_ba, engagemen
     assert "postgresql+psycopg://reader:***@db.acme/mart" in page
     assert SECRET not in page
     source = SourceSystem.objects.get()
+    assert source.schemas == ["crm", "mkt"]  # the form's list, each schema once
     edit = as_ba.get(url("source-edit", engagement, source.pk)).content.decode()
     assert SECRET not in edit
+    assert 'value="crm, mkt"' in edit
 
 
 def test_a_bad_url_is_shown_inline_and_nothing_is_saved(as_ba, engagement):

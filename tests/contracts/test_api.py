@@ -42,6 +42,28 @@ def test_a_member_lists_layers_entities_and_attributes(api, viewer, published_de
     ]
 
 
+@pytest.mark.parametrize("layer", ["43731739099261431768416256", "newest", "-1"])
+def test_a_layer_parameter_that_is_no_version_id_is_a_400_not_a_crash_or_a_guess(
+    api, viewer, published_demo, layer
+):
+    """A 26-digit id used to overflow the database (a 500); a word silently listed the current
+    layer."""
+    api.force_authenticate(viewer)
+
+    for kind in ("entities", "attributes"):
+        answer = api.get(f"{BASE}/{kind}/", {"layer": layer})
+        assert answer.status_code == 400
+        assert answer.json() == {"layer": ["layer must be a layer version id (a whole number)."]}
+
+
+def test_a_layer_parameter_names_the_version_listed(api, viewer, published_demo):
+    api.force_authenticate(viewer)
+    layer_id = api.get(f"{BASE}/layers/").json()["results"][0]["id"]
+
+    assert api.get(f"{BASE}/entities/", {"layer": layer_id}).json()["count"] > 0
+    assert api.get(f"{BASE}/entities/", {"layer": layer_id + 1000}).json()["count"] == 0
+
+
 def test_an_attribute_shows_its_references(api, viewer, published_demo):
     api.force_authenticate(viewer)
 

@@ -71,7 +71,10 @@ def test_a_missing_file_and_a_forbidden_user_are_refused(engagement, sme, tmp_pa
 
     with pytest.raises(CommandError) as exc:
         run("import_contract", "--engagement", "acme-360", "--as", "sme", str(DEMO_FILE))
-    assert str(exc.value) == "Your role in acme-360 does not allow this (import contract)."
+    assert (
+        str(exc.value)
+        == "Your role in acme-360 does not allow this (import contract); only an Implementation Lead or Tech BA may."
+    )
 
 
 def test_export_contract_writes_odcs_that_imports_back_identically(engagement, ba, tmp_path):
@@ -100,3 +103,45 @@ def test_export_without_a_contract_fails(engagement, tmp_path):
         run("export_contract", "--engagement", "acme-360", "-o", str(tmp_path / "x.yaml"))
 
     assert str(exc.value) == "No contract has been imported into acme-360."
+
+
+def test_a_script_reads_the_import_publish_diff_and_export_as_json(
+    engagement, ba, tmp_path, no_mapping_provider
+):
+    import json
+
+    first = tmp_path / "small.yaml"
+    first.write_bytes(as_yaml(small_contract()))
+    second = tmp_path / "small-1.1.yaml"
+    second.write_bytes(second_version())
+    published = json.loads(
+        run("import_contract", "--engagement", "acme-360", "--as", "ba", "--publish",
+            "--format", "json", str(first))
+    )  # fmt: skip
+    imported = json.loads(
+        run("import_contract", "--engagement", "acme-360", "--as", "ba", "--diff",
+            "--format", "json", str(second))
+    )  # fmt: skip
+    target = tmp_path / "out.yaml"
+    exported = json.loads(
+        run("export_contract", "--engagement", "acme-360", "-o", str(target), "--format", "json")
+    )
+
+    assert published["published"] is True and published["diff"] is None
+    assert published["contract"] == {"name": "Small 360", "version": "1.0.0"}
+    assert imported["published"] is False
+    assert imported["counts"]["entities"] == 3 and imported["counts"]["attributes"] == 7
+    assert imported["diff"]["from"] == {"name": "Small 360", "version": "1.0.0"}
+    assert [
+        (c["entity"], c["attribute"], c["fields"]) for c in imported["diff"]["attributes_changed"]
+    ] == [
+        ("customer", "email", ["required"]),
+        ("customer", "status", ["allowed_values"]),
+    ]
+    assert imported["diff"]["affected_mappings"] == []
+    assert exported == {
+        "engagement": "acme-360",
+        "contract": {"name": "Small 360", "version": "1.0.0", "status": "published"},
+        "output": str(target),
+        "mapped_attributes": None,
+    }

@@ -133,7 +133,10 @@ def test_a_member_without_the_right_cannot_import(engagement, sme):
             acting_user=sme,
         )
 
-    assert str(exc.value) == "Your role in acme-360 does not allow this (import contract)."
+    assert (
+        str(exc.value)
+        == "Your role in acme-360 does not allow this (import contract); only an Implementation Lead or Tech BA may."
+    )
     assert InterfaceLayer.objects.count() == 0
 
 

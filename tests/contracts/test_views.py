@@ -325,8 +325,26 @@ def test_the_phase_tracker_reports_the_contract_and_the_notes(engagement, ba, sm
         OutputStatus.DONE,
         "Small 360 1.0.0 published",
     )
-    assert interface_notes_state(engagement).detail == "1 note"
+    one_entity = interface_notes_state(engagement)
+    assert (one_entity.status, one_entity.detail) == (
+        OutputStatus.IN_PROGRESS,
+        "1 note; 1 of 2 entities noted",
+    )
     assert contract_state(engagement).url == url("contract-overview", engagement)
+
+    # A note on one of its attributes counts for the entity too.
+    services.note_create(
+        engagement=engagement,
+        entity_name="email_event",
+        attribute_name="amount",
+        text="in the client's currency",
+        acting_user=ba,
+    )
+    every_entity = interface_notes_state(engagement)
+    assert (every_entity.status, every_entity.detail) == (
+        OutputStatus.DONE,
+        "2 notes; every entity noted",
+    )
 
 
 def test_an_older_version_can_be_browsed_and_another_engagements_cannot(

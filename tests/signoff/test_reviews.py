@@ -100,11 +100,14 @@ def test_only_the_named_mapping_owner_decides_the_mapping_gate(review, other_sme
     _unchanged(review)
 
 
-def test_a_viewer_never_decides(review, viewer):
+def test_a_viewer_never_decides_and_is_told_who_does(review, viewer, sme):
     message = _refused(
         PermissionDenied, services.do_decide, review=review, verdict="approve", acting_user=viewer
     )
-    assert message == "A Viewer never decides on a review."
+    assert message == (
+        f"A Viewer never decides on a review; {sme.get_full_name()}, the named owner, "
+        "decides the Mapping sign-off."
+    )
     _unchanged(review)
 
 
@@ -112,7 +115,7 @@ def test_an_outsider_is_refused(review, outsider):
     message = _refused(
         PermissionDenied, services.do_decide, review=review, verdict="approve", acting_user=outsider
     )
-    assert message == "Your role in acme-360 does not allow this (view)."
+    assert message == "Your role in acme-360 does not allow this (view); any member may."
     _unchanged(review)
 
 
@@ -253,7 +256,10 @@ def test_states_move_only_along_the_allowed_moves(review, sme, ba):
 
 def test_the_requester_cancels_and_the_approver_is_told(review, ba, sme, other_sme):
     message = _refused(PermissionDenied, services.do_cancel_review, review=review, acting_user=sme)
-    assert message == "Your role in acme-360 does not allow this (submit for review)."
+    assert (
+        message
+        == "Your role in acme-360 does not allow this (submit for review); only an Implementation Lead or Tech BA may."
+    )
     services.do_cancel_review(review=review, reason="Wrong scope", acting_user=ba)
     review.refresh_from_db()
     assert review.state == ReviewState.CANCELLED

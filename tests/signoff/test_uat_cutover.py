@@ -125,7 +125,10 @@ def test_each_step_is_ticked_by_its_role_with_who_and_when(ready, etl, ops, sme,
         services.do_tick_cutover(
             engagement=ready, step=CutoverStep.PIPELINES_DEPLOYED, acting_user=sme
         )
-    assert str(denied.value) == "Your role in acme-360 does not allow this (tick cutover)."
+    assert (
+        str(denied.value)
+        == "Your role in acme-360 does not allow this (tick cutover); only an Implementation Lead, ETL Developer or Client Ops (L2) may."
+    )
     with pytest.raises(ValidationError) as refused:
         services.do_tick_cutover(
             engagement=ready, step=CutoverStep.FIRST_RUN_VALIDATED, acting_user=etl

@@ -93,7 +93,10 @@ def test_submitting_is_refused_for_unknown_entities_without_mapping_and_for_a_vi
     assert refused.value.message_dict == {"entities": ["Not an entity of the mapping: planet."]}
     with pytest.raises(PermissionDenied) as denied:
         services.do_submit_for_review(engagement=ready, gate=Gate.MAPPING, acting_user=viewer)
-    assert str(denied.value) == "Your role in acme-360 does not allow this (submit for review)."
+    assert (
+        str(denied.value)
+        == "Your role in acme-360 does not allow this (submit for review); only an Implementation Lead or Tech BA may."
+    )
     with pytest.raises(PermissionDenied):
         services.do_submit_for_review(engagement=ready, gate=Gate.MAPPING, acting_user=sme)
     assert not SpecVersion.objects.exists()

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from tests.factories import GlossaryTermFactory, ReferenceLinkFactory, UserFactory
+from workbench import services
 from workbench.models import GlossaryTerm, Job, Membership, ReferenceLink, SignoffOwner
 
 BASE = "/api/v1/engagements/acme-360"
@@ -118,7 +118,9 @@ def test_each_endpoint_needs_authentication(api, world, index):
     _users, table = world
     method, path, payload, _allowed = table[index]
     before = _snapshot()
-    assert _call(api(), method, path, payload).status_code in (401, 403)
+    response = _call(api(), method, path, payload)
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == 'Token realm="api"'
     assert _snapshot() == before
 
 
@@ -138,9 +140,9 @@ def test_each_write_is_forbidden_to_a_viewer(api, world, index):
 
 
 def test_token_authentication(engagement, ba):
-    token = Token.objects.create(user=ba)
+    _token, key = services.token_create(name="script", days=30, acting_user=ba)
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     response = client.get("/api/v1/engagements/")
     assert [e["slug"] for e in response.json()["results"]] == ["acme-360"]
 
@@ -239,10 +241,21 @@ def test_credentials_never_appear_in_membership_payloads(api, engagement, viewer
     assert all(set(m) == {"id", "username", "full_name", "role", "added_at"} for m in members)
 
 
-def test_the_openapi_schema_and_docs_are_served_without_a_cdn(client, db):
+def test_the_openapi_schema_and_docs_are_served_without_a_cdn(client, viewer):
+    client.force_login(viewer)
     schema = client.get("/api/schema/")
     assert schema.status_code == 200
     assert b"/api/v1/engagements/{engagement_slug}/glossary/" in schema.content
     docs = client.get("/api/docs/").content.decode()
     assert "/static/drf_spectacular_sidecar/swagger-ui-dist/" in docs
     assert "cdn" not in docs.lower()
+
+
+def test_a_url_no_api_route_matches_answers_json_404_not_the_html_page(client, ba, engagement):
+    client.force_login(ba)
+    answer = client.get(f"/api/v1/engagements/{engagement.slug}/signoff/uat-items/not-a-number/")
+    assert answer.status_code == 404
+    assert answer["Content-Type"] == "application/json"
+    assert answer.json() == {"detail": "Not found."}
+    page = client.get("/no-such-page/")
+    assert page.status_code == 404 and page["Content-Type"].startswith("text/html")

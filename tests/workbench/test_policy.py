@@ -201,3 +201,29 @@ def test_the_cutover_gate_is_decided_by_an_implementation_lead(db):
         "Nobody is named to give the Mapping sign-off: name its owner on the Sign-off owners "
         "page first."
     )
+
+
+def test_a_refusal_names_the_roles_that_may(engagement, viewer):
+    """A Viewer trying to add members is told who may: the message is the next step."""
+    with pytest.raises(PermissionDenied) as refused:
+        policy.check(viewer, engagement, Action.MANAGE_MEMBERS)
+    assert str(refused.value) == (
+        "Your role in acme-360 does not allow this (manage members); "
+        "only an Implementation Lead may."
+    )
+    assert policy.who_may(Action.MANAGE_CATALOG) == "only a Tech BA or ETL Developer may"
+    assert policy.who_may(Action.VIEW) == "any member may"
+
+
+def test_a_viewer_refused_a_gate_is_told_who_decides_it(engagement, viewer):
+    with pytest.raises(PermissionDenied) as refused:
+        policy.check_decide_gate(viewer, engagement, ReviewGate.CUTOVER)
+    assert str(refused.value) == (
+        "A Viewer never decides on a review; only an Implementation Lead decides the Cutover."
+    )
+    with pytest.raises(PermissionDenied) as refused:
+        policy.check_decide_gate(viewer, engagement, ReviewGate.MAPPING)
+    assert str(refused.value) == (
+        "A Viewer never decides on a review; the named owner decides the Mapping sign-off "
+        "(nobody is named yet)."
+    )

@@ -16,6 +16,7 @@ PRODUCTION = {
     "DEBUG": "false",
     "SECRET_KEY": "x" * 20 + "a-long-random-production-secret-0123456789",
     "ALLOWED_HOSTS": "workbench.acme.example",
+    "SITE_URL": "https://workbench.acme.example",  # links in e-mails (workbench.W001 without it)
     "DATABASE_URL": "sqlite:////tmp/unused.sqlite3",
     "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
 }

@@ -69,6 +69,11 @@ def test_the_engagement_list_shows_only_my_engagements(as_user, engagement, ba, 
     assert list(response.context["engagements"]) == [engagement]
 
 
+def test_the_engagement_list_counts_every_member_not_only_me(as_user, engagement, lead, ba, sme):
+    response = as_user(ba).get(reverse("engagement-list"))
+    assert [e.member_count for e in response.context["engagements"]] == [3]
+
+
 def test_staff_see_every_engagement(as_user, engagement, outsider, staff):
     response = as_user(staff).get(reverse("engagement-list"))
     assert {e.slug for e in response.context["engagements"]} == {"acme-360", "other-engagement"}

@@ -18,7 +18,7 @@ from workbench.models import (
 
 class EngagementSerializer(serializers.ModelSerializer):
     created_by: serializers.SlugRelatedField = serializers.SlugRelatedField(
-        slug_field="username", read_only=True
+        slug_field="username", read_only=True, allow_null=True
     )
 
     class Meta:
@@ -98,10 +98,10 @@ class ReferenceLinkSerializer(serializers.ModelSerializer):
 
 class JobSerializer(serializers.ModelSerializer):
     engagement: serializers.SlugRelatedField = serializers.SlugRelatedField(
-        slug_field="slug", read_only=True
+        slug_field="slug", read_only=True, allow_null=True
     )
     started_by: serializers.SlugRelatedField = serializers.SlugRelatedField(
-        slug_field="username", read_only=True
+        slug_field="username", read_only=True, allow_null=True
     )
 
     class Meta:
@@ -131,7 +131,7 @@ class DemoJobSerializer(serializers.Serializer):
 
 class NotificationSerializer(serializers.ModelSerializer):
     engagement = serializers.CharField(source="engagement.slug", read_only=True)
-    actor = serializers.CharField(source="actor.username", read_only=True, default=None)
+    actor = serializers.CharField(source="actor.username", read_only=True, allow_null=True)
 
     class Meta:
         model = Notification

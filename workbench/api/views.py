@@ -9,6 +9,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from workbench import selectors, services
@@ -67,6 +68,7 @@ class EngagementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     @extend_schema(request=EngagementStatusSerializer, responses=EngagementSerializer)
     @action(detail=True, methods=["post"], url_path="set-status")
     def set_status(self, request, slug=None):
+        """Change the engagement's status."""
         engagement = self.get_object()
         serializer = EngagementStatusSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -80,6 +82,7 @@ class EngagementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     @extend_schema(request=EngagementPhaseSerializer, responses=EngagementSerializer)
     @action(detail=True, methods=["post"], url_path="set-phase")
     def set_phase(self, request, slug=None):
+        """Move the engagement to another phase."""
         engagement = self.get_object()
         serializer = EngagementPhaseSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -93,6 +96,9 @@ class EngagementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     @extend_schema(request=DemoJobSerializer, responses={202: JobSerializer})
     @action(detail=True, methods=["post"], url_path="demo-job")
     def demo_job(self, request, slug=None):
+        """Start the demo background job (it counts steps)."""
+        if not services.demo_job_enabled():
+            raise NotFound("The demo job runs only in development.")
         engagement = self.get_object()
         serializer = DemoJobSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -228,6 +234,7 @@ class NotificationViewSet(mixins.ListModelMixin, EngagementScopedViewSet):
     @extend_schema(request=None, responses=NotificationSerializer)
     @action(detail=True, methods=["post"])
     def read(self, request, engagement_slug=None, pk=None):
+        """Mark the notification read."""
         note = services.notification_mark_read(
             notification=self.get_object(), acting_user=request.user
         )
@@ -236,5 +243,6 @@ class NotificationViewSet(mixins.ListModelMixin, EngagementScopedViewSet):
     @extend_schema(request=None, responses=OpenApiTypes.OBJECT)
     @action(detail=False, methods=["post"], url_path="read-all")
     def read_all(self, request, engagement_slug=None):
+        """Mark every notification of the engagement read."""
         self.engagement  # noqa: B018 — 404 for outsiders
         return Response({"marked": services.notification_mark_all_read(acting_user=request.user)})

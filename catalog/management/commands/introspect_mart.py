@@ -1,4 +1,4 @@
-"""manage.py introspect_mart --engagement SLUG --url URL [--schema S] [--profile]"""
+"""manage.py introspect_mart --engagement SLUG --url URL [--schema S]... [--profile]"""
 
 from __future__ import annotations
 
@@ -15,7 +15,9 @@ from workbench.management.base import WorkbenchCommand
 class Command(WorkbenchCommand):
     help = (
         "Catalog (and optionally profile) a Mart reachable by a SQLAlchemy URL. Reads only; the "
-        "URL's password is stored encrypted. Re-running refreshes the catalog and keeps notes."
+        "URL's password is stored encrypted. Re-running refreshes the catalog and keeps notes. "
+        "JSON keys: engagement, source {id, name, url (no password)}, tables, columns, "
+        "foreign_keys, changed, changes {kind: count}, profiled_tables (null without --profile)."
     )
 
     def add_arguments(self, parser):
@@ -27,8 +29,10 @@ class Command(WorkbenchCommand):
         )
         parser.add_argument(
             "--schema",
+            action="append",
             default=None,
-            help="schema to catalog (default: the database's default schema)",
+            help="schema to catalog; repeat for several. The source's other schemas are kept "
+            "(default: every schema the source covers, else the database's default schema)",
         )
         parser.add_argument(
             "--name",
@@ -64,7 +68,7 @@ class Command(WorkbenchCommand):
                 name=name,
                 url=options["url"],
                 password_env=options["password_env"],
-                default_schema=options["schema"] or "",
+                schemas=options["schema"] or [],
                 acting_user=user,
             )
         else:
@@ -74,20 +78,33 @@ class Command(WorkbenchCommand):
             services.source_system_update(source=source, data=data, acting_user=user)
         try:
             result = services.catalog_introspect(
-                source=source, acting_user=user, schema=options["schema"]
+                source=source, acting_user=user, schemas=options["schema"]
             )
-            self.stdout.write(
-                f"cataloged {result['tables']} tables, {result['columns']} columns, "
-                f"{result['foreign_keys']} foreign keys"
+            profiled = (
+                catalog_profile(source=source, acting_user=user, sample_rows=options["sample_rows"])
+                if options["profile"]
+                else None
             )
-            counts = result["diff"]["counts"]
-            if result["diff"]["changed"]:
-                changes = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in counts.items() if n)
-                self.stdout.write(f"changes since the last refresh: {changes}")
-            if options["profile"]:
-                profiled = catalog_profile(
-                    source=source, acting_user=user, sample_rows=options["sample_rows"]
-                )
-                self.stdout.write(f"profiled {profiled['tables']} tables")
         except JobError as exc:
             raise CommandError(str(exc)) from None
+        counts = result["diff"]["counts"]
+        lines = [
+            f"cataloged {result['tables']} tables, {result['columns']} columns, "
+            f"{result['foreign_keys']} foreign keys"
+        ]
+        if result["diff"]["changed"]:
+            changes = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in counts.items() if n)
+            lines.append(f"changes since the last refresh: {changes}")
+        if profiled is not None:
+            lines.append(f"profiled {profiled['tables']} tables")
+        data = {
+            "engagement": engagement.slug,
+            "source": {"id": source.pk, "name": source.name, "url": bare},
+            "tables": result["tables"],
+            "columns": result["columns"],
+            "foreign_keys": result["foreign_keys"],
+            "changed": bool(result["diff"]["changed"]),
+            "changes": counts,
+            "profiled_tables": profiled["tables"] if profiled is not None else None,
+        }
+        self.report(options, data, "\n".join(lines))

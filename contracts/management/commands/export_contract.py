@@ -12,7 +12,9 @@ from workbench.policy import Action
 
 class Command(WorkbenchCommand):
     help = (
-        "Write the engagement's contract back as ODCS v3.1 YAML (the published version by default)."
+        "Write the engagement's contract back as ODCS v3.1 YAML (the published version by default). "
+        "JSON keys: engagement, contract {name, version, status}, output, mapped_attributes (null "
+        "without --with-mapping)."
     )
 
     def add_arguments(self, parser):
@@ -58,4 +60,13 @@ class Command(WorkbenchCommand):
         except OSError as exc:
             raise CommandError(f"Cannot write {path}: {exc.strerror}.") from None
         mapped = f" with the lineage of {len(transforms)} mapped attributes" if transforms else ""
-        self.stdout.write(f"exported {layer.name} {layer.version}{mapped} to {path}")
+        self.report(
+            options,
+            {
+                "engagement": engagement.slug,
+                "contract": {"name": layer.name, "version": layer.version, "status": layer.status},
+                "output": str(path),
+                "mapped_attributes": len(transforms) if transforms is not None else None,
+            },
+            f"exported {layer.name} {layer.version}{mapped} to {path}",
+        )

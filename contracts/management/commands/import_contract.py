@@ -11,7 +11,10 @@ from workbench.management.base import WorkbenchCommand
 class Command(WorkbenchCommand):
     help = (
         "Import an Interface Layer contract as a new draft version: ODCS v3 .yaml/.yml/.json, or an "
-        ".xlsx/.csv attribute list. All or nothing."
+        ".xlsx/.csv attribute list. All or nothing. --publish publishes it at once (the workbook "
+        "and the mapping follow the published version). JSON keys: engagement, contract {name, "
+        "version}, counts {entities, attributes, relationships}, diff (null, or {from, summary, "
+        "attributes_changed, affected_mappings}), published."
     )
 
     def add_arguments(self, parser):
@@ -51,28 +54,61 @@ class Command(WorkbenchCommand):
             version=options["contract_version"],
         )
         counts = selectors.layer_counts(layer=layer)
-        self.stdout.write(
+        lines = [
             f"imported {layer.name} {layer.version}: {counts['entities']} entities, "
             f"{counts['attributes']} attributes, {counts['relationships']} relationships"
-        )
+        ]
+        data: dict = {
+            "engagement": engagement.slug,
+            "contract": {"name": layer.name, "version": layer.version},
+            "counts": counts,
+            "diff": None,
+            "published": False,
+        }
         if options["diff"] and published is not None:
-            diff = layer_diff(old=published, new=layer)
-            self.stdout.write(
-                f"changes from {published.name} {published.version}: {diff.summary()}"
-            )
-            for change in diff.attributes_changed:
-                self.stdout.write(
-                    f"  ~ {change.entity}.{change.attribute}: {', '.join(change.fields)}"
-                )
-            if not has_affected_mappings_provider():
-                self.stdout.write("affected mappings: none (mappings do not exist yet)")
-            else:
-                items = affected_mappings(engagement, diff)
-                self.stdout.write(f"affected mappings: {len(items)}")
-                for item in items:
-                    self.stdout.write(
-                        f"  {item['entity']}.{item.get('attribute') or '*'}: {item['reason']}"
-                    )
+            data["diff"] = self._diff(engagement, published, layer, lines)
         if options["publish"]:
             services.contract_publish(layer=layer, acting_user=user)
-            self.stdout.write(f"published {layer.name} {layer.version}")
+            lines.append(f"published {layer.name} {layer.version}")
+            data["published"] = True
+        self.report(options, data, "\n".join(lines))
+
+    def _diff(self, engagement, published, layer, lines: list[str]) -> dict:
+        """Append the differences from the published version to `lines`; return them as data."""
+        diff = layer_diff(old=published, new=layer)
+        lines.append(f"changes from {published.name} {published.version}: {diff.summary()}")
+        changed = [
+            {
+                "entity": c.entity,
+                "attribute": c.attribute,
+                "fields": list(c.fields),
+                "changes": [{"field": f.field, "old": f.old, "new": f.new} for f in c.changes],
+            }
+            for c in diff.attributes_changed
+        ]
+        lines.extend(
+            f"  ~ {c.entity}.{c.attribute}: {', '.join(c.fields)}" for c in diff.attributes_changed
+        )
+        items: list[dict] = []
+        if not has_affected_mappings_provider():
+            lines.append("affected mappings: none (mappings do not exist yet)")
+        else:
+            items = affected_mappings(engagement, diff)
+            lines.append(f"affected mappings: {len(items)}")
+            lines.extend(
+                f"  {item['entity']}.{item.get('attribute') or '*'}: {item['reason']}"
+                for item in items
+            )
+        return {
+            "from": {"name": published.name, "version": published.version},
+            "summary": diff.summary(),
+            "attributes_changed": changed,
+            "affected_mappings": [
+                {
+                    "entity": item["entity"],
+                    "attribute": item.get("attribute") or None,
+                    "reason": item["reason"],
+                }
+                for item in items
+            ],
+        }

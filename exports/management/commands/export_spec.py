@@ -7,7 +7,12 @@ from workbench.management.base import WorkbenchCommand
 
 
 class Command(WorkbenchCommand):
-    help = "Write the Master Mapping Specification workbook (.xlsx) of an engagement."
+    help = (
+        "Write the Master Mapping Specification workbook (.xlsx) of an engagement: a row for every "
+        "entity and attribute of the published contract (rows not prepared yet are saved first "
+        "when the acting user may edit the mapping). JSON keys: engagement, output, cover {the "
+        "Cover sheet's labels and values}."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument(

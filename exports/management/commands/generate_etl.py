@@ -11,7 +11,9 @@ class Command(WorkbenchCommand):
     help = (
         "Write the ETL artifacts generated from the mapping: manifest.json, sql/ (interface DDL "
         "and one INSERT … SELECT per entity in load order), a dbt project, an Airflow DAG, the "
-        "job design document and the unit-test queries."
+        "job design document and the unit-test queries. JSON keys: engagement, output, dialect, "
+        "files (paths under the output folder), load_order, skipped {entity: reason}, contract "
+        "{name, version}, spec_version, content_hash, approved (as in manifest.json)."
     )
 
     def add_arguments(self, parser):
@@ -30,9 +32,22 @@ class Command(WorkbenchCommand):
             out=options["output"],
             acting_user=user,
         )
-        self.stdout.write(
+        self.report(
+            options,
+            {
+                "engagement": engagement.slug,
+                "output": options["output"],
+                "dialect": manifest["dialect"],
+                "files": ["manifest.json", *manifest["files"]],
+                "load_order": manifest["load_order"],
+                "skipped": manifest["skipped"],
+                "contract": manifest["contract"],
+                "spec_version": manifest["spec_version"],
+                "content_hash": manifest["content_hash"],
+                "approved": manifest["approved"],
+            },
             f"wrote {len(manifest['files']) + 1} files to {options['output']} "
-            f"({options['dialect']}; load order: {', '.join(manifest['load_order'])})"
+            f"({options['dialect']}; load order: {', '.join(manifest['load_order'])})",
         )
         for entity, reason in manifest["skipped"].items():
             self.stderr.write(f"not generated: {entity}: {reason}")

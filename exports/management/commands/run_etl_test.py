@@ -17,7 +17,10 @@ class Command(WorkbenchCommand):
     help = (
         "Load the interface tables from sample data (source and target are SQLAlchemy URLs; "
         "they may be the same database) and run the unit tests. Exits 0 only when every test "
-        "passes."
+        "passes. A SQLite URL must name an existing file. JSON keys: engagement, run, status, "
+        "dialect, passed, tests_total, tests_passed, tests_failed, rows_loaded, entity_rows, "
+        "skipped, results [{name, type, entity, attribute, passed, expected, actual}], packages "
+        "(paths written with -o)."
     )
 
     def add_arguments(self, parser):
@@ -50,17 +53,50 @@ class Command(WorkbenchCommand):
             )
         except JobError as exc:
             raise CommandError(str(exc)) from None
-        if options["output"]:
-            out = Path(options["output"])
-            out.mkdir(parents=True, exist_ok=True)
-            (out / f"unit_test_package_run_{run.pk}.xlsx").write_bytes(package_xlsx(run))
-            (out / f"unit_test_package_run_{run.pk}.md").write_text(
-                package_markdown(run), encoding="utf-8"
-            )
-        for result in run.results.filter(passed=False)[:50]:
+        packages = self._packages(run, options["output"]) if options["output"] else []
+        failures = list(run.results.filter(passed=False)[:50])
+        for result in failures:
             self.stderr.write(
                 f"FAIL {result.name}: expected {result.expected}, got {result.actual}"
             )
-        self.stdout.write(run.summary)
+        self.report(options, self._data(engagement, run, packages), run.summary)
         if run.tests_failed:
             raise CommandError(f"{run.tests_failed} of {run.tests_total} unit tests failed.")
+
+    def _packages(self, run, folder: str) -> list[str]:
+        """Write the Unit Test Package (xlsx and Markdown) into `folder`; return their paths."""
+        out = Path(folder)
+        out.mkdir(parents=True, exist_ok=True)
+        xlsx = out / f"unit_test_package_run_{run.pk}.xlsx"
+        markdown = out / f"unit_test_package_run_{run.pk}.md"
+        xlsx.write_bytes(package_xlsx(run))
+        markdown.write_text(package_markdown(run), encoding="utf-8")
+        return [str(xlsx), str(markdown)]
+
+    def _data(self, engagement, run, packages: list[str]) -> dict:
+        return {
+            "engagement": engagement.slug,
+            "run": run.pk,
+            "status": run.status,
+            "dialect": run.dialect,
+            "passed": run.tests_failed == 0,
+            "tests_total": run.tests_total,
+            "tests_passed": run.tests_total - run.tests_failed,
+            "tests_failed": run.tests_failed,
+            "rows_loaded": run.rows_loaded,
+            "entity_rows": run.entity_rows,
+            "skipped": run.skipped,
+            "results": [
+                {
+                    "name": r.name,
+                    "type": r.test_type,
+                    "entity": r.entity_name,
+                    "attribute": r.attribute_name or None,
+                    "passed": r.passed,
+                    "expected": r.expected,
+                    "actual": r.actual,
+                }
+                for r in run.results.order_by("position")
+            ],
+            "packages": packages,
+        }

@@ -102,7 +102,10 @@ def test_a_viewer_may_export_but_not_import(mapped, viewer, tmp_path):
     with pytest.raises(CommandError) as refused:
         call_command("import_spec", "--engagement", "acme-360", "--as", "viewer", str(target))
 
-    assert str(refused.value) == "Your role in acme-360 does not allow this (edit mapping)."
+    assert (
+        str(refused.value)
+        == "Your role in acme-360 does not allow this (edit mapping); only a Tech BA may."
+    )
 
 
 def test_the_output_must_be_an_xlsx_file(mapped, ba, tmp_path):
@@ -111,3 +114,49 @@ def test_the_output_must_be_an_xlsx_file(mapped, ba, tmp_path):
             "export_spec", "--engagement", "acme-360", "--as", "ba", "-o", str(tmp_path / "s.csv")
         )
     assert str(refused.value) == "Name the output FILE.xlsx, not s.csv."
+
+
+def test_a_script_reads_the_import_as_json_changes_and_problems(mapped, ba, tmp_path):
+    import json
+
+    target = tmp_path / "spec.xlsx"
+    run("export_spec", "--engagement", "acme-360", "--as", "ba", "-o", str(target))
+    workbook = open_workbook(target.read_bytes())
+    edit(workbook["Mapping"], ("customer", "email"), "Transformation", "LOWER(c.email)")
+    workbook.save(target)
+
+    report = json.loads(
+        run(
+            "import_spec", "--engagement", "acme-360", "--as", "ba", "--format", "json", str(target)
+        )
+    )
+
+    assert report["applied"] == 1 and report["refused"] == 0 and report["problems"] == []
+    assert [(c["key"], c["fields"]) for c in report["changes"]] == [
+        (
+            "customer.email",
+            [
+                {
+                    "column": "Transformation",
+                    "before": "LOWER(TRIM(c.email))",
+                    "after": "LOWER(c.email)",
+                }
+            ],
+        )
+    ]
+    assert email(mapped).transformation == "LOWER(c.email)"
+
+    edit(workbook["Mapping"], ("customer", "email"), "Row Version", email(mapped).row_version)
+    edit(workbook["Mapping"], ("customer", "email"), "Transformation", "nope(")
+    workbook.save(target)
+    out = __import__("io").StringIO()
+    with pytest.raises(CommandError):
+        call_command(
+            "import_spec", "--engagement", "acme-360", "--as", "ba", "--format", "json",
+            str(target), stdout=out,
+        )  # fmt: skip
+    refused = json.loads(out.getvalue())
+    assert refused["applied"] == 0 and refused["changes"] == []
+    assert len(refused["problems"]) == 1
+    assert "customer.email" in refused["problems"][0]
+    assert email(mapped).transformation == "LOWER(c.email)"

@@ -16,11 +16,20 @@ class Command(WorkbenchCommand):
         super().add_arguments(parser)
 
     def handle(self, *args, **options):
+        lead = self.acting_user(options)
         engagement = services.engagement_create(
             slug=options["slug"],
             name=options["name"],
             client=options["client"],
             mart_name=options["mart"],
-            acting_user=self.acting_user(options),
+            acting_user=lead,
         )
-        self.stdout.write(f"created engagement {engagement.slug}: {engagement.name}")
+        self.report(
+            options,
+            {
+                "slug": engagement.slug,
+                "name": engagement.name,
+                "lead": lead.username,
+            },
+            f"created engagement {engagement.slug}: {engagement.name}",
+        )

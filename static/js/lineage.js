@@ -1,5 +1,8 @@
-<script>
+// The lineage graph of a mapping (templates/mappings/entity.html, attribute.html).
 document.addEventListener("DOMContentLoaded", function () {
+  if (!document.getElementById("lineage-data")) {
+    return;  // no graph on this page
+  }
   const graph = JSON.parse(document.getElementById("lineage-data").textContent);
   const colours = {column: "#455a64", rule: "#b35c00", attribute: "#1f5fa8"};
   const box = document.getElementById("lineage");
@@ -17,5 +20,5 @@ document.addEventListener("DOMContentLoaded", function () {
         "line-color": "#9aa4b1", "target-arrow-color": "#9aa4b1"}}
     ]
   });
+  box.dataset.ready = "true";
 });
-</script>

@@ -24,7 +24,7 @@ def sqlglot_to_backend(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('catalog', '0001_initial'),
+        ('catalog', '0002_source_schemas'),
     ]
 
     operations = [

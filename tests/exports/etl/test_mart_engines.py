@@ -1,0 +1,152 @@
+"""A test run reads its Mart — SQLite, PostgreSQL or MariaDB — read-only: the demo Mart on each
+engine is loaded into a SQLite target, and SQL that would write to the Mart is refused by the
+engine itself, leaving the Mart as it was."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+import sqlalchemy as sa
+import sqlglot
+from sqlglot import exp
+
+from exports.etl import sql
+from exports.etl.plan import build_plan
+from exports.testrun import engine
+from exports.testrun.choices import RunStatus
+from tests.mariadb import copy_sqlite, scratch_database
+from workbench.jobs import JobError
+
+from .expected import expected_rows
+from .pgmart import PG_URL, copy_mart, drop_schema, unique_schema
+from .test_testrun import _run
+
+WRITES = {
+    "delete": lambda entity, source_schema=None: exp.delete(
+        sql.table("crm_customer", source_schema)
+    ),
+    "create": lambda entity, source_schema=None: sqlglot.parse_one("CREATE TABLE x (a INT)"),
+}
+REFUSED = {
+    "sqlite": "attempt to write a readonly database",
+    "postgresql": "read-only transaction",
+    "mariadb": "Cannot execute statement in a READ ONLY transaction",
+}
+
+
+@pytest.fixture
+def sqlite_mart(tmp_path, demo_mart_file):
+    database = tmp_path / "mart.sqlite3"
+    shutil.copy(demo_mart_file, database)
+    return {"url": f"sqlite:///{database}", "schema": None, "engine": "sqlite"}
+
+
+@pytest.fixture
+def postgres_mart(require_postgres, demo_mart_file):
+    admin = sa.create_engine(PG_URL)
+    schema = unique_schema("etl_ro")
+    try:
+        copy_mart(demo_mart_file, admin, schema)
+        yield {"url": PG_URL, "schema": schema, "engine": "postgresql"}
+    finally:
+        drop_schema(admin, schema)
+        admin.dispose()
+
+
+@pytest.fixture
+def mariadb_mart(require_mariadb, demo_mart_file):
+    with scratch_database("wb_test_etl") as url:
+        copy_sqlite(demo_mart_file, url)
+        yield {"url": url, "schema": None, "engine": "mariadb"}
+
+
+@pytest.fixture(params=["sqlite_mart", "postgres_mart", "mariadb_mart"])
+def mart(request):
+    return request.getfixturevalue(request.param)
+
+
+def _customers(mart) -> int:
+    db = sa.create_engine(mart["url"])
+    dialect = sql.BACKEND_DIALECTS.get(db.dialect.name, db.dialect.name)
+    table = sql.table("crm_customer", mart["schema"]).sql(dialect=dialect)
+    try:
+        with db.connect() as conn:
+            return conn.exec_driver_sql(f"SELECT COUNT(*) FROM {table}").scalar()
+    finally:
+        db.dispose()
+
+
+def _unchanged(mart, customers: int) -> None:
+    assert _customers(mart) == customers
+    db = sa.create_engine(mart["url"])
+    try:
+        assert not sa.inspect(db).has_table("x", schema=mart["schema"])
+    finally:
+        db.dispose()
+
+
+def _options(mart, tmp_path) -> engine.RunOptions:
+    return engine.RunOptions(
+        source_url=mart["url"],
+        target_url=f"sqlite:///{tmp_path / 'target.sqlite3'}",
+        source_schema=mart["schema"],
+    )
+
+
+@pytest.mark.parametrize("write", sorted(WRITES))
+def test_a_unit_test_whose_mart_query_writes_is_refused_by_the_engine(
+    mart, write, mapped, tmp_path, monkeypatch
+):
+    # Given a Mart and a field-value test whose query on the Mart (by a bug, or a rule slipping
+    # through) would write to it
+    before = _customers(mart)
+    monkeypatch.setattr(
+        engine,
+        "field_value_tree",
+        lambda entity, *_a, **kw: WRITES[write](entity, kw.get("source_schema")),
+    )
+
+    # When the test run loads the target and runs its unit tests
+    outcome = engine.run(build_plan(engagement=mapped), _options(mart, tmp_path))
+
+    # Then the Mart's engine refused every such query, and the Mart is as it was
+    field_values = [r for r in outcome.results if r.check.name.endswith("field values")]
+    assert field_values and not any(r.passed for r in field_values)
+    assert all(REFUSED[mart["engine"]] in r.actual for r in field_values), field_values[0].actual
+    assert outcome.rows > 0  # the load itself read the Mart as usual
+    _unchanged(mart, before)
+
+
+@pytest.mark.parametrize("write", sorted(WRITES))
+def test_an_extraction_that_writes_to_the_mart_stops_the_run(
+    mart, write, mapped, tmp_path, monkeypatch
+):
+    # Given a generated extraction that would write to the Mart
+    before = _customers(mart)
+    monkeypatch.setattr(sql, "select_tree", WRITES[write])
+
+    # When the test run streams the first entity out of the Mart
+    with pytest.raises(JobError) as refused:
+        engine.run(build_plan(engagement=mapped), _options(mart, tmp_path))
+
+    # Then the run stops, the Mart is as it was — refused by the read-only session (PostgreSQL
+    # streams through a server-side cursor, which takes a query only: refused before that)
+    assert "Loading customer failed and was rolled back" in str(refused.value)
+    if mart["engine"] != "postgresql":
+        assert REFUSED[mart["engine"]] in str(refused.value)
+    _unchanged(mart, before)
+
+
+def test_a_mariadb_mart_is_read_by_a_test_run(mariadb_mart, mapped, etl, tmp_path, demo_mart_file):
+    # Given the demo Mart on MariaDB
+    expected = expected_rows(demo_mart_file, unicode_case=True)
+
+    # When the ETL developer test-runs the mapping from it into a SQLite target
+    run = _run(mapped, etl, mariadb_mart["url"], f"sqlite:///{tmp_path / 't.sqlite3'}")
+
+    # Then every entity is loaded from MariaDB and the unit tests pass
+    assert run.entity_rows == {entity: len(v) for entity, v in expected.items()}
+    failing = list(run.results.filter(passed=False).values_list("name", "actual"))
+    assert failing == []
+    assert run.status == RunStatus.PASSED
