@@ -7,6 +7,7 @@ from django import forms
 from workbench.uploads import UploadKind, size_validator
 
 from .choices import CatalogOrigin
+from .dialects import known_dialects
 from .services.ddl_import import sqlglot_dialects
 
 
@@ -34,6 +35,12 @@ class SourceSystemForm(forms.Form):
         max_length=2000,
         required=False,
         help_text="Separate several with commas (crm, mkt). Empty: the database's default schema.",
+    )
+    dialect = forms.ChoiceField(
+        label="Rules' SQL dialect",
+        required=False,
+        choices=[("", "the URL's database")] + [(d, d) for d in known_dialects()],
+        help_text="Mapping rules are written in this dialect; by default the database's own.",
     )
 
 

@@ -24,7 +24,12 @@ class SourceSystem(models.Model):
     engagement = models.ForeignKey(Engagement, on_delete=models.CASCADE, related_name="sources")
     name = models.CharField(max_length=200)
     url = models.CharField("URL without password", max_length=1000, blank=True)
-    dialect = models.CharField(max_length=60, blank=True)
+    dialect = models.CharField(
+        "rules' SQL dialect",
+        max_length=60,
+        blank=True,
+        help_text="The sqlglot dialect mapping rules are written in (empty: generic SQL).",
+    )
     password_encrypted = models.TextField(blank=True)
     password_env = models.CharField(
         "password environment variable",

@@ -73,6 +73,7 @@ def source_edit(request, engagement, pk):
         "name": source.name,
         "password_env": source.password_env,
         "schemas": ", ".join(source.schemas) or source.default_schema,
+        "dialect": source.dialect,
     }
     form = SourceSystemEditForm(request.POST or None, initial=initial)
     if request.method == "POST":

@@ -11,12 +11,12 @@ below it read what it needs in a fixed number of queries.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from sqlglot import exp
 
+from catalog.dialects import dialect_label
 from contracts.models import InterfaceAttribute
 from workbench.models import Engagement
 
@@ -24,6 +24,7 @@ from .expressions import (
     Checked,
     FromClause,
     Scope,
+    SqlRuleError,
     TableInfo,
     Target,
     check_expression,
@@ -33,6 +34,7 @@ from .expressions import (
     default_problems,
     narrow_scope,
     not_null_columns,
+    parse,
 )
 from .models import AttributeMapping, EntityMapping
 from .selectors.mapping import (
@@ -42,11 +44,31 @@ from .selectors.mapping import (
     referenced_tables,
 )
 
-# A direct move: exactly one `alias.column` (quoted column names allowed).
-_DIRECT = re.compile(r"^\s*[A-Za-z_][A-Za-z0-9_]*\.(\"[^\"]+\"|[A-Za-z_][A-Za-z0-9_$]*)\s*$")
 DIRECT_MOVE_ERROR = (
     "A direct move names exactly one alias.column; write anything else as a transformation."
 )
+
+
+def is_direct_move(text: str, dialect: str = "") -> bool:
+    """Exactly one `alias.column` as the dialect reads it: a keyword, a quoted mixed-case or a
+    non-ASCII column name included."""
+    try:
+        tree = parse(text, dialect=dialect)
+    except SqlRuleError:
+        return False
+    return (
+        isinstance(tree, exp.Column)
+        and isinstance(tree.this, exp.Identifier)
+        and bool(tree.table)
+        and not tree.args.get("db")
+    )
+
+
+def rules_dialect(*, driving_table: str, catalog: Mapping[str, TableInfo]) -> str:
+    """The SQL dialect of an entity's rules: its driving table's source system's ("" — generic
+    SQL — while the driving table is not in the catalog)."""
+    info = catalog.get((driving_table or "").strip().lower())
+    return info.dialect if info is not None else ""
 
 
 @dataclass(frozen=True)
@@ -108,6 +130,16 @@ class CompiledEntity:
         return self.from_clause.scope
 
     @property
+    def dialect(self) -> str:
+        """The SQL dialect the entity's rules are written, parsed and stored in (the Mart's)."""
+        return self.scope.dialect
+
+    @property
+    def dialect_label(self) -> str:
+        """How the pages name it, e.g. "PostgreSQL SQL"."""
+        return dialect_label(self.dialect)
+
+    @property
     def alias_tables(self) -> dict[str, str]:
         """Alias → the table's name, as the pages label lineage."""
         return {alias: table.name for alias, table in self.scope.aliases.items()}
@@ -154,7 +186,7 @@ class CompiledEntity:
             field, text = "source_columns", source_columns
             if not source_columns.strip():
                 return None, errors
-            if not _DIRECT.match(source_columns):
+            if not is_direct_move(source_columns, self.dialect):
                 return None, {**errors, field: [DIRECT_MOVE_ERROR]}
         checked = check_expression(text, self.filtered_scope, target=target, default=default_value)
         if checked.errors:
@@ -175,7 +207,11 @@ def compile_entity(
     """Compile the FROM clause and filter against `catalog` (as `catalog_index` answers), and one
     CompiledAttribute per contract attribute of the entity and per mapping handed in."""
     clause = check_from(
-        entity_mapping.driving_table, entity_mapping.driving_alias, entity_mapping.joins, catalog
+        entity_mapping.driving_table,
+        entity_mapping.driving_alias,
+        entity_mapping.joins,
+        catalog,
+        dialect=rules_dialect(driving_table=entity_mapping.driving_table, catalog=catalog),
     )
     checked_filter = None
     filtered_scope = clause.scope

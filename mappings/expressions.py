@@ -13,9 +13,14 @@ from dataclasses import dataclass, field, replace
 
 import sqlglot
 from sqlglot import exp
+from sqlglot.dialects.dialect import Dialect, NormalizationStrategy
 from sqlglot.errors import ParseError, TokenError
 from sqlglot.optimizer.annotate_types import annotate_types
-from sqlglot.tokens import Tokenizer, TokenType
+from sqlglot.tokens import Token, TokenType
+
+from catalog.dialects import dialect_name
+
+from . import functions
 
 ERROR, WARNING = "error", "warning"
 
@@ -59,9 +64,61 @@ class TableInfo:
 
     name: str  # "schema.table" where the Mart has schemas, else "table"
     columns: dict[str, ColumnInfo] = field(default_factory=dict)
+    dialect: str = ""  # its source system's SQL dialect
+    any_column: bool = False  # a derived table of a lookup that selects *: its columns are unknown
 
     def column(self, name: str) -> ColumnInfo | None:
         return self.columns.get(name.lower())
+
+    def resolve(self, identifier: exp.Identifier, dialect: str) -> tuple[ColumnInfo | None, str]:
+        """The column an identifier names under the dialect's rules, or (None, the right spelling)
+        when only another case matches (PostgreSQL: `CustomerKey` means `customerkey`)."""
+        near = self.column(identifier.name)
+        folding = column_folding(dialect)
+        if near is None or folding == "insensitive":
+            return near, ""
+        wanted = identifier.name
+        if not identifier.quoted and folding != "exact":
+            wanted = wanted.lower() if folding == "lower" else wanted.upper()
+        stored = near.name
+        if folding == "upper" and stored == stored.lower():
+            stored = stored.upper()  # SQLAlchemy spells a case-insensitive name in lower case
+        if stored == wanted:
+            return near, ""
+        return None, spelled_identifier(near.name, dialect)
+
+
+def column_folding(dialect: str) -> str:
+    """How the dialect matches a column name: insensitive, lower, upper or exact."""
+    if not dialect or dialect in _CASE_INSENSITIVE_COLUMNS:
+        return "insensitive"  # generic SQL keeps the workbench's historic reading
+    strategy = Dialect.get_or_raise(dialect).normalization_strategy
+    return {
+        NormalizationStrategy.LOWERCASE: "lower",
+        NormalizationStrategy.UPPERCASE: "upper",
+        NormalizationStrategy.CASE_SENSITIVE: "exact",
+    }.get(strategy, "insensitive")
+
+
+# MySQL/MariaDB: table names may be case-sensitive (sqlglot says so), column names never are.
+_CASE_INSENSITIVE_COLUMNS = {"mysql", "singlestore", "doris", "starrocks"}
+
+
+def identifier(name: str, dialect: str) -> exp.Identifier:
+    """A catalog name as an identifier of the dialect: quoted when unquoted would mean another
+    name (a mixed-case PostgreSQL column, a keyword)."""
+    folding = column_folding(dialect)
+    folded = {"lower": name.lower(), "upper": name.upper()}.get(folding, name)
+    plain = name == folded and name.isidentifier() and name.upper() not in _RESERVED
+    return exp.to_identifier(name, quoted=not plain)
+
+
+def spelled_identifier(name: str, dialect: str) -> str:
+    """`name` as the dialect needs it written."""
+    return identifier(name, dialect).sql(dialect=dialect or None)
+
+
+_RESERVED = {"ORDER", "USER", "GROUP", "SELECT", "FROM", "WHERE", "TABLE", "END", "LIMIT", "DESC"}
 
 
 @dataclass
@@ -69,6 +126,7 @@ class Scope:
     """The aliases an entity's SQL may reference: the driving table and its joins."""
 
     aliases: dict[str, TableInfo] = field(default_factory=dict)
+    dialect: str = ""  # the rules' SQL dialect: the driving table's source system's
 
     def table(self, alias: str) -> TableInfo | None:
         return self.aliases.get(alias.lower())
@@ -145,6 +203,8 @@ _STRUCTURE = (
     exp.DPipe,
     exp.EQ,
     exp.NEQ,
+    exp.NullSafeEQ,
+    exp.NullSafeNEQ,
     exp.GT,
     exp.GTE,
     exp.LT,
@@ -152,6 +212,8 @@ _STRUCTURE = (
     exp.Is,
     exp.Like,
     exp.ILike,
+    exp.Glob,
+    exp.Escape,
     exp.In,
     exp.Between,
     exp.Case,
@@ -163,53 +225,37 @@ _STRUCTURE = (
     exp.Tuple,
 )
 
-# Functions: CASE/COALESCE/CAST, string, date and simple numeric functions.
-_FUNCTIONS = (
-    exp.Coalesce,
-    exp.Cast,
-    exp.TryCast,
-    exp.Nullif,
-    exp.Upper,
-    exp.Lower,
-    exp.Initcap,
-    exp.Trim,
-    exp.Substring,
-    exp.Concat,
-    exp.ConcatWs,
-    exp.Length,
-    exp.Left,
-    exp.Right,
-    exp.Pad,
-    exp.RegexpReplace,
-    exp.RegexpLike,
-    exp.RegexpExtract,
-    exp.SplitPart,
-    exp.StrPosition,
-    exp.CurrentDate,
-    exp.CurrentTimestamp,
-    exp.Date,
-    exp.DateTrunc,
-    exp.TimestampTrunc,
-    exp.Extract,
-    exp.StrToDate,
-    exp.StrToTime,
-    exp.TsOrDsToDate,
-    exp.DateAdd,
-    exp.DateSub,
-    exp.DateDiff,
-    exp.Round,
-    exp.Abs,
-    exp.Floor,
-    exp.Ceil,
-    exp.Greatest,
-    exp.Least,
+# What a join's lookup SELECT may contain besides: queries at any depth over catalog tables.
+_LOOKUP_STRUCTURE = (
+    exp.Select,
+    exp.From,
+    exp.Join,
+    exp.Where,
+    exp.Group,
+    exp.Having,
+    exp.Order,
+    exp.Ordered,
+    exp.Limit,
+    exp.Offset,
+    exp.Fetch,
+    exp.Distinct,
+    exp.Window,
+    exp.WindowSpec,
+    exp.Alias,
+    exp.TableAlias,
+    exp.Table,
+    exp.Subquery,
+    exp.With,
+    exp.CTE,
+    exp.Union,
+    exp.Intersect,
+    exp.Except,
+    exp.Star,
+    exp.Qualify,
+    exp.Exists,
+    exp.Filter,
+    exp.WithinGroup,
 )
-# Functions some sqlglot versions model and others parse as anonymous calls: allowed both ways.
-_BY_NAME = ("Replace", "Translate", "ToChar", "MD5", "SHA2")
-_FUNCTIONS += tuple(getattr(exp, name) for name in _BY_NAME if hasattr(exp, name))
-_ANONYMOUS_ALLOWED = {"REPLACE", "LPAD", "RPAD", "TO_CHAR", "TRANSLATE", "MD5", "SHA256"}
-
-_ALLOWED = _STRUCTURE + _FUNCTIONS
 
 _STATEMENTS = (
     exp.Insert,
@@ -224,6 +270,10 @@ _STATEMENTS = (
     exp.Use,
     exp.Set,
     exp.Transaction,
+    exp.Copy,
+    exp.Pragma,
+    exp.Into,
+    exp.Lock,
 )
 
 
@@ -252,15 +302,19 @@ def _problem_at(node: exp.Expr, message: str, level: str = ERROR) -> Problem:
 MAX_NESTING = 100  # parentheses: the parser recurses per level, and no rule comes close
 
 
-def _token_problem(text: str) -> Problem | None:
+def _tokens(text: str, dialect: str = "") -> list[Token]:
+    """The text's tokens as the dialect reads them; [] when it cannot (the parser will say)."""
+    try:
+        return Dialect.get_or_raise(dialect or None).tokenize(text)
+    except TokenError:
+        return []
+
+
+def _token_problem(text: str, dialect: str = "") -> Problem | None:
     """A semicolon, or parentheses nested beyond MAX_NESTING: refused before the (recursive)
     parser sees the text."""
-    try:
-        tokens = Tokenizer().tokenize(text)
-    except TokenError:
-        return None
     depth = 0
-    for token in tokens:
+    for token in _tokens(text, dialect):
         if token.token_type == TokenType.SEMICOLON:
             return Problem(
                 ERROR,
@@ -278,26 +332,39 @@ def _token_problem(text: str) -> Problem | None:
     return None
 
 
-def parse(text: str, *, into: type[exp.Expr] | None = None) -> exp.Expr:
-    """Parse one piece of user SQL; raise SqlRuleError with the position of the first problem."""
+def parse(text: str, *, into: type[exp.Expr] | None = None, dialect: str = "") -> exp.Expr:
+    """Parse one piece of user SQL in the Mart's dialect; raise SqlRuleError with the position
+    of the first problem (naming the dialect, since the same text may be valid in another)."""
     if not text or not text.strip():
         raise SqlRuleError(Problem(ERROR, "The expression is empty."))
-    refused = _token_problem(text)
+    refused = _token_problem(text, dialect)
     if refused:
         raise SqlRuleError(refused)
+    read = dialect or None
+    in_dialect = f" in {dialect_name(dialect)} SQL" if dialect else ""
     try:
-        tree = sqlglot.parse_one(text, into=into) if into else sqlglot.parse_one(text)
+        tree = _parse_expression(text, dialect) if into is None else None
+        if tree is None:
+            tree = (
+                sqlglot.parse_one(text, into=into, read=read)
+                if into
+                else sqlglot.parse_one(text, read=read)
+            )
     except ParseError as error:
         first = error.errors[0] if error.errors else {}
         near = first.get("highlight") or ""
         description = first.get("description") or "Invalid SQL"
         raise SqlRuleError(
             Problem(
-                ERROR, f"{description} near '{near}'.", first.get("line"), first.get("col"), near
+                ERROR,
+                f"{description} near '{near}'{in_dialect}.",
+                first.get("line"),
+                first.get("col"),
+                near,
             )
         ) from None
     except TokenError as error:
-        raise SqlRuleError(Problem(ERROR, f"Invalid SQL: {error}.")) from None
+        raise SqlRuleError(Problem(ERROR, f"Invalid SQL{in_dialect}: {error}.")) from None
     except RecursionError:  # within the nesting limit, but still too deep for the parser's stack
         raise SqlRuleError(Problem(ERROR, "The expression is nested too deeply to read.")) from None
     if tree is None:
@@ -305,35 +372,139 @@ def parse(text: str, *, into: type[exp.Expr] | None = None) -> exp.Expr:
     return tree
 
 
+def _parse_expression(text: str, dialect: str) -> exp.Expr | None:
+    """The text read as one expression, or None when it is not one (the statement parser then
+    says what it is). A statement parser would read SQLite's and MySQL's `REPLACE(x, a, b)` as
+    a REPLACE INTO statement: here it is the string function."""
+    # Tokenized inside parentheses so no statement keyword starts the text (SQLite's tokenizer
+    # swallows everything after a leading REPLACE as a command's argument), then put back.
+    tokens = _tokens(f"({text}\n)", dialect)[1:-1]
+    for token in tokens:
+        token.start, token.end = token.start - 1, token.end - 1
+        if token.line == 1:
+            token.col -= 1
+    for token, following in zip(tokens, tokens[1:], strict=False):
+        if token.token_type == TokenType.REPLACE and following.token_type == TokenType.L_PAREN:
+            token.token_type = TokenType.VAR
+    try:
+        parsed = (
+            Dialect.get_or_raise(dialect or None).parser().parse_into(exp.Condition, tokens, text)
+        )
+    except ParseError:
+        return None
+    return parsed[0] if parsed else None
+
+
 def _refuse_statements(tree: exp.Expr) -> None:
     for node in tree.walk():
         if isinstance(node, _STATEMENTS):
             kind = node.key.upper() if not isinstance(node, exp.Command) else str(node.this).upper()
+            article = "an" if kind[:1] in "AEIOU" else "a"
             raise SqlRuleError(
-                _problem_at(node, f"Only an expression is allowed here, not a {kind} statement.")
+                _problem_at(
+                    node, f"Only an expression is allowed here, not {article} {kind} statement."
+                )
             )
 
 
-def _check_constructs(tree: exp.Expr, *, allow_subqueries: bool = False) -> list[Problem]:
+def _written_name(node: exp.Func, text: str) -> str:
+    """The function's name as the BA wrote it (upper case); "" when the parser kept no trace
+    (a call read by a special parser, e.g. PostgreSQL's DATE_PART into EXTRACT)."""
+    if isinstance(node, exp.Anonymous):
+        return node.name.upper()
+    meta = getattr(node, "_meta", None) or {}
+    if text and "start" in meta and "end" in meta:
+        written = text[meta["start"] : meta["end"] + 1]
+        if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", written):
+            return written.upper()
+    return ""
+
+
+def _function_problem(node: exp.Func, text: str, dialect: str, in_lookup: bool) -> Problem | None:
+    """Why the call `node` is refused in a rule of `dialect`, or None when it is allowed."""
+    written = _written_name(node, text)
+    name = written or node.sql_name()
+    language = dialect_name(dialect)
+    reason = functions.REFUSED.get(name) or functions.REFUSED.get(node.sql_name())
+    if reason:
+        return _problem_at(
+            node,
+            f"The function {name} {reason} and is never allowed in a rule; use "
+            f"{functions.examples(dialect)}.",
+        )
+    aggregate = isinstance(node, functions.AGGREGATES) or (
+        isinstance(node, exp.Anonymous) and name in functions.ANONYMOUS_AGGREGATES
+    )
+    if aggregate or isinstance(node, functions.WINDOW_FUNCTIONS):
+        if not in_lookup:
+            kind = "an aggregate" if aggregate else "a window function"
+            return _problem_at(
+                node,
+                f"{name} is {kind}: it is allowed only inside a join's lookup SELECT, e.g. "
+                "LEFT JOIN (SELECT k, ROW_NUMBER() OVER (PARTITION BY k ORDER BY d DESC) AS rn "
+                "FROM t) x ON …; then use the lookup's alias here.",
+            )
+    elif isinstance(node, exp.Anonymous):
+        native = functions.is_native(dialect, name)
+        if not (name in functions.GENERIC_ANONYMOUS if native is None else native):
+            return _problem_at(node, _not_allowed(name, dialect))
+        return None
+    elif not isinstance(node, functions.SCALAR + _STRUCTURE):
+        return _problem_at(node, _not_allowed(name, dialect))
+    if written and functions.is_native(dialect, written) is False:
+        instead = functions.INSTEAD.get(dialect, {}).get(written) or functions.examples(dialect)
+        return _problem_at(
+            node,
+            f"{written} is not a {language} function (this Mart's rules are written in "
+            f"{language} SQL); use {instead}.",
+        )
+    return None
+
+
+def _not_allowed(name: str, dialect: str) -> str:
+    where = f" in {dialect_name(dialect)} rules" if dialect else ""
+    return f"The function {name} is not allowed{where}; use {functions.examples(dialect)}."
+
+
+def _check_constructs(
+    tree: exp.Expr, *, text: str = "", dialect: str = "", in_lookup: bool = False
+) -> list[Problem]:
+    """Every node of the tree against the allow-list: functions by class and by the name written,
+    any other construct by kind. A lookup SELECT (`in_lookup`) may hold queries at any depth."""
     problems = []
+    allowed = _STRUCTURE + _LOOKUP_STRUCTURE if in_lookup else _STRUCTURE
+    # Outside a lookup a window function is refused once, not again for each part of its OVER.
+    inside_windows = (
+        set()
+        if in_lookup
+        else {id(n) for w in tree.find_all(exp.Window) for n in w.walk() if n is not w.this}
+    )
     for node in tree.walk():
-        if isinstance(node, exp.Query | exp.Subquery) and not allow_subqueries:
+        if id(node) in inside_windows:
+            continue
+        if isinstance(node, exp.Query | exp.Subquery) and not in_lookup:
             problems.append(
                 _problem_at(
                     node,
-                    "Subqueries are not allowed in a transformation; add the lookup to the "
+                    "Subqueries are allowed only in a join's lookup SELECT; add the lookup to the "
                     "entity's joins and use its alias.",
                 )
             )
             break
-        if isinstance(node, exp.Anonymous):
-            if node.name.upper() not in _ANONYMOUS_ALLOWED:
-                problems.append(
-                    _problem_at(node, f"The function {node.name.upper()} is not allowed.")
+        if isinstance(node, exp.Func):
+            problem = _function_problem(node, text, dialect, in_lookup)
+            if problem:
+                problems.append(problem)
+        elif isinstance(node, exp.ObjectIdentifier):  # PostgreSQL's regclass, regproc, oid…
+            problems.append(
+                _problem_at(
+                    node,
+                    f"A cast to {node.sql(dialect=dialect or None).upper()} reads the database's "
+                    "system catalog and is not allowed; cast to a plain type (TEXT, INTEGER, "
+                    "DATE…).",
                 )
-        elif isinstance(node, exp.Func) and not isinstance(node, _ALLOWED):
-            problems.append(_problem_at(node, f"The function {node.sql_name()} is not allowed."))
-        elif not isinstance(node, _ALLOWED + (exp.Func, exp.Query, exp.Subquery)):
+            )
+        elif not isinstance(node, allowed):
             problems.append(_problem_at(node, f"The construct {node.key.upper()} is not allowed."))
     return problems
 
@@ -342,6 +513,7 @@ def _check_constructs(tree: exp.Expr, *, allow_subqueries: bool = False) -> list
 
 
 def _resolve_columns(tree: exp.Expr, scope: Scope, checked: Checked) -> None:
+    """Each column against the scope, with the dialect's identifier rules; lineage in order."""
     seen = set()
     for column in tree.find_all(exp.Column):
         if not column.table:
@@ -358,16 +530,49 @@ def _resolve_columns(tree: exp.Expr, scope: Scope, checked: Checked) -> None:
                 _problem_at(column, f"Unknown alias '{column.table}' (known aliases: {known}).")
             )
             continue
-        info = table.column(column.name)
+        if table.any_column:
+            continue
+        info = _column_of(table, column, scope.dialect, checked)
         if info is None:
-            checked.problems.append(
-                _problem_at(column, f"The table {table.name} has no column '{column.name}'.")
-            )
             continue
         key = (column.table.lower(), info.name)
         if key not in seen:
             seen.add(key)
             checked.lineage.append((column.table.lower(), table.name, info.name))
+
+
+def _column_of(
+    table: TableInfo, column: exp.Column, dialect: str, checked: Checked
+) -> ColumnInfo | None:
+    """The catalog column `column` names, or None with the problem (and the right spelling)."""
+    identifier = column.this if isinstance(column.this, exp.Identifier) else None
+    if identifier is None:
+        info = table.column(column.name)
+        spelling = ""
+    else:
+        info, spelling = table.resolve(identifier, dialect)
+    if info is not None:
+        return info
+    written = identifier.sql(dialect=dialect or None) if identifier else column.name
+    if spelling:
+        rule = {"lower": "lower", "upper": "upper"}.get(column_folding(dialect))
+        why = (
+            f"{dialect_name(dialect)} reads an unquoted name in {rule} case"
+            if rule and not (identifier and identifier.quoted)
+            else f"{dialect_name(dialect)} matches a quoted name exactly"
+        )
+        checked.problems.append(
+            _problem_at(
+                column,
+                f"The table {table.name} has no column {written} ({why}): write "
+                f"{column.table}.{spelling}.",
+            )
+        )
+    else:
+        checked.problems.append(
+            _problem_at(column, f"The table {table.name} has no column '{column.name}'.")
+        )
+    return None
 
 
 def _infer_type(tree: exp.Expr, scope: Scope) -> str:
@@ -498,16 +703,17 @@ def _guards_null(tree: exp.Expr | None) -> bool:
 def check_expression(
     text: str, scope: Scope, *, target: Target | None = None, default: str = ""
 ) -> Checked:
-    """Check a transformation (or a direct `alias.column`) against the entity's scope."""
+    """Check a transformation (or a direct `alias.column`) against the entity's scope, in the
+    scope's dialect (the Mart's)."""
     checked = Checked(text=text)
     try:
-        tree = parse(text)
+        tree = parse(text, dialect=scope.dialect)
         _refuse_statements(tree)
     except SqlRuleError as refused:
         checked.problems.append(refused.problem)
         return checked
     checked.tree = tree
-    checked.problems.extend(_check_constructs(tree))
+    checked.problems.extend(_check_constructs(tree, text=text, dialect=scope.dialect))
     if tree.find(exp.Query, exp.Subquery):
         return checked  # the subquery is the problem; its columns are not the entity's
     _resolve_columns(tree, scope, checked)
@@ -551,13 +757,13 @@ def narrow_scope(scope: Scope, not_null: set[tuple[str, str]]) -> Scope:
     """The scope as seen after the filter: columns it excludes NULLs from are not nullable."""
     if not not_null:
         return scope
-    narrowed = Scope()
+    narrowed = Scope(dialect=scope.dialect)
     for alias, table in scope.aliases.items():
         columns = {
             name: replace(info, nullable=False) if (alias, name) in not_null else info
             for name, info in table.columns.items()
         }
-        narrowed.aliases[alias] = TableInfo(name=table.name, columns=columns)
+        narrowed.aliases[alias] = replace(table, columns=columns)
     return narrowed
 
 
@@ -638,12 +844,13 @@ _JOIN_START = {
 }
 
 
-def split_joins(text: str) -> list[str]:
-    """Cut the Joins text into one piece per JOIN clause, wherever the lines break.
+def _join_pieces(text: str, dialect: str = "") -> list[tuple[str, int, int]]:
+    """The Joins text cut into one piece per JOIN clause, wherever the lines break, each with the
+    line and column it starts at (so a problem in the piece points into the whole text).
 
     A new clause starts at a JOIN keyword (or LEFT/INNER/… before it) outside parentheses.
     """
-    tokens = Tokenizer().tokenize(text)
+    tokens = _tokens(text, dialect)
     starts, depth, previous = [], 0, None
     for token in tokens:
         if token.token_type == TokenType.L_PAREN:
@@ -658,13 +865,25 @@ def split_joins(text: str) -> list[str]:
             starts.append(token.start)
         previous = token
     if not starts:
-        return [text.strip()] if text.strip() else []
-    if text[: starts[0]].strip():
+        starts = [0]
+    elif text[: starts[0]].strip():
         starts.insert(0, 0)
     bounds = [*starts, len(text)]
-    return [
-        text[a:b].strip() for a, b in zip(bounds, bounds[1:], strict=False) if text[a:b].strip()
-    ]
+    pieces = []
+    for a, b in zip(bounds, bounds[1:], strict=False):
+        raw = text[a:b]
+        if not raw.strip():
+            continue
+        begin = a + len(raw) - len(raw.lstrip())
+        line = text.count("\n", 0, begin) + 1
+        col = begin - (text.rfind("\n", 0, begin) + 1) + 1
+        pieces.append((raw.strip(), line, col))
+    return pieces
+
+
+def split_joins(text: str, dialect: str = "") -> list[str]:
+    """Cut the Joins text into one piece per JOIN clause (see `_join_pieces`)."""
+    return [piece for piece, _line, _col in _join_pieces(text, dialect)]
 
 
 def table_lookup_name(table: exp.Table) -> str:
@@ -691,13 +910,15 @@ def check_from(
     alias: str,
     joins_text: str,
     tables: dict[str, TableInfo],
+    *,
+    dialect: str = "",
 ) -> FromClause:
-    """Check the driving table, its alias and the joins against the catalog.
+    """Check the driving table, its alias and the joins against the catalog, in `dialect`.
 
     `tables` maps lower-case "schema.table" and plain "table" names to the catalog's tables.
     Returns the scope (alias → table) for the entity's other SQL.
     """
-    clause = FromClause()
+    clause = FromClause(scope=Scope(dialect=dialect))
     info = tables.get((driving_table or "").strip().lower())
     if not driving_table:
         clause.driving_problems.append(Problem(ERROR, "Choose the driving table."))
@@ -711,16 +932,36 @@ def check_from(
     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", alias):
         clause.driving_problems.append(Problem(ERROR, "The alias must be a simple name such as c."))
         return clause
-    clause.driving = exp.alias_(exp.to_table(info.name), alias, table=True)
+    schema, _dot, name = info.name.rpartition(".")
+    table = exp.Table(
+        this=identifier(name, dialect), db=identifier(schema, dialect) if schema else None
+    )
+    clause.driving = exp.alias_(table, alias, table=True)
     clause.scope.aliases[alias.lower()] = info
-    for piece in split_joins(joins_text or ""):
+    for piece, line, col in _join_pieces(joins_text or "", dialect):
+        before = len(clause.join_problems)
         _check_join(piece, tables, clause)
+        clause.join_problems[before:] = [
+            _shifted(p, line, col) for p in clause.join_problems[before:]
+        ]
     return clause
 
 
+def _shifted(problem: Problem, line: int, col: int) -> Problem:
+    """A problem found in a piece starting at (line, col), placed in the whole text."""
+    if not problem.line:
+        return problem
+    return replace(
+        problem,
+        line=problem.line + line - 1,
+        col=(problem.col or 1) + col - 1 if problem.line == 1 else problem.col,
+    )
+
+
 def _check_join(piece: str, tables: dict[str, TableInfo], clause: FromClause) -> None:
+    dialect = clause.scope.dialect
     try:
-        join = parse(piece, into=exp.Join)
+        join = parse(piece, into=exp.Join, dialect=dialect)
         _refuse_statements(join)
     except SqlRuleError as refused:
         clause.join_problems.append(refused.problem)
@@ -736,14 +977,11 @@ def _check_join(piece: str, tables: dict[str, TableInfo], clause: FromClause) ->
         clause.join_problems.append(_problem_at(target, f"The alias '{alias}' is used twice."))
         return
     if isinstance(target, exp.Table):
-        info = tables.get(table_lookup_name(target).lower())
+        info = _catalog_table(target, tables, clause.join_problems, clause.scope.dialect)
         if info is None:
-            clause.join_problems.append(
-                _problem_at(target, unknown_table_message(table_lookup_name(target), tables))
-            )
             return
     elif isinstance(target, exp.Subquery):
-        info = _lookup_table_info(target, alias, tables, clause)
+        info = _lookup_table_info(target, alias, tables, clause, piece)
         if info is None:
             return
     else:
@@ -753,7 +991,7 @@ def _check_join(piece: str, tables: dict[str, TableInfo], clause: FromClause) ->
     condition = join.args.get("on")
     if condition is not None:
         checked = Checked(text=piece)
-        clause.join_problems.extend(_check_constructs(condition))
+        clause.join_problems.extend(_check_constructs(condition, text=piece, dialect=dialect))
         _resolve_columns(condition, clause.scope, checked)
         clause.join_problems.extend(checked.problems)
     elif join.args.get("kind", "").upper() != "CROSS" and not join.args.get("using"):
@@ -763,35 +1001,134 @@ def _check_join(piece: str, tables: dict[str, TableInfo], clause: FromClause) ->
     clause.joins.append(join)
 
 
-def _lookup_table_info(
-    subquery: exp.Subquery, alias: str, tables: dict[str, TableInfo], clause: FromClause
+def _catalog_table(
+    table: exp.Table, tables: dict[str, TableInfo], problems: list[Problem], dialect: str = ""
 ) -> TableInfo | None:
-    """A lookup is a SELECT over catalog tables; its output columns become the alias's columns."""
-    select = subquery.this
-    if not isinstance(select, exp.Select):
-        clause.join_problems.append(_problem_at(subquery, "A lookup must be a single SELECT."))
+    """The catalog table a FROM/JOIN names; never a system catalog, never a table function."""
+    if not isinstance(table.this, exp.Identifier):
+        call = table.this if isinstance(table.this, exp.Func) else None
+        refusal = _function_problem(call, "", dialect, False) if call is not None else None
+        problems.append(refusal or _problem_at(table, "Join a catalog table or a SELECT lookup."))
         return None
-    inner = Scope()
-    for table in select.find_all(exp.Table):
-        info = tables.get(table_lookup_name(table).lower())
-        if info is None:
-            clause.join_problems.append(
-                _problem_at(table, unknown_table_message(table_lookup_name(table), tables))
+    name = table_lookup_name(table)
+    if (table.db or "").lower() in functions.SYSTEM_SCHEMAS or (
+        table.name.lower() in functions.SYSTEM_TABLES
+    ):
+        problems.append(
+            _problem_at(
+                table,
+                f"The system catalog '{name}' is not allowed in a rule; read the Mart's own "
+                "tables (those in the catalog).",
             )
-            return None
+        )
+        return None
+    info = tables.get(name.lower())
+    if info is None:
+        problems.append(_problem_at(table, unknown_table_message(name, tables)))
+        return None
+    stored = info.name.rpartition(".")[2]
+    if not _names_match(table.this, stored, dialect):
+        right = ".".join(spelled_identifier(part, dialect) for part in info.name.split(".") if part)
+        rule = "matches a quoted name exactly"
+        if not table.this.quoted:
+            rule = f"reads an unquoted name in {column_folding(dialect)} case"
+        problems.append(
+            _problem_at(
+                table,
+                f"The Mart has no table {table.this.sql(dialect=dialect or None)} "
+                f"({dialect_name(dialect)} {rule}): write {right}.",
+            )
+        )
+        return None
+    return info
+
+
+def _names_match(written: exp.Identifier, stored: str, dialect: str) -> bool:
+    """Whether a table name as written names the catalog's `stored` under the dialect's rules."""
+    if not dialect:
+        return True
+    strategy = Dialect.get_or_raise(dialect).normalization_strategy
+    if strategy == NormalizationStrategy.LOWERCASE:
+        wanted = written.name if written.quoted else written.name.lower()
+        return wanted == stored
+    if strategy == NormalizationStrategy.UPPERCASE:
+        wanted = written.name if written.quoted else written.name.upper()
+        return wanted in {stored, stored.upper() if stored == stored.lower() else stored}
+    return True  # case-insensitive engines (and MySQL, whose server setting decides)
+
+
+def _lookup_table_info(
+    subquery: exp.Subquery,
+    alias: str,
+    tables: dict[str, TableInfo],
+    clause: FromClause,
+    piece: str,
+) -> TableInfo | None:
+    """A lookup is a query over catalog tables — nested queries, CTEs, UNION parts and scalar
+    subqueries included, every one checked against the same allow-list. Its output columns
+    become the alias's columns."""
+    dialect = clause.scope.dialect
+    query = subquery.this
+    if not isinstance(query, exp.Query):
+        clause.join_problems.append(_problem_at(subquery, "A lookup must be a SELECT."))
+        return None
+    problems = _check_constructs(query, text=piece, dialect=dialect, in_lookup=True)
+    inner = Scope(dialect=dialect)
+    derived = _derived_tables(query)
+    for table in query.find_all(exp.Table):
+        if table.name.lower() in derived and not table.db:
+            info: TableInfo | None = derived[table.name.lower()]
+        else:
+            info = _catalog_table(table, tables, problems, dialect)
+        if info is None:
+            continue
         inner.aliases[(table.alias or table.name).lower()] = info
         inner.aliases.setdefault(table.name.lower(), info)
-    checked = Checked(text=select.sql())
-    for column in select.find_all(exp.Column):
-        if not column.table and len({id(t) for t in inner.aliases.values()}) == 1:
-            continue  # a single-table lookup may leave its columns unqualified
-        _resolve_columns(column, inner, checked)
+    for name, info in derived.items():
+        inner.aliases.setdefault(name, info)
+    if problems:
+        clause.join_problems.extend(dict.fromkeys(problems))  # a table function: said once
+        return None
+    checked = Checked(text=piece)
+    outputs = {
+        p.alias.lower() for select in query.find_all(exp.Select) for p in select.selects if p.alias
+    }
+    for column in query.find_all(exp.Column):
+        if isinstance(column.this, exp.Star):
+            continue
+        if column.table:
+            _resolve_columns(column, inner, checked)
+        elif column.name.lower() not in outputs and not any(
+            t.any_column or t.column(column.name) for t in inner.aliases.values()
+        ):
+            checked.problems.append(
+                _problem_at(column, f"No table of the lookup has a column '{column.name}'.")
+            )
     clause.join_problems.extend(checked.problems)
     columns = {}
-    for projection in select.selects:
+    for projection in query.selects:
         name = projection.alias_or_name
         if not name or name == "*":
             clause.join_problems.append(_problem_at(projection, "Name every column of a lookup."))
             return None
         columns[name.lower()] = ColumnInfo(name=name)
-    return TableInfo(name=f"({alias} lookup)", columns=columns)
+    return TableInfo(name=f"({alias} lookup)", columns=columns, dialect=dialect)
+
+
+def _derived_tables(query: exp.Query) -> dict[str, TableInfo]:
+    """The CTEs and aliased subqueries inside a lookup, as tables of their output columns."""
+    derived: dict[str, TableInfo] = {}
+    for node in query.find_all(exp.CTE, exp.Subquery):
+        name = node.alias
+        body = node.this
+        if not name or not isinstance(body, exp.Query):
+            continue
+        selects = body.selects
+        columns = {
+            p.alias_or_name.lower(): ColumnInfo(name=p.alias_or_name)
+            for p in selects
+            if p.alias_or_name and p.alias_or_name != "*"
+        }
+        star = any(isinstance(p, exp.Star) or p.alias_or_name == "*" for p in selects)
+        derived[name.lower()] = TableInfo(name=name, columns=columns, any_column=star)
+    return derived

@@ -15,6 +15,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 
+from .expressions import spelled_identifier
+
 # Abbreviations Marts are full of, and the word each stands for.
 ABBREVIATIONS = {
     "cust": "customer",
@@ -122,10 +124,14 @@ class ColumnFacts:
     is_primary_key: bool = False
     patterns: tuple[str, ...] = ()
     alias: str = ""  # set when the table is the entity's driving table or a join
+    dialect: str = ""  # the entity's rules' dialect: the reference is written as it needs
 
     @property
     def reference(self) -> str:
-        return f"{self.alias}.{self.column}" if self.alias else f"{self.table}.{self.column}"
+        """`alias.column` as a rule of the dialect writes it (`c."CustomerKey"` on PostgreSQL)."""
+        if not self.alias:
+            return f"{self.table}.{self.column}"
+        return f"{self.alias}.{spelled_identifier(self.column, self.dialect)}"
 
 
 @dataclass

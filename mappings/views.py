@@ -126,7 +126,8 @@ def _grid_context(request, engagement, entity, **extra) -> dict:
     rows = selectors.mapping_grid(
         entity_mapping=entity, status=status, problem=problem, approval=approval["attributes"]
     )
-    alias_tables = compile_from_clause(entity_mapping=entity).alias_tables
+    compiled = compile_from_clause(entity_mapping=entity)
+    alias_tables = compiled.alias_tables
     return engagement_context(
         request,
         engagement,
@@ -135,6 +136,7 @@ def _grid_context(request, engagement, entity, **extra) -> dict:
         approval=approval["entities"].get(entity.entity_name),
         filters=filters,
         alias_tables=alias_tables,
+        rules_dialect=compiled.dialect_label if entity.driving_table else "",
         lineage=selectors.lineage_graph([r.mapping for r in rows], alias_tables),
         **extra,
     )

@@ -42,8 +42,12 @@ class SourceSystemSerializer(serializers.ModelSerializer):
             "last_diff",
             "table_count",
         ]
-        read_only_fields = ["dialect", "origin", "introspected_at", "profiled_at", "last_diff"]
-        extra_kwargs = {"password_env": {"required": False}, "default_schema": {"required": False}}
+        read_only_fields = ["origin", "introspected_at", "profiled_at", "last_diff"]
+        extra_kwargs = {
+            "password_env": {"required": False},
+            "default_schema": {"required": False},
+            "dialect": {"required": False},
+        }
 
     schemas = serializers.ListField(
         child=serializers.CharField(max_length=200, allow_blank=True),
@@ -61,6 +65,7 @@ class SourceSystemUpdateSerializer(serializers.Serializer):
     url = serializers.CharField(max_length=1000, required=False, write_only=True)
     password_env = serializers.CharField(max_length=200, required=False, allow_blank=True)
     default_schema = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    dialect = serializers.CharField(max_length=60, required=False, allow_blank=True)
     schemas = serializers.ListField(
         child=serializers.CharField(max_length=200, allow_blank=True),
         required=False,

@@ -62,7 +62,7 @@ def catalog_import_ddl(
     policy.check(acting_user, engagement, Action.MANAGE_CATALOG)
     check_size(UploadKind.DDL, len(text.encode("utf-8")))
     script = read_ddl(text, dialect=dialect)
-    source = _file_source(engagement, source_name, acting_user)
+    source = _file_source(engagement, source_name, acting_user, dialect=dialect)
     result = catalog_apply(
         source=source, tables=script.tables, acting_user=acting_user, origin=CatalogOrigin.DDL
     )
@@ -83,16 +83,23 @@ def catalog_import_csv(
     )
 
 
-def _file_source(engagement: Engagement, name: str, acting_user: User) -> SourceSystem:
-    from .sources import source_system_create_from_file
+def _file_source(
+    engagement: Engagement, name: str, acting_user: User, *, dialect: str = ""
+) -> SourceSystem:
+    """The named source system (created if new); a DDL's dialect becomes its rules' dialect."""
+    from .sources import source_system_create_from_file, source_system_update
 
     name = (name or "").strip()
     if not name:
         raise ValidationError({"source_name": "Name the source system this catalog describes."})
     source = SourceSystem.objects.filter(engagement=engagement, name=name).first()
-    return source or source_system_create_from_file(
-        engagement=engagement, name=name, acting_user=acting_user
-    )
+    if source is None:
+        return source_system_create_from_file(
+            engagement=engagement, name=name, acting_user=acting_user, dialect=dialect
+        )
+    if dialect.strip() and source.dialect != dialect.strip().lower():
+        source_system_update(source=source, data={"dialect": dialect}, acting_user=acting_user)
+    return source
 
 
 # --- DDL ------------------------------------------------------------------------------------

@@ -27,6 +27,7 @@ from workbench.models import Engagement, Job
 from workbench.policy import Action
 
 from ..choices import CatalogOrigin
+from ..dialects import check_dialect, dialect_for_backend
 from ..diff import (
     COLUMN_STRUCTURE,
     TABLE_STRUCTURE,
@@ -68,20 +69,23 @@ def source_system_create(
     password_env: str = "",
     default_schema: str = "",
     schemas: list[str] | str | None = None,
+    dialect: str = "",
 ) -> SourceSystem:
     """Register a Mart connection; the URL's password is encrypted, never stored in the URL.
     `schemas` (a list, or names separated by commas) are the schemas it covers; `default_schema`
-    is the older one-schema spelling of the same."""
+    is the older one-schema spelling of the same. The rules' SQL dialect is the URL's backend's
+    unless `dialect` names another."""
     policy.check(acting_user, engagement, Action.MANAGE_CATALOG)
     covered = clean_schemas(default_schema if schemas is None else schemas)
     split = connection.split_url(url)
     check_mart_url(split.url)
+    dialect = check_dialect(dialect) or dialect_for_backend(split.dialect)
     password_env = _check_env_name(password_env, has_password=bool(split.password))
     source = SourceSystem(
         engagement=engagement,
         name=(name or "").strip(),
         url=split.url,
-        dialect=split.dialect,
+        dialect=dialect,
         password_encrypted=connection.encrypt_secret(split.password),
         password_env=password_env,
         default_schema=covered[0] if covered else "",
@@ -94,25 +98,35 @@ def source_system_create(
 
 @transaction.atomic
 def source_system_create_from_file(
-    *, engagement: Engagement, name: str, acting_user: User
+    *, engagement: Engagement, name: str, acting_user: User, dialect: str = ""
 ) -> SourceSystem:
-    """A source system whose catalog comes from a DDL or CSV file: it has no connection."""
+    """A source system whose catalog comes from a DDL or CSV file: it has no connection; its
+    rules are written in the dialect chosen at import."""
     policy.check(acting_user, engagement, Action.MANAGE_CATALOG)
-    source = SourceSystem(engagement=engagement, name=name.strip(), created_by=acting_user)
+    source = SourceSystem(
+        engagement=engagement,
+        name=name.strip(),
+        dialect=check_dialect(dialect),
+        created_by=acting_user,
+    )
     save_with_history(source, acting_user=acting_user)
     return source
 
 
 @transaction.atomic
 def source_system_update(*, source: SourceSystem, data: dict, acting_user: User) -> SourceSystem:
-    """Change name, URL, password variable or schema. A URL without a password keeps the stored
-    one (so the password never has to be shown again to be kept)."""
+    """Change name, URL, password variable, schema or the rules' SQL dialect. A URL without a
+    password keeps the stored one (so the password never has to be shown again to be kept); a
+    URL of another database brings its backend's dialect unless `dialect` is given too."""
     policy.check(acting_user, source.engagement, Action.MANAGE_CATALOG)
     data = dict(data)
     if "url" in data:
         split = connection.split_url(data.pop("url"))
         check_mart_url(split.url)
-        source.url, source.dialect = split.url, split.dialect
+        before = connection.split_url(source.url).dialect if source.url else ""
+        source.url = split.url
+        if split.dialect != before or not source.dialect:  # a BA's override survives re-entry
+            source.dialect = dialect_for_backend(split.dialect)
         if split.password:
             source.password_encrypted = connection.encrypt_secret(split.password)
             source.password_env = ""
@@ -124,7 +138,13 @@ def source_system_update(*, source: SourceSystem, data: dict, acting_user: User)
         covered = clean_schemas(data.pop("schemas", None) or data.pop("default_schema", ""))
         data.pop("default_schema", None)
         data["schemas"], data["default_schema"] = covered, covered[0] if covered else ""
-    apply_changes(source, data, allowed={"name", "password_env", "default_schema", "schemas"})
+    if (data.get("dialect") or "").strip():
+        data["dialect"] = check_dialect(data["dialect"])
+    else:
+        data.pop("dialect", None)  # empty: keep the URL's
+    apply_changes(
+        source, data, allowed={"name", "password_env", "default_schema", "schemas", "dialect"}
+    )
     save_with_history(source, acting_user=acting_user)
     return source
 

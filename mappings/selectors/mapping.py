@@ -4,11 +4,14 @@ a fixed number of queries."""
 
 from __future__ import annotations
 
+import operator
+import re
 from dataclasses import dataclass
+from functools import reduce
 from typing import Any
 
 import sqlglot
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
 from sqlglot import exp
 
 from catalog.models import CatalogColumn, CatalogTable
@@ -42,9 +45,15 @@ def catalog_index(*, engagement: Engagement, names: set[str] | None = None) -> d
     tables = CatalogTable.objects.filter(engagement=engagement)
     if names is not None:
         plain = {n.rsplit(".", 1)[-1] for n in names}
-        tables = tables.filter(name__in=plain) if plain else tables.none()
-    ordered = list(tables.order_by("source_id", "schema", "name"))
-    infos: dict[int, TableInfo] = {t.pk: TableInfo(name=_qualified(t)) for t in ordered}
+        # names arrive in lower case; the catalog keeps the Mart's ("CrmNote" on PostgreSQL)
+        matches = [Q(name__iexact=name) for name in sorted(plain)]
+        tables = tables.filter(reduce(operator.or_, matches)) if matches else tables.none()
+    ordered = list(
+        tables.annotate(source_dialect=F("source__dialect")).order_by("source_id", "schema", "name")
+    )
+    infos: dict[int, TableInfo] = {
+        t.pk: TableInfo(name=_qualified(t), dialect=t.source_dialect) for t in ordered
+    }
     columns = CatalogColumn.objects.filter(table_id__in=infos).select_related("profile")
     for column in columns.order_by("position"):
         profile = getattr(column, "profile", None)
@@ -71,12 +80,16 @@ def catalog_index(*, engagement: Engagement, names: set[str] | None = None) -> d
 
 
 def referenced_tables(driving_table: str, joins: str) -> set[str]:
-    """Table names an entity's FROM clause mentions (best effort; the checks report bad SQL)."""
+    """Table names an entity's FROM clause mentions (best effort; the checks report bad SQL).
+
+    The Mart's dialect is not known yet (it is the driving table's): a piece generic SQL cannot
+    read names every word it holds, which only widens the catalog query."""
     names = {driving_table.strip().lower()} if driving_table.strip() else set()
     for piece in split_joins(joins or ""):
         try:
             join = sqlglot.parse_one(piece, into=exp.Join)
         except (sqlglot.errors.ParseError, sqlglot.errors.TokenError):
+            names.update(re.findall(r"[^\W\d]\w*", piece.lower()))
             continue
         names.update(table_lookup_name(t).lower() for t in join.find_all(exp.Table))
     return names

@@ -20,8 +20,10 @@ def suggestion_index(
     the way the rule is written (`c.email_addr`).
     """
     aliases: dict[str, str] = {}
+    dialect = ""
     if entity_mapping is not None and entity_mapping.driving_table:
         compiled = compile_from_clause(entity_mapping=entity_mapping)
+        dialect = compiled.dialect
         for alias, info in compiled.scope.aliases.items():
             aliases.setdefault(info.name.lower(), alias)
     rows = CatalogColumn.objects.filter(engagement=engagement).values_list(
@@ -38,6 +40,7 @@ def suggestion_index(
                 is_primary_key=is_pk,
                 patterns=tuple(p.get("pattern", "") for p in patterns or ()),
                 alias=aliases.get(qualified.lower(), ""),
+                dialect=dialect,
             )
         )
     glossary = [

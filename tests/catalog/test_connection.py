@@ -38,7 +38,7 @@ def test_the_password_is_encrypted_at_rest_and_masked_everywhere(engagement, ba)
     assert connection.display_url(source) == (
         "postgresql+psycopg://mart_reader:***@db.acme.example:5432/mart"
     )
-    assert source.dialect == "postgresql"
+    assert source.dialect == "postgres"  # the rules' SQL dialect, from the backend
     history = source.history.get()
     assert not hasattr(history, "password_encrypted")
 

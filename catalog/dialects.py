@@ -1,0 +1,88 @@
+"""The SQL dialect of a Mart: the dialect its mapping rules are written, parsed and stored in.
+
+A source system reached by URL takes it from its SQLAlchemy backend; a BA may override it (a Mart
+behind a driver sqlglot knows under another name); a DDL/CSV catalog keeps the dialect chosen at
+import. Values are sqlglot dialect names; "" means sqlglot's generic SQL.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from sqlglot.dialects.dialect import Dialect
+
+# SQLAlchemy backend name → sqlglot dialect
+BACKEND_DIALECTS = {
+    "postgresql": "postgres",
+    "mysql": "mysql",
+    "mariadb": "mysql",
+    "sqlite": "sqlite",
+    "duckdb": "duckdb",
+    "mssql": "tsql",
+    "oracle": "oracle",
+    "snowflake": "snowflake",
+    "bigquery": "bigquery",
+    "databricks": "databricks",
+    "redshift": "redshift",
+    "trino": "trino",
+    "presto": "presto",
+    "hive": "hive",
+    "clickhouse": "clickhouse",
+    "teradata": "teradata",
+}
+
+LABELS = {
+    "": "Generic SQL",
+    "postgres": "PostgreSQL SQL",
+    "mysql": "MySQL SQL",
+    "sqlite": "SQLite SQL",
+    "duckdb": "DuckDB SQL",
+    "tsql": "T-SQL",
+    "oracle": "Oracle SQL",
+    "snowflake": "Snowflake SQL",
+    "bigquery": "BigQuery SQL",
+}
+
+# The name a refusal uses for the dialect ("… is not a SQLite function").
+NAMES = {
+    "": "generic SQL",
+    "postgres": "PostgreSQL",
+    "mysql": "MySQL",
+    "sqlite": "SQLite",
+    "duckdb": "DuckDB",
+    "tsql": "SQL Server",
+    "oracle": "Oracle",
+    "snowflake": "Snowflake",
+    "bigquery": "BigQuery",
+}
+
+
+def known_dialects() -> list[str]:
+    """sqlglot's dialect names."""
+    return sorted(d for d in Dialect.classes if d)
+
+
+def dialect_for_backend(backend: str) -> str:
+    """The sqlglot dialect of a SQLAlchemy backend; "" (generic) when sqlglot has no such one."""
+    backend = (backend or "").split("+", 1)[0].lower()
+    name = BACKEND_DIALECTS.get(backend, backend)
+    return name if name in Dialect.classes else ""
+
+
+def check_dialect(name: str, *, field: str = "dialect") -> str:
+    """A dialect name as stored: lower case, one sqlglot knows (or "" for generic SQL)."""
+    name = (name or "").strip().lower()
+    if name and name not in Dialect.classes:
+        raise ValidationError(
+            {field: f"Unknown SQL dialect '{name}' (known: {', '.join(known_dialects())})."}
+        )
+    return name
+
+
+def dialect_label(name: str) -> str:
+    """How the UI names the rules' language, e.g. "PostgreSQL SQL"."""
+    return LABELS.get(name or "", f"{dialect_name(name)} SQL")
+
+
+def dialect_name(name: str) -> str:
+    """How a message names the dialect, e.g. "PostgreSQL"."""
+    return NAMES.get(name or "", name)
