@@ -3,22 +3,15 @@
 from __future__ import annotations
 
 import pytest
-from django.core.management import CommandError, call_command
+from django.core.management import CommandError
 
 from contracts.models import InterfaceLayer
+from tests.clirun import run
 
 from .conftest import DEMO_FILE, as_yaml, small_contract
 from .test_versions import second_version
 
 pytestmark = pytest.mark.django_db
-
-
-def run(*args) -> str:
-    from io import StringIO
-
-    out = StringIO()
-    call_command(*args, stdout=out)
-    return out.getvalue()
 
 
 def test_import_contract_prints_the_counts(engagement, ba):

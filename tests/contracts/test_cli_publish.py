@@ -3,26 +3,20 @@
 from __future__ import annotations
 
 import json
-from io import StringIO
 
 import pytest
-from django.core.management import CommandError, call_command
+from django.core.management import CommandError
 
 from contracts import services
 from contracts.choices import LayerStatus
 from contracts.models import InterfaceLayer
+from tests.clirun import run
 
 from .conftest import as_yaml, small_contract
 
 pytestmark = pytest.mark.django_db
 
 SLUG = ("--engagement", "acme-360")
-
-
-def run(*args: str) -> str:
-    out = StringIO()
-    call_command(*args, stdout=out)
-    return out.getvalue()
 
 
 def draft(engagement, user, version: str) -> InterfaceLayer:

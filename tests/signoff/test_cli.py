@@ -4,18 +4,14 @@ Ops tick their cutover steps. Refusals exit 1 with one line naming who may."""
 
 from __future__ import annotations
 
-import json
-from io import StringIO
-
 import pytest
 from django.contrib.auth.models import Permission, User
-from django.core.management import call_command
-from django.core.management.base import CommandError
 
 from contracts.demo import DEMO_CONTRACT
 from mappings.demo import apply_demo_mapping
 from signoff.choices import Gate, ReviewState
 from signoff.models import CutoverItem, ReviewRequest, UatItem
+from tests.clirun import refused, run, run_json
 from tests.factories import EngagementFactory, member
 from workbench.choices import Role
 from workbench.models import Engagement
@@ -23,22 +19,6 @@ from workbench.models import Engagement
 pytestmark = pytest.mark.django_db
 
 SLUG = ("--engagement", "acme-360")
-
-
-def run(*args: str) -> str:
-    out = StringIO()
-    call_command(*args, stdout=out)
-    return out.getvalue()
-
-
-def run_json(*args: str) -> dict:
-    return json.loads(run(*args, "--format", "json"))
-
-
-def refused(*args: str) -> CommandError:
-    with pytest.raises(CommandError) as error:
-        run(*args)
-    return error.value
 
 
 def request_mapping_review() -> dict:

@@ -4,17 +4,15 @@ and prints one JSON document with `--format json`."""
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
-from io import StringIO
 from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import User
 from django.core.management import call_command
-from django.core.management.base import CommandError
 
+from tests.clirun import refused, run, run_json
 from tests.factories import member
 from workbench.choices import Role
 from workbench.models import Membership
@@ -22,22 +20,6 @@ from workbench.models import Membership
 pytestmark = pytest.mark.django_db
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def run(*args: str) -> str:
-    out = StringIO()
-    call_command(*args, stdout=out)
-    return out.getvalue()
-
-
-def run_json(*args: str) -> dict:
-    return json.loads(run(*args, "--format", "json"))
-
-
-def refused(*args: str) -> CommandError:
-    with pytest.raises(CommandError) as error:
-        run(*args)
-    return error.value
 
 
 def role_of(engagement, username: str) -> str | None:

@@ -8,18 +8,11 @@ from django.core.management import CommandError, call_command
 
 from mappings.models import AttributeMapping
 from mappings.services import mapping as mapping_services
+from tests.clirun import run
 
 from .conftest import edit, open_workbook
 
 pytestmark = pytest.mark.django_db
-
-
-def run(*args) -> str:
-    import io
-
-    out = io.StringIO()
-    call_command(*args, stdout=out)
-    return out.getvalue()
 
 
 def email(engagement) -> AttributeMapping:

@@ -5,24 +5,16 @@ history in the BA's name. A Viewer's export lists the same rows without writing 
 
 from __future__ import annotations
 
-import io
-
 import pytest
-from django.core.management import call_command
 
 from mappings.choices import EntityStatus
 from mappings.demo import DEMO_MAPPING, _is_direct
 from mappings.models import AttributeMapping, EntityMapping
+from tests.clirun import run
 
 from .conftest import column_of, export_bytes, open_workbook, row_of, save
 
 pytestmark = pytest.mark.django_db
-
-
-def run(*args) -> str:
-    out = io.StringIO()
-    call_command(*args, stdout=out)
-    return out.getvalue()
 
 
 def fill_as_a_ba(workbook) -> None:
