@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -17,6 +18,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from workbench.models import Engagement
+from workbench.uploads import UploadKind, too_large_message
 
 
 class WorkbenchCommand(BaseCommand):
@@ -58,6 +60,19 @@ class WorkbenchCommand(BaseCommand):
             self.stdout.write(json.dumps(data, indent=2, default=str, ensure_ascii=False))
         else:
             self.stdout.write(text() if callable(text) else text)
+
+    def read_input(self, name: str, kind: UploadKind | None = None) -> bytes:
+        """The bytes of the file a command was given; refused with one line when it cannot be
+        read, or (for a kind of upload) when it is over that kind's size limit — before reading."""
+        path = Path(name)
+        try:
+            if kind is not None:
+                too_large = too_large_message(kind, path.stat().st_size)
+                if too_large:
+                    raise CommandError(f"{path}: {too_large}")
+            return path.read_bytes()
+        except OSError as exc:
+            raise CommandError(f"Cannot read {path}: {exc.strerror}.") from None
 
     def engagement(self, options) -> Engagement:
         try:

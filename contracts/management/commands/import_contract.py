@@ -1,11 +1,10 @@
 from pathlib import Path
 
-from django.core.management.base import CommandError
-
 from contracts import selectors, services
 from contracts.diff import layer_diff
 from contracts.hooks import affected_mappings, has_affected_mappings_provider
 from workbench.management.base import WorkbenchCommand
+from workbench.uploads import UploadKind
 
 
 class Command(WorkbenchCommand):
@@ -41,10 +40,7 @@ class Command(WorkbenchCommand):
         engagement = self.engagement(options)
         user = self.acting_user(options, engagement)
         path = Path(options["file"])
-        try:
-            content = path.read_bytes()
-        except OSError as exc:
-            raise CommandError(f"Cannot read {path}: {exc.strerror}.") from None
+        content = self.read_input(options["file"], UploadKind.CONTRACT)
         published = selectors.published_layer(engagement=engagement)
         layer = services.contract_import(
             engagement=engagement,

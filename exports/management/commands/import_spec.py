@@ -5,6 +5,7 @@ from django.core.management.base import CommandError
 
 from exports.services import spec as services
 from workbench.management.base import WorkbenchCommand
+from workbench.uploads import UploadKind
 
 
 class Command(WorkbenchCommand):
@@ -28,10 +29,7 @@ class Command(WorkbenchCommand):
         engagement = self.engagement(options)
         user = self.acting_user(options, engagement)
         path = Path(options["file"])
-        try:
-            content = path.read_bytes()
-        except OSError as exc:
-            raise CommandError(f"Cannot read {path}: {exc.strerror}.") from None
+        content = self.read_input(options["file"], UploadKind.WORKBOOK)
         try:
             spec_import = services.spec_import_preview(
                 engagement=engagement, file_name=path.name, content=content, acting_user=user

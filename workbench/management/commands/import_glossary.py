@@ -1,7 +1,3 @@
-from pathlib import Path
-
-from django.core.management.base import CommandError
-
 from workbench.glossary_csv import glossary_import_csv
 from workbench.management.base import WorkbenchCommand
 
@@ -20,11 +16,7 @@ class Command(WorkbenchCommand):
     def handle(self, *args, **options):
         engagement = self.engagement(options)
         user = self.acting_user(options, engagement)
-        path = Path(options["file"])
-        try:
-            content = path.read_bytes()
-        except OSError as exc:
-            raise CommandError(f"Cannot read {path}: {exc.strerror}.") from None
+        content = self.read_input(options["file"])
         terms = glossary_import_csv(engagement=engagement, content=content, acting_user=user)
         self.report(
             options,
