@@ -33,6 +33,19 @@ def test_the_overview_lists_entities_with_coverage(as_user, customer, viewer):
     assert rows["email_event"]["load_position"] > rows["campaign"]["load_position"]
 
 
+def test_every_mapping_page_carries_the_mapping_stylesheet(as_user, customer, viewer):
+    """The coverage bars, severity pills and status badges are styled by css/mapping.css."""
+    client = as_user(viewer)
+    pages = [
+        url("mapping-overview", customer.engagement),
+        url("mapping-gap", customer.engagement),
+        url("mapping-entity", customer.engagement, customer.pk),
+        url("mapping-attribute", customer.engagement, attribute(customer, "email").pk),
+    ]
+    for page in pages:
+        assert "css/mapping.css" in client.get(page).content.decode(), page
+
+
 def test_a_ba_prepares_the_mapping_from_the_overview(as_user, published, cataloged, ba):
     client = as_user(ba)
     page = client.get(url("mapping-overview", published.engagement))
