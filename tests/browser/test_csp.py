@@ -61,21 +61,20 @@ def test_the_ba_maps_a_row_through_htmx_with_no_policy_violation(watched):
     assert_no_violation(page)
 
     page.goto(f"/e/{DEMO_SLUG}/mapping/entities/{subscription.pk}/")
-    row = page.locator("tr[data-attribute='status']")
-    row.get_by_role("button", name="Edit status").click()
+    # plan_code, which no other browser story edits: the demo database is shared between them.
+    row = page.locator("tr[data-attribute='plan_code']")
+    row.get_by_role("button", name="Edit plan_code").click()
     expect(row.locator("input[name=source_columns]")).to_be_focused()
-    row.locator("textarea[name=transformation]").fill(
-        "CASE WHEN UPPER(s.opt_in_flag) = 'Y' THEN 'active' ELSE 'cancelled' END"
-    )
+    row.locator("textarea[name=transformation]").fill("'OPTIN-' || s.channel_code")
     expect(row.locator(".live-problems")).to_contain_text("Valid")
     row.get_by_role("button", name="Save").click()
     expect(row.locator("input[name=source_columns]")).to_have_count(0)  # saved: the row is shown
     expect(row).to_contain_text("Mapped")
-    status = AttributeMapping.objects.get(entity_mapping=subscription, attribute_name="status")
-    assert status.lineage == ["s.opt_in_flag"]
+    plan = AttributeMapping.objects.get(entity_mapping=subscription, attribute_name="plan_code")
+    assert plan.lineage == ["s.channel_code"]
 
     # Escape cancels an edit (a static script now, no htmx event filter needing eval).
-    row.get_by_role("button", name="Edit status").click()
+    row.get_by_role("button", name="Edit plan_code").click()
     expect(row.locator("input[name=source_columns]")).to_be_focused()
     row.locator("input[name=source_columns]").press("Escape")
     expect(row.locator("input[name=source_columns]")).to_have_count(0)
