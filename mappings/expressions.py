@@ -332,6 +332,20 @@ def _token_problem(text: str, dialect: str = "") -> Problem | None:
     return None
 
 
+def _too_deep(text: str, dialect: str) -> Problem:
+    """The refusal of a text the parser could not recurse through, at its deepest parenthesis."""
+    depth, deepest, where = 0, 0, None
+    for token in _tokens(text, dialect):
+        if token.token_type == TokenType.R_PAREN:
+            depth -= 1
+        elif token.token_type == TokenType.L_PAREN and (depth := depth + 1) > deepest:
+            deepest, where = depth, token
+    message = f"The expression is nested too deeply to read ({deepest} levels of parentheses)."
+    if where is None:
+        return Problem(ERROR, message)
+    return Problem(ERROR, message, where.line, where.col, "(")
+
+
 def parse(text: str, *, into: type[exp.Expr] | None = None, dialect: str = "") -> exp.Expr:
     """Parse one piece of user SQL in the Mart's dialect; raise SqlRuleError with the position
     of the first problem (naming the dialect, since the same text may be valid in another)."""
@@ -366,7 +380,7 @@ def parse(text: str, *, into: type[exp.Expr] | None = None, dialect: str = "") -
     except TokenError as error:
         raise SqlRuleError(Problem(ERROR, f"Invalid SQL{in_dialect}: {error}.")) from None
     except RecursionError:  # within the nesting limit, but still too deep for the parser's stack
-        raise SqlRuleError(Problem(ERROR, "The expression is nested too deeply to read.")) from None
+        raise SqlRuleError(_too_deep(text, dialect)) from None
     if tree is None:
         raise SqlRuleError(Problem(ERROR, "The expression is empty."))
     return tree

@@ -209,7 +209,8 @@ def test_a_nullable_source_into_a_required_attribute_without_default_warns(custo
         (
             {"transformation": "(" * 60 + "c.email" + ")" * 60},
             "transformation",
-            "The expression is nested too deeply to read.",
+            "The expression is nested too deeply to read (60 levels of parentheses). "
+            "(line 1, column 60)",
         ),
         (
             {"source_columns": "c.first_name || c.last_name"},
