@@ -24,6 +24,8 @@ from mappings.selectors.mapping import contract_load_order
 from signoff.selectors import SpecStamp, spec_stamp
 from workbench.models import Engagement
 
+from .dialects import inexpressible
+
 
 @dataclass
 class Column:
@@ -35,6 +37,8 @@ class Column:
     value: exp.Expression  # CAST(COALESCE(rule, default) AS type) — the loaded value
     rule: exp.Expr | None  # the mapping rule alone (None: unmapped)
     mapping: AttributeMapping | None
+    # target dialect → why it cannot express the rule (written in the Mart's dialect)
+    inexpressible: dict[str, str] = field(default_factory=dict)
 
     @property
     def logical_type(self) -> str:
@@ -88,10 +92,29 @@ class EntityPlan:
     where: exp.Expr | None = None
     foreign_keys: list[ForeignKey] = field(default_factory=list)
     skipped: str = ""  # why the entity is not loaded ("" when it is)
+    dialect: str = ""  # the Mart's: the dialect its rules, joins and filter are written in
+    # the joins' and the filter's: target dialect → why it cannot express them
+    from_inexpressible: dict[str, str] = field(default_factory=dict)
 
     @property
     def loadable(self) -> bool:
         return not self.skipped
+
+    def refusals(self, dialect: str) -> list[str]:
+        """Why `dialect` cannot express this entity's SQL, one line per rule ("" when it can)."""
+        out = []
+        if dialect in self.from_inexpressible:
+            out.append(
+                f"The FROM clause or filter of {self.name} cannot be expressed in {dialect}: "
+                + self.from_inexpressible[dialect]
+            )
+        out += [
+            f"The rule of {self.name}.{c.attribute.name} cannot be expressed in {dialect}: "
+            + c.inexpressible[dialect]
+            for c in self.columns
+            if dialect in c.inexpressible
+        ]
+        return out
 
     @property
     def primary_key(self) -> list[str]:
@@ -130,6 +153,15 @@ class EtlPlan:
 
     def entity(self, name: str) -> EntityPlan:
         return next(e for e in self.entities if e.name == name)
+
+    def restrict_to(self, dialect: str) -> EtlPlan:
+        """Skip, for generating in `dialect`, every entity with SQL that dialect cannot express
+        (the rule is refused by name, never emitted as something else)."""
+        for entity in self.entities:
+            refusals = entity.refusals(dialect)
+            if refusals and not entity.skipped:
+                entity.skipped = "; ".join(refusals)
+        return self
 
 
 # --- types ----------------------------------------------------------------------------------
@@ -236,6 +268,7 @@ def _entity_plan(
         table=entity.physical_name or entity.name,
         description=entity.description,
         mapping=compiled.entity_mapping if compiled is not None else None,
+        dialect=compiled.dialect if compiled is not None else "",
     )
     rules_usable = _apply_from(plan, compiled)
     for attribute in attributes:
@@ -257,6 +290,9 @@ def _apply_from(plan: EntityPlan, compiled: CompiledEntity | None) -> bool:
         )
         return False
     plan.driving, plan.joins = clause.driving, clause.joins
+    for join in clause.joins:
+        for target, reason in inexpressible(join, plan.dialect).items():
+            plan.from_inexpressible.setdefault(target, reason)
     if compiled.filter is not None:
         if not compiled.filter.ok:
             plan.skipped = "Its filter does not validate: " + "; ".join(
@@ -264,6 +300,9 @@ def _apply_from(plan: EntityPlan, compiled: CompiledEntity | None) -> bool:
             )
         else:
             plan.where = compiled.filter.tree
+            if plan.where is not None:
+                for target, reason in inexpressible(plan.where, plan.dialect).items():
+                    plan.from_inexpressible.setdefault(target, reason)
     return True
 
 
@@ -317,4 +356,5 @@ def _column(
         value=exp.Cast(this=value, to=data_type.copy()),
         rule=rule_tree,
         mapping=mapping,
+        inexpressible=inexpressible(rule_tree, plan.dialect) if rule_tree is not None else {},
     )

@@ -15,9 +15,8 @@ from typing import TypeVar
 
 from sqlglot import exp
 
+from .dialects import DIALECTS as DIALECTS
 from .plan import EntityPlan
-
-DIALECTS = ("postgres", "sqlite", "duckdb", "snowflake", "bigquery", "spark", "tsql")
 
 # SQLAlchemy backend names → sqlglot dialects (for test runs on real engines)
 BACKEND_DIALECTS = {

@@ -31,7 +31,8 @@ def etl_generate(*, engagement, dialect: str, out: Path, acting_user: User) -> d
         raise ValidationError(
             {"dialect": f"Unknown dialect '{dialect}' (one of {', '.join(sql.DIALECTS)})."}
         )
-    plan = build_plan(engagement=engagement)
+    # an entity whose SQL the dialect cannot express is refused by name, not approximated
+    plan = build_plan(engagement=engagement).restrict_to(dialect)
     if not plan.loadable:
         reasons = "; ".join(f"{e.name}: {e.skipped}" for e in plan.entities)
         raise ValidationError(f"No entity can be generated yet ({reasons}).")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.core.management.base import CommandError
+
 from exports.etl.sql import DIALECTS
 from exports.services import etl as services
 from workbench.management.base import WorkbenchCommand
@@ -13,7 +15,8 @@ class Command(WorkbenchCommand):
         "and one INSERT … SELECT per entity in load order), a dbt project, an Airflow DAG, the "
         "job design document and the unit-test queries. JSON keys: engagement, output, dialect, "
         "files (paths under the output folder), load_order, skipped {entity: reason}, contract "
-        "{name, version}, spec_version, content_hash, approved (as in manifest.json)."
+        "{name, version}, spec_version, content_hash, approved (as in manifest.json). Exits 1 "
+        "when an entity is not generated (e.g. a rule the dialect cannot express), naming it."
     )
 
     def add_arguments(self, parser):
@@ -51,3 +54,10 @@ class Command(WorkbenchCommand):
         )
         for entity, reason in manifest["skipped"].items():
             self.stderr.write(f"not generated: {entity}: {reason}")
+        if manifest["skipped"]:
+            # the artifacts on disk are incomplete: say so in the exit status
+            raise CommandError(
+                f"Incomplete ({options['dialect']}): not generated: "
+                + ", ".join(manifest["skipped"])
+                + "."
+            )

@@ -25,12 +25,14 @@ def test_generate_etl_writes_the_artifacts(mapped, etl, tmp_path):
     )
 
 
-def test_generate_etl_names_what_it_left_out(demo_mapped, etl, tmp_path):
+def test_generate_etl_names_what_it_left_out_and_exits_1(demo_mapped, etl, tmp_path):
     err = StringIO()
-    call_command(
-        "generate_etl", "--engagement", "acme-360", "--as", "etl", "--dialect", "sqlite",
-        "-o", str(tmp_path), stdout=StringIO(), stderr=err,
-    )  # fmt: skip
+    with pytest.raises(CommandError) as incomplete:
+        call_command(
+            "generate_etl", "--engagement", "acme-360", "--as", "etl", "--dialect", "sqlite",
+            "-o", str(tmp_path), stdout=StringIO(), stderr=err,
+        )  # fmt: skip
+    assert str(incomplete.value) == "Incomplete (sqlite): not generated: subscription."
     assert err.getvalue() == (
         "not generated: subscription: The required attribute plan_code has no rule and no "
         "default.\n"
