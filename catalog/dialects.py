@@ -8,7 +8,9 @@ import. Values are sqlglot dialect names; "" means sqlglot's generic SQL.
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
+from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
+from sqlglot.errors import ErrorLevel, UnsupportedError
 
 # SQLAlchemy backend name → sqlglot dialect
 BACKEND_DIALECTS = {
@@ -86,3 +88,25 @@ def dialect_label(name: str) -> str:
 def dialect_name(name: str) -> str:
     """How a message names the dialect, e.g. "PostgreSQL"."""
     return NAMES.get(name or "", name)
+
+
+# --- the target dialects of the generated ETL ----------------------------------------------------
+# A rule's tree is parsed in the Mart's dialect, so it carries that dialect's meaning: rendered for
+# the same dialect it is the rule as written (sqlglot adds no null-ordering or CONCAT_WS rewrites
+# then); rendered for another, sqlglot transpiles it, and a construct the target has no equivalent
+# for is refused (UnsupportedError) rather than emitted approximately.
+
+ETL_DIALECTS = ("postgres", "sqlite", "duckdb", "snowflake", "bigquery", "spark", "tsql")
+
+
+def inexpressible(tree: exp.Expr, source: str) -> dict[str, str]:
+    """ETL target dialect → why it cannot express `tree` (written in `source`); {} when all can."""
+    refused: dict[str, str] = {}
+    for target in ETL_DIALECTS:
+        if target == source:
+            continue
+        try:
+            tree.sql(dialect=target, unsupported_level=ErrorLevel.RAISE)
+        except UnsupportedError as error:
+            refused[target] = str(error).strip()
+    return refused

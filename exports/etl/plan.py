@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from sqlglot import exp
 from sqlglot.errors import ParseError
 
+from catalog.dialects import inexpressible
 from contracts.models import InterfaceAttribute, InterfaceEntity, InterfaceRelationship
 from contracts.selectors import published_layer
 from mappings.choices import MappingStatus
@@ -23,8 +24,6 @@ from mappings.models import AttributeMapping, EntityMapping
 from mappings.selectors.mapping import contract_load_order
 from signoff.selectors import SpecStamp, spec_stamp
 from workbench.models import Engagement
-
-from .dialects import inexpressible
 
 
 @dataclass

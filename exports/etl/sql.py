@@ -15,8 +15,11 @@ from typing import TypeVar
 
 from sqlglot import exp
 
-from .dialects import DIALECTS as DIALECTS
+from catalog.dialects import ETL_DIALECTS
+
 from .plan import EntityPlan
+
+DIALECTS = ETL_DIALECTS
 
 # SQLAlchemy backend names → sqlglot dialects (for test runs on real engines)
 BACKEND_DIALECTS = {
