@@ -183,3 +183,26 @@ def test_the_entity_page_says_which_dialects_cannot_generate_a_rule(postgres_rul
     first_name = entity.attributes.get(attribute_name="first_name")
     partial = client.get(reverse("mapping-row", args=[postgres_rules.slug, first_name.pk]))
     assert "Cannot be generated for tsql" in partial.content.decode()
+
+
+def test_a_filter_the_target_dialect_cannot_express_refuses_its_entity(
+    postgres_rules, ba, tmp_path
+):
+    # Given the customers filtered on their e-mail domain with SPLIT_PART on '@'
+    services.entity_mapping_update(
+        entity_mapping=_customer(postgres_rules),
+        data={"filter": f"{EMAIL_DOMAIN} <> 'example.org'"},
+        acting_user=ba,
+    )
+    # When it is generated for SQL Server, the customer is refused, naming its filter and tsql
+    manifest = etl_generate(
+        engagement=postgres_rules, dialect="tsql", out=tmp_path / "tsql", acting_user=ba
+    )
+    assert manifest["skipped"]["customer"].startswith(
+        "The FROM clause or filter of customer cannot be expressed in tsql: SPLIT_PART"
+    )
+    # And PostgreSQL generates it
+    manifest = etl_generate(
+        engagement=postgres_rules, dialect="postgres", out=tmp_path / "pg", acting_user=ba
+    )
+    assert "customer" in manifest["load_order"]
