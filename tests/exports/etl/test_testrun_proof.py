@@ -4,6 +4,8 @@ for the contract is reported before any cast could cut it."""
 
 from __future__ import annotations
 
+import datetime as dt
+import decimal
 import shutil
 import sqlite3
 
@@ -134,3 +136,25 @@ def test_a_value_too_long_is_reported_though_postgresql_cuts_it(
         drop_schema(pg, mart)
         drop_schema(pg, interface)
         pg.dispose()
+
+
+def test_values_compare_by_type_but_trailing_spaces_count(mapped):
+    """The same value as two engines return it compares equal; a trailing space does not."""
+    plan = build_plan(engagement=mapped)
+    customer, campaign = plan.entity("customer"), plan.entity("campaign")
+    same = engine.normalise
+    # Dates: a date, a datetime at midnight and ISO text
+    start = campaign.column("start_date")
+    assert same(start, dt.date(2024, 6, 1)) == same(start, "2024-06-01")
+    assert same(start, dt.datetime(2024, 6, 1)) == same(start, "2024-06-01")
+    # Decimals: 1.5 from SQLite and Decimal('1.50') from PostgreSQL; a cent apart differs
+    budget = campaign.column("budget_amount")
+    assert same(budget, 1.5) == same(budget, decimal.Decimal("1.50"))
+    assert same(budget, "1.51") != same(budget, decimal.Decimal("1.50"))
+    # Booleans: 0/1 from SQLite, true/false from PostgreSQL or text
+    opt_in = customer.column("email_opt_in")
+    assert same(opt_in, 1) == same(opt_in, True) == same(opt_in, "true")
+    assert same(opt_in, 0) == same(opt_in, False) == same(opt_in, "false")
+    # Text: a trailing space is a different value (CHAR padding must not hide a rule's bug)
+    name = customer.column("first_name")
+    assert same(name, "Noah ") != same(name, "Noah")
