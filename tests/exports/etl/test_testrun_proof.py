@@ -158,3 +158,23 @@ def test_values_compare_by_type_but_trailing_spaces_count(mapped):
     # Text: a trailing space is a different value (CHAR padding must not hide a rule's bug)
     name = customer.column("first_name")
     assert same(name, "Noah ") != same(name, "Noah")
+
+
+def test_a_number_beyond_its_precision_is_reported_from_the_mart(mapped, tmp_path, demo_mart_file):
+    # Given a Mart whose campaign 2 has a budget of 10^12: DECIMAL(14, 2) holds 12 integer digits
+    mart = tmp_path / "mart.sqlite3"
+    shutil.copy(demo_mart_file, mart)
+    db = sqlite3.connect(mart)
+    db.execute("UPDATE mkt_campaign SET budget_gbp = 1000000000000 WHERE campaign_id = 2")
+    db.commit()
+    db.close()
+    # When the test run loads it
+    outcome = engine.run(
+        build_plan(engagement=mapped),
+        _options(f"sqlite:///{mart}", f"sqlite:///{tmp_path / 't.sqlite3'}"),
+    )
+    # Then the Mart-side precision test names the row and the value the rule yields
+    by_name = {r.check.name: r for r in outcome.failed}
+    fits = by_name["campaign.budget_amount: fits before the cast"]
+    assert "DECIMAL(14, 2)" in fits.check.description
+    assert fits.samples == [{"campaign_id": "2", "budget_amount": 1000000000000}]
