@@ -2,14 +2,17 @@
 
 Most tests are a *violations* query — rows that break a rule — expected to return nothing: the test
 SQL counts them, and up to 20 of them are kept as samples. The record count compares the source
-after the filter with the target, and the field-value check recomputes each rule from the source for
-a sample of keys and compares it with what was loaded.
+after the filter with the target. The field-value check is independent of the generator: it
+evaluates each BA rule as written (parsed and rendered in the Mart's dialect, never through the
+generated SELECT) for a sample of keys and compares it with what the target table holds. The
+length/precision checks also run on the Mart side, before any cast could cut a value.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import sqlglot
 from sqlglot import exp
 
 from exports.etl import sql
@@ -29,6 +32,7 @@ class Check:
     violations: exp.Select | None = None  # rows breaking the rule (target)
     source: exp.Select | None = None  # the source side (record count)
     column: Column | None = None  # field-value checks
+    on_source: bool = False  # the violations query reads the Mart, not the target
     meta: dict = field(default_factory=dict)
 
     def count_tree(self) -> exp.Select:
@@ -63,9 +67,14 @@ def entity_checks(
     dialect: str,
     target_schema: str | None = None,
     source_schema: str | None = None,
+    source_dialect: str | None = None,
+    rules_dialect: str | None = None,
 ) -> list[Check]:
     """The entity's unit tests, in this order: record count, required columns, primary key,
-    foreign keys, each column's values (allowed values, type, pattern), then field values."""
+    foreign keys, each column's values (allowed values, type, pattern; then the rule's length or
+    precision on the Mart side), then field values."""
+    source_dialect = dialect if source_dialect is None else source_dialect
+    read = source_dialect if rules_dialect is None else rules_dialect
     checks = [_record_count(entity, target_schema, source_schema)]
     checks += [_not_null(entity, c, target_schema) for c in entity.columns if c.required]
     if entity.primary_key:
@@ -73,9 +82,12 @@ def entity_checks(
     checks += [_foreign_key(entity, fk, plan, target_schema) for fk in entity.foreign_keys]
     for column in entity.columns:
         checks += _column_value_checks(entity, column, dialect, target_schema)
+        fits = _fits_before_cast(entity, column, read, source_schema)
+        if fits is not None:
+            checks.append(fits)
     if entity.primary_key:
         checks += [
-            _field_values(entity, column, source_schema)
+            _field_values(entity, column, read, source_schema)
             for column in entity.columns
             if column.rule is not None and not column.primary_key
         ]
@@ -230,31 +242,108 @@ def _pattern(entity: EntityPlan, column: Column, target_schema: str | None) -> C
     )
 
 
-def _field_values(entity: EntityPlan, column: Column, source_schema: str | None) -> Check:
+def _field_values(
+    entity: EntityPlan, column: Column, rules_dialect: str, source_schema: str | None
+) -> Check:
     return Check(
         name=f"{entity.name}.{column.name}: field values",
         test_type=TestType.FIELD_VALUE,
         entity=entity.name,
         attribute=column.name,
-        description=f"For a sample of rows, {column.name} recomputed from the "
-        "source by its mapping rule equals the loaded value.",
+        description=f"For a sample of rows, {column.name} computed from the Mart by the mapping "
+        "rule as written equals the value loaded into the interface table.",
         column=column,
-        source=field_value_tree(entity, column, source_schema=source_schema),
+        source=field_value_tree(
+            entity, column, rules_dialect=rules_dialect, source_schema=source_schema
+        ),
     )
+
+
+def rule_as_written(column: Column, dialect: str) -> exp.Expr:
+    """The BA's rule parsed afresh from its text in the dialect it is written in (the Mart's), COALESCE'd with the
+    contract default: what the column must hold, independent of the generator's rewriting."""
+    assert column.mapping is not None and column.rule is not None, "a column without a rule"
+    tree: exp.Expr = sqlglot.parse_one(column.mapping.rule, read=dialect or None)
+    loaded = column.value.this if isinstance(column.value, exp.Cast) else column.value
+    if isinstance(loaded, exp.Coalesce) and loaded.expressions:
+        tree = exp.Coalesce(this=tree, expressions=[loaded.expressions[0].copy()])
+    return tree
+
+
+def _written(column: Column, dialect: str) -> exp.Expr:
+    """The column's value computed independently: its rule as written, else the loaded default
+    (a literal) for a column without a rule."""
+    if column.rule is None or column.mapping is None:
+        return column.value.copy()
+    return rule_as_written(column, dialect)
 
 
 def field_value_tree(
-    entity: EntityPlan, column: Column | None, *, source_schema=None, limit: int = 100
+    entity: EntityPlan,
+    column: Column | None,
+    *,
+    rules_dialect: str = "",
+    source_schema: str | None = None,
+    limit: int = 50,
 ) -> exp.Select:
-    """The rule recomputed from the source for a sample: keys and the value (all columns when
-    `column` is None), ordered by key."""
+    """The rules as written, evaluated in the Mart for a deterministic sample: the keys and the
+    value (every ruled column when `column` is None), ordered by key."""
     select = sql.from_tree(entity, source_schema=source_schema)
     keys = [entity.column(k) for k in entity.primary_key]
     shown = keys + (
-        [column] if column is not None else [c for c in entity.columns if c not in keys]
+        ([column] if column not in keys else [])
+        if column is not None
+        else [c for c in entity.columns if c not in keys and c.rule is not None]
     )
-    select = select.select(*[exp.alias_(c.value.copy(), c.name) for c in shown], copy=False)
-    return select.order_by(*[exp.column(k) for k in entity.primary_key]).limit(limit)
+    select = select.select(
+        *[exp.alias_(_written(c, rules_dialect), c.name) for c in shown], copy=False
+    )
+    return select.order_by(*[exp.Ordered(this=exp.column(k)) for k in entity.primary_key]).limit(
+        limit
+    )
+
+
+def _fits_before_cast(
+    entity: EntityPlan, column: Column, rules_dialect: str, source_schema: str | None
+) -> Check | None:
+    """Rows whose rule yields a value longer, or a number wider, than the contract allows,
+    measured in the Mart before the load's CAST (PostgreSQL's cast to VARCHAR(n) cuts silently)."""
+    if column.rule is None or column.mapping is None:
+        return None
+    value = exp.column(column.name)
+    present = exp.Not(this=value.copy().is_(exp.null()))
+    if column.max_length:
+        text = exp.Cast(this=value.copy(), to=exp.DataType.build("TEXT"))
+        too_big: exp.Expr = exp.GT(
+            this=exp.Length(this=text), expression=exp.Literal.number(column.max_length)
+        )
+        what = f"at most {column.max_length} characters"
+    elif column.precision_scale:
+        precision, scale = column.precision_scale
+        too_big = exp.GTE(
+            this=exp.Abs(this=value.copy()),
+            expression=exp.Literal.number(10 ** (precision - scale)),
+        )
+        what = f"a number that fits DECIMAL({precision}, {scale})"
+    else:
+        return None
+    computed = field_value_tree(
+        entity, column, rules_dialect=rules_dialect, source_schema=source_schema
+    )
+    computed.set("order", None)
+    computed.set("limit", None)
+    return Check(
+        name=f"{entity.name}.{column.name}: fits before the cast",
+        test_type=TestType.TYPE_CONFORMANCE,
+        entity=entity.name,
+        attribute=column.name,
+        description=f"The rule of {column.name}, evaluated in the Mart, yields {what} (a longer "
+        "value would be cut or refused by the load's cast).",
+        violations=exp.select(exp.Star())
+        .from_(computed.subquery("computed"))
+        .where(exp.and_(present, too_big)),
+        on_source=True,
+    )
 
 
 def _conformance(column: Column, dialect: str):
@@ -306,7 +395,17 @@ def _conformance(column: Column, dialect: str):
     return None
 
 
-def all_checks(plan: EtlPlan, *, dialect: str, target_schema=None, source_schema=None):
+def all_checks(
+    plan: EtlPlan,
+    *,
+    dialect: str,
+    target_schema=None,
+    source_schema=None,
+    source_dialect: str | None = None,
+    rules_dialects: dict[str, str] | None = None,
+):
+    """Every loadable entity's checks; `rules_dialects` names the dialect each entity's rules are
+    written in (entity name → dialect; the source's dialect when not given)."""
     checks = []
     for entity in plan.loadable:
         checks.extend(
@@ -316,6 +415,8 @@ def all_checks(plan: EtlPlan, *, dialect: str, target_schema=None, source_schema
                 dialect=dialect,
                 target_schema=target_schema,
                 source_schema=source_schema,
+                source_dialect=source_dialect,
+                rules_dialect=(rules_dialects or {}).get(entity.name),
             )
         )
     return checks

@@ -25,17 +25,19 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 from sqlglot import exp
+from sqlglot.errors import ParseError
 
 from catalog.services import connection as mart_connection
 from exports.etl import sql
 from exports.etl.plan import Column, EntityPlan, EtlPlan
 from exports.testrun.choices import TestType
+from mappings.compiled import compile_from_clause
 from workbench.jobs import JobError
 
 from .checks import SAMPLE_LIMIT, Check, all_checks, field_value_tree
 
 BATCH_SIZE = 10_000
-FIELD_SAMPLE = 100
+FIELD_SAMPLE = 50  # keys per entity whose values are proven, the first by key
 # A test run's extraction reads whole tables: a longer bound than introspection's, still a bound.
 SOURCE_STATEMENT_TIMEOUT = 600.0
 
@@ -399,7 +401,10 @@ def normalise(column: Column, value):
             return _to_bool(value)
         if kind == "number":
             scale = (column.precision_scale or (38, 6))[1]
-            return decimal.Decimal(str(value)).quantize(decimal.Decimal(1).scaleb(-scale))
+            # Half away from zero, as the databases' casts round.
+            return decimal.Decimal(str(value)).quantize(
+                decimal.Decimal(1).scaleb(-scale), rounding=decimal.ROUND_HALF_UP
+            )
         if kind == "integer":
             return int(value)
     except (ValueError, TypeError, decimal.InvalidOperation):
@@ -420,6 +425,15 @@ def _jsonable(value):
     return value
 
 
+def rules_dialects(plan: EtlPlan) -> dict[str, str]:
+    """Entity name → the dialect its rules are written and stored in (its Mart's)."""
+    return {
+        entity.name: compile_from_clause(entity_mapping=entity.mapping).dialect
+        for entity in plan.loadable
+        if entity.mapping is not None
+    }
+
+
 def run_checks(
     plan: EtlPlan,
     source: sa.Engine,
@@ -430,11 +444,14 @@ def run_checks(
     *,
     progress: Progress | None = None,
 ) -> list[CheckResult]:
+    dialects = rules_dialects(plan)
     checks = all_checks(
         plan,
         dialect=dialect,
         target_schema=options.target_schema,
         source_schema=options.source_schema,
+        source_dialect=source_dialect,
+        rules_dialects=dialects,
     )
     results: list[CheckResult] = []
     samples_by_entity: dict[str, tuple[list[dict], dict]] = {}
@@ -449,19 +466,26 @@ def run_checks(
                     entity = plan.entity(check.entity)
                     if entity.name not in samples_by_entity:
                         samples_by_entity[entity.name] = _field_samples(
-                            entity, sconn, tconn, source_dialect, dialect, options
+                            entity,
+                            sconn,
+                            tconn,
+                            (dialects.get(entity.name, source_dialect), source_dialect, dialect),
+                            options,
                         )
                     results.append(
                         _field_value(check, entity, samples_by_entity[entity.name], source_dialect)
                     )
+                elif check.on_source:
+                    results.append(_violations(check, sconn, source_dialect))
                 else:
                     results.append(_violations(check, tconn, dialect))
-            except sa.exc.DBAPIError as exc:
+            except (sa.exc.DBAPIError, ParseError) as exc:
                 text = check.count_tree() if check.violations is not None else check.source
+                side = source_dialect if check.on_source or text is check.source else dialect
                 results.append(
                     CheckResult(
                         check=check,
-                        sql=sql.render(text, dialect),
+                        sql=sql.render(text, side) if text is not None else "",
                         expected="the query runs",
                         actual=f"error: {_first_line(exc)}",
                         passed=False,
@@ -507,10 +531,16 @@ def _violations(check: Check, tconn, dialect: str) -> CheckResult:
     )
 
 
-def _field_samples(entity, sconn, tconn, source_dialect, dialect, options):
-    """The source's recomputed rows for a sample of keys, and the loaded rows for those keys."""
+def _field_samples(entity, sconn, tconn, dialects: tuple[str, str, str], options):
+    """The rules as written evaluated in the Mart for a sample of keys, and the rows the target
+    table holds for those keys. `dialects`: the rules', the Mart's and the target's."""
+    read, source_dialect, dialect = dialects
     tree = field_value_tree(
-        entity, None, source_schema=options.source_schema, limit=options.sample_size
+        entity,
+        None,
+        rules_dialect=read,
+        source_schema=options.source_schema,
+        limit=options.sample_size,
     )
     source_rows = [
         dict(row._mapping) for row in sconn.execute(sa.text(sql.render(tree, source_dialect)))
