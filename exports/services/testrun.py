@@ -131,7 +131,8 @@ def etl_run_execute(
     """Run a test run now: load, test, store the results. A stop (JobError) is kept on the run
     with its message and raised again for the caller."""
     policy.check(acting_user, engagement, Action.RUN_ETL)
-    plan = build_plan(engagement=engagement)
+    # The target's dialect must express every rule loaded: an entity it cannot is refused by name.
+    plan = build_plan(engagement=engagement).restrict_to(engine.url_dialect(options.target_url))
     check_url_or_stop(options.source_url)  # the job's and the CLI's source, however it came
     run = TestRun(
         engagement=engagement,

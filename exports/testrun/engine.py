@@ -168,6 +168,16 @@ def _same_database(a: str, b: str) -> bool:
     )
 
 
+def url_dialect(url: str) -> str:
+    """The sqlglot dialect of a database URL ("" when it cannot be read; the run's own checks
+    refuse such a URL by name)."""
+    try:
+        backend = make_url(url).get_backend_name()
+    except (sa.exc.ArgumentError, ValueError):
+        return ""
+    return sql.BACKEND_DIALECTS.get(backend, backend)
+
+
 def _no_progress(_fraction: float, _message: str = "") -> None:
     return None
 

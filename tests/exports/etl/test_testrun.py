@@ -390,3 +390,28 @@ def test_a_run_whose_source_is_the_apps_database_is_refused(
         _cli("--engagement", mapped.slug, "--as", "etl", "--source", app_db, "--target", app_db)
     assert str(failed.value) == refusal
     assert not TestRun.objects.exists()
+
+
+def test_an_entity_its_target_cannot_express_is_refused_by_name_not_loaded(
+    mapped, etl, tmp_path, demo_mart_file, monkeypatch
+):
+    """A rule sqlglot cannot render for the target's dialect is never loaded as something else:
+    the run leaves its entity out and says which rule and why (as generate_etl does)."""
+    from exports.services import testrun as service
+
+    def plan_with_an_inexpressible_rule(*, engagement):
+        plan = build_plan(engagement=engagement)
+        column = next(c for c in plan.entity("campaign").columns if c.attribute.name == "name")
+        column.inexpressible["sqlite"] = "FANCY_FUNCTION has no SQLite counterpart"
+        return plan
+
+    monkeypatch.setattr(service, "build_plan", plan_with_an_inexpressible_rule)
+    database = tmp_path / "target.sqlite3"
+
+    run = _run(mapped, etl, f"sqlite:///{demo_mart_file}", f"sqlite:///{database}")
+
+    assert run.skipped["campaign"] == (
+        "The rule of campaign.name cannot be expressed in sqlite: FANCY_FUNCTION has no SQLite "
+        "counterpart"
+    )
+    assert "campaign" not in run.entity_rows
