@@ -781,11 +781,26 @@ def narrow_scope(scope: Scope, not_null: set[tuple[str, str]]) -> Scope:
     return narrowed
 
 
+_CALL = re.compile(r"([A-Za-z_][A-Za-z0-9_.]*)\s*\(")
+
+
 def default_problems(default: str, target: Target) -> list[Problem]:
     """A default value is a literal of the attribute's type (and one of its allowed values)."""
     if not default:
         return []
     value = default.strip()
+    call = _CALL.match(value)
+    if call and call.group(1).upper() in functions.REFUSED:
+        # A default is loaded as quoted text and never runs; a call of a refused function typed
+        # here is still a mistake or an attack, and is named as such.
+        name = call.group(1).upper()
+        return [
+            Problem(
+                ERROR,
+                f"The default calls {name}, which {functions.REFUSED[name]}: a default is a "
+                "literal value, written as the value itself.",
+            )
+        ]
     kind = target.logical_type
     wrong = Problem(ERROR, f"The default '{value}' is not a valid {kind}.")
     if kind == "integer" and not re.fullmatch(r"[-+]?\d+", value):

@@ -181,18 +181,49 @@ def test_system_catalogs_are_refused_as_lookup_tables(engagement, ba, dialect, t
 
 
 @pytest.mark.parametrize("dialect", DIALECTS)
-@pytest.mark.parametrize("call", ["pg_read_file('/etc/passwd')", "readfile('/etc/passwd')"])
-def test_a_default_is_a_literal_never_sql(engagement, ba, dialect, call):
-    """A default that reads like a call is loaded as that text, quoted: nothing runs."""
+@pytest.mark.parametrize(
+    "call",
+    [
+        "pg_read_file('/etc/passwd')",
+        "readfile('/etc/passwd')",
+        "pg_sleep(10)",
+        "dblink('host=evil', 'SELECT 1')",
+        "load_extension('/tmp/x.so')",
+    ],
+)
+def test_a_default_calling_a_refused_function_is_refused(engagement, ba, dialect, call):
+    """A default never runs (it is loaded as quoted text), but a refused call typed there is a
+    mistake or an attack: refused by name, and nothing is saved."""
     mart(engagement, dialect)
+    name = rule(entity(engagement, ba), "name")
+
+    with pytest.raises(ValidationError) as refused:
+        services.attribute_mapping_update(
+            attribute_mapping=name,
+            data={"source_columns": "c.full_name", "default_value": call},
+            acting_user=ba,
+        )
+
+    [message] = refused.value.message_dict["default_value"]
+    assert message.startswith(f"The default calls {call.split('(')[0].upper()}, which ")
+    assert message.endswith("a default is a literal value, written as the value itself.")
+    name.refresh_from_db()
+    assert name.default_value == ""
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_a_default_that_reads_like_a_call_is_a_literal_never_sql(engagement, ba, dialect):
+    """Any other default is loaded as its text, quoted: nothing runs."""
+    mart(engagement, dialect)
+    text = "Unknown (see the Mart's notes); 'quoted'"
     name = services.attribute_mapping_update(
         attribute_mapping=rule(entity(engagement, ba), "name"),
-        data={"source_columns": "c.full_name", "default_value": call},
+        data={"source_columns": "c.full_name", "default_value": text},
         acting_user=ba,
     )
     compiled = compile_entity_mapping(entity_mapping=name.entity_mapping)
     value = compiled.attribute("name").value()
-    quoted = call.replace("'", "''")
+    quoted = text.replace("'", "''")
     assert value.sql(dialect=dialect) == f"COALESCE(c.full_name, '{quoted}')"
 
 
