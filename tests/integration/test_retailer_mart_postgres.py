@@ -343,6 +343,9 @@ def test_the_retailer_is_mapped_generated_and_loaded_exactly_as_python_computes_
     # Then every unit test passed (the command exits non-zero otherwise) ...
     run = TestRun.objects.get(engagement=engagement)
     assert (run.tests_failed, run.tests_total > 0) == (0, True)
+    names = {r.name for r in run.results.all()}
+    compared = {f"{e}.{a}: field values" for e in RULES for a in RULES[e] if a != "customer_id"}
+    assert compared <= names, compared - names
     # ... and every loaded row equals the independent computation
     customers = expected_customers()
     assert loaded(target_database, "if_customer", list(customers["1"])) == customers
