@@ -345,3 +345,13 @@ def change_log(*, engagement: Engagement, since=None) -> list[dict]:
         row["who"] = users.get(row.pop("user_id"), "")
     rows.sort(key=lambda r: r["when"], reverse=True)
     return rows
+
+
+def rules_dialects(*, engagement: Engagement) -> str:
+    """The SQL dialects the engagement's rules are written in (its Mart sources'), as people name
+    them: "PostgreSQL", or "generic SQL" for a source without one."""
+    from catalog.dialects import dialect_name
+    from catalog.models import SourceSystem
+
+    dialects = SourceSystem.objects.filter(engagement=engagement).values_list("dialect", flat=True)
+    return ", ".join(sorted({dialect_name(d) if d else "generic SQL" for d in dialects}))

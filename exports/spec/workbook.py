@@ -29,6 +29,7 @@ from ..selectors.spec import (
     SpecData,
     change_log,
     last_approved_at,
+    rules_dialects,
     signoff_rows,
     spec_data,
     spec_stamp,
@@ -282,6 +283,7 @@ def _cover(workbook: Workbook, data: SpecData, generated_by: str) -> dict:
         L.COVER_CONTRACT_VERSION: layer.version if layer else "",
         L.COVER_SPEC_VERSION: stamp.label,
         L.COVER_HASH: stamp.content_hash,
+        L.COVER_RULES_DIALECT: rules_dialects(engagement=engagement),
         L.COVER_GENERATED_AT: now.strftime("%Y-%m-%d %H:%M %Z"),
         L.COVER_GENERATED_BY: generated_by,
     }
