@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from sqlglot import exp
 
-from catalog.dialects import dialect_label, inexpressible
+from catalog.dialects import dialect_label
 from contracts.models import InterfaceAttribute
 from workbench.models import Engagement
 
@@ -282,18 +282,6 @@ def _catalog_for(entity_mappings: Iterable[EntityMapping], engagement: Engagemen
     for entity_mapping in entity_mappings:
         names |= referenced_tables(entity_mapping.driving_table, entity_mapping.joins)
     return catalog_index(engagement=engagement, names=names)
-
-
-def dialects_refusing(text: str, dialect: str) -> list[str]:
-    """The ETL target dialects that cannot express the rule `text` written in `dialect` (none
-    when it does not parse: its problems say why)."""
-    if not text or not text.strip():
-        return []
-    try:
-        tree = parse(text, dialect=dialect)
-    except SqlRuleError:
-        return []
-    return sorted(inexpressible(tree, dialect))
 
 
 def compile_from_clause(*, entity_mapping: EntityMapping) -> CompiledEntity:

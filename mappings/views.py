@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 from workbench.policy import Action
 from workbench.web import add_service_errors, engagement_context, engagement_view, render_page
 
-from .compiled import compile_from_clause, compile_rule_context, dialects_refusing
+from .compiled import compile_from_clause, compile_rule_context
 from .forms import (
     AttributeMappingForm,
     CommentForm,
@@ -128,8 +128,6 @@ def _grid_context(request, engagement, entity, **extra) -> dict:
     )
     compiled = compile_from_clause(entity_mapping=entity)
     alias_tables = compiled.alias_tables
-    for row in rows:  # the target dialects that would refuse the rule (see generate_etl)
-        row.cannot_generate_in = dialects_refusing(row.mapping.transformation, compiled.dialect)
     return engagement_context(
         request,
         engagement,
@@ -227,9 +225,6 @@ def _row(request, engagement, mapping: AttributeMapping, *, template="row", **ex
     approval = approval_state(engagement=engagement)["attributes"]
     rows = selectors.mapping_grid(entity_mapping=entity, approval=approval)
     row = next((r for r in rows if r.mapping.pk == mapping.pk), None)
-    if row is not None and row.mapping.transformation:
-        dialect = compile_from_clause(entity_mapping=entity).dialect
-        row.cannot_generate_in = dialects_refusing(row.mapping.transformation, dialect)
     context = engagement_context(request, engagement, entity=entity, row=row, **extra)
     return render(request, f"mappings/partials/{template}.html", context)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import operator
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import reduce
 from typing import Any
 
@@ -146,7 +146,6 @@ class GridRow:
     comment_count: int
     open_questions: int
     approval: dict | None = None  # set by the page: this row's state against its last approval
-    cannot_generate_in: list[str] = field(default_factory=list)  # set by the page: ETL dialects
 
     @property
     def name(self) -> str:

@@ -9,7 +9,6 @@ from io import StringIO
 import pytest
 import sqlalchemy as sa
 from django.core.management import CommandError, call_command
-from django.urls import reverse
 
 from catalog.services import sources as catalog_services
 from exports.etl import sql
@@ -164,25 +163,6 @@ def test_generate_etl_exits_1_naming_the_rule_and_the_dialect(postgres_rules, ba
         "generate_etl", "--engagement", "acme-360", "--as", "etl", "--dialect", "postgres",
         "-o", str(tmp_path / "pg"), stdout=StringIO(),
     )  # fmt: skip
-
-
-def test_the_entity_page_says_which_dialects_cannot_generate_a_rule(postgres_rules, ba, client):
-    # Given a PostgreSQL rule SQL Server cannot express, and one every dialect can
-    _rule(postgres_rules, ba, "first_name", EMAIL_DOMAIN)
-    entity = _customer(postgres_rules)
-    client.force_login(ba)
-    # When the BA opens the customer mapping
-    page = client.get(reverse("mapping-entity", args=[postgres_rules.slug, entity.pk]))
-    # Then the SPLIT_PART rule's row says it, once, and no other row does
-    html = page.content.decode()
-    assert page.status_code == 200
-    assert html.count("Cannot be generated for") == 1
-    row = html.split('data-attribute="first_name"')[1].split("</tr>")[0]
-    assert "Cannot be generated for tsql" in row
-    # And the row shown after an edit (the grid's partial) says it too
-    first_name = entity.attributes.get(attribute_name="first_name")
-    partial = client.get(reverse("mapping-row", args=[postgres_rules.slug, first_name.pk]))
-    assert "Cannot be generated for tsql" in partial.content.decode()
 
 
 def test_a_filter_the_target_dialect_cannot_express_refuses_its_entity(
