@@ -70,3 +70,15 @@ def screenshot(page, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def row_form_ready(row) -> None:
+    """Wait until an edit row htmx swapped in has settled and its first field holds the focus.
+
+    htmx focuses the `autofocus` field when the swap settles; typing into another field before
+    that can lose the text to the focus move (seen under load), so the stories wait for it.
+    """
+    expect(
+        row.page.locator(".htmx-request, .htmx-swapping, .htmx-added, .htmx-settling")
+    ).to_have_count(0)
+    expect(row.locator("input[name=source_columns]")).to_be_focused()

@@ -11,7 +11,7 @@ from catalog.models import SourceSystem
 from mappings.models import AttributeMapping, EntityMapping
 from workbench.demo import DEMO_PASSWORD, DEMO_SLUG, load_demo
 
-from .conftest import log_in
+from .conftest import log_in, row_form_ready
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -64,7 +64,7 @@ def test_the_ba_maps_a_row_through_htmx_with_no_policy_violation(watched):
     # plan_code, which no other browser story edits: the demo database is shared between them.
     row = page.locator("tr[data-attribute='plan_code']")
     row.get_by_role("button", name="Edit plan_code").click()
-    expect(row.locator("input[name=source_columns]")).to_be_focused()
+    row_form_ready(row)
     row.locator("textarea[name=transformation]").fill("'OPTIN-' || s.channel_code")
     # (live validation while typing is the mapping story's; here the save itself goes through htmx)
     row.get_by_role("button", name="Save").click()
@@ -75,7 +75,7 @@ def test_the_ba_maps_a_row_through_htmx_with_no_policy_violation(watched):
 
     # Escape cancels an edit (a static script now, no htmx event filter needing eval).
     row.get_by_role("button", name="Edit plan_code").click()
-    expect(row.locator("input[name=source_columns]")).to_be_focused()
+    row_form_ready(row)
     row.locator("input[name=source_columns]").press("Escape")
     expect(row.locator("input[name=source_columns]")).to_have_count(0)
 

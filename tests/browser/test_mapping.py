@@ -10,7 +10,7 @@ from mappings.models import AttributeMapping, EntityMapping
 from mappings.services import mapping as services
 from workbench.demo import DEMO_PASSWORD, DEMO_SLUG, load_demo
 
-from .conftest import log_in, screenshot
+from .conftest import log_in, row_form_ready, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -38,7 +38,7 @@ def test_a_ba_maps_in_the_grid_with_validation_and_suggestions(page):
     # a typo is pointed at while typing, and refused on save
     _row(page, "status").get_by_role("button", name="Edit status").click()
     # the form is ready (htmx has wired it) once its first field has the focus
-    expect(_row(page, "status").locator("input[name=source_columns]")).to_be_focused()
+    row_form_ready(_row(page, "status"))
     transformation = _row(page, "status").locator("textarea[name=transformation]")
     transformation.fill("CASE WHEN UPPER(s.opt_in_flg) = 'Y' THEN 'active' ELSE 'cancelled' END")
     expect(_row(page, "status").locator(".live-problems")).to_contain_text(
