@@ -3,6 +3,7 @@ skip on a developer's machine and fail under CI=true — never a silent skip in 
 
 from __future__ import annotations
 
+import importlib
 import os
 import shutil
 import socket
@@ -21,6 +22,27 @@ POSTGRES_ADDRESS = ("127.0.0.1", 5432)
 REDIS_ADDRESS = ("127.0.0.1", 6379)
 MARIADB_ADDRESS = ("127.0.0.1", 3306)
 CHROMIUM = "/usr/bin/chromium"
+
+
+def require_module(name: str):
+    """The test-only package `name`, imported; missing, it fails under CI and skips elsewhere."""
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        missing_service(f"the Python package {name} is not installed")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Stories marked `app_postgresql` are about PostgreSQL as the app's database (its row locks):
+    they belong to the PostgreSQL run and are not collected on the embedded SQLite one."""
+    from django.conf import settings as django_settings
+
+    if django_settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
+        return
+    chosen = [i for i in items if i.get_closest_marker("app_postgresql") is None]
+    if len(chosen) != len(items):
+        config.hook.pytest_deselected(items=[i for i in items if i not in chosen])
+        items[:] = chosen
 
 
 def missing_service(reason: str) -> None:

@@ -7,14 +7,10 @@ import pytest
 from catalog.models import CatalogTable, ColumnProfile
 from catalog.services import sources as services
 from catalog.services.profiling import catalog_profile
-from tests.conftest import IN_CI
+from tests.conftest import require_module
 
-if IN_CI:  # under CI a missing engine fails, it never skips
-    import duckdb
-    import duckdb_engine  # noqa: F401
-else:
-    duckdb = pytest.importorskip("duckdb")
-    pytest.importorskip("duckdb_engine")
+duckdb = require_module("duckdb")
+require_module("duckdb_engine")
 
 pytestmark = pytest.mark.django_db
 

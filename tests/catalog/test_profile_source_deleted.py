@@ -62,6 +62,7 @@ def test_a_source_deleted_during_a_direct_profile_call_is_reported_not_raised_ra
 
 
 @pytest.mark.postgres
+@pytest.mark.app_postgresql
 @pytest.mark.django_db(transaction=True)
 def test_a_deletion_while_the_profile_is_being_saved_waits_instead_of_deadlocking(
     cataloged, ba, monkeypatch
@@ -70,8 +71,6 @@ def test_a_deletion_while_the_profile_is_being_saved_waits_instead_of_deadlockin
     waits for the save, then deletes everything; neither side dies of a deadlock."""
     from django.db import connection
 
-    if connection.vendor != "postgresql":
-        pytest.skip("row locks and deadlocks are PostgreSQL's; SQLite serialises every writer")
     real = profiling.bulk_update_with_history
     outcome: list[object] = []
 

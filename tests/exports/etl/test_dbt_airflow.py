@@ -6,7 +6,6 @@ from __future__ import annotations
 import ast
 import os
 import py_compile
-import shutil
 import sqlite3
 import subprocess
 import sys
@@ -127,13 +126,3 @@ def test_the_airflow_dag_compiles_and_follows_the_load_order(mapped, etl, tmp_pa
     position = {name: i for i, name in enumerate(tasks)}
     assert all(position[parent] < position[child] for parent, child in edges)
     assert "schedule='@daily'" in dag.read_text()
-
-
-def test_the_dag_loads_in_a_dagbag_where_airflow_is_installed(mapped, etl, tmp_path):
-    pytest.importorskip("airflow")
-    from airflow.models import DagBag
-
-    etl_generate(engagement=mapped, dialect="postgres", out=tmp_path, acting_user=etl)
-    bag = DagBag(dag_folder=str(tmp_path / "airflow"), include_examples=False)
-    assert bag.import_errors == {}
-    shutil.rmtree(tmp_path / "airflow")
