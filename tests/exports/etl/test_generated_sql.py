@@ -96,8 +96,11 @@ def test_the_insert_wraps_rules_in_coalesce_and_cast(mapped):
         "UPPER(ad.country_code) END, 'GB') AS CHAR(2)) AS country_code" in text
     )
     assert text.startswith("INSERT INTO if_customer_address (address_id, customer_id,")
-    assert "FROM crm_customer_address AS ad JOIN crm_customer AS c" in text
-    assert text.endswith("WHERE COALESCE(UPPER(c.status), 'ACTIVE') <> 'CLOSED'")
+    assert text.endswith("FROM crm_customer_address AS ad")
+    events = sql.render(sql.insert_tree(plan.entity("email_event")), "postgres", pretty=False)
+    assert events.endswith(
+        "FROM mkt_email_event AS e WHERE NOT e.customer_id IS NULL AND NOT e.campaign_id IS NULL"
+    )
 
 
 def test_an_entity_not_fully_mapped_is_left_out_with_its_reason(demo_mapped, etl, tmp_path):

@@ -23,11 +23,11 @@ PAGE = "/e/acme-360/exports/etl/"
 
 
 @pytest.fixture
-def run(demo_mapped, etl, tmp_path, demo_mart_file):
-    """A finished run of the demo mapping as-is: most tests pass; the orphans and the phones
-    not in E.164 fail."""
+def run(first_draft, etl, tmp_path, demo_mart_file):
+    """A finished run of the demo mapping's first draft: most tests pass; the orphans and the
+    phones not in E.164 fail."""
     return etl_run_execute(
-        engagement=demo_mapped,
+        engagement=first_draft,
         options=RunOptions(
             source_url=f"sqlite:///{demo_mart_file}", target_url=f"sqlite:///{tmp_path}/t.sqlite3"
         ),

@@ -80,10 +80,10 @@ def test_a_clean_run_from_the_cli_loads_every_entity_and_passes(
     ]
 
 
-def test_the_demo_mapping_as_is_fails_with_samples_and_links(
-    demo_mapped, etl, tmp_path, demo_mart_file
+def test_the_first_draft_of_the_demo_mapping_fails_with_samples_and_links(
+    first_draft, etl, tmp_path, demo_mart_file
 ):
-    # Given the demo mapping, which loads addresses and events of closed customers
+    # Given the demo mapping's first draft, which loads addresses and events of closed customers
     # When it runs from the command line
     with pytest.raises(CommandError) as failed:
         _cli(
@@ -117,7 +117,7 @@ def test_the_demo_mapping_as_is_fails_with_samples_and_links(
     )
     assert orphan.attribute_mapping == mapping
     assert (
-        attribute_mapping_path(engagement=demo_mapped, attribute_mapping_id=mapping.pk)
+        attribute_mapping_path(engagement=first_draft, attribute_mapping_id=mapping.pk)
         == f"/e/acme-360/mapping/attributes/{mapping.pk}/"
     )
     # And phones not yet in E.164 break the contract's pattern (datacontract-cli agrees)
@@ -131,9 +131,9 @@ def test_the_demo_mapping_as_is_fails_with_samples_and_links(
 
 
 def test_a_failure_is_routed_back_and_can_be_raised_as_feedback(
-    demo_mapped, etl, sme, tmp_path, demo_mart_file
+    first_draft, etl, sme, tmp_path, demo_mart_file
 ):
-    run = _run(demo_mapped, etl, f"sqlite:///{demo_mart_file}", f"sqlite:///{tmp_path}/t.sqlite3")
+    run = _run(first_draft, etl, f"sqlite:///{demo_mart_file}", f"sqlite:///{tmp_path}/t.sqlite3")
     orphan = run.results.get(name="customer_address.customer_id: foreign key to customer")
     # When the ETL developer routes it back to the BA as a mapping error
     unit_test_route(
@@ -175,9 +175,9 @@ def test_a_failure_is_routed_back_and_can_be_raised_as_feedback(
 
 
 def test_the_unit_test_package_lists_every_query_with_its_result(
-    demo_mapped, etl, tmp_path, demo_mart_file
+    first_draft, etl, tmp_path, demo_mart_file
 ):
-    run = _run(demo_mapped, etl, f"sqlite:///{demo_mart_file}", f"sqlite:///{tmp_path}/t.sqlite3")
+    run = _run(first_draft, etl, f"sqlite:///{demo_mart_file}", f"sqlite:///{tmp_path}/t.sqlite3")
     results = list(run.results.all())
     # Excel: a cover and one row per test case with the eight columns
     book = load_workbook(io.BytesIO(package_xlsx(run)))
