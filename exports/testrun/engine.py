@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import re
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -58,7 +59,9 @@ class RunOptions:
 class EntityLoad:
     entity: str
     table: str
-    rows: int
+    rows: int  # rows written by the load
+    seconds: float = 0.0
+    replaced: int | None = None  # rows the target held before a load that replaces them all
 
 
 @dataclass
@@ -69,6 +72,7 @@ class CheckResult:
     actual: str
     passed: bool
     samples: list[dict] = field(default_factory=list)
+    figures: dict = field(default_factory=dict)  # a record count's source and target rows
 
 
 @dataclass
@@ -76,6 +80,7 @@ class RunOutcome:
     dialect: str
     loads: list[EntityLoad]
     results: list[CheckResult]
+    checks_seconds: float = 0.0
 
     @property
     def rows(self) -> int:
@@ -203,20 +208,34 @@ def run(plan: EtlPlan, options: RunOptions, progress: Progress | None = None) ->
         loads = []
         for i, entity in enumerate(entities):
             progress(5 + 70 * i / len(entities), f"Loading {entity.name}")
+            started, replaced = time.perf_counter(), _row_count(target, entity, options)
             if in_database:
                 rows = _load_in_database(target, entity, dialect, options)
             else:
                 rows = _load_streamed(source, target, entity, source_dialect, dialect, options)
-            loads.append(EntityLoad(entity=entity.name, table=entity.table, rows=rows))
+            seconds = time.perf_counter() - started
+            loads.append(EntityLoad(entity.name, entity.table, rows, seconds, replaced))
         progress(78, "Running the unit tests")
+        started = time.perf_counter()
         results = run_checks(
             plan, source, target, source_dialect, dialect, options, progress=progress
         )
+        checks_seconds = time.perf_counter() - started
     finally:
         source.dispose()
         target.dispose()
     progress(100, "Done")
-    return RunOutcome(dialect=dialect, loads=loads, results=results)
+    return RunOutcome(dialect, loads, results, checks_seconds)
+
+
+def _row_count(target: sa.Engine, entity: EntityPlan, options: RunOptions) -> int:
+    """The rows the target table holds now (before a load: what the load replaces)."""
+    count = exp.select(exp.Count(this=exp.Star())).from_(
+        sql.table(entity.table, options.target_schema)
+    )
+    with target.connect() as conn:
+        dialect = sql.BACKEND_DIALECTS.get(target.dialect.name, target.dialect.name)
+        return conn.execute(sa.text(count.sql(dialect=dialect))).scalar() or 0
 
 
 def _skipped_text(plan: EtlPlan) -> str:
@@ -519,6 +538,7 @@ def _record_count(check: Check, sconn, tconn, source_dialect: str, dialect: str)
         expected=f"{expected} rows",
         actual=f"{actual} rows",
         passed=expected == actual,
+        figures={"source": expected, "target": actual},
     )
 
 

@@ -73,8 +73,10 @@ def test_a_clean_run_from_the_cli_loads_every_entity_and_passes(
     # And the run's history names the ETL developer
     assert [h.history_user for h in run.history.order_by("history_id")] == [etl, etl]
     assert run.results.first().history.get().history_user == etl
-    # And the Unit Test Package was written
+    # And the Unit Test Package and the reconciliation report were written
     assert sorted(p.name for p in (tmp_path / "package").iterdir()) == [
+        f"reconciliation_run_{run.pk}.csv",
+        f"reconciliation_run_{run.pk}.md",
         f"unit_test_package_run_{run.pk}.md",
         f"unit_test_package_run_{run.pk}.xlsx",
     ]
