@@ -140,6 +140,8 @@ DEMO_MAPPING: dict[str, dict] = {
             "driving_alias": "e",
             "filter": "e.customer_id IS NOT NULL AND e.campaign_id IS NOT NULL",
             "frequency": "0 * * * *",
+            "load_strategy": "append",
+            "watermark": "event_ts",
             "notes": "Events without a customer or a campaign (about one in ten) are left out: "
             "both are required and must name a loaded row.",
         },

@@ -12,10 +12,10 @@ from __future__ import annotations
 import csv
 import io
 
-from exports.etl.plan import EtlPlan
+from exports.etl.plan import EntityPlan, EtlPlan
 
 from .choices import TestType
-from .engine import RunOutcome
+from .engine import EntityLoad, RunOutcome
 
 CSV_HEADER = [
     "Entity",
@@ -36,8 +36,9 @@ CSV_HEADER = [
 
 
 def reconciliation_report(plan: EtlPlan, outcome: RunOutcome) -> dict:
-    """The report of a finished run (JSON-ready)."""
-    entities = [_entity_row(plan, outcome, load) for load in outcome.loads]
+    """The report of a finished run (JSON-ready): one row per entity the run loaded or tried to."""
+    loads = {load.entity: load for load in outcome.loads}
+    entities = [_entity_row(entity, loads.get(entity.name), outcome) for entity in plan.loadable]
     load_seconds = sum(load.seconds for load in outcome.loads)
     return {
         "spec_version": plan.stamp.version,
@@ -55,29 +56,27 @@ def reconciliation_report(plan: EtlPlan, outcome: RunOutcome) -> dict:
     }
 
 
-def _entity_row(plan: EtlPlan, outcome: RunOutcome, load) -> dict:
-    results = [r for r in outcome.results if r.check.entity == load.entity]
+def _entity_row(entity: EntityPlan, load: EntityLoad | None, outcome: RunOutcome) -> dict:
+    results = [r for r in outcome.results if r.check.entity == entity.name]
     count = next((r for r in results if r.check.test_type == TestType.RECORD_COUNT), None)
     source = count.figures.get("source") if count else None
     target = count.figures.get("target") if count else None
     failed = [r.check.name for r in results if not r.passed]
-    # The engine replaces an entity's rows in one transaction: everything it held is deleted and
-    # every extracted row inserted; nothing is updated in place.
-    replaced = load.replaced is not None
+    # A load that failed was rolled back: it changed nothing, and its failing test says why.
     return {
-        "entity": load.entity,
-        "table": load.table,
-        "strategy": str(getattr(plan.entity(load.entity), "strategy", "") or "full_refresh"),
+        "entity": entity.name,
+        "table": entity.table,
+        "strategy": str(entity.strategy),
         "source_rows": source,
         "target_rows": target,
         "difference": None if source is None or target is None else target - source,
-        "inserted": load.rows,
-        "updated": 0 if replaced else None,
-        "deleted": load.replaced,
+        "inserted": load.inserted if load else 0,
+        "updated": load.updated if load else 0,
+        "deleted": load.deleted if load else 0,
         "tests_passed": len(results) - len(failed),
         "tests_failed": len(failed),
         "failed_tests": failed,
-        "load_seconds": round(load.seconds, 3),
+        "load_seconds": round(load.seconds, 3) if load else None,
         "reconciled": source is not None and source == target and not failed,
     }
 

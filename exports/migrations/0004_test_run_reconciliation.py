@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('exports', '0002_spec_imports'),
+        ('exports', '0003_load_test'),
     ]
 
     operations = [
