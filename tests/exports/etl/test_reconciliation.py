@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import shutil
 import sqlite3
 from io import StringIO
 
@@ -79,12 +80,44 @@ def test_the_report_equals_independent_counts(first_full_run, demo_mart_file, tm
     assert run.reconciliation == report
 
     # When the same day's load runs again
-    before = _target_counts(first_full_run["target"], tables.values())
     again = _run_etl_test(demo_mart_file, first_full_run["target"], tmp_path / "again")
-    # Then it says it replaced what the target held: deleted = the rows there before it ran
+    # Then it changes nothing, and says so
     for row in again["reconciliation"]["entities"]:
-        assert row["deleted"] == before[row["table"]]
-        assert row["inserted"] == row["source_rows"] == row["target_rows"]
+        assert (row["inserted"], row["updated"], row["deleted"]) == (0, 0, 0), row["entity"]
+        assert row["source_rows"] == row["target_rows"] == counted[row["table"]]
+
+
+def test_the_next_days_counts_are_what_changed_in_the_mart(
+    demo_mapped, etl, tmp_path, demo_mart_file
+):
+    # Given a first full run of a Mart of our own
+    mart = tmp_path / "mart.sqlite3"
+    shutil.copy(demo_mart_file, mart)
+    target = tmp_path / "production_like.sqlite3"
+    _run_etl_test(mart, target, tmp_path / "day1")
+    # When, overnight, a customer changes their e-mail, a campaign is added and an address goes
+    with sqlite3.connect(mart) as db:
+        db.execute(
+            "UPDATE crm_customer SET email = 'new.address@example.com' WHERE customer_id = 7"
+        )
+        db.execute(
+            "INSERT INTO mkt_campaign (campaign_id, campaign_code, campaign_name, channel_code, "
+            "start_date) VALUES (999, 'CMP-2026-999', 'Winter Sale 2026', 'EML', '2026-12-01')"
+        )
+        db.execute("DELETE FROM crm_customer_address WHERE address_id = 3")
+    report = _run_etl_test(mart, target, tmp_path / "day2")["reconciliation"]
+    # Then the report counts exactly those changes, and the target again equals the source
+    changes = {r["entity"]: (r["inserted"], r["updated"], r["deleted"]) for r in report["entities"]}
+    assert changes == {
+        "customer": (0, 1, 0),
+        "campaign": (1, 0, 0),
+        "customer_address": (0, 0, 1),
+        "email_event": (0, 0, 0),
+    }
+    expected = expected_rows(mart, unicode_case=False)
+    for row in report["entities"]:
+        assert row["source_rows"] == row["target_rows"] == len(expected[row["entity"]])
+    assert report["reconciled"] is True
 
 
 def test_the_report_is_written_as_csv_and_markdown_beside_the_package(first_full_run):
@@ -105,7 +138,7 @@ def test_the_report_is_written_as_csv_and_markdown_beside_the_package(first_full
     markdown = (out / f"reconciliation_run_{run_id}.md").read_text()
     assert markdown.startswith(f"# Reconciliation of test run #{run_id} — Acme 360\n")
     assert "- Reconciled: **yes**" in markdown
-    assert f"| customer | if_customer | full_refresh | {customer['source_rows']} |" in markdown
+    assert f"| customer | if_customer | merge | {customer['source_rows']} |" in markdown
     assert "- Not loaded: **subscription**" in markdown
 
 
