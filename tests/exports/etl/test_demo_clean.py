@@ -84,7 +84,9 @@ def test_the_shipped_postgresql_files_load_the_demo_with_all_constraints(
         for path in files:
             done = _psql(scratch_pg, path)
             # Then every file succeeds: no foreign-key, unique or not-null violation anywhere
-            assert (path.name, done.returncode, done.stderr) == (path.name, 0, "")
+            # (the second CREATE TABLE IF NOT EXISTS only notices the tables are there)
+            assert (path.name, done.returncode) == (path.name, 0), done.stderr
+            assert "ERROR" not in done.stderr
 
     # And the interface tables carry the contract's constraints, foreign keys included
     plan = build_plan(engagement=demo_mapped)
@@ -151,6 +153,7 @@ def test_the_demo_mapping_passes_all_its_own_unit_tests_on_each_engine(
     )
     # Then every test passes, the record counts and the foreign keys too
     failing = [(r.name, r.actual, r.sample_rows[:2]) for r in run.results.filter(passed=False)]
-    assert (run.status, failing) == (RunStatus.PASSED, [])
+    assert failing == []
+    assert run.status == RunStatus.PASSED
     kinds = set(run.results.values_list("test_type", flat=True))
     assert {"record_count", "foreign_key", "field_value"} <= kinds
