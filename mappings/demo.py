@@ -37,14 +37,6 @@ E164_PHONE = (
     "WHEN c.phone LIKE '0__________' THEN '+44' || SUBSTRING(c.phone, 2, 10) END"
 )
 
-# SQLite, the Mart's engine, lower-cases ASCII letters only, PostgreSQL, DuckDB and Spark every
-# letter: the accented capitals the Mart's profile shows (É Ë Á Ü, in names written in capitals)
-# are lower-cased explicitly, so every engine loads the same address.
-LOWER_EMAIL = (
-    "REPLACE(REPLACE(REPLACE(REPLACE(LOWER(TRIM({col})), 'É', 'é'), 'Ë', 'ë'), 'Á', 'á'), 'Ü', 'ü')"
-)
-LOWER_EMAIL_NOTE = "Accented capitals (É Ë Á Ü) lower-cased explicitly: SQLite's LOWER skips them."
-
 # entity -> (FROM clause, {attribute: rule}); a rule is (source column or transformation,
 # default value, edge cases). A rule containing a space or a parenthesis is a transformation.
 DEMO_MAPPING: dict[str, dict] = {
@@ -64,11 +56,7 @@ DEMO_MAPPING: dict[str, dict] = {
             "source_customer_key": ("c.source_customer_ref", "UNKNOWN", ""),
             "first_name": ("TRIM(c.first_name)", "", ""),
             "last_name": ("TRIM(c.last_name)", "", ""),
-            "email": (
-                LOWER_EMAIL.format(col="c.email"),
-                "",
-                f"NULL email stays NULL (about 4%). {LOWER_EMAIL_NOTE}",
-            ),
+            "email": ("LOWER(TRIM(c.email))", "", "NULL email stays NULL (about 4%)."),
             "phone": (
                 E164_PHONE,
                 "",
@@ -173,7 +161,7 @@ DEMO_MAPPING: dict[str, dict] = {
                 "Event types arrive in mixed case.",
             ),
             "event_ts": ("CAST(e.event_ts AS TIMESTAMP)", "", ""),
-            "email_address": (LOWER_EMAIL.format(col="e.email_address"), "", LOWER_EMAIL_NOTE),
+            "email_address": ("LOWER(TRIM(e.email_address))", "", ""),
             "link_url": ("e.link_url", "", ""),
         },
     },

@@ -208,7 +208,7 @@ def test_the_generated_sql_loads_exactly_the_expected_rows_on_postgresql(
         # When the generated scripts run there (foreign keys enforced)
         with engine.begin() as conn:
             cursor = conn.connection.dbapi_connection.cursor()  # no parameters: '%' stays
-            cursor.execute(f'SET LOCAL search_path TO "{schema}"')
+            cursor.execute(f'SET search_path TO "{schema}"')  # the files COMMIT: not LOCAL
             for path in sorted((tmp_path / "sql").glob("*.sql")):
                 cursor.execute(path.read_text())
         with engine.connect() as conn:
