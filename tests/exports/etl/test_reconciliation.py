@@ -149,7 +149,7 @@ def test_the_run_page_shows_it_and_the_checklist_links_it(client, first_full_run
     page = client.get(f"{PAGE}/runs/{run_id}/").content.decode()
     assert 'id="reconciliation"' in page
     for row in report["entities"]:
-        assert f'<tr data-entity="{row["entity"]}" class="pass">' in page
+        assert f'<tr data-entity="{row["entity"]}" class="reconciled">' in page
     assert f'href="{PAGE}/runs/{run_id}/reconciliation.csv"' in page
 
     csv_file = client.get(f"{PAGE}/runs/{run_id}/reconciliation.csv")
