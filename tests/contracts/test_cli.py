@@ -149,7 +149,6 @@ def test_export_without_a_contract_fails(engagement, tmp_path):
 def test_a_script_reads_the_import_publish_diff_and_export_as_json(
     engagement, ba, tmp_path, no_mapping_provider
 ):
-
     first = tmp_path / "small.yaml"
     first.write_bytes(as_yaml(small_contract()))
     second = tmp_path / "small-1.1.yaml"
