@@ -199,7 +199,8 @@ class ContractChangeSerializer(serializers.Serializer):
     entity = serializers.CharField()
     attribute = serializers.CharField(allow_null=True)
     subject = serializers.CharField()
-    fields = ContractGradedFieldSerializer(many=True)
+    # DRF lifts declared fields out of the class body, so this name does not hide Serializer.fields.
+    fields = ContractGradedFieldSerializer(many=True)  # type: ignore[assignment]
     direction = serializers.CharField(
         allow_null=True, help_text="null inside an entity or attribute added or removed"
     )
