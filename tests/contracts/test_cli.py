@@ -183,4 +183,5 @@ def test_a_script_reads_the_import_publish_diff_and_export_as_json(
         "contract": {"name": "Small 360", "version": "1.0.0", "status": "published"},
         "output": str(target),
         "mapped_attributes": None,
+        "server": None,
     }
