@@ -144,8 +144,9 @@ class Change:
     relationship: str = ""
     fields: list[FieldChange] = dc_field(default_factory=list)
     direction: Direction = Direction.UNTESTED
-    # Inside an entity or attribute added or removed, which carries the verdict for it.
-    carried: bool = False
+    # Inside an entity or attribute added or removed ("entity", "attribute"), which carries the
+    # verdict for it; "" for a change graded on its own.
+    carried: str = ""
     affected: list[dict] = dc_field(default_factory=list)
 
     @property
@@ -179,7 +180,7 @@ class Change:
     def verdict(self) -> str:
         """In words, for the page and the command line."""
         if self.carried:
-            return "with its " + ("entity" if self.kind == "attribute" else "attribute")
+            return f"with its {self.carried}"
         parts = [
             f"breaks {who}"
             for who, level in (("consumers", self.consumer), ("the load", self.producer))
@@ -353,11 +354,11 @@ def _graded_changes(diff: LayerDiff, before: _Snapshot, after: _Snapshot) -> lis
         Change("entity", "changed", c.entity, fields=c.changes) for c in diff.entities_changed
     ]
     changes += [
-        Change("attribute", "added", e, a, direction=Direction.TIGHTENS, carried=e in added)
+        Change("attribute", "added", e, a, direction=Direction.TIGHTENS, carried=_in(e, added))
         for e, a in diff.attributes_added
     ]
     changes += [
-        Change("attribute", "removed", e, a, direction=Direction.LOOSENS, carried=e in removed)
+        Change("attribute", "removed", e, a, direction=Direction.LOOSENS, carried=_in(e, removed))
         for e, a in diff.attributes_removed
     ]
     changes += [
@@ -371,7 +372,9 @@ def _graded_changes(diff: LayerDiff, before: _Snapshot, after: _Snapshot) -> lis
         for label in labels:
             entity, attribute, on_schema = snapshot.relationships[label]
             # A property's relationship lives inside the property; a schema one, inside the entity.
-            carried = entity in entities or (not on_schema and (entity, attribute) in attributes)
+            carried = _in(entity, entities) or (
+                "attribute" if not on_schema and (entity, attribute) in attributes else ""
+            )
             changes.append(
                 Change(
                     "relationship",
@@ -384,6 +387,10 @@ def _graded_changes(diff: LayerDiff, before: _Snapshot, after: _Snapshot) -> lis
                 )
             )
     return changes
+
+
+def _in(entity: str, entities: set[str]) -> str:
+    return "entity" if entity in entities else ""
 
 
 def _entity_changes(name: str, old: dict, new: dict) -> list[FieldChange]:
