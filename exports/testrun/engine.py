@@ -656,14 +656,32 @@ def _violations(check: Check, tconn, dialect: str) -> CheckResult:
         samples = [{k: _jsonable(v) for k, v in row._mapping.items()} for row in result.fetchall()][
             :SAMPLE_LIMIT
         ]
+    if check.tolerance.is_strict:
+        expected, actual, passed = "0 rows", f"{count} rows", count == 0
+    else:
+        expected, actual, passed, total_sql = _within_tolerance(check, count, tconn, dialect)
+        count_sql += total_sql
     return CheckResult(
         check=check,
         sql=count_sql + ";",
-        expected="0 rows",
-        actual=f"{count} rows",
-        passed=count == 0,
+        expected=expected,
+        actual=actual,
+        passed=passed,
         samples=samples,
     )
+
+
+def _within_tolerance(check: Check, count: int, tconn, dialect: str):
+    """A check whose contract rule accepts some bad rows: judged by its threshold, on the count
+    or on the share of all rows."""
+    tolerance = check.tolerance
+    if check.total is None:
+        return tolerance.describe(), f"{count} rows", tolerance.passes_count(count, 0), ""
+    total_sql = sql.render(check.total, dialect)
+    total = tconn.execute(sa.text(total_sql)).scalar() or 0
+    share = 100.0 * count / total if total else 0.0
+    actual = f"{count} of {total} rows ({share:.2f}%)"
+    return tolerance.describe(), actual, tolerance.passes_count(count, total), f";\n{total_sql}"
 
 
 def _field_samples(entity, sconn, tconn, dialects: tuple[str, str, str], options):
