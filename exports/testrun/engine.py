@@ -249,7 +249,7 @@ def _create_tables(
         inspector = sa.inspect(conn)
         for entity in entities:
             if inspector.has_table(entity.table, schema=schema):
-                existing = {c["name"].lower() for c in inspector.get_columns(entity.table, schema)}
+                existing = _column_names(conn, entity.table, schema, dialect)
                 wanted = {c.name.lower() for c in entity.columns}
                 if existing != wanted:
                     missing = ", ".join(sorted(wanted - existing)) or "none"
@@ -267,6 +267,14 @@ def _create_tables(
                 raise JobError(
                     f"Could not create the table {entity.table}: {_first_line(exc)}"
                 ) from None
+
+
+def _column_names(conn, table: str, schema: str | None, dialect: str) -> set[str]:
+    """The table's column names, lower-cased, from the result of a query that reads no row (the
+    inspector's catalog queries fail on DuckDB)."""
+    empty = exp.select(exp.Star()).from_(sql.table(table, schema)).where(exp.false())
+    columns = conn.execute(sa.text(empty.sql(dialect=dialect))).keys()
+    return {name.lower() for name in columns}
 
 
 def _delete_all(conn, entity: EntityPlan, dialect: str, schema: str | None) -> None:
