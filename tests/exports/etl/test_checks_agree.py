@@ -1,0 +1,261 @@
+"""One list of checks, three renderings that agree: on a deliberately broken mapping of the demo,
+the test run's unit tests, tests/unit_tests.sql executed as shipped on the loaded target, and
+`datacontract test` (datacontract-cli, with the contract `export_contract` writes) name the same
+failing checks, as (entity, attribute, kind) — on DuckDB and on PostgreSQL.
+
+The interface tables are created without their key constraints, as engines that only declare keys
+(Snowflake, BigQuery, Databricks) hold them: there the duplicate key and the orphan land and only
+the checks can see them. Where the shipped DDL enforces the keys, the load itself refuses them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from io import StringIO
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+import yaml
+from django.core.management import call_command
+from sqlglot import exp
+
+from exports.etl import sql
+from exports.etl.plan import EtlPlan, build_plan
+from exports.etl.unit_tests import parse_checks
+from exports.services.etl import etl_generate
+from exports.testrun import engine
+from mappings.models import EntityMapping
+from mappings.services import mapping as services
+from tests.conftest import require_module
+
+from .pgmart import copy_mart, scratch_database
+
+DATACONTRACT = Path(sys.executable).with_name("datacontract")
+LONG = "x" * 100
+
+# The breaks, each a rule an analyst could write (entity → attribute → (rule, default)).
+BREAKS = {
+    # the demo's own first rule: every campaign without a code gets the same one
+    "campaign": {
+        "campaign_code": ("m.campaign_code", "UNKNOWN"),
+        "channel": ("LOWER(m.channel_code)", ""),  # 'eml', 'pse', 'dm': not in the list
+    },
+    # a key no customer has: every address is an orphan
+    "customer_address": {"customer_id": ("'X-' || CAST(ad.customer_id AS TEXT)", "")},
+    "customer": {
+        "phone": ("c.phone", ""),  # the Mart's formats, not E.164
+        # names of customers 1, 11, 21, … grow past the contract's 100 characters
+        "first_name": (
+            f"CASE WHEN c.customer_id % 10 = 1 THEN TRIM(c.first_name) || '{LONG}' "
+            "ELSE TRIM(c.first_name) END",
+            "",
+        ),
+    },
+}
+
+# What every rendering must report (target side), whatever the engine.
+BROKEN = {
+    ("campaign", "campaign_code", "unique"),
+    ("campaign", "channel", "allowed_values"),
+    ("customer_address", "customer_id", "foreign_key"),
+    ("customer", "phone", "pattern"),
+}
+
+# datacontract-cli check types → our kinds (keys: a unique primary key column is its key)
+THEIR_KINDS = {
+    "field_required": "not_null",
+    "field_primary_key_required": "not_null",
+    "field_unique": "unique",
+    "field_primary_key_unique": "primary_key",
+    "primary_key_unique": "primary_key",
+    "field_relationships": "foreign_key",
+    "field_invalid_values": "allowed_values",
+    "field_enum": "allowed_values",
+    "field_regex": "pattern",
+    "field_max_length": "max_length",
+    "field_min_length": "min_length",
+    "field_minimum": "minimum",
+    "field_maximum": "maximum",
+}
+
+
+def break_mapping(engagement, user) -> None:
+    for entity_name, rules in BREAKS.items():
+        entity = EntityMapping.objects.get(engagement=engagement, entity_name=entity_name)
+        for attribute_name, (rule, default) in rules.items():
+            services.attribute_mapping_update(
+                attribute_mapping=entity.attributes.get(attribute_name=attribute_name),
+                data={"transformation": rule, "default_value": default},
+                acting_user=user,
+            )
+
+
+def _unkeyed(create: exp.Create) -> exp.Create:
+    """The shipped CREATE TABLE without its key constraints (types and NOT NULL kept)."""
+    schema = create.this
+    schema.set("expressions", [e for e in schema.expressions if isinstance(e, exp.ColumnDef)])
+    for column in schema.expressions:
+        kept = [c for c in column.constraints if isinstance(c.kind, exp.NotNullColumnConstraint)]
+        column.set("constraints", kept)
+    return create
+
+
+def create_unkeyed_tables(url: str, plan: EtlPlan, dialect: str) -> None:
+    target = sa.create_engine(url)
+    with target.begin() as conn:
+        for entity in plan.loadable:
+            create = _unkeyed(sql.create_table(entity, dialect=dialect))
+            conn.exec_driver_sql(sql.render(create, dialect, pretty=False))
+    target.dispose()
+
+
+def shipped_failures(url: str, text: str) -> tuple[set, int]:
+    """Run every query of tests/unit_tests.sql as the file holds it (the DB-API, no parameters):
+    the checks whose count is not 0, and how many ran."""
+    checks = parse_checks(text)
+    target = sa.create_engine(url)
+    failing = set()
+    with target.connect() as conn:
+        cursor = conn.connection.dbapi_connection.cursor()
+        for check in checks:
+            cursor.execute(check.sql)
+            count = cursor.fetchone()[0]
+            assert isinstance(count, int), check.key
+            if count:
+                failing.add((check.entity, check.attribute, check.kind))
+    target.dispose()
+    return failing, len(checks)
+
+
+def datacontract_failures(
+    engagement, tmp_path: Path, server: dict, plan: EtlPlan, env: dict | None = None
+) -> set:
+    """`datacontract test` of the exported contract against the target, its failed checks as
+    (entity, attribute, our kind)."""
+    exported = tmp_path / "exported.odcs.yaml"
+    call_command(
+        "export_contract", "--engagement", engagement.slug, "-o", str(exported), stdout=StringIO()
+    )
+    document = yaml.safe_load(exported.read_text())
+    document["servers"] = [{"server": "target", **server}]
+    contract = tmp_path / "contract.odcs.yaml"
+    contract.write_text(yaml.safe_dump(document, sort_keys=False, allow_unicode=True))
+    results = tmp_path / "datacontract.json"
+    done = subprocess.run(
+        [str(DATACONTRACT), "test", str(contract), "--server", "target"]
+        + ["--output", str(results), "--output-format", "json"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=tmp_path,
+        env={**os.environ, **(env or {})},
+    )
+    assert results.exists(), done.stdout[-4000:] + done.stderr[-2000:]
+    run = json.loads(results.read_text())
+    entities = {e.table: e.name for e in plan.entities}
+    assert {e.table for e in plan.loadable} <= {check["model"] for check in run["checks"]}
+    failed = set()
+    for check in run["checks"]:
+        assert check["result"] in ("passed", "failed"), (check, done.stdout[-4000:])
+        if check["result"] == "failed":
+            kind = THEIR_KINDS.get(check["type"], check["type"])
+            attribute = check.get("field") or ", ".join(check.get("columns") or [])
+            failed.add((entities.get(check["model"], check["model"]), attribute, kind))
+    return failed
+
+
+@pytest.fixture
+def broken(mapped, ba):
+    break_mapping(mapped, ba)
+    return mapped
+
+
+@pytest.fixture
+def duckdb_target(tmp_path, demo_mart_file):
+    require_module("duckdb_engine")
+    path = tmp_path / "interface.duckdb"
+    url = f"duckdb:///{path}"
+    mart = sa.create_engine(url)
+    copy_mart(demo_mart_file, mart, None)
+    mart.dispose()
+    yield {
+        "url": url,
+        "dialect": "duckdb",
+        "server": {"type": "duckdb", "database": str(path), "schema": "main"},
+        "env": {},
+    }
+
+
+@pytest.fixture
+def postgres_target(require_postgres, demo_mart_file):
+    with scratch_database("checks_story") as url:
+        mart = sa.create_engine(url)
+        copy_mart(demo_mart_file, mart, None)
+        mart.dispose()
+        parsed = sa.make_url(url)
+        yield {
+            "url": url,
+            "dialect": "postgres",
+            "server": {
+                "type": "postgres",
+                "host": parsed.host,
+                "port": parsed.port or 5432,
+                "database": parsed.database,
+                "schema": "public",
+            },
+            "env": {
+                "DATACONTRACT_POSTGRES_USERNAME": parsed.username or "postgres",
+                # datacontract-cli insists on a password; the test server's trust auth ignores it
+                "DATACONTRACT_POSTGRES_PASSWORD": parsed.password or "unused",
+            },
+        }
+
+
+@pytest.mark.parametrize("engine_name", ["duckdb", "postgres"])
+def test_our_checks_the_shipped_sql_and_datacontract_fail_the_same_checks(
+    engine_name, broken, etl, request, tmp_path
+):
+    target = request.getfixturevalue(f"{engine_name}_target")
+    url, dialect = target["url"], target["dialect"]
+    plan = build_plan(engagement=broken)
+    # Given the Mart and the interface tables in one database, keys declared nowhere
+    create_unkeyed_tables(url, plan, dialect)
+
+    # When the test run loads the broken mapping there and runs our unit tests
+    outcome = engine.run(plan, engine.RunOptions(source_url=url, target_url=url))
+    assert outcome.rows and not plan.cycle
+    ours = {(r.check.entity, r.check.attribute, r.check.kind) for r in outcome.failed}
+    # And tests/unit_tests.sql runs on the loaded target as shipped
+    etl_generate(engagement=broken, dialect=dialect, out=tmp_path / "etl", acting_user=etl)
+    text = (tmp_path / "etl" / "tests" / "unit_tests.sql").read_text()
+    shipped, ran = shipped_failures(url, text)
+    # And datacontract-cli tests the exported contract against the same target
+    theirs = datacontract_failures(broken, tmp_path, target["server"], plan, target["env"])
+
+    # Then the target-side checks agree, check for check
+    on_target = {
+        (r.check.entity, r.check.attribute, r.check.kind)
+        for r in outcome.failed
+        if not r.check.on_source and r.check.kind != "field_values"
+    }
+    assert ran == len([r for r in outcome.results if r.check.violations is not None]) - len(
+        [r for r in outcome.results if r.check.on_source]
+    )  # every target-side check is in the file, once
+    too_long = {("customer", "first_name", "max_length")}
+    # DuckDB keeps the whole value (VARCHAR(n) declares no limit there); PostgreSQL's CAST to
+    # VARCHAR(100) cuts it to 100 characters, so the loaded table holds no value too long
+    expected = BROKEN | (too_long if engine_name == "duckdb" else set())
+    assert on_target == expected
+    assert shipped == expected
+    assert theirs == expected
+    # And only our checks that read the Mart see the value the cast cut (datacontract reads the
+    # target alone): the rule's result does not fit, and on PostgreSQL what was loaded differs
+    # from the rule's value (the field-value check compares them)
+    mart_side = ours - on_target
+    assert mart_side == {("customer", "first_name", "fits_before_cast")} | (
+        {("customer", "first_name", "field_values")} if engine_name == "postgres" else set()
+    )
