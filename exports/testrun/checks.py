@@ -128,7 +128,8 @@ def entity_checks(
     ]
     if entity.primary_key:
         checks.append(_primary_key_unique(entity, target_schema))
-    checks += [_unique(entity, c, target_schema) for c in unique_columns(entity)]
+    # the same columns the DDL declares UNIQUE
+    checks += [_unique(entity, entity.column(c), target_schema) for c in entity.unique_columns]
     checks += [_foreign_key(entity, fk, plan, target_schema) for fk in entity.foreign_keys]
     for column in entity.columns:
         checks += _column_value_checks(entity, column, dialect, target_schema)
@@ -142,13 +143,6 @@ def entity_checks(
             if column.rule is not None and not column.primary_key
         ]
     return checks
-
-
-def unique_columns(entity: EntityPlan) -> list[Column]:
-    """The columns the contract marks unique, but for a primary key of that one column (the
-    primary-key check proves it)."""
-    single_key = entity.primary_key if len(entity.primary_key) == 1 else []
-    return [c for c in entity.columns if c.attribute.unique and c.name not in single_key]
 
 
 def _record_count(

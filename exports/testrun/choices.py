@@ -16,6 +16,7 @@ class TestType(models.TextChoices):
     TYPE_CONFORMANCE = "type_conformance", "Type, length and precision"
     VALUE_RANGE = "value_range", "Minimum and maximum"
     FIELD_VALUE = "field_value", "Field value"
+    LOAD = "load", "Load runs"
 
 
 class CheckKind(models.TextChoices):
@@ -23,6 +24,7 @@ class CheckKind(models.TextChoices):
     entity and the attribute it names a check the same way in the engine's results, in
     tests/unit_tests.sql, in the dbt tests and in what `datacontract test` reports."""
 
+    LOAD = "load", "The load commits"
     RECORD_COUNT = "record_count", "Record count"
     NOT_NULL = "not_null", "Not null"
     PRIMARY_KEY = "primary_key", "Primary key"
