@@ -3,9 +3,11 @@ the test run's unit tests, tests/unit_tests.sql executed as shipped on the loade
 `datacontract test` (datacontract-cli, with the contract `export_contract` writes) name the same
 failing checks, as (entity, attribute, kind) — on DuckDB and on PostgreSQL.
 
-The interface tables are created without their key constraints, as engines that only declare keys
-(Snowflake, BigQuery, Databricks) hold them: there the duplicate key and the orphan land and only
-the checks can see them. Where the shipped DDL enforces the keys, the load itself refuses them.
+The test run executes the shipped scripts with every constraint: a duplicate key or an orphan makes
+the entity's load fail, and the run checks that entity's extraction instead (the rows at fault).
+The client's tools are shown the other case, the one only checks can catch: the same load scripts
+run as shipped into interface tables without key constraints, as engines that declare keys without
+enforcing them (Snowflake, BigQuery, Databricks) hold them — the duplicate key and the orphan land.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import json
 import os
 import subprocess
 import sys
+from contextlib import ExitStack
 from io import StringIO
 from pathlib import Path
 
@@ -121,21 +124,41 @@ def create_unkeyed_tables(url: str, plan: EtlPlan, dialect: str) -> None:
     target.dispose()
 
 
+def connect(url: str):
+    """A DB-API connection to the target, as a client's SQL runner holds one: each statement of a
+    file on its own, the files' own BEGIN and COMMIT deciding the transactions."""
+    parsed = sa.make_url(url)
+    if parsed.get_backend_name() == "duckdb":
+        return require_module("duckdb").connect(parsed.database)
+    plain = parsed.set(drivername="postgresql").render_as_string(hide_password=False)
+    return require_module("psycopg").connect(plain, autocommit=True)
+
+
+def run_load_scripts(url: str, etl: Path) -> None:
+    """The generated load and purge scripts, in file order, each file as one text (the table
+    definitions of sql/00 are the caller's)."""
+    connection = connect(url)
+    try:
+        for path in sorted((etl / "sql").glob("*.sql"))[1:]:
+            connection.execute(path.read_text())
+    finally:
+        connection.close()
+
+
 def shipped_failures(url: str, text: str) -> tuple[set, int]:
     """Run every query of tests/unit_tests.sql as the file holds it (the DB-API, no parameters):
     the checks whose count is not 0, and how many ran."""
     checks = parse_checks(text)
-    target = sa.create_engine(url)
+    connection = connect(url)
     failing = set()
-    with target.connect() as conn:
-        cursor = conn.connection.dbapi_connection.cursor()
+    try:
         for check in checks:
-            cursor.execute(check.sql)
-            count = cursor.fetchone()[0]
+            count = connection.execute(check.sql).fetchone()[0]
             assert isinstance(count, int), check.key
             if count:
                 failing.add((check.entity, check.attribute, check.kind))
-    target.dispose()
+    finally:
+        connection.close()
     return failing, len(checks)
 
 
@@ -187,76 +210,85 @@ def broken(mapped, ba):
 
 
 @pytest.fixture
-def duckdb_target(tmp_path, demo_mart_file):
+def duckdb_targets(tmp_path, demo_mart_file):
+    """A new DuckDB file holding the Mart, per call: (its URL, datacontract's server block)."""
     require_module("duckdb_engine")
-    path = tmp_path / "interface.duckdb"
-    url = f"duckdb:///{path}"
-    mart = sa.create_engine(url)
-    copy_mart(demo_mart_file, mart, None)
-    mart.dispose()
-    yield {
-        "url": url,
-        "dialect": "duckdb",
-        "server": {"type": "duckdb", "database": str(path), "schema": "main"},
-        "env": {},
-    }
 
-
-@pytest.fixture
-def postgres_target(require_postgres, demo_mart_file):
-    with scratch_database("checks_story") as url:
+    def target(name: str) -> tuple[str, dict, dict]:
+        path = tmp_path / f"{name}.duckdb"
+        url = f"duckdb:///{path}"
         mart = sa.create_engine(url)
         copy_mart(demo_mart_file, mart, None)
         mart.dispose()
-        parsed = sa.make_url(url)
-        yield {
-            "url": url,
-            "dialect": "postgres",
-            "server": {
+        return url, {"type": "duckdb", "database": str(path), "schema": "main"}, {}
+
+    return target
+
+
+@pytest.fixture
+def postgres_targets(require_postgres, demo_mart_file):
+    """A scratch PostgreSQL database holding the Mart, per call (all dropped afterwards)."""
+    with ExitStack() as databases:
+
+        def target(name: str) -> tuple[str, dict, dict]:
+            url = databases.enter_context(scratch_database(f"checks_{name}"))
+            mart = sa.create_engine(url)
+            copy_mart(demo_mart_file, mart, None)
+            mart.dispose()
+            parsed = sa.make_url(url)
+            server = {
                 "type": "postgres",
                 "host": parsed.host,
                 "port": parsed.port or 5432,
                 "database": parsed.database,
                 "schema": "public",
-            },
-            "env": {
+            }
+            env = {
                 "DATACONTRACT_POSTGRES_USERNAME": parsed.username or "postgres",
                 # datacontract-cli insists on a password; the test server's trust auth ignores it
                 "DATACONTRACT_POSTGRES_PASSWORD": parsed.password or "unused",
-            },
-        }
+            }
+            return url, server, env
+
+        yield target
 
 
 @pytest.mark.parametrize("engine_name", ["duckdb", "postgres"])
 def test_our_checks_the_shipped_sql_and_datacontract_fail_the_same_checks(
     engine_name, broken, etl, request, tmp_path
 ):
-    target = request.getfixturevalue(f"{engine_name}_target")
-    url, dialect = target["url"], target["dialect"]
+    targets = request.getfixturevalue(f"{engine_name}_targets")
+    dialect = {"duckdb": "duckdb", "postgres": "postgres"}[engine_name]
     plan = build_plan(engagement=broken)
-    # Given the Mart and the interface tables in one database, keys declared nowhere
-    create_unkeyed_tables(url, plan, dialect)
 
-    # When the test run loads the broken mapping there and runs our unit tests
-    outcome = engine.run(plan, engine.RunOptions(source_url=url, target_url=url))
-    assert outcome.rows and not plan.cycle
-    ours = {(r.check.entity, r.check.attribute, r.check.kind) for r in outcome.failed}
-    # And tests/unit_tests.sql runs on the loaded target as shipped
+    # When the test run loads the broken mapping with every constraint and runs our unit tests
+    keyed, _, _ = targets("keyed")
+    outcome = engine.run(plan, engine.RunOptions(source_url=keyed, target_url=keyed))
+    failed = {(r.check.entity, r.check.attribute, r.check.kind) for r in outcome.failed}
+    # Then the constraints refused the duplicate keys and the orphans (and the events, whose
+    # campaigns were refused with them)
+    refused = {(e, a) for e, a, kind in failed if kind == "load"}
+    assert refused == {("campaign", ""), ("customer_address", ""), ("email_event", "")}
+
+    # When the same load scripts run as shipped into tables that declare no keys
+    unkeyed, server, env = targets("unkeyed")
     etl_generate(engagement=broken, dialect=dialect, out=tmp_path / "etl", acting_user=etl)
+    create_unkeyed_tables(unkeyed, plan, dialect)
+    run_load_scripts(unkeyed, tmp_path / "etl")
+    # And tests/unit_tests.sql runs there as shipped
     text = (tmp_path / "etl" / "tests" / "unit_tests.sql").read_text()
-    shipped, ran = shipped_failures(url, text)
-    # And datacontract-cli tests the exported contract against the same target
-    theirs = datacontract_failures(broken, tmp_path, target["server"], plan, target["env"])
+    shipped, ran = shipped_failures(unkeyed, text)
+    # And datacontract-cli tests the exported contract against it
+    theirs = datacontract_failures(broken, tmp_path, server, plan, env)
 
-    # Then the target-side checks agree, check for check
+    # Then the three name the same failing checks
     on_target = {
         (r.check.entity, r.check.attribute, r.check.kind)
         for r in outcome.failed
-        if not r.check.on_source and r.check.kind != "field_values"
+        if not r.check.on_source and r.check.kind not in ("field_values", "load")
     }
-    assert ran == len([r for r in outcome.results if r.check.violations is not None]) - len(
-        [r for r in outcome.results if r.check.on_source]
-    )  # every target-side check is in the file, once
+    target_side = [r for r in outcome.results if r.check.kind != "load" and not r.check.on_source]
+    assert ran == len([r for r in target_side if r.check.violations is not None])
     too_long = {("customer", "first_name", "max_length")}
     # DuckDB keeps the whole value (VARCHAR(n) declares no limit there); PostgreSQL's CAST to
     # VARCHAR(100) cuts it to 100 characters, so the loaded table holds no value too long
@@ -267,7 +299,7 @@ def test_our_checks_the_shipped_sql_and_datacontract_fail_the_same_checks(
     # And only our checks that read the Mart see the value the cast cut (datacontract reads the
     # target alone): the rule's result does not fit, and on PostgreSQL what was loaded differs
     # from the rule's value (the field-value check compares them)
-    mart_side = ours - on_target
+    mart_side = failed - on_target - {(e, a, "load") for e, a in refused}
     # (the field-value check matches the Mart's rows to the loaded ones by key: of two events
     # sharing one, the loaded row differs from the other's values; the key check names the cause)
     shared_key = {f for f in mart_side if f[0] == "email_event" and f[2] == "field_values"}
