@@ -90,8 +90,8 @@ def script_header(plan: EtlPlan, script: Script, dialect: str) -> list[str]:
     else:
         lines.append(
             f"{entity.name}: {entity.strategy_label.lower()}"
-            + (f" on {', '.join(entity.primary_key)}" if entity.primary_key else "")
-            + (f", watermark {entity.watermark}" if entity.watermark else "")
+            + (f" {entity.watermark}" if entity.watermark else "")
+            + (f" (key {', '.join(entity.primary_key)})" if entity.primary_key else "")
             + f"; {entity.frequency}. Running it twice changes nothing."
         )
     return lines
