@@ -18,7 +18,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def test_an_etl_developer_runs_the_unit_tests_and_routes_a_failure(page, tmp_path):
     load_demo()
     demo_run = TestRun.objects.get()  # the demo's own run, from load_demo
-    assert demo_run.tests_failed == 5  # the demo Mart is messy (see test_demo_and_uat)
+    assert demo_run.tests_failed == 8  # the demo Mart is messy (see test_demo_and_uat)
     log_in(page, "etl", DEMO_PASSWORD)
     page.goto(f"/e/{DEMO_SLUG}/")
     page.get_by_role("link", name="Build & unit tests").click()
@@ -32,11 +32,11 @@ def test_an_etl_developer_runs_the_unit_tests_and_routes_a_failure(page, tmp_pat
     page.get_by_role("button", name="Start test run").click()
     page.wait_for_load_state("networkidle")
     run = TestRun.objects.exclude(pk=demo_run.pk).get()
-    assert run.tests_failed == 5, run.message
+    assert run.tests_failed == 8, run.message
     page.goto(f"/e/{DEMO_SLUG}/exports/etl/")
-    expect(page.locator(f"tr[data-run='{run.pk}']")).to_contain_text("5 failed")
+    expect(page.locator(f"tr[data-run='{run.pk}']")).to_contain_text("8 failed")
     page.get_by_role("link", name=f"#{run.pk}").click()
-    expect(page.locator(".run-summary")).to_contain_text(f"{run.tests_total} tests, 5 failed")
+    expect(page.locator(".run-summary")).to_contain_text(f"{run.tests_total} tests, 8 failed")
 
     # only the failures, with their sample rows and the way back to the mapping
     page.get_by_role("link", name="Only failing tests").click()

@@ -50,7 +50,7 @@ def test_the_overview_shows_the_load_sequence_and_run_history(client, run, viewe
     assert 'data-entity="subscription"' in page
     assert "The required attribute plan_code has no rule and no default." in page
     assert f'data-run="{run.pk}"' in page
-    assert "5 failed" in page
+    assert "8 failed" in page
     assert "Start test run" not in page  # a viewer does not run ETL
 
 
@@ -106,7 +106,7 @@ def test_the_run_page_shows_failures_with_samples_and_mapping_links(
     assert f'href="/e/acme-360/mapping/attributes/{orphan.attribute_mapping_id}/"' in page
     assert "sample failing row" in page
     failing_only = client.get(f"{PAGE}runs/{run.pk}/?failing=1").content.decode()
-    assert failing_only.count('class="fail"') == 5
+    assert failing_only.count('class="fail"') == 8
 
 
 def test_routing_a_failure_from_the_page(client, run, etl, viewer):
@@ -163,7 +163,8 @@ def test_the_api_lists_runs_and_reads_one_with_its_results(run, viewer):
     detail = api.get(f"{BASE}/{run.pk}/").json()
     assert len(detail["results"]) == run.tests_total
     failing = [r for r in detail["results"] if not r["passed"]]
-    assert len(failing) == 5 and all(r["sample_rows"] for r in failing)
+    assert len(failing) == 8
+    assert all(r["sample_rows"] for r in failing if r["test_type"] != "load")
     package = api.get(f"{BASE}/{run.pk}/package.md/")
     assert package.status_code == 200
 
@@ -206,4 +207,4 @@ def test_the_dashboard_phase_outputs(run, demo_mapped):
     assert (
         generated_etl_state(demo_mapped).detail == f"{run.rows_loaded} rows loaded in the last run"
     )
-    assert unit_tests_state(demo_mapped).detail == f"5 of {run.tests_total} failing"
+    assert unit_tests_state(demo_mapped).detail == f"8 of {run.tests_total} failing"
