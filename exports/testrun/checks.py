@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 import sqlglot
 from sqlglot import exp
 
+from contracts.quality import NO_BAD_ROWS, Threshold, allowed_values_threshold
 from exports.etl import sql
 from exports.etl.plan import Column, EntityPlan, EtlPlan, ForeignKey
 from exports.testrun.choices import CheckKind, TestType
@@ -49,6 +50,10 @@ class Check:
     column: Column | None = None  # field-value checks
     on_source: bool = False  # the violations query reads the Mart, not the target
     meta: dict = field(default_factory=dict)
+    # How many violating rows pass (none, unless the contract's rule grants a tolerance); with a
+    # tolerance in percent, `total` counts the rows the share is taken of.
+    tolerance: Threshold = NO_BAD_ROWS
+    total: exp.Select | None = None
 
     @property
     def key(self) -> str:
@@ -77,7 +82,46 @@ class Check:
                 this=self.source.copy().subquery(), expression=self.violations.copy().subquery()
             )
             return exp.select(exp.alias_(exp.Abs(this=difference), "violations"))
-        return self.count_tree()
+        if self.tolerance.is_strict:
+            return self.count_tree()
+        return self._tolerant_tree()
+
+    def _tolerant_tree(self) -> exp.Select:
+        """0 while the contract's tolerance accepts the rows breaking the rule (a count, or a
+        share of the table's rows in percent), else their number."""
+        count = self.count_tree().subquery()
+        measured: exp.Expr = count
+        if self.tolerance.percent and self.total is not None:
+            share = exp.Div(
+                this=exp.Mul(this=exp.Literal.number(100.0), expression=count.copy()),
+                expression=exp.Nullif(
+                    this=self.total.copy().subquery(), expression=exp.Literal.number(0)
+                ),
+            )
+            measured = exp.Coalesce(this=share, expressions=[exp.Literal.number(0)])
+        verdict = exp.Case(
+            ifs=[exp.If(this=_passes(self.tolerance, measured), true=exp.Literal.number(0))]
+        )
+        verdict.set("default", count.copy())
+        return exp.select(exp.alias_(verdict, "violations"))
+
+
+def _passes(threshold: Threshold, measured: exp.Expr) -> exp.Expr:
+    """The threshold as SQL over the measured count or share."""
+    low = exp.Literal.number(threshold.low)
+    high = exp.Literal.number(threshold.high if threshold.high is not None else threshold.low)
+    within = exp.Between(this=measured.copy(), low=low.copy(), high=high)
+    compare = {
+        "mustBe": exp.EQ,
+        "mustNotBe": exp.NEQ,
+        "mustBeGreaterThan": exp.GT,
+        "mustBeGreaterOrEqualTo": exp.GTE,
+        "mustBeLessThan": exp.LT,
+        "mustBeLessOrEqualTo": exp.LTE,
+    }
+    if threshold.operator in compare:
+        return compare[threshold.operator](this=measured.copy(), expression=low)
+    return within if threshold.operator == "mustBeBetween" else exp.Not(this=within)
 
 
 def _col(name: str) -> exp.Column:
@@ -269,10 +313,22 @@ def _column_value_checks(
     return [check for check in found if check is not None]
 
 
+def tolerance(column: Column, test_type: str) -> Threshold:
+    """How many rows may break a check of `column` and the test still pass, as the contract's
+    quality rule says: `invalidValues` with `mustBeLessOrEqualTo: 5, unit: percent` lets 5 % of
+    the rows fall outside the allowed values. Every other check accepts no bad row. Generated
+    tests (dbt) read the same answer."""
+    if test_type == TestType.ALLOWED_VALUES and column.attribute.allowed_values:
+        return allowed_values_threshold(column.attribute)
+    return NO_BAD_ROWS
+
+
 def _allowed_values(entity: EntityPlan, column: Column, target_schema: str | None) -> Check | None:
     allowed = [v for v in column.attribute.allowed_values or [] if v is not None]
     if not allowed:
         return None
+    accepted = tolerance(column, TestType.ALLOWED_VALUES)
+    granted = "" if accepted.is_strict else f" (the contract accepts {accepted.describe()} outside)"
     condition = exp.and_(
         _present(column.name),
         exp.Not(this=exp.In(this=_col(column.name), expressions=[_literal(v) for v in allowed])),
@@ -283,9 +339,17 @@ def _allowed_values(entity: EntityPlan, column: Column, target_schema: str | Non
         kind=CheckKind.ALLOWED_VALUES,
         entity=entity.name,
         attribute=column.name,
-        description=f"{column.name} is one of {', '.join(map(str, allowed))}.",
+        description=f"{column.name} is one of {', '.join(map(str, allowed))}{granted}.",
         violations=_violations(entity, target_schema, condition, column.name),
         meta={"values": allowed},
+        tolerance=accepted,
+        total=_row_count(entity, target_schema) if accepted.percent else None,
+    )
+
+
+def _row_count(entity: EntityPlan, target_schema: str | None) -> exp.Select:
+    return exp.select(exp.alias_(exp.Count(this=exp.Star()), "row_count")).from_(
+        sql.table(entity.table, target_schema)
     )
 
 

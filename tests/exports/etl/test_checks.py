@@ -133,6 +133,20 @@ def _orders_plan() -> EtlPlan:
                 extra={"logicalTypeOptions": {"exclusiveMinimum": 0}},
             ),
             _column("status", logical_type="string", allowed_values=["open", "shipped"]),
+            # the contract accepts up to 20 % of the lines sold elsewhere
+            _column(
+                "channel",
+                logical_type="string",
+                allowed_values=["web", "store"],
+                extra={"validValuesRule": {"mustBeLessOrEqualTo": 20, "unit": "percent"}},
+            ),
+            # and up to 10 % of them shipped to a region outside the list
+            _column(
+                "region",
+                logical_type="string",
+                allowed_values=["north", "south"],
+                extra={"validValuesRule": {"mustBeLessOrEqualTo": 10, "unit": "percent"}},
+            ),
             _column("product_id", logical_type="string"),
         ],
         foreign_keys=[ForeignKey("product_id", "product", "if_product", "product_id")],
@@ -148,7 +162,7 @@ def _orders_plan() -> EtlPlan:
 
 
 LINES = [
-    # order_id, line_no, sku, qty, price, status, product_id
+    # order_id, line_no, sku, qty, price, status, product_id (channel and region: see _load)
     (1, 1, "ABC-1", 1, 9.99, "open", "P1"),
     (1, 2, "ABC-2", 5, 1.0, "open", "P2"),
     (1, 2, "ABC-3", 5, 1.0, "open", "P1"),  # the key of the line before
@@ -178,6 +192,8 @@ EXPECTED = {
     "order_line.price.precision": 1,
     "order_line.price.minimum": 1,
     "order_line.status.allowed_values": 1,
+    "order_line.channel.allowed_values": 0,  # within the contract's tolerance
+    "order_line.region.allowed_values": 1,  # past it
 }
 
 
@@ -187,11 +203,12 @@ def _load(execute) -> None:
     execute("INSERT INTO src_product VALUES ('P1'), ('P2')")
     execute("INSERT INTO if_product VALUES ('P1'), ('P2')")
     columns = "order_id INTEGER, line_no INTEGER, sku VARCHAR, qty INTEGER, price DOUBLE, "
-    columns += "status VARCHAR, product_id VARCHAR"
+    columns += "status VARCHAR, product_id VARCHAR, channel VARCHAR, region VARCHAR"
     execute(f"CREATE TABLE if_order_line ({columns})")
     execute(f"CREATE TABLE src_order_line ({columns})")
     for n, row in enumerate(LINES):
-        values = ", ".join("NULL" if v is None else repr(v) for v in row)
+        channel, region = ("fax", "west") if n == 4 else ("web", "north")  # 1 of 8: 12.5 %
+        values = ", ".join("NULL" if v is None else repr(v) for v in (*row, channel, region))
         execute(f"INSERT INTO if_order_line VALUES ({values})")
         if n:
             execute(f"INSERT INTO src_order_line VALUES ({values})")
