@@ -14,11 +14,10 @@ from pathlib import Path
 import yaml
 from sqlglot import exp
 
-from exports.testrun.checks import all_checks
-
 from . import sql
 from .plan import EntityPlan, EtlPlan
 from .scripts import LOAD, PURGE, Script, etl_scripts
+from .unit_tests import mart_checks_sql, unit_tests_sql
 
 MART_SCHEMAS = {"duckdb": "main", "postgres": "public", "tsql": "dbo"}
 SCHEDULES = {"hourly": "@hourly", "daily": "@daily", "weekly": "@weekly", "monthly": "@monthly"}
@@ -45,8 +44,8 @@ def write_artifacts(plan: EtlPlan, *, dialect: str, out: Path) -> dict:
     slug = re.sub(r"\W", "_", plan.engagement.slug)
     files[f"airflow/{slug}_dag.py"] = _dag(plan, slug, scripts)
     files["docs/etl_job_design.md"] = job_design(plan, dialect=dialect)
-    files["tests/unit_tests.sql"] = _unit_tests_sql(plan, dialect)
-    files["tests/mart_checks.sql"] = _mart_checks_sql(plan, dialect)
+    files["tests/unit_tests.sql"] = unit_tests_sql(plan, dialect)
+    files["tests/mart_checks.sql"] = mart_checks_sql(plan, dialect)
     for name, text in files.items():
         path = out / name
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -317,47 +316,3 @@ def job_design(plan: EtlPlan, *, dialect: str) -> str:
             rule = rule.replace("|", "\\|")
             out.append(f"| {column.name} | `{rule}` | {default or '—'} |")
     return "\n".join(out) + "\n"
-
-
-def _mart_checks_sql(plan: EtlPlan, dialect: str) -> str:
-    """The checks that read the Mart (each rule's result before the load's casts could cut it),
-    each rendered in its entity's Mart dialect: they run on the source database."""
-    marts = {entity.name: entity.dialect for entity in plan.entities}
-    out = [f"-- Checks of the {plan.contract_name} mapping to run on the Mart (the source)."]
-    out.append("-- A 'fits before the cast' query counts the rows breaking the rule: 0 is a pass.")
-    out.append("-- A 'field values' query lists the rule's values for the sampled keys.")
-    for check in all_checks(plan, dialect=dialect):
-        mart = marts.get(check.entity) or dialect
-        if check.on_source and check.violations is not None:
-            out.append("")
-            out.append(f"-- {check.name}: {check.description}")
-            out.append(sql.render_statement(check.count_tree(), mart))
-        elif check.column is not None and check.source is not None:
-            out.append("")
-            out.append(f"-- {check.name}: {check.description}")
-            out.append(
-                "-- The rule's values for the sampled keys: compare them with the interface table."
-            )
-            out.append(sql.render_statement(check.source, mart))
-    return "\n".join(out)
-
-
-def _unit_tests_sql(plan: EtlPlan, dialect: str) -> str:
-    out = [f"-- Unit tests of the {plan.contract_name} interface load ({dialect})."]
-    out.append("-- Each query counts the rows breaking the rule: 0 is a pass.")
-    if dialect == "sqlite":
-        out.append("-- SQLite has no REGEXP function of its own: register one on the connection")
-        out.append("-- (Python: connection.create_function('regexp', 2, …)) for the pattern tests.")
-    for check in all_checks(plan, dialect=dialect):
-        if check.on_source or check.violations is None:
-            continue  # it reads the Mart: tests/mart_checks.sql carries it
-        out.append("")
-        out.append(f"-- {check.name}: {check.description}")
-        if check.test_type == "record_count" and check.source is not None:
-            out.append("-- source")
-            out.append(sql.render_statement(check.source, dialect))
-            out.append("-- target")
-            out.append(sql.render_statement(check.violations, dialect))
-        else:
-            out.append(sql.render_statement(check.count_tree(), dialect))
-    return "\n".join(out)

@@ -32,7 +32,7 @@ from catalog.services import connection as mart_connection
 from exports.etl import sql
 from exports.etl.plan import Column, EntityPlan, EtlPlan
 from exports.etl.scripts import Script, etl_scripts
-from exports.testrun.choices import TestType
+from exports.testrun.choices import CheckKind, TestType
 from mappings.compiled import compile_from_clause
 from workbench.jobs import JobError
 
@@ -347,6 +347,7 @@ def _check_shapes(target: sa.Engine, entities: list[EntityPlan], schema: str | N
     """Create the target schema when it is missing; an interface table that exists with other
     columns stops the run before anything is written (CREATE TABLE IF NOT EXISTS would keep it,
     and every load would fail)."""
+    dialect = sql.BACKEND_DIALECTS.get(target.dialect.name, target.dialect.name)
     with target.begin() as conn:
         if schema and target.dialect.name in ("postgresql", "duckdb"):
             conn.execute(sa.schema.CreateSchema(schema, if_not_exists=True))
@@ -354,7 +355,7 @@ def _check_shapes(target: sa.Engine, entities: list[EntityPlan], schema: str | N
         for entity in entities:
             if not inspector.has_table(entity.table, schema=schema):
                 continue
-            existing = {c["name"].lower() for c in inspector.get_columns(entity.table, schema)}
+            existing = _column_names(conn, entity.table, schema, dialect)
             wanted = {c.name.lower() for c in entity.columns}
             if existing != wanted:
                 missing = ", ".join(sorted(wanted - existing)) or "none"
@@ -364,6 +365,14 @@ def _check_shapes(target: sa.Engine, entities: list[EntityPlan], schema: str | N
                     f"columns: {missing}; unexpected columns: {extra}). Drop it or choose "
                     "another target."
                 )
+
+
+def _column_names(conn, table: str, schema: str | None, dialect: str) -> set[str]:
+    """The table's column names, lower-cased, from the result of a query that reads no row (the
+    inspector's catalog queries fail on DuckDB)."""
+    empty = exp.select(exp.Star()).from_(sql.table(table, schema)).where(exp.false())
+    columns = conn.execute(sa.text(empty.sql(dialect=dialect))).keys()
+    return {name.lower() for name in columns}
 
 
 # --- running the scripts ------------------------------------------------------------------------
@@ -483,6 +492,7 @@ def _load_results(plan: EtlPlan, failures: dict[str, tuple[str, str]]) -> list[C
             check=Check(
                 name=f"{entity.name}: load",
                 test_type=TestType.LOAD,
+                kind=CheckKind.LOAD,
                 entity=entity.name,
                 description="The generated load script runs on the target with every constraint "
                 "of the contract.",

@@ -38,11 +38,11 @@ def test_an_etl_developer_runs_the_unit_tests_and_routes_a_failure(page, tmp_pat
     page.wait_for_load_state("networkidle")
     run = TestRun.objects.exclude(pk=demo_run.pk).get()
     # the draft's orphans fail their loads (rolled back) and their foreign-key tests
-    assert run.tests_failed == 7, run.message
+    assert run.tests_failed == 8, run.message
     page.goto(f"/e/{DEMO_SLUG}/exports/etl/")
-    expect(page.locator(f"tr[data-run='{run.pk}']")).to_contain_text("7 failed")
+    expect(page.locator(f"tr[data-run='{run.pk}']")).to_contain_text("8 failed")
     page.get_by_role("link", name=f"#{run.pk}").click()
-    expect(page.locator(".run-summary")).to_contain_text(f"{run.tests_total} tests, 7 failed")
+    expect(page.locator(".run-summary")).to_contain_text(f"{run.tests_total} tests, 8 failed")
 
     # only the failures, with their sample rows and the way back to the mapping
     page.get_by_role("link", name="Only failing tests").click()

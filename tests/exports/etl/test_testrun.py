@@ -103,6 +103,7 @@ def test_the_first_draft_of_the_demo_mapping_fails_with_samples_and_links(
     failing = {r.name: r for r in run.results.filter(passed=False)}
     assert set(failing) == {
         "campaign: load",
+        "campaign.campaign_code: unique",
         "customer.phone: pattern",
         "customer_address: load",
         "customer_address.customer_id: foreign key to customer",
@@ -138,6 +139,12 @@ def test_the_first_draft_of_the_demo_mapping_fails_with_samples_and_links(
     assert phones.test_type == TestType.TYPE_CONFORMANCE
     assert {"customer_id", "phone"} == set(phones.sample_rows[0])
     assert "REGEXP '^\\+[1-9][0-9]{6,14}$'" in phones.sql
+    # And campaigns without a code all defaulted to UNKNOWN break the contract's unique: true
+    codes = failing["campaign.campaign_code: unique"]
+    assert codes.test_type == TestType.UNIQUE
+    assert {row["campaign_code"] for row in codes.sample_rows} == {"UNKNOWN"}
+    (copies,) = {row["copies"] for row in codes.sample_rows}
+    assert copies == int(codes.actual.split()[0]) > 1  # each duplicate row, with their number
     # And an unknown-campaign default is an orphan too
     unknown = failing["email_event.campaign_id: foreign key to campaign"]
     assert {row["campaign_id"] for row in unknown.sample_rows} == {"UNKNOWN"}
