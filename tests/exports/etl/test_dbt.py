@@ -147,7 +147,9 @@ def warehouse(request):
 # --- running dbt ----------------------------------------------------------------------------------
 
 
-def dbt(project: Path, warehouse: Warehouse, *arguments: str) -> subprocess.CompletedProcess:
+def dbt(
+    project: Path, warehouse: Warehouse, *arguments: str, variables: dict | None = None
+) -> subprocess.CompletedProcess:
     """The venv's dbt CLI on the project, with the profile example as shipped (only copied to
     profiles.yml) and the warehouse named by environment variables."""
     if not DBT.exists():
@@ -164,7 +166,14 @@ def dbt(project: Path, warehouse: Warehouse, *arguments: str) -> subprocess.Comp
         "DO_NOT_TRACK": "1",
     }
     return subprocess.run(
-        [str(DBT), *arguments, "--project-dir", str(project), "--vars", f"mart_schema: {MART}"],
+        [
+            str(DBT),
+            *arguments,
+            "--project-dir",
+            str(project),
+            "--vars",
+            json.dumps({"mart_schema": MART, **(variables or {})}),
+        ],
         cwd=project,
         env=env,
         capture_output=True,
@@ -377,7 +386,7 @@ def test_dbt_test_fails_the_checks_our_unit_tests_fail_on_a_broken_mapping(
     project = out / "dbt"
     duckdb_warehouse.load_mart(demo_mart_file)
     # When the models load without their constraints (which would refuse the load) and dbt tests
-    loaded = dbt(project, duckdb_warehouse, "run", "--vars", "{enforce_contract: false}")
+    loaded = dbt(project, duckdb_warehouse, "run", variables={"enforce_contract": False})
     assert loaded.returncode == 0, loaded.stdout[-4000:]
     tested = dbt(project, duckdb_warehouse, "test")
     assert tested.returncode == 1, tested.stdout[-4000:]
