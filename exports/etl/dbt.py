@@ -63,8 +63,7 @@ def _yaml(plan: EtlPlan, what: str, data: dict) -> str:
 
 def strategy(entity: EntityPlan) -> str:
     """The resolved load strategy (full_refresh, merge or append)."""
-    # TEMPORARY until the core lands: derive it the way the core will
-    return getattr(entity, "strategy", "") or ("merge" if entity.primary_key else "full_refresh")
+    return str(entity.strategy)
 
 
 def dbt_files(plan: EtlPlan, dialect: str) -> dict[str, str]:
@@ -244,7 +243,7 @@ def _jinja_table(text: str) -> exp.Table:
 def _model_sql(plan: EtlPlan, entity: EntityPlan, dialect: str) -> str:
     header = _header(plan, "--", f"{entity.name}: {strategy(entity).replace('_', ' ')} model")
     extraction = _with_sources(sql.select_tree(entity))
-    if strategy(entity) != "append" or not getattr(entity, "watermark", ""):
+    if strategy(entity) != "append" or not entity.watermark:
         return header + sql.render(extraction, dialect) + "\n"
     # Append: on an incremental run only the rows at or past the loaded watermark; `unique_key`
     # makes the rows at the watermark itself (already loaded) merge instead of doubling.
@@ -254,9 +253,11 @@ def _model_sql(plan: EtlPlan, entity: EntityPlan, dialect: str) -> str:
     loaded = exp.select(exp.Max(this=exp.column(entity.watermark))).from_(
         _jinja_table("{{ this }}")
     )
+    mark = exp.column(entity.watermark, table="extracted")
     past = exp.or_(
-        exp.GTE(this=exp.column(entity.watermark, table="extracted"), expression=loaded.subquery()),
+        mark.copy().is_(exp.null()),  # a row without a watermark is offered on every run
         loaded.subquery().is_(exp.null()),
+        exp.GTE(this=mark, expression=loaded.subquery()),
     )
     return (
         header
@@ -350,7 +351,7 @@ def _constraints(
     found: list[dict] = []
     if column.required or column.primary_key:
         found.append({"type": "not_null"})
-    if column.attribute.unique and not (column.primary_key and len(entity.primary_key) == 1):
+    if column.name in entity.unique_columns:
         found.append({"type": "unique"})
     for fk in entity.foreign_keys:
         # A table materialization swaps its table on every run (dropping the constraints that

@@ -256,13 +256,26 @@ def next_day(mart_path: Path, out: Path) -> dict[str, object]:
 
 
 def test_dbt_builds_green_twice_then_follows_the_next_day_mart(
-    warehouse, mapped, etl, tmp_path, demo_mart_file
+    warehouse, mapped, ba, etl, tmp_path, demo_mart_file
 ):
-    # Given the dbt project generated for the warehouse's dialect, and the demo Mart beside it
+    # Given the demo mapping (customers merged on their key, events appended by their
+    # timestamp) with subscriptions fully refreshed, so that every strategy is built
+    subscription = EntityMapping.objects.get(engagement=mapped, entity_name="subscription")
+    services.entity_mapping_update(
+        entity_mapping=subscription, data={"load_strategy": "full_refresh"}, acting_user=ba
+    )
+    # And the dbt project generated for the warehouse's dialect, with the demo Mart beside it
     out = tmp_path / "etl"
     etl_generate(engagement=mapped, dialect=warehouse.kind, out=out, acting_user=etl)
     project = out / "dbt"
     plan = build_plan(engagement=mapped)
+    assert {e.name: strategy(e) for e in plan.loadable} == {
+        "customer": "merge",
+        "campaign": "merge",
+        "customer_address": "merge",
+        "email_event": "append",
+        "subscription": "full_refresh",
+    }
     warehouse.load_mart(demo_mart_file)
     today = expected_rows(demo_mart_file, unicode_case=True)
 
