@@ -15,6 +15,7 @@ enters those trees only as table names, the way a dbt developer would write them
 from __future__ import annotations
 
 import re
+from typing import TypeVar
 
 import yaml
 from sqlglot import exp
@@ -221,7 +222,10 @@ def _sources(plan: EtlPlan, dialect: str) -> str:
     return _yaml(plan, "Sources", {"version": 2, "sources": sources})
 
 
-def _with_sources(tree: exp.Expr) -> exp.Expr:
+_Tree = TypeVar("_Tree", bound=exp.Expr)
+
+
+def _with_sources(tree: _Tree) -> _Tree:
     """The tree with every Mart table replaced by dbt's `source()` (aliases kept)."""
     for table in list(tree.find_all(exp.Table)):
         call = f"{{{{ source('{_source_name(table.db or '')}', '{table.name}') }}}}"
@@ -470,8 +474,7 @@ def _column_test(plan: EtlPlan, check: Check) -> dict | None:
         return {"max_length": {"arguments": {"length": column.max_length}, **meta}}
     if kind == "precision" and column.precision_scale:
         precision, scale = column.precision_scale
-        arguments = {"precision": precision, "scale": scale}
-        return {"fits_precision": {"arguments": arguments, **meta}}
+        return {"fits_precision": {"arguments": {"precision": precision, "scale": scale}, **meta}}
     return None
 
 
