@@ -21,7 +21,8 @@ import yaml
 from sqlglot import exp
 
 from catalog.models import CatalogTable
-from exports.testrun.checks import Check, all_checks
+from exports.testrun.checks import Check, all_checks, tolerance
+from exports.testrun.choices import TestType
 
 from . import sql
 from .plan import Column, EntityPlan, EtlPlan
@@ -463,7 +464,19 @@ def _column_test(plan: EtlPlan, check: Check) -> dict | None:
         return {"unique": meta}
     if kind == "allowed_values":
         values = [str(v) for v in column.attribute.allowed_values]
-        return {"accepted_values": {"arguments": {"values": values}, **meta}}
+        accepted = tolerance(column, TestType.ALLOWED_VALUES)
+        if accepted.is_strict:
+            return {"accepted_values": {"arguments": {"values": values}, **meta}}
+        # The contract accepts some rows outside the list: the project's own test measures them
+        # as the unit tests do (a count, or a share of all rows) against the same bound.
+        arguments = {
+            "values": values,
+            "operator": accepted.operator,
+            "low": accepted.low,
+            "high": accepted.high if accepted.high is not None else accepted.low,
+            "percent": accepted.percent,
+        }
+        return {"accepted_values_within": {"arguments": arguments, **meta}}
     if kind == "foreign_key":
         fk = next(f for f in entity.foreign_keys if f.column == column.name)
         arguments = {"to": f"ref('{fk.parent_table}')", "field": fk.parent_column}
@@ -545,6 +558,10 @@ def _generic_tests(plan: EtlPlan, dialect: str) -> dict[str, str]:
             + sql.render(query, dialect).replace("__pattern__", PATTERN_LITERAL)
             + "\n{% endtest %}\n"
         )
+    files["dbt/tests/generic/accepted_values_within.sql"] = (
+        _header(plan, "--", "generic test accepted_values_within: a contract's tolerance")
+        + ACCEPTED_VALUES_WITHIN
+    )
     files["dbt/tests/generic/primary_key.sql"] = (
         _header(plan, "--", "generic test primary_key: no two rows share the key (any width)")
         + "{% test primary_key(model, columns) %}\n"
@@ -555,3 +572,32 @@ def _generic_tests(plan: EtlPlan, dialect: str) -> dict[str, str]:
         + "{% endtest %}\n"
     )
     return files
+
+
+# One row (bad rows, all rows) when the rows outside `values` — counted, or as a percentage of
+# all rows (0 for an empty table) — break the contract's bound; `operator` is the ODCS key.
+ACCEPTED_VALUES_WITHIN = """\
+{% test accepted_values_within(model, column_name, values, operator, low, high, percent) %}
+{%- set measured = "CASE WHEN total = 0 THEN 0 ELSE 100.0 * bad / total END" if percent
+    else "bad" -%}
+{%- set within = {
+    "mustBe": measured ~ " = " ~ low,
+    "mustNotBe": measured ~ " <> " ~ low,
+    "mustBeGreaterThan": measured ~ " > " ~ low,
+    "mustBeGreaterOrEqualTo": measured ~ " >= " ~ low,
+    "mustBeLessThan": measured ~ " < " ~ low,
+    "mustBeLessOrEqualTo": measured ~ " <= " ~ low,
+    "mustBeBetween": measured ~ " BETWEEN " ~ low ~ " AND " ~ high,
+    "mustNotBeBetween": measured ~ " NOT BETWEEN " ~ low ~ " AND " ~ high,
+}[operator] -%}
+WITH counted AS (
+  SELECT
+    COALESCE(SUM(CASE WHEN {{ column_name }} IS NOT NULL AND {{ column_name }} NOT IN (
+      {%- for value in values %}'{{ value | replace("'", "''") }}'{{ ", " if not loop.last }}
+      {%- endfor %}) THEN 1 ELSE 0 END), 0) AS bad,
+    COUNT(*) AS total
+  FROM {{ model }}
+)
+SELECT bad, total FROM counted WHERE NOT ({{ within }})
+{% endtest %}
+"""
