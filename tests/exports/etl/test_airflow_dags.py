@@ -1,0 +1,237 @@
+"""Story: the Airflow DAGs generated for the demo engagement run in a real Airflow 3 against
+PostgreSQL. The ETL developer generates the ETL of the approved spec, loads the DAG folder in a
+DagBag and runs every DAG with dag.test() twice: the interface holds exactly what an independent
+computation from the Mart says, the load-audit table has one row per entity per run stamped with
+the spec version and hash, and the second run changes nothing. A rule changed to produce a value
+outside the contract's allowed list loads, but its quality gate fails the run.
+
+Airflow lives in its own virtualenv, .venv-airflow (`make airflow`, which `make test` runs); the
+DAG runs happen there in a subprocess (tests/exports/etl/airflow_run.py), with AIRFLOW_HOME and
+its SQLite metadata database in a temporary folder."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import uuid
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from django.conf import settings
+
+from exports.services.etl import etl_generate
+from mappings.models import EntityMapping
+from mappings.services import mapping as mapping_services
+from signoff import services as signoff_services
+from signoff.choices import Gate
+from tests.conftest import missing_service
+from workbench import services as workbench_services
+from workbench.choices import SignoffGate
+
+from .expected import PRIMARY_KEYS, comparable, expected_rows
+from .pgmart import copy_mart
+
+pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
+
+AIRFLOW_BIN = Path(settings.BASE_DIR) / ".venv-airflow" / "bin"
+RUNNER = Path(__file__).with_name("airflow_run.py")
+SERVER = "postgres@127.0.0.1:5432"
+CONN_ENV = "AIRFLOW_CONN_ACME_360_TARGET"  # the DAGs' connection id is acme_360_target
+AUDIT = (
+    "SELECT run_id, dag_id, entity, strategy, rows_inserted, rows_updated, rows_deleted, "
+    "started_at, ended_at, spec_version, content_hash, approved FROM etl_load_audit"
+)
+
+
+@pytest.fixture
+def airflow_bin() -> Path:
+    if not (AIRFLOW_BIN / "airflow").exists():
+        missing_service(".venv-airflow is missing: `make airflow` builds it")
+    return AIRFLOW_BIN
+
+
+@pytest.fixture
+def target(require_postgres, demo_mart_file):
+    """A scratch PostgreSQL database: the demo Mart in schema `mart`, the interface in `public`
+    (the generated SQL names the Mart's tables unqualified: the search path finds them)."""
+    name = f"test_airflow_dags_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    admin = sa.create_engine(
+        f"postgresql+psycopg://{SERVER}/postgres", isolation_level="AUTOCOMMIT"
+    )
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        conn.exec_driver_sql(f'ALTER DATABASE "{name}" SET search_path TO public, mart')
+    engine = sa.create_engine(f"postgresql+psycopg://{SERVER}/{name}")
+    try:
+        copy_mart(demo_mart_file, engine, "mart")
+        yield engine
+    finally:
+        engine.dispose()
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+@pytest.fixture
+def airflow(airflow_bin, target, tmp_path):
+    """Run the DAGs of a folder in .venv-airflow: returns run(folder, dag ids) → the report."""
+    home = tmp_path / "airflow-home"
+    home.mkdir()
+    env = {
+        **os.environ,
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
+        CONN_ENV: f"postgresql://{SERVER}/{target.url.database}",
+    }
+    _check(subprocess.run([str(airflow_bin / "airflow"), "db", "migrate"], **_quiet(env)))
+
+    def run(folder: Path, dag_ids: list[str]) -> dict:
+        out = tmp_path / f"report-{uuid.uuid4().hex[:6]}.json"
+        command = [str(airflow_bin / "python"), str(RUNNER), str(folder), str(out), *dag_ids]
+        _check(subprocess.run(command, **_quiet(env)))
+        return json.loads(out.read_text())
+
+    return run
+
+
+def _quiet(env: dict) -> dict:
+    return {"env": env, "capture_output": True, "text": True, "timeout": 900}
+
+
+def _check(done: subprocess.CompletedProcess) -> None:
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+
+
+@pytest.fixture
+def approved(mapped, lead, ba, sme):
+    """The completed demo mapping submitted and approved by the SME: spec version 1."""
+    workbench_services.signoff_owner_set(
+        engagement=mapped, gate=SignoffGate.MAPPING, username=sme.username, acting_user=lead
+    )
+    review = signoff_services.do_submit_for_review(
+        engagement=mapped, gate=Gate.MAPPING, acting_user=ba
+    )
+    signoff_services.do_decide(review=review, verdict="approve", acting_user=sme)
+    return mapped
+
+
+def _dag_ids(manifest: dict) -> list[str]:
+    """The DAGs in the order their first entity loads (the daily one's parents come first)."""
+    slugs = {"@daily": "daily", "@hourly": "hourly", "@weekly": "weekly", "@monthly": "monthly"}
+    out: list[str] = []
+    for entity in manifest["entities"]:
+        schedule = entity["schedule"]
+        name = slugs.get(schedule) or "cron_" + "_".join(schedule.replace("*", "x").split())
+        if f"acme_360_{name}_load" not in out:
+            out.append(f"acme_360_{name}_load")
+    return out
+
+
+def _interface(target: sa.Engine, manifest: dict) -> dict[str, dict]:
+    with target.connect() as conn:
+        return {
+            e["name"]: {
+                row[PRIMARY_KEYS[e["name"]]]: comparable(row)
+                for row in (
+                    dict(r._mapping)
+                    for r in conn.exec_driver_sql(f'SELECT * FROM public."{e["table"]}"')
+                )
+            }
+            for e in manifest["entities"]
+        }
+
+
+def _audit(target: sa.Engine) -> list[dict]:
+    with target.connect() as conn:
+        return [dict(r._mapping) for r in conn.exec_driver_sql(AUDIT)]
+
+
+def _assert_ran_green(report: dict, dag_ids: list[str]) -> None:
+    assert report["import_errors"] == {}
+    assert sorted(report["dags"]) == sorted(dag_ids)
+    for dag_id, dag in report["dags"].items():
+        assert dag["state"] == "success", (dag_id, dag["task_states"])
+        assert set(dag["task_states"].values()) == {"success"}, dag_id
+
+
+def _assert_audited(report, target, manifest, expected_counts) -> None:
+    """One audit row per entity of each DAG for this run, stamped, with the counts expected."""
+    runs = {dag["run_id"]: dag_id for dag_id, dag in report["dags"].items()}
+    rows = [r for r in _audit(target) if r["run_id"] in runs]
+    assert sorted(r["entity"] for r in rows) == sorted(e["name"] for e in manifest["entities"])
+    strategies = {e["name"]: e["strategy"] for e in manifest["entities"]}
+    for row in rows:
+        assert row["dag_id"] == runs[row["run_id"]]
+        assert row["strategy"] == strategies[row["entity"]]
+        assert row["spec_version"] == manifest["spec_version"]
+        assert row["content_hash"] == manifest["content_hash"]
+        assert row["approved"] is manifest["approved"]
+        assert row["started_at"] <= row["ended_at"]
+        counts = (row["rows_inserted"], row["rows_updated"], row["rows_deleted"])
+        assert counts == expected_counts[row["entity"]], row["entity"]
+
+
+def test_the_generated_dags_load_the_demo_twice_and_the_gate_stops_a_broken_mapping(
+    approved, ba, etl, tmp_path, demo_mart_file, target, airflow
+):
+    # Given the ETL generated for PostgreSQL from the approved spec version 1
+    manifest = etl_generate(
+        engagement=approved, dialect="postgres", out=tmp_path / "etl", acting_user=etl
+    )
+    assert (manifest["spec_version"], manifest["approved"]) == (1, True)
+    dag_ids = _dag_ids(manifest)
+    expected = expected_rows(demo_mart_file, unicode_case=True)
+
+    # When Airflow loads the DAG folder and runs each DAG
+    first = airflow(tmp_path / "etl" / "airflow", dag_ids)
+
+    # Then every DAG imports and runs green, tagged with its schedule and the spec version
+    _assert_ran_green(first, dag_ids)
+    for dag in first["dags"].values():
+        assert "spec-v1" in dag["tags"] and "draft" not in dag["tags"]
+        assert manifest["content_hash"] in dag["doc_md"]
+        assert dag["retries"]["quality_gate"] == 0
+        assert all(n > 0 for task, n in dag["retries"].items() if task.startswith("load_"))
+    # And the interface holds exactly the rows computed independently from the Mart
+    assert _interface(target, manifest) == expected
+    # And each entity has its audit row: everything inserted, nothing updated or deleted
+    _assert_audited(
+        first, target, manifest, {name: (len(rows), 0, 0) for name, rows in expected.items()}
+    )
+
+    # When the same day's load runs again
+    second = airflow(tmp_path / "etl" / "airflow", dag_ids)
+
+    # Then it succeeds, the interface is unchanged and the audit says nothing changed
+    _assert_ran_green(second, dag_ids)
+    assert _interface(target, manifest) == expected
+    _assert_audited(second, target, manifest, dict.fromkeys(expected, (0, 0, 0)))
+    assert len(_audit(target)) == 2 * len(manifest["entities"])
+
+    # When a rule is changed to a value outside the allowed list and the ETL generated again
+    customer = EntityMapping.objects.get(engagement=approved, entity_name="customer")
+    mapping_services.attribute_mapping_update(
+        attribute_mapping=customer.attributes.get(attribute_name="lifecycle_stage"),
+        data={"transformation": "'dormant'", "default_value": ""},
+        acting_user=ba,
+    )
+    broken = etl_generate(
+        engagement=approved, dialect="postgres", out=tmp_path / "broken", acting_user=etl
+    )
+    daily = next(d for d in dag_ids if d.endswith("_daily_load"))
+    third = airflow(tmp_path / "broken" / "airflow", [daily])
+
+    # Then the DAG is a draft, its loads run but its quality gate fails the run
+    run = third["dags"][daily]
+    assert "draft" in run["tags"] and "spec-v1" not in run["tags"]
+    assert run["state"] == "failed"
+    assert run["task_states"]["quality_gate"] == "failed"
+    assert run["task_states"]["load_customer"] == "success"
+    audit = [r for r in _audit(target) if r["run_id"] == run["run_id"]]
+    assert {r["entity"]: r["rows_updated"] for r in audit}["customer"] == len(expected["customer"])
+    assert {r["content_hash"] for r in audit} == {broken["content_hash"]}
+    assert {(r["spec_version"], r["approved"]) for r in audit} == {(None, False)}
