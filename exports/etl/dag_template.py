@@ -28,6 +28,7 @@ SPEC: dict = {
     "create": "sql/00_create_interface.sql",
     "unit_tests": "tests/unit_tests.sql",
     "audit_ddl": "",
+    "transaction_lines": ["BEGIN;", "COMMIT;"],
     "stamp": {"spec_version": None, "content_hash": "", "approved": False},
     "entities": [],
 }
@@ -35,8 +36,6 @@ SPEC: dict = {
 
 ROOT = Path(__file__).resolve().parent.parent  # the ETL folder: airflow/, sql/, tests/
 STEP = re.compile(r"^-- step: (\w+)[ \t]*$", re.MULTILINE)
-# The files wrap their statements in BEGIN; … COMMIT; for psql: the task owns the transaction.
-TRANSACTION_CONTROL = {"BEGIN;", "COMMIT;"}
 COUNTED = {
     "insert": "rows_inserted",
     "overwrite": "rows_inserted",
@@ -70,7 +69,10 @@ def steps(path: str) -> list[tuple[str, str]]:
     parts = STEP.split((ROOT / path).read_text(encoding="utf-8"))
     out = []
     for name, body in zip(parts[1::2], parts[2::2], strict=True):
-        lines = [line for line in body.splitlines() if line.strip() not in TRANSACTION_CONTROL]
+        # The files wrap their statements in BEGIN; … COMMIT; for psql: the task owns the
+        # transaction, so those lines are left out.
+        control = SPEC["transaction_lines"]
+        lines = [line for line in body.splitlines() if line.strip() not in control]
         statement = _sql_lines(lines)
         if statement:
             out.append((name, statement))

@@ -84,7 +84,6 @@ def airflow(airflow_bin, target, tmp_path):
         "AIRFLOW_HOME": str(home),
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
         CONN_ENV: f"postgresql://{SERVER}/{target.url.database}",
     }
     _check(subprocess.run([str(airflow_bin / "airflow"), "db", "migrate"], **_quiet(env)))
