@@ -21,7 +21,7 @@ from airflow.sdk.exceptions import AirflowFailException
 # --- generated constants (replaced by exports.etl.airflow) ---
 SPEC: dict = {
     "dag_id": "interface_load",
-    "schedule": "@daily",
+    "schedule": "@daily",  # None: run on demand only
     "conn_id": "interface_target",
     "tags": [],
     "doc_md": "",

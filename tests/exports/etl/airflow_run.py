@@ -3,7 +3,10 @@ load the DAG folder in a real DagBag, run each DAG once with dag.test() and prin
 as JSON in OUT_FILE (Airflow's logging echoes stdout). The caller sets AIRFLOW_HOME, the metadata database and the target connection
 (AIRFLOW_CONN_<ID>) in the environment.
 
-    python airflow_run.py DAG_FOLDER OUT_FILE DAG_ID...   (the DAGs to run, in this order)
+    python airflow_run.py DAG_FOLDER OUT_FILE ENTITY...
+
+runs the DAGs that load the given entities (named in load order), the DAG of the earliest first:
+a child's foreign key may point at an entity of another schedule's DAG.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import sys
 from airflow.dag_processing.dagbag import DagBag
 
 
-def main(folder: str, to_run: list[str]) -> dict:
+def main(folder: str, entities: list[str]) -> dict:
     # Airflow 3.3's DagBag has no include_examples: the caller sets AIRFLOW__CORE__LOAD_EXAMPLES.
     bag = DagBag(dag_folder=folder)
     report: dict = {
@@ -30,7 +33,13 @@ def main(folder: str, to_run: list[str]) -> dict:
             "tasks": {t.task_id: sorted(t.upstream_task_ids) for t in dag.tasks},
             "retries": {t.task_id: t.retries for t in dag.tasks},
         }
-    for dag_id in to_run:  # the parents' DAG first: the foreign keys cross DAGs
+    rank = {f"load_{name}": n for n, name in enumerate(entities)}
+    first = {
+        dag_id: min((rank[t] for t in dag["tasks"] if t in rank), default=None)
+        for dag_id, dag in report["dags"].items()
+    }
+    to_run = sorted((n, dag_id) for dag_id, n in first.items() if n is not None)
+    for _, dag_id in to_run:
         run = bag.get_dag(dag_id).test()
         report["dags"][dag_id]["run_id"] = run.run_id
         report["dags"][dag_id]["state"] = str(run.state)

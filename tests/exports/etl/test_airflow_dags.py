@@ -2,7 +2,8 @@
 PostgreSQL. The ETL developer generates the ETL of the approved spec, loads the DAG folder in a
 DagBag and runs every DAG with dag.test() twice: the interface holds exactly what an independent
 computation from the Mart says, the load-audit table has one row per entity per run stamped with
-the spec version and hash, and the second run changes nothing. A rule changed to produce a value
+the spec version and hash, the second run changes nothing and the next day's run, after the Mart
+changed, makes the interface equal a fresh computation again. A rule changed to produce a value
 outside the contract's allowed list loads, but its quality gate fails the run.
 
 Airflow lives in its own virtualenv, .venv-airflow (`make airflow`, which `make test` runs); the
@@ -13,6 +14,8 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import sqlite3
 import subprocess
 import uuid
 from pathlib import Path
@@ -38,7 +41,8 @@ pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 AIRFLOW_BIN = Path(settings.BASE_DIR) / ".venv-airflow" / "bin"
 RUNNER = Path(__file__).with_name("airflow_run.py")
 SERVER = "postgres@127.0.0.1:5432"
-CONN_ENV = "AIRFLOW_CONN_ACME_360_TARGET"  # the DAGs' connection id is acme_360_target
+CONN_ENV = "AIRFLOW_CONN_ACME_360_TARGET"
+_HOURLY = "acme_360_cron_0_x_x_x_x_load"  # the demo's email events: "0 * * * *"  # the DAGs' connection id is acme_360_target
 AUDIT = (
     "SELECT run_id, dag_id, entity, strategy, rows_inserted, rows_updated, rows_deleted, "
     "started_at, ended_at, spec_version, content_hash, approved FROM etl_load_audit"
@@ -76,7 +80,8 @@ def target(require_postgres, demo_mart_file):
 
 @pytest.fixture
 def airflow(airflow_bin, target, tmp_path):
-    """Run the DAGs of a folder in .venv-airflow: returns run(folder, dag ids) → the report."""
+    """Run the DAGs of a folder in .venv-airflow: run(folder, entities) runs the DAGs loading
+    those entities and returns what happened (airflow_run.py)."""
     home = tmp_path / "airflow-home"
     home.mkdir()
     env = {
@@ -88,9 +93,9 @@ def airflow(airflow_bin, target, tmp_path):
     }
     _check(subprocess.run([str(airflow_bin / "airflow"), "db", "migrate"], **_quiet(env)))
 
-    def run(folder: Path, dag_ids: list[str]) -> dict:
+    def run(folder: Path, entities: list[str]) -> dict:
         out = tmp_path / f"report-{uuid.uuid4().hex[:6]}.json"
-        command = [str(airflow_bin / "python"), str(RUNNER), str(folder), str(out), *dag_ids]
+        command = [str(airflow_bin / "python"), str(RUNNER), str(folder), str(out), *entities]
         _check(subprocess.run(command, **_quiet(env)))
         return json.loads(out.read_text())
 
@@ -118,15 +123,65 @@ def approved(mapped, lead, ba, sme):
     return mapped
 
 
-def _dag_ids(manifest: dict) -> list[str]:
-    """The DAGs in the order their first entity loads (the daily one's parents come first)."""
-    slugs = {"@daily": "daily", "@hourly": "hourly", "@weekly": "weekly", "@monthly": "monthly"}
-    out: list[str] = []
-    for entity in manifest["entities"]:
-        schedule = entity["schedule"]
-        name = slugs.get(schedule) or "cron_" + "_".join(schedule.replace("*", "x").split())
-        if f"acme_360_{name}_load" not in out:
-            out.append(f"acme_360_{name}_load")
+def _dag_ids(manifest: dict) -> set[str]:
+    """One DAG per schedule the entities are agreed on (the demo: daily, and hourly events)."""
+    dags = {"@daily": "acme_360_daily_load", "0 * * * *": _HOURLY}
+    return {dags[e["schedule"]] for e in manifest["entities"]}
+
+
+def _assert_tasks_in_load_order(report: dict, manifest: dict) -> None:
+    """Tables first; each load after its parents of the same DAG; purges after every load,
+    children before parents; the quality gate last."""
+    daily, hourly = report["dags"]["acme_360_daily_load"], report["dags"][_HOURLY]
+    assert daily["tasks"]["create_tables"] == []
+    assert daily["tasks"]["load_customer"] == ["create_tables"]
+    assert daily["tasks"]["load_campaign"] == ["create_tables"]
+    assert daily["tasks"]["load_customer_address"] == ["load_customer"]
+    assert daily["tasks"]["load_subscription"] == ["load_customer"]
+    # email_event is agreed hourly: its DAG has its own create task and loads it alone
+    assert hourly["tasks"]["load_email_event"] == ["create_tables"]
+    for dag in (daily, hourly):
+        loads = sorted(t for t in dag["tasks"] if t.startswith("load_"))
+        entities = [e for e in reversed(manifest["entities"]) if f"load_{e['name']}" in loads]
+        purges = [f"purge_{e['name']}" for e in entities if e["purge"]]
+        assert sorted(t for t in dag["tasks"] if t.startswith("purge_")) == sorted(purges)
+        upstream = loads
+        for purge in purges:
+            assert dag["tasks"][purge] == upstream
+            upstream = [purge]
+        assert dag["tasks"]["quality_gate"] == upstream
+
+
+def _next_day_changes(mart: Path) -> list[str]:
+    """Statements (the same on SQLite and PostgreSQL) that change the Mart overnight."""
+    with sqlite3.connect(mart) as db:
+        (gone,) = db.execute(
+            "SELECT MIN(c.customer_id) FROM crm_customer c "
+            "JOIN crm_customer_address a ON a.customer_id = c.customer_id "
+            "WHERE COALESCE(UPPER(c.status), 'ACTIVE') <> 'CLOSED' AND NOT EXISTS "
+            "(SELECT 1 FROM mkt_email_event e WHERE e.customer_id = c.customer_id)"
+        ).fetchone()
+    return [
+        "UPDATE crm_customer SET email = 'leo.wright.new@acme-mail.example' WHERE customer_id = 2",
+        "INSERT INTO mkt_campaign (campaign_id, campaign_code, campaign_name, channel_code, "
+        "start_date, budget_gbp) VALUES (9001, 'CMP-2026-901', 'Winter 2026', 'EML', "
+        "'2026-12-01', 1500.00)",
+        "INSERT INTO mkt_email_event (event_id, customer_id, campaign_id, campaign_code, "
+        "event_type, event_ts, email_address) VALUES (90001, 2, 9001, 'CMP-2026-901', 'SENT', "
+        "'2026-12-02T08:00:00', 'leo.wright.new@acme-mail.example')",
+        # Its addresses stay in the Mart: the load leaves them out and the purge removes them
+        f"DELETE FROM crm_customer WHERE customer_id = {gone}",
+    ]
+
+
+def _differences(before: dict, after: dict) -> dict[str, tuple[int, int, int]]:
+    """entity → (inserted, updated, deleted) keys between two computations of the interface."""
+    out = {}
+    for entity, rows in after.items():
+        old = before[entity]
+        inserted = len(rows.keys() - old.keys())
+        updated = sum(1 for key in rows.keys() & old.keys() if rows[key] != old[key])
+        out[entity] = (inserted, updated, len(old.keys() - rows.keys()))
     return out
 
 
@@ -149,9 +204,9 @@ def _audit(target: sa.Engine) -> list[dict]:
         return [dict(r._mapping) for r in conn.exec_driver_sql(AUDIT)]
 
 
-def _assert_ran_green(report: dict, dag_ids: list[str]) -> None:
+def _assert_ran_green(report: dict, dag_ids: set[str]) -> None:
     assert report["import_errors"] == {}
-    assert sorted(report["dags"]) == sorted(dag_ids)
+    assert set(report["dags"]) == dag_ids
     for dag_id, dag in report["dags"].items():
         assert dag["state"] == "success", (dag_id, dag["task_states"])
         assert set(dag["task_states"].values()) == {"success"}, dag_id
@@ -186,10 +241,11 @@ def test_the_generated_dags_load_the_demo_twice_and_the_gate_stops_a_broken_mapp
     expected = expected_rows(demo_mart_file, unicode_case=True)
 
     # When Airflow loads the DAG folder and runs each DAG
-    first = airflow(tmp_path / "etl" / "airflow", dag_ids)
+    first = airflow(tmp_path / "etl" / "airflow", manifest["load_order"])
 
     # Then every DAG imports and runs green, tagged with its schedule and the spec version
     _assert_ran_green(first, dag_ids)
+    _assert_tasks_in_load_order(first, manifest)
     for dag in first["dags"].values():
         assert "spec-v1" in dag["tags"] and "draft" not in dag["tags"]
         assert manifest["content_hash"] in dag["doc_md"]
@@ -203,13 +259,32 @@ def test_the_generated_dags_load_the_demo_twice_and_the_gate_stops_a_broken_mapp
     )
 
     # When the same day's load runs again
-    second = airflow(tmp_path / "etl" / "airflow", dag_ids)
+    second = airflow(tmp_path / "etl" / "airflow", manifest["load_order"])
 
     # Then it succeeds, the interface is unchanged and the audit says nothing changed
     _assert_ran_green(second, dag_ids)
     assert _interface(target, manifest) == expected
     _assert_audited(second, target, manifest, dict.fromkeys(expected, (0, 0, 0)))
     assert len(_audit(target)) == 2 * len(manifest["entities"])
+
+    # When the next day's Mart has a changed e-mail, a new campaign with an event and a customer
+    # gone (one with an address but no e-mail events) — the same changes in a copy of the Mart
+    # file the independent computation reads
+    next_day = tmp_path / "mart-next-day.sqlite3"
+    shutil.copy(demo_mart_file, next_day)
+    for statement in _next_day_changes(next_day):
+        with sqlite3.connect(next_day) as db:
+            db.execute(statement)
+        with target.begin() as conn:
+            conn.exec_driver_sql(statement)
+    third = airflow(tmp_path / "etl" / "airflow", manifest["load_order"])
+
+    # Then the interface equals a fresh computation from the changed Mart, and the audit counts
+    # exactly the rows that were inserted, changed and removed
+    _assert_ran_green(third, dag_ids)
+    changed = expected_rows(next_day, unicode_case=True)
+    assert _interface(target, manifest) == changed
+    _assert_audited(third, target, manifest, _differences(expected, changed))
 
     # When a rule is changed to a value outside the allowed list and the ETL generated again
     customer = EntityMapping.objects.get(engagement=approved, entity_name="customer")
@@ -221,16 +296,15 @@ def test_the_generated_dags_load_the_demo_twice_and_the_gate_stops_a_broken_mapp
     broken = etl_generate(
         engagement=approved, dialect="postgres", out=tmp_path / "broken", acting_user=etl
     )
-    daily = next(d for d in dag_ids if d.endswith("_daily_load"))
-    third = airflow(tmp_path / "broken" / "airflow", [daily])
+    fourth = airflow(tmp_path / "broken" / "airflow", ["customer"])
 
     # Then the DAG is a draft, its loads run but its quality gate fails the run
-    run = third["dags"][daily]
+    run = fourth["dags"]["acme_360_daily_load"]
     assert "draft" in run["tags"] and "spec-v1" not in run["tags"]
     assert run["state"] == "failed"
     assert run["task_states"]["quality_gate"] == "failed"
     assert run["task_states"]["load_customer"] == "success"
     audit = [r for r in _audit(target) if r["run_id"] == run["run_id"]]
-    assert {r["entity"]: r["rows_updated"] for r in audit}["customer"] == len(expected["customer"])
+    assert {r["entity"]: r["rows_updated"] for r in audit}["customer"] == len(changed["customer"])
     assert {r["content_hash"] for r in audit} == {broken["content_hash"]}
     assert {(r["spec_version"], r["approved"]) for r in audit} == {(None, False)}
