@@ -119,7 +119,7 @@ def _entity(
     return {
         "name": entity.name,
         "table": entity.table,
-        "strategy": entity.strategy,
+        "strategy": str(entity.strategy),  # the value, not the TextChoices member
         "load": mine["load"],
         "purge": mine.get("purge"),
         "parents": sorted(

@@ -96,8 +96,13 @@ def airflow(airflow_bin, target, tmp_path):
     def run(folder: Path, entities: list[str]) -> dict:
         out = tmp_path / f"report-{uuid.uuid4().hex[:6]}.json"
         command = [str(airflow_bin / "python"), str(RUNNER), str(folder), str(out), *entities]
-        _check(subprocess.run(command, **_quiet(env)))
-        return json.loads(out.read_text())
+        # dag.test() finds its DAG's bundle through the DAGs folder setting
+        done = subprocess.run(command, **_quiet({**env, "AIRFLOW__CORE__DAGS_FOLDER": str(folder)}))
+        _check(done)
+        report = json.loads(out.read_text())
+        # What failed, for the assertion messages (the task logs go to the runner's output)
+        report["errors"] = [line for line in done.stdout.splitlines() if "Error" in line][-10:]
+        return report
 
     return run
 
@@ -208,7 +213,7 @@ def _assert_ran_green(report: dict, dag_ids: set[str]) -> None:
     assert report["import_errors"] == {}
     assert set(report["dags"]) == dag_ids
     for dag_id, dag in report["dags"].items():
-        assert dag["state"] == "success", (dag_id, dag["task_states"])
+        assert dag["state"] == "success", (dag_id, dag["task_states"], report["errors"])
         assert set(dag["task_states"].values()) == {"success"}, dag_id
 
 
