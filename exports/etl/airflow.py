@@ -78,6 +78,8 @@ def dag_file(
         "doc_md": _doc(plan, entities, schedule),
         "create": next(s.path for s in scripts if s.phase == "create"),
         "unit_tests": "tests/unit_tests.sql",
+        # Every check the file holds, in file order: its blocks start at `-- <name>: …` lines.
+        "unit_test_names": [name for names in checks.values() for name in names],
         "audit_ddl": sql.render(audit_table(dialect), dialect, pretty=False),
         # The lines that wrap a file in one transaction for psql: the task opens its own.
         "transaction_lines": [

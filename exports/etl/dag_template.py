@@ -27,6 +27,7 @@ SPEC: dict = {
     "doc_md": "",
     "create": "sql/00_create_interface.sql",
     "unit_tests": "tests/unit_tests.sql",
+    "unit_test_names": [],
     "audit_ddl": "",
     "transaction_lines": ["BEGIN;", "COMMIT;"],
     "stamp": {"spec_version": None, "content_hash": "", "approved": False},
@@ -167,15 +168,15 @@ def purge(entity: dict) -> dict[str, int]:
 
 def unit_tests(names: list[str]) -> dict[str, list[str]]:
     """The blocks of tests/unit_tests.sql that belong to `names` (check name → its lines). A
-    block starts at a line `-- <check name>: <description>`."""
+    block starts at a line `-- <check name>: <description>` and ends at the next one."""
     blocks: dict[str, list[str]] = {}
     current: list[str] | None = None
-    by_length = sorted(names, key=len, reverse=True)
+    by_length = sorted(SPEC["unit_test_names"], key=len, reverse=True)
     for line in (ROOT / SPEC["unit_tests"]).read_text(encoding="utf-8").splitlines():
         if line.startswith("-- "):
             name = next((n for n in by_length if line[3:].startswith(n + ":")), None)
             if name is not None:
-                current = blocks.setdefault(name, [])
+                current = blocks.setdefault(name, []) if name in names else None
                 continue
         if current is not None:
             current.append(line)

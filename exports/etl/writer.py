@@ -1,7 +1,7 @@
 """Write the ETL artifacts of DESIGN.md ("Generated ETL") for one dialect, from an EtlPlan.
 
 DIR/manifest.json, DIR/sql/00_create_interface.sql, DIR/sql/NN_<entity>.sql, DIR/dbt/…,
-DIR/airflow/<slug>_dag.py, DIR/docs/etl_job_design.md, DIR/tests/unit_tests.sql (on the target),
+DIR/airflow/<slug>_<schedule>_dag.py (exports.etl.airflow), DIR/docs/etl_job_design.md, DIR/tests/unit_tests.sql (on the target),
 DIR/tests/mart_checks.sql (on the Mart).
 """
 
@@ -17,6 +17,7 @@ from sqlglot import exp
 from exports.testrun.checks import all_checks
 
 from . import sql
+from .airflow import dag_files
 from .plan import EntityPlan, EtlPlan
 from .scripts import LOAD, PURGE, Script, etl_scripts
 
@@ -42,8 +43,7 @@ def write_artifacts(plan: EtlPlan, *, dialect: str, out: Path) -> dict:
     for script in scripts:
         files[script.path] = script.render(dialect, header=script_header(plan, script, dialect))
     files.update(_dbt_files(plan, dialect))
-    slug = re.sub(r"\W", "_", plan.engagement.slug)
-    files[f"airflow/{slug}_dag.py"] = _dag(plan, slug, scripts)
+    files.update(dag_files(plan, dialect=dialect, scripts=scripts))
     files["docs/etl_job_design.md"] = job_design(plan, dialect=dialect)
     files["tests/unit_tests.sql"] = _unit_tests_sql(plan, dialect)
     files["tests/mart_checks.sql"] = _mart_checks_sql(plan, dialect)
@@ -207,53 +207,6 @@ def _dbt_model(entity: EntityPlan, plan: EtlPlan) -> dict:
             item["data_tests"] = tests
         columns.append(item)
     return {"name": entity.table, "description": entity.description, "columns": columns}
-
-
-# --- Airflow --------------------------------------------------------------------------------
-
-
-def _dag(plan: EtlPlan, slug: str, scripts: list[Script]) -> str:
-    paths = {s.entity.name: s.path for s in scripts if s.phase == LOAD and s.entity}
-    entities = plan.loadable
-    lines = [
-        f'"""Load the {plan.contract_name} interface tables in load order (generated)."""',
-        "",
-        "from __future__ import annotations",
-        "",
-        "from pathlib import Path",
-        "",
-        "import pendulum",
-        "from airflow import DAG",
-        "from airflow.providers.common.sql.operators.sql import SQLExecuteQueryOperator",
-        "",
-        f'CONN_ID = "{slug}_target"',
-        "",
-        "with DAG(",
-        f'    dag_id="{slug}_interface_load",',
-        f"    schedule={_schedule(plan)!r},",
-        '    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),',
-        "    catchup=False,",
-        "    template_searchpath=[str(Path(__file__).resolve().parent.parent)],",
-        f'    tags=["mapping-workbench", "{slug}"],',
-        ") as dag:",
-    ]
-    names = []
-    for entity in entities:
-        task = "load_" + re.sub(r"\W", "_", entity.name)
-        names.append((entity, task))
-        lines += [
-            f"    {task} = SQLExecuteQueryOperator(",
-            f'        task_id="{task}",',
-            "        conn_id=CONN_ID,",
-            f'        sql="{paths[entity.name]}",',
-            "    )",
-        ]
-    for entity, task in names:
-        for fk in entity.foreign_keys:
-            parent = next((t for e, t in names if e.name == fk.parent_entity), None)
-            if parent and parent != task:
-                lines.append(f"    {parent} >> {task}")
-    return "\n".join(lines) + "\n"
 
 
 # --- the job design ----------------------------------------------------------------------------

@@ -101,7 +101,12 @@ def airflow(airflow_bin, target, tmp_path):
         _check(done)
         report = json.loads(out.read_text())
         # What failed, for the assertion messages (the task logs go to the runner's output)
-        report["errors"] = [line for line in done.stdout.splitlines() if "Error" in line][-10:]
+        lines = done.stdout.splitlines()
+        report["errors"] = [
+            "\n".join(lines[n : n + 12])
+            for n, line in enumerate(lines)
+            if "Error:" in line or "Exception:" in line
+        ][-3:]
         return report
 
     return run
@@ -213,7 +218,8 @@ def _assert_ran_green(report: dict, dag_ids: set[str]) -> None:
     assert report["import_errors"] == {}
     assert set(report["dags"]) == dag_ids
     for dag_id, dag in report["dags"].items():
-        assert dag["state"] == "success", (dag_id, dag["task_states"], report["errors"])
+        failed = {t: state for t, state in dag["task_states"].items() if state != "success"}
+        assert dag["state"] == "success", f"{dag_id}: {failed}\n" + "\n".join(report["errors"])
         assert set(dag["task_states"].values()) == {"success"}, dag_id
 
 
