@@ -1,18 +1,17 @@
 """Write the ETL artifacts of DESIGN.md ("Generated ETL") for one dialect, from an EtlPlan.
 
 DIR/manifest.json, DIR/sql/00_create_interface.sql, DIR/sql/NN_<entity>.sql, DIR/dbt/…,
-DIR/airflow/<slug>_dag.py, DIR/docs/etl_job_design.md, DIR/tests/unit_tests.sql (on the target),
+DIR/airflow/<slug>_<schedule>_dag.py (exports.etl.airflow), DIR/docs/etl_job_design.md, DIR/tests/unit_tests.sql (on the target),
 DIR/tests/mart_checks.sql (on the Mart).
 """
 
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
-
 from . import sql
+from .airflow import dag_files
 from .dbt import dbt_files
 from .plan import EtlPlan
 from .scripts import LOAD, PURGE, Script, etl_scripts
@@ -39,8 +38,7 @@ def write_artifacts(plan: EtlPlan, *, dialect: str, out: Path) -> dict:
     for script in scripts:
         files[script.path] = script.render(dialect, header=script_header(plan, script, dialect))
     files.update(dbt_files(plan, dialect))
-    slug = re.sub(r"\W", "_", plan.engagement.slug)
-    files[f"airflow/{slug}_dag.py"] = _dag(plan, slug, scripts)
+    files.update(dag_files(plan, dialect=dialect, scripts=scripts))
     files["docs/etl_job_design.md"] = job_design(plan, dialect=dialect)
     files["tests/unit_tests.sql"] = unit_tests_sql(plan, dialect)
     files["tests/mart_checks.sql"] = mart_checks_sql(plan, dialect)
@@ -111,53 +109,6 @@ def _manifest_entities(scripts: list[Script]) -> list[dict]:
         for s in scripts
         if s.phase == LOAD and s.entity is not None
     ]
-
-
-# --- Airflow --------------------------------------------------------------------------------
-
-
-def _dag(plan: EtlPlan, slug: str, scripts: list[Script]) -> str:
-    paths = {s.entity.name: s.path for s in scripts if s.phase == LOAD and s.entity}
-    entities = plan.loadable
-    lines = [
-        f'"""Load the {plan.contract_name} interface tables in load order (generated)."""',
-        "",
-        "from __future__ import annotations",
-        "",
-        "from pathlib import Path",
-        "",
-        "import pendulum",
-        "from airflow import DAG",
-        "from airflow.providers.common.sql.operators.sql import SQLExecuteQueryOperator",
-        "",
-        f'CONN_ID = "{slug}_target"',
-        "",
-        "with DAG(",
-        f'    dag_id="{slug}_interface_load",',
-        f"    schedule={_schedule(plan)!r},",
-        '    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),',
-        "    catchup=False,",
-        "    template_searchpath=[str(Path(__file__).resolve().parent.parent)],",
-        f'    tags=["mapping-workbench", "{slug}"],',
-        ") as dag:",
-    ]
-    names = []
-    for entity in entities:
-        task = "load_" + re.sub(r"\W", "_", entity.name)
-        names.append((entity, task))
-        lines += [
-            f"    {task} = SQLExecuteQueryOperator(",
-            f'        task_id="{task}",',
-            "        conn_id=CONN_ID,",
-            f'        sql="{paths[entity.name]}",',
-            "    )",
-        ]
-    for entity, task in names:
-        for fk in entity.foreign_keys:
-            parent = next((t for e, t in names if e.name == fk.parent_entity), None)
-            if parent and parent != task:
-                lines.append(f"    {parent} >> {task}")
-    return "\n".join(lines) + "\n"
 
 
 # --- the job design ----------------------------------------------------------------------------
