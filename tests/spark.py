@@ -4,6 +4,7 @@ in it from the Mart's SQLite file, and the generated `.sql` files executed as sh
 
 from __future__ import annotations
 
+import logging
 import re
 import shutil
 import sqlite3
@@ -45,6 +46,8 @@ def start_session(workdir: Path) -> Any:
         .getOrCreate()
     )
     session.sparkContext.setLogLevel("ERROR")
+    # py4j says goodbye at interpreter exit, after pytest closed the streams it would log to
+    logging.getLogger("py4j").setLevel(logging.WARNING)
     return session
 
 
