@@ -7,13 +7,22 @@ same day changes nothing."""
 from __future__ import annotations
 
 import shutil
+import sqlite3
 
 import pytest
+import yaml
 
+from contracts import services as contract_services
+from contracts.demo import DEMO_CONTRACT
 from exports.etl.plan import build_plan
 from exports.services.etl import etl_generate
+from mappings.choices import LoadStrategy
+from mappings.demo import apply_demo_mapping
+from mappings.models import EntityMapping
+from mappings.services import mapping as services
 from tests.spark import register_mart, run_file, scratch_database, table_rows
 
+from .conftest import complete_mapping
 from .expected import PRIMARY_KEYS, comparable, expected_rows
 from .mart_changes import next_day
 
@@ -113,3 +122,119 @@ def test_the_spark_sql_loads_the_demo_day_after_day(spark, mapped, etl, tmp_path
         # And running that day again changes nothing
         _run_all(spark, out / "sql")
         assert _loaded(spark, plan) == second
+
+
+LEGACY = "s.capture_source = 'import_2019'"  # the delete condition, in the Mart's dialect
+
+
+def _legacy_imports(mart) -> set[str]:
+    """Subscriptions the delete condition matches, read from the Mart file (NULL sources kept)."""
+    with sqlite3.connect(mart) as db:
+        rows = db.execute(
+            "SELECT subscription_id FROM crm_subscription WHERE capture_source = 'import_2019'"
+        )
+        return {str(r[0]) for r in rows}
+
+
+def test_a_full_refresh_and_a_delete_condition_load_on_spark(
+    spark, mapped, ba, etl, tmp_path, demo_mart_file
+):
+    # Given addresses refreshed in full, and subscriptions merged with legacy imports counting as
+    # deleted in the Mart
+    entities = EntityMapping.objects.filter(engagement=mapped)
+    services.entity_mapping_update(
+        entity_mapping=entities.get(entity_name="customer_address"),
+        data={"load_strategy": LoadStrategy.FULL_REFRESH},
+        acting_user=ba,
+    )
+    services.entity_mapping_update(
+        entity_mapping=entities.get(entity_name="subscription"),
+        data={"delete_condition": LEGACY},
+        acting_user=ba,
+    )
+    out = tmp_path / "etl"
+    manifest = etl_generate(engagement=mapped, dialect="spark", out=out, acting_user=etl)
+    plan = build_plan(engagement=mapped)
+    strategies = {e["name"]: (e["strategy"], e["watermark"]) for e in manifest["entities"]}
+    assert strategies["customer_address"][0] == LoadStrategy.FULL_REFRESH
+    assert strategies["subscription"][0] == LoadStrategy.MERGE
+    mart = tmp_path / "mart.sqlite3"
+    shutil.copy(demo_mart_file, mart)
+    register_mart(spark, mart)
+
+    def expected(previous=None):
+        rows = _expected(mart, strategies, previous)
+        legacy = _legacy_imports(mart)
+        assert legacy & set(rows["subscription"]), "the demo Mart has legacy imports to leave out"
+        rows["subscription"] = {k: r for k, r in rows["subscription"].items() if k not in legacy}
+        return rows
+
+    with scratch_database(spark, "wb_spark"):
+        # When the files run: the first load
+        steps = _run_all(spark, out / "sql")
+        # Then both entities were overwritten (Spark tables have no DELETE), legacy imports left out
+        assert steps["03_customer_address.sql"] == ["overwrite"]
+        assert steps["04_subscription.sql"] == ["overwrite"]
+        first = _loaded(spark, plan)
+        _assert_holds(first, expected())
+
+        # When the next day a loaded subscription turns out to be a legacy import
+        changes = next_day(mart)
+        gone = str(changes["deleted_customer"])
+        kept = min(
+            (k for k, row in first["subscription"].items() if row["customer_id"] != gone), key=int
+        )
+        with sqlite3.connect(mart) as db:
+            db.execute(
+                "UPDATE crm_subscription SET capture_source = 'import_2019' "
+                "WHERE subscription_id = ?",
+                (int(kept),),
+            )
+        register_mart(spark, mart)
+        _run_all(spark, out / "sql")
+        # Then it is gone from the interface, and the rest equals the changed Mart
+        second = _loaded(spark, plan)
+        assert kept not in second["subscription"]
+        _assert_holds(second, expected(previous=first))
+
+
+@pytest.fixture
+def time_of_day_mapped(engagement, ba, cataloged):
+    """The demo, but the contract's campaign ends at a time of day (TIME)."""
+    contract = yaml.safe_load(DEMO_CONTRACT.read_text())
+    campaign = next(e for e in contract["schema"] if e["name"] == "campaign")
+    end = next(p for p in campaign["properties"] if p["name"] == "end_date")
+    end.update(logicalType="time", physicalType="TIME")
+    layer = contract_services.contract_import(
+        engagement=engagement,
+        file_name="marketing_360_time.odcs.yaml",
+        content=yaml.safe_dump(contract, sort_keys=False).encode(),
+        acting_user=ba,
+    )
+    contract_services.contract_publish(layer=layer, acting_user=ba)
+    apply_demo_mapping(engagement, ba)
+    complete_mapping(engagement, ba)
+    return engagement
+
+
+def test_a_time_of_day_is_refused_on_spark_by_name(spark, time_of_day_mapped, etl, tmp_path):
+    # Given a contract with a TIME column, which Spark cannot store
+    with pytest.raises(Exception, match="UNSUPPORTED_TIME_TYPE"):
+        spark.sql("SELECT CAST('17:30:00' AS TIME)").collect()
+    # When the ETL is generated for Spark
+    manifest = etl_generate(
+        engagement=time_of_day_mapped, dialect="spark", out=tmp_path / "spark", acting_user=etl
+    )
+    # Then the entity is left out and named with the reason (never declared as a timestamp)
+    assert manifest["skipped"] == {
+        "campaign": "The column campaign.end_date cannot be loaded on spark: "
+        "Spark has no TIME type (a time of day)."
+    }
+    ddl = (tmp_path / "spark" / "sql" / "00_create_interface.sql").read_text()
+    assert "if_campaign" not in ddl
+    assert "CREATE TABLE IF NOT EXISTS if_customer (" in ddl
+    # And PostgreSQL, which has the type, generates every entity
+    postgres = etl_generate(
+        engagement=time_of_day_mapped, dialect="postgres", out=tmp_path / "pg", acting_user=etl
+    )
+    assert postgres["skipped"] == {}
