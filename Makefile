@@ -43,8 +43,9 @@ run: install
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 # What the tests drive, from Debian's packages (Playwright's own browser download does not work
-# here): Chromium for the browser tests, LibreOffice and poppler for the workbook's PDF check.
-TEST_PACKAGES := chromium:chromium chromedriver:chromium-driver libreoffice:libreoffice-calc-nogui pdftotext:poppler-utils
+# here): Chromium for the browser tests, LibreOffice and poppler for the workbook's PDF check, and
+# a Java runtime for Spark (pyspark runs the generated Spark SQL in local mode).
+TEST_PACKAGES := chromium:chromium chromedriver:chromium-driver libreoffice:libreoffice-calc-nogui pdftotext:poppler-utils java:openjdk-17-jre-headless
 browser:
 	@missing=""; for pair in $(TEST_PACKAGES); do \
 	  command -v $${pair%%:*} >/dev/null || missing="$$missing $${pair#*:}"; done; \
