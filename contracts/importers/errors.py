@@ -2,12 +2,39 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Protocol
+
 from django.core.exceptions import ValidationError
 
 
+class _Problem(Protocol):
+    place: str
+    message: str
+
+
+def _sentence(file_name: str, place: str, message: str) -> str:
+    return f"{file_name}: {place}: {message}" if place else f"{file_name}: {message}"
+
+
 class ContractFileError(ValidationError):
-    """A refusal of the file, naming the file and the place."""
+    """A refusal of the file, naming the file and the place of each problem.
+
+    Built with one place and message, or with `problems()` for all that is wrong at once: its
+    `messages` then hold one sentence per problem, in the order given.
+    """
 
     def __init__(self, file_name: str, place: str, message: str):
-        where = f"{file_name}: {place}: " if place else f"{file_name}: "
-        super().__init__(where + message, code="invalid_contract")
+        super().__init__(_sentence(file_name, place, message), code="invalid_contract")
+
+    @classmethod
+    def problems(cls, file_name: str, problems: Iterable[_Problem]) -> ContractFileError:
+        error = cls.__new__(cls)
+        ValidationError.__init__(
+            error,
+            [
+                ValidationError(_sentence(file_name, p.place, p.message), code="invalid_contract")
+                for p in problems
+            ],
+        )
+        return error
