@@ -110,12 +110,14 @@ def _snapshot(layer: InterfaceLayer | None):
         .values("entity__name", "name", *ATTRIBUTE_FIELDS)
     }
     relationships = {
-        f"{r[0]}.{r[1]} → {r[2]}.{r[3]}"
+        # An external target has no attribute here: it is named as written.
+        f"{r[0]}.{r[1]} → {r[4] or f'{r[2]}.{r[3]}'}"
         for r in InterfaceRelationship.objects.filter(layer=layer).values_list(
             "from_attribute__entity__name",
             "from_attribute__name",
             "to_attribute__entity__name",
             "to_attribute__name",
+            "to_reference",
         )
     }
     return entities, attributes, relationships

@@ -20,7 +20,7 @@ from ..choices import SourceFormat
 from .data_types import parse_physical_type
 from .errors import ContractFileError
 from .fast_yaml import YamlLimitError, load_yaml
-from .odcs_schema import Problem, schema_problems
+from .odcs_schema import Problem, in_document_order, schema_problems
 from .records import (
     AttributeRecord,
     EntityRecord,
@@ -208,7 +208,7 @@ class OdcsReader:
 
     def refuse_if_any(self) -> None:
         if self.problems:
-            raise ContractFileError.problems(self.file_name, self.problems)
+            raise ContractFileError.problems(self.file_name, in_document_order(self.problems))
 
     def read(self, document: Any) -> ParsedContract:
         if not isinstance(document, dict):

@@ -69,6 +69,10 @@ def schema_problems(document: dict[str, Any], api_version: str) -> list[Problem]
         if error.validator == "unevaluatedProperties" and _place(error) in failing:
             continue
         problems.update(_problems_of(error))
+    return in_document_order(problems)
+
+
+def in_document_order(problems: Iterable[Problem]) -> list[Problem]:
     return sorted(problems, key=lambda p: (_path_key(p.place), p.message))
 
 
