@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Protocol
 
 from django.core.exceptions import ValidationError
 
-
-class _Problem(Protocol):
-    place: str
-    message: str
+from .odcs_schema import Problem
 
 
 def _sentence(file_name: str, place: str, message: str) -> str:
@@ -28,7 +24,7 @@ class ContractFileError(ValidationError):
         super().__init__(_sentence(file_name, place, message), code="invalid_contract")
 
     @classmethod
-    def problems(cls, file_name: str, problems: Iterable[_Problem]) -> ContractFileError:
+    def problems(cls, file_name: str, problems: Iterable[Problem]) -> ContractFileError:
         error = cls.__new__(cls)
         ValidationError.__init__(
             error,

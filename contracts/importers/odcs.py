@@ -543,17 +543,26 @@ class OdcsReader:
                 continue
             seen[key] = record
             merged.append(record)
-        key = lambda r: (r.from_entity, r.from_attribute, r.target)  # noqa: E731
-        on_property = {key(r): r for r in merged if not r.on_schema and r.group is None}
+        on_property = {_endpoints(r): r for r in merged if not r.on_schema and r.group is None}
         joined: set[tuple] = set()
         result = []
         for record in merged:
-            if record.on_schema and key(record) in on_property and key(record) not in joined:
-                joined.add(key(record))
-                twin = on_property[key(record)]
+            if (
+                record.on_schema
+                and _endpoints(record) in on_property
+                and _endpoints(record) not in joined
+            ):
+                joined.add(_endpoints(record))
+                twin = on_property[_endpoints(record)]
                 record = replace(record, also_on_property=True, property_extra=twin.extra)
             result.append(record)
-        return [r for r in result if r.on_schema or r.group is not None or key(r) not in joined]
+        return [
+            r for r in result if r.on_schema or r.group is not None or _endpoints(r) not in joined
+        ]
+
+
+def _endpoints(record: RelationshipRecord) -> tuple[str, str, str]:
+    return record.from_entity, record.from_attribute, record.target
 
 
 def _names_of(entities: list[EntityRecord], schema: list[Json]) -> _Names:

@@ -17,8 +17,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from jsonschema import Draft201909Validator
-from jsonschema.exceptions import ValidationError as SchemaError
+# jsonschema ships no type information (and its stub package is not a dependency of ours).
+from jsonschema import Draft201909Validator  # type: ignore[import-untyped]
+from jsonschema.exceptions import ValidationError as SchemaError  # type: ignore[import-untyped]
 from jsonschema.exceptions import best_match
 
 SCHEMA_PACKAGE = "datacontract"
