@@ -316,3 +316,19 @@ def test_our_own_checks_also_name_every_problem_at_once(engagement, ba):
         "already taken by 'event_id'.",
     ]
     assert InterfaceLayer.objects.count() == 0
+
+
+def test_the_standard_schema_is_read_from_the_installed_package_never_from_the_repo():
+    import importlib.util
+
+    from contracts.importers.odcs_schema import schema_file
+
+    package = Path(importlib.util.find_spec("datacontract").origin).parent
+    repo = Path(__file__).resolve().parents[2]
+
+    assert schema_file("v3.1.0") == package / "schemas" / "odcs-3.1.0.schema.json"
+    assert schema_file("v3.0.1") == package / "schemas" / "odcs-3.0.2.schema.json"
+    tracked = subprocess.run(
+        ["git", "ls-files", "*.json"], cwd=repo, capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert not [name for name in tracked if "odcs" in name.lower()]
