@@ -332,3 +332,30 @@ def test_the_standard_schema_is_read_from_the_installed_package_never_from_the_r
         ["git", "ls-files", "*.json"], cwd=repo, capture_output=True, text=True, check=True
     ).stdout.split()
     assert not [name for name in tracked if "odcs" in name.lower()]
+
+
+def test_the_api_answers_a_bad_contract_with_every_problem(engagement, ba):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from rest_framework.test import APIClient
+
+    from .test_api import BASE
+
+    api = APIClient()
+    api.force_authenticate(ba)
+    document = small_contract(description=None)
+    document["schema"][0]["properties"][1]["classification"] = 3
+
+    response = api.post(
+        f"{BASE}/layers/",
+        {"file": SimpleUploadedFile("bad.yaml", as_yaml(document))},
+        format="multipart",
+    )
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "detail": [
+            "bad.yaml: description: expected a mapping, found nothing (null).",
+            "bad.yaml: schema[0].properties[1].classification: expected text, found 3.",
+        ]
+    }
+    assert InterfaceLayer.objects.count() == 0
