@@ -359,3 +359,23 @@ def test_the_api_answers_a_bad_contract_with_every_problem(engagement, ba):
         ]
     }
     assert InterfaceLayer.objects.count() == 0
+
+
+def test_external_targets_stay_out_of_the_load_order_and_the_diagram(engagement, ba):
+    from contracts.selectors import layer_erd
+    from mappings.selectors.mapping import contract_load_order
+
+    # given the published contract, whose orders reference currencies and regions outside it
+    layer = import_file(engagement, ba, EVERYTHING.name, EVERYTHING.read_bytes())
+    services.contract_publish(layer=layer, acting_user=ba)
+
+    # then the load order follows the keys inside the contract only
+    order = contract_load_order(engagement=engagement)
+    assert (order.order, order.cycle) == (["customer", "customer_address", "orders"], [])
+    # and the diagram joins only entities of the contract
+    edges = {(e["source"], e["target"]) for e in layer_erd(layer=layer)["edges"]}
+    assert edges == {
+        ("customer_address", "customer"),
+        ("orders", "customer"),
+        ("orders", "customer_address"),
+    }
