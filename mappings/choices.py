@@ -36,6 +36,14 @@ class SmeReview(models.TextChoices):
     QUERY_RAISED = "query_raised", "Query raised"
 
 
+class LoadStrategy(models.TextChoices):
+    """How an entity's daily load writes the interface table (exports.etl.scripts renders each)."""
+
+    FULL_REFRESH = "full_refresh", "Full refresh"
+    MERGE = "merge", "Merge on key"
+    APPEND = "append", "Append by watermark"
+
+
 # The named load schedules of an entity (a cron schedule is accepted too).
 FREQUENCY_NAMES = ("hourly", "daily", "weekly", "monthly", "on demand")
 

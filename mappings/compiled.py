@@ -118,6 +118,8 @@ class CompiledEntity:
     from_clause: FromClause  # driving table and joins as trees, their problems, the scope
     filter: Checked | None  # None: the entity has no filter
     filtered_scope: Scope  # the scope after the filter: columns it keeps non-NULL are not nullable
+    # None: no delete condition (source rows it matches are not loaded; a merge purges them)
+    delete_condition: Checked | None = None
     # In contract order, then the mappings of names the contract lacks (in the order handed in).
     attributes: tuple[CompiledAttribute, ...] = ()
 
@@ -150,6 +152,13 @@ class CompiledEntity:
         if self.filter is None or not self.filter.ok:
             return None
         return self.filter.tree
+
+    @property
+    def deleted_where(self) -> exp.Expr | None:
+        """The delete condition's tree when it validates, else None."""
+        if self.delete_condition is None or not self.delete_condition.ok:
+            return None
+        return self.delete_condition.tree
 
     def attribute(self, name: str) -> CompiledAttribute | None:
         return next((a for a in self.attributes if a.name == name), None)
@@ -219,11 +228,15 @@ def compile_entity(
         checked_filter = check_filter(entity_mapping.filter, clause.scope)
         if checked_filter.ok:
             filtered_scope = narrow_scope(clause.scope, not_null_columns(checked_filter.tree))
+    checked_delete = None
+    if entity_mapping.delete_condition.strip():
+        checked_delete = check_filter(entity_mapping.delete_condition, clause.scope)
     return CompiledEntity(
         entity_mapping=entity_mapping,
         from_clause=clause,
         filter=checked_filter,
         filtered_scope=filtered_scope,
+        delete_condition=checked_delete,
         attributes=_compile_attributes(
             entity_mapping.entity_name,
             filtered_scope,

@@ -117,6 +117,8 @@ DEMO_MAPPING: dict[str, dict] = {
             "driving_alias": "e",
             "filter": "e.customer_id IS NOT NULL",
             "frequency": "0 * * * *",
+            "load_strategy": "append",
+            "watermark": "event_ts",
         },
         "attributes": {
             "event_id": ("CAST(e.event_id AS VARCHAR)", "", ""),

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from django import forms
 
-from .choices import CommentKind, EntityStatus, Feasibility, MappingStatus, SmeReview
+from .choices import (
+    CommentKind,
+    EntityStatus,
+    Feasibility,
+    LoadStrategy,
+    MappingStatus,
+    SmeReview,
+)
 from .selectors.mapping import PROBLEM_FILTERS
 
 SQL = {"class": "sql", "spellcheck": "false", "autocomplete": "off", "autocapitalize": "off"}
@@ -31,6 +38,19 @@ class EntityMappingForm(forms.Form):
         widget=forms.Textarea(attrs={**SQL, "rows": 1}),
     )
     frequency = forms.CharField(max_length=100, help_text="daily, hourly, weekly or cron.")
+    load_strategy = forms.ChoiceField(
+        choices=[("", "Automatic (merge on the key)"), *LoadStrategy.choices],
+        required=False,
+        help_text="How each run writes the interface table.",
+    )
+    watermark = forms.CharField(
+        max_length=200, required=False, help_text="Append: the attribute new rows grow."
+    )
+    delete_condition = forms.CharField(
+        required=False,
+        help_text="Source rows that count as deleted (a merge removes them).",
+        widget=forms.Textarea(attrs={**SQL, "rows": 1}),
+    )
     status = forms.ChoiceField(choices=EntityStatus.choices)
     notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
 

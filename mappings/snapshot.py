@@ -28,13 +28,17 @@ from .models import AttributeMapping, EntityMapping
 
 SNAPSHOT_FORMAT = 1
 
-# What a person writes for an entity: its FROM clause, filter, schedule, notes and status.
+# What a person writes for an entity: its FROM clause, filter, schedule, load strategy, notes
+# and status.
 ENTITY_SPEC_FIELDS = (
     "driving_table",
     "driving_alias",
     "joins",
     "filter",
     "frequency",
+    "load_strategy",
+    "watermark",
+    "delete_condition",
     "notes",
     "status",
 )

@@ -42,6 +42,9 @@ ENTITY_FORM_FIELDS = (
     "joins",
     "filter",
     "frequency",
+    "load_strategy",
+    "watermark",
+    "delete_condition",
     "status",
     "notes",
 )

@@ -18,10 +18,11 @@ from sqlglot.errors import ParseError
 from catalog.dialects import inexpressible
 from contracts.models import InterfaceAttribute, InterfaceEntity, InterfaceRelationship
 from contracts.selectors import published_layer
-from mappings.choices import MappingStatus
+from mappings.choices import LoadStrategy, MappingStatus
 from mappings.compiled import CompiledAttribute, CompiledEntity, compile_engagement
 from mappings.models import AttributeMapping, EntityMapping
 from mappings.selectors.mapping import contract_load_order
+from mappings.strategies import resolve_strategy, strategy_problem
 from signoff.selectors import SpecStamp, spec_stamp
 from workbench.models import Engagement
 
@@ -94,6 +95,9 @@ class EntityPlan:
     dialect: str = ""  # the Mart's: the dialect its rules, joins and filter are written in
     # the joins' and the filter's: target dialect → why it cannot express them
     from_inexpressible: dict[str, str] = field(default_factory=dict)
+    strategy: str = LoadStrategy.FULL_REFRESH  # resolved (mappings.strategies)
+    watermark: str = ""  # the column an append loads past
+    deleted_where: exp.Expr | None = None  # source rows that count as deleted
 
     @property
     def loadable(self) -> bool:
@@ -124,6 +128,22 @@ class EntityPlan:
     @property
     def frequency(self) -> str:
         return (self.mapping.frequency if self.mapping else "") or "daily"
+
+    @property
+    def schedule(self) -> str:
+        """The orchestrator's schedule: @hourly, @daily, … or the cron text as written ("": on
+        demand, no schedule)."""
+        return SCHEDULES.get(self.frequency.lower(), self.frequency)
+
+    @property
+    def strategy_label(self) -> str:
+        return LoadStrategy(self.strategy).label
+
+    @property
+    def unique_columns(self) -> list[str]:
+        """Columns the contract says are unique, other than a one-column primary key."""
+        single_key = self.primary_key if len(self.primary_key) == 1 else []
+        return [c.name for c in self.columns if c.attribute.unique and c.name not in single_key]
 
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.name == name)
@@ -161,6 +181,15 @@ class EtlPlan:
             if refusals and not entity.skipped:
                 entity.skipped = "; ".join(refusals)
         return self
+
+
+SCHEDULES = {
+    "hourly": "@hourly",
+    "daily": "@daily",
+    "weekly": "@weekly",
+    "monthly": "@monthly",
+    "on demand": "",
+}
 
 
 # --- types ----------------------------------------------------------------------------------
@@ -247,6 +276,7 @@ def build_plan(*, engagement: Engagement) -> EtlPlan:
         if entity.name in order.cycle and not plan.skipped:
             plan.skipped = "It is part of a relationship cycle: the load order is undefined."
         plans.append(plan)
+    _apply_strategies(plans, relationships)
     return EtlPlan(
         engagement=engagement,
         contract_name=layer.name,
@@ -255,6 +285,34 @@ def build_plan(*, engagement: Engagement) -> EtlPlan:
         cycle=order.cycle,
         stamp=spec_stamp(engagement=engagement),
     )
+
+
+def _apply_strategies(plans: list[EntityPlan], relationships) -> None:
+    """Resolve each entity's load strategy; one the contract does not allow skips the entity."""
+    referenced_by: dict[str, set[str]] = {}
+    for rel in relationships:
+        child, parent = rel.from_attribute.entity.name, rel.to_attribute.entity.name
+        if child != parent:
+            referenced_by.setdefault(parent, set()).add(child)
+    for plan in plans:
+        chosen = plan.mapping.load_strategy if plan.mapping is not None else ""
+        plan.strategy = resolve_strategy(chosen, primary_key=plan.primary_key)
+        plan.watermark = plan.mapping.watermark if plan.mapping is not None else ""
+        if plan.watermark:
+            plan.watermark = next(
+                (c.name for c in plan.columns if c.attribute.name == plan.watermark),
+                plan.watermark,
+            )
+        problem = strategy_problem(
+            plan.strategy,
+            entity=plan.name,
+            primary_key=plan.primary_key,
+            watermark=plan.watermark,
+            attributes=[c.name for c in plan.columns],
+            referenced_by=sorted(referenced_by.get(plan.name, ())),
+        )
+        if problem and not plan.skipped:
+            plan.skipped = problem
 
 
 def _entity_plan(
@@ -292,6 +350,16 @@ def _apply_from(plan: EntityPlan, compiled: CompiledEntity | None) -> bool:
     for join in clause.joins:
         for target, reason in inexpressible(join, plan.dialect).items():
             plan.from_inexpressible.setdefault(target, reason)
+    if compiled.delete_condition is not None:
+        if not compiled.delete_condition.ok:
+            plan.skipped = "Its delete condition does not validate: " + "; ".join(
+                str(p) for p in compiled.delete_condition.errors
+            )
+            return True
+        plan.deleted_where = compiled.deleted_where
+        if plan.deleted_where is not None:
+            for target, reason in inexpressible(plan.deleted_where, plan.dialect).items():
+                plan.from_inexpressible.setdefault(target, reason)
     if compiled.filter is not None:
         if not compiled.filter.ok:
             plan.skipped = "Its filter does not validate: " + "; ".join(

@@ -46,14 +46,21 @@ def _ddl_type(data_type: exp.DataType, dialect: str) -> exp.DataType:
     return data_type.copy()
 
 
-def create_table(
-    entity: EntityPlan, *, dialect: str, schema: str | None = None, foreign_keys: bool = True
-) -> exp.Create:
-    """CREATE TABLE of one interface entity: types, NOT NULL, primary key, foreign keys."""
+# Engines whose tables take no constraint clauses: Spark's (and Databricks' non-Delta) tables
+# refuse PRIMARY KEY, FOREIGN KEY and UNIQUE; the unit tests check what the clauses would.
+NO_CONSTRAINTS = {"spark"}
+
+
+def create_table(entity: EntityPlan, *, dialect: str, schema: str | None = None) -> exp.Create:
+    """CREATE TABLE IF NOT EXISTS of one interface entity: types, NOT NULL, primary key, unique
+    columns and foreign keys — every constraint of the contract the engine enforces."""
+    constrained = dialect not in NO_CONSTRAINTS
     definitions: list[exp.Expression] = []
     for column in entity.columns:
         constraints = (
-            [exp.ColumnConstraint(kind=exp.NotNullColumnConstraint())] if column.required else []
+            [exp.ColumnConstraint(kind=exp.NotNullColumnConstraint())]
+            if column.required and constrained
+            else []
         )
         definitions.append(
             exp.ColumnDef(
@@ -62,26 +69,36 @@ def create_table(
                 constraints=constraints,
             )
         )
+    if not constrained:
+        return _create(entity, schema, definitions)
     if entity.primary_key:
         definitions.append(
             exp.PrimaryKey(expressions=[exp.to_identifier(c) for c in entity.primary_key])
         )
-    if foreign_keys:
-        for fk in entity.foreign_keys:
-            definitions.append(
-                exp.ForeignKey(
-                    expressions=[exp.to_identifier(fk.column)],
-                    reference=exp.Reference(
-                        this=exp.Schema(
-                            this=table(fk.parent_table, schema),
-                            expressions=[exp.to_identifier(fk.parent_column)],
-                        )
-                    ),
-                )
+    for name in entity.unique_columns:
+        definitions.append(
+            exp.UniqueColumnConstraint(this=exp.Schema(expressions=[exp.to_identifier(name)]))
+        )
+    for fk in entity.foreign_keys:
+        definitions.append(
+            exp.ForeignKey(
+                expressions=[exp.to_identifier(fk.column)],
+                reference=exp.Reference(
+                    this=exp.Schema(
+                        this=table(fk.parent_table, schema),
+                        expressions=[exp.to_identifier(fk.parent_column)],
+                    )
+                ),
             )
+        )
+    return _create(entity, schema, definitions)
+
+
+def _create(entity: EntityPlan, schema: str | None, definitions: list) -> exp.Create:
     return exp.Create(
         this=exp.Schema(this=table(entity.table, schema), expressions=definitions),
         kind="TABLE",
+        exists=True,
     )
 
 
@@ -99,14 +116,27 @@ def qualify_sources(tree: _Tree, schema: str | None) -> _Tree:
 
 
 def from_tree(entity: EntityPlan, *, source_schema: str | None = None) -> exp.Select:
-    """`SELECT … FROM driving JOIN … WHERE filter` without projections (the caller adds them)."""
+    """`SELECT … FROM driving JOIN … WHERE filter` without projections (the caller adds them).
+    Rows the delete condition matches are left out: they count as deleted in the Mart."""
     assert entity.driving is not None, "from_tree() of an entity without a driving table"
     select = exp.Select().from_(entity.driving.copy())
     if entity.joins:
         select.set("joins", [join.copy() for join in entity.joins])
     if entity.where is not None:
         select = select.where(entity.where.copy())
+    if entity.deleted_where is not None:
+        select = select.where(not_matching(entity.deleted_where))
     return qualify_sources(select, source_schema)
+
+
+def not_matching(condition: exp.Expr) -> exp.Expr:
+    """True where `condition` is false or unknown (NOT alone drops the rows it leaves NULL):
+    CASE WHEN condition THEN 1 ELSE 0 END = 0, which every engine reads alike."""
+    flag = exp.Case(
+        ifs=[exp.If(this=condition.copy(), true=exp.Literal.number(1))],
+        default=exp.Literal.number(0),
+    )
+    return exp.EQ(this=flag, expression=exp.Literal.number(0))
 
 
 def select_tree(entity: EntityPlan, *, source_schema: str | None = None) -> exp.Select:

@@ -18,6 +18,7 @@ from exports.testrun.checks import all_checks
 
 from . import sql
 from .plan import EntityPlan, EtlPlan
+from .scripts import LOAD, PURGE, Script, etl_scripts
 
 MART_SCHEMAS = {"duckdb": "main", "postgres": "public", "tsql": "dbo"}
 SCHEDULES = {"hourly": "@hourly", "daily": "@daily", "weekly": "@weekly", "monthly": "@monthly"}
@@ -37,17 +38,12 @@ def write_artifacts(plan: EtlPlan, *, dialect: str, out: Path) -> dict:
         raise ValueError(f"Unknown dialect '{dialect}' (one of {', '.join(sql.DIALECTS)}).")
     out = Path(out)
     files: dict[str, str] = {}
-    files["sql/00_create_interface.sql"] = "\n".join(
-        sql.render_statement(sql.create_table(e, dialect=dialect), dialect) for e in plan.entities
-    )
-    for n, entity in enumerate(plan.loadable, start=1):
-        files[f"sql/{n:02d}_{entity.name}.sql"] = (
-            f"-- {entity.name}: load {n} of {len(plan.loadable)}, {entity.frequency}\n"
-            + sql.render_statement(sql.insert_tree(entity), dialect)
-        )
+    scripts = etl_scripts(plan, dialect)
+    for script in scripts:
+        files[script.path] = script.render(dialect, header=script_header(plan, script, dialect))
     files.update(_dbt_files(plan, dialect))
     slug = re.sub(r"\W", "_", plan.engagement.slug)
-    files[f"airflow/{slug}_dag.py"] = _dag(plan, slug)
+    files[f"airflow/{slug}_dag.py"] = _dag(plan, slug, scripts)
     files["docs/etl_job_design.md"] = job_design(plan, dialect=dialect)
     files["tests/unit_tests.sql"] = _unit_tests_sql(plan, dialect)
     files["tests/mart_checks.sql"] = _mart_checks_sql(plan, dialect)
@@ -65,10 +61,59 @@ def write_artifacts(plan: EtlPlan, *, dialect: str, out: Path) -> dict:
         "contract": {"name": plan.contract_name, "version": plan.contract_version},
         "load_order": plan.load_order,
         "skipped": {e.name: e.skipped for e in plan.entities if e.skipped},
+        "create": scripts[0].path,
+        "entities": _manifest_entities(scripts),
+        "unit_tests": "tests/unit_tests.sql",
         "files": sorted(files),
     }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     return manifest
+
+
+def stamp_line(plan: EtlPlan) -> str:
+    """What every artifact says of the spec it was generated from."""
+    stamp = plan.stamp
+    version = f"spec version {stamp.version}" if stamp.version else "a working copy"
+    verdict = "approved" if stamp.approved else "NOT APPROVED (draft)"
+    return f"Generated from {version}, content hash {plan.content_hash}, {verdict}."
+
+
+def script_header(plan: EtlPlan, script: Script, dialect: str) -> list[str]:
+    lines = [f"{plan.contract_name} {plan.contract_version} — {dialect}. {stamp_line(plan)}"]
+    entity = script.entity
+    if entity is None:
+        lines.append("Creates the interface tables that do not exist yet, parents first.")
+    elif script.phase == PURGE:
+        lines.append(
+            f"{entity.name}: removes the rows whose source row is gone (after every load, "
+            "children first)."
+        )
+    else:
+        lines.append(
+            f"{entity.name}: {entity.strategy_label.lower()}"
+            + (f" {entity.watermark}" if entity.watermark else "")
+            + (f" (key {', '.join(entity.primary_key)})" if entity.primary_key else "")
+            + f"; {entity.frequency}. Running it twice changes nothing."
+        )
+    return lines
+
+
+def _manifest_entities(scripts: list[Script]) -> list[dict]:
+    purges = {s.entity.name: s.path for s in scripts if s.phase == PURGE and s.entity}
+    return [
+        {
+            "name": s.entity.name,
+            "table": s.entity.table,
+            "strategy": s.entity.strategy,
+            "watermark": s.entity.watermark or None,
+            "schedule": s.entity.schedule,
+            "primary_key": s.entity.primary_key,
+            "load": s.path,
+            "purge": purges.get(s.entity.name),
+        }
+        for s in scripts
+        if s.phase == LOAD and s.entity is not None
+    ]
 
 
 # --- dbt ----------------------------------------------------------------------------------------
@@ -167,7 +212,8 @@ def _dbt_model(entity: EntityPlan, plan: EtlPlan) -> dict:
 # --- Airflow --------------------------------------------------------------------------------
 
 
-def _dag(plan: EtlPlan, slug: str) -> str:
+def _dag(plan: EtlPlan, slug: str, scripts: list[Script]) -> str:
+    paths = {s.entity.name: s.path for s in scripts if s.phase == LOAD and s.entity}
     entities = plan.loadable
     lines = [
         f'"""Load the {plan.contract_name} interface tables in load order (generated)."""',
@@ -192,14 +238,14 @@ def _dag(plan: EtlPlan, slug: str) -> str:
         ") as dag:",
     ]
     names = []
-    for n, entity in enumerate(entities, start=1):
+    for entity in entities:
         task = "load_" + re.sub(r"\W", "_", entity.name)
         names.append((entity, task))
         lines += [
             f"    {task} = SQLExecuteQueryOperator(",
             f'        task_id="{task}",',
             "        conn_id=CONN_ID,",
-            f'        sql="sql/{n:02d}_{entity.name}.sql",',
+            f'        sql="{paths[entity.name]}",',
             "    )",
         ]
     for entity, task in names:

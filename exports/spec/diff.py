@@ -21,6 +21,7 @@ from .workbook import text
 
 ENTITY_LABELS = {label: value for value, label in L.ENTITY_STATUS.items()}
 MAPPING_LABELS = {label: value for value, label in L.MAPPING_STATUS.items()}
+STRATEGY_LABELS = {label: value for value, label in L.LOAD_STRATEGY.items()}
 
 
 @dataclass
@@ -156,6 +157,14 @@ def _wanted(row: SheetRow, columns: dict, labels: dict, known: dict, diff: SpecD
                 )
                 return None
             value = labels[value]
+        elif name == "load_strategy" and value:
+            if value not in STRATEGY_LABELS:
+                diff.errors.append(
+                    f"{row.place(column)}: '{value}' is not a load strategy; choose one of "
+                    f"{', '.join(L.LOAD_STRATEGY.values())}, or leave it empty."
+                )
+                return None
+            value = STRATEGY_LABELS[value]
         wanted[name] = value
     if row.values["Row Version"] is None:
         diff.errors.append(

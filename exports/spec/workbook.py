@@ -370,13 +370,19 @@ def _entities(workbook: Workbook, data: SpecData) -> None:
                 e["filter"],
                 data.order.position(e["entity_name"]),
                 e["frequency"],
+                L.LOAD_STRATEGY.get(e["load_strategy"], e["load_strategy"]),
+                e["watermark"],
+                e["delete_condition"],
                 L.ENTITY_STATUS.get(e["status"], e["status"]),
                 e["notes"],
                 e["row_version"],
             ]
         )
     sheet.finish(
-        choices={"Status": list(L.ENTITY_STATUS.values())},
+        choices={
+            "Status": list(L.ENTITY_STATUS.values()),
+            "Load Strategy": list(L.LOAD_STRATEGY.values()),
+        },
         suggestions={"Frequency": (L.FREQUENCIES, "or a cron schedule such as 0 2 * * *")},
     )
     status = sheet.column("Status")

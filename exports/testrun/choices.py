@@ -14,6 +14,7 @@ class TestType(models.TextChoices):
     ALLOWED_VALUES = "allowed_values", "Allowed values"
     TYPE_CONFORMANCE = "type_conformance", "Type, length and precision"
     FIELD_VALUE = "field_value", "Field value"
+    LOAD = "load", "Load runs"
 
 
 class RunStatus(models.TextChoices):

@@ -18,8 +18,7 @@ import decimal
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, replace
 
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
@@ -30,6 +29,7 @@ from sqlglot.errors import ParseError
 from catalog.services import connection as mart_connection
 from exports.etl import sql
 from exports.etl.plan import Column, EntityPlan, EtlPlan
+from exports.etl.scripts import Script, etl_scripts
 from exports.testrun.choices import TestType
 from mappings.compiled import compile_from_clause
 from workbench.jobs import JobError
@@ -37,6 +37,7 @@ from workbench.jobs import JobError
 from .checks import SAMPLE_LIMIT, Check, all_checks, field_value_tree
 
 BATCH_SIZE = 10_000
+STAGING_SCHEMA = "workbench_mart"
 FIELD_SAMPLE = 50  # keys per entity whose values are proven, the first by key
 # A test run's extraction reads whole tables: a longer bound than introspection's, still a bound.
 SOURCE_STATEMENT_TIMEOUT = 600.0
@@ -48,9 +49,10 @@ class RunOptions:
     target_url: str
     source_schema: str | None = None
     target_schema: str | None = None
-    batch_size: int = BATCH_SIZE
+    batch_size: int = BATCH_SIZE  # rows per INSERT when the Mart is copied into the target
     sample_size: int = FIELD_SAMPLE
-    in_database: bool | None = None  # None: when source and target are the same database
+    # where the Mart's unqualified tables are copied in the target (when it is another database)
+    staging_schema: str = STAGING_SCHEMA
     statement_timeout: float = SOURCE_STATEMENT_TIMEOUT  # of each statement read in the source
 
 
@@ -58,7 +60,10 @@ class RunOptions:
 class EntityLoad:
     entity: str
     table: str
-    rows: int
+    rows: int  # in the table after the run
+    inserted: int = 0
+    updated: int = 0
+    deleted: int = 0
 
 
 @dataclass
@@ -117,7 +122,13 @@ def _engine(url: str, *, role: str) -> sa.Engine:
     if parsed.get_backend_name() == "sqlite":
         # SQLite parses `x REGEXP p` but has no implementation: the pattern tests need one.
         sa.event.listen(engine, "connect", _sqlite_regexp)
+        # and checks foreign keys only when asked, as every shipped SQLite script does
+        sa.event.listen(engine, "connect", _sqlite_foreign_keys)
     return engine
+
+
+def _sqlite_foreign_keys(dbapi_connection, _record) -> None:
+    dbapi_connection.execute("PRAGMA foreign_keys = ON")
 
 
 def _source_engine(url: str, statement_timeout: float) -> sa.Engine:
@@ -183,35 +194,41 @@ def _no_progress(_fraction: float, _message: str = "") -> None:
 
 
 def run(plan: EtlPlan, options: RunOptions, progress: Progress | None = None) -> RunOutcome:
+    """Load the target with the generated scripts themselves, then run the unit tests."""
     progress = progress or _no_progress
     entities = plan.loadable
     if not entities:
         raise JobError("No entity can be loaded: " + _skipped_text(plan))
     same = _same_database(options.source_url, options.target_url)
-    in_database = same if options.in_database is None else options.in_database and same
     # A Mart that is also the run's target is written by the run (the user's choice of target);
-    # any other Mart is only ever read, read-only.
+    # any other Mart is only ever read, read-only, and copied into the target's staging schema.
     target = _engine(options.target_url, role="target")
     source = target if same else _source_engine(options.source_url, options.statement_timeout)
     dialect = sql.BACKEND_DIALECTS.get(target.dialect.name, target.dialect.name)
     source_dialect = sql.BACKEND_DIALECTS.get(source.dialect.name, source.dialect.name)
+    scripts_source = options.source_schema if same else options.staging_schema
+    if not same and dialect == "sqlite":
+        _attach_stages(plan, target, options)
     try:
         _check_reachable(source, "source")
         _check_reachable(target, "target")
-        progress(2, "Creating the interface tables")
-        _create_tables(target, entities, dialect, options.target_schema)
-        loads = []
-        for i, entity in enumerate(entities):
-            progress(5 + 70 * i / len(entities), f"Loading {entity.name}")
-            if in_database:
-                rows = _load_in_database(target, entity, dialect, options)
-            else:
-                rows = _load_streamed(source, target, entity, source_dialect, dialect, options)
-            loads.append(EntityLoad(entity=entity.name, table=entity.table, rows=rows))
-        progress(78, "Running the unit tests")
-        results = run_checks(
-            plan, source, target, source_dialect, dialect, options, progress=progress
+        _check_shapes(target, entities, options.target_schema)
+        if not same:
+            progress(2, "Copying the Mart's tables into the target's staging schema")
+            stage_mart(plan, source, target, options)
+        scripts = etl_scripts(
+            plan, dialect, target_schema=options.target_schema, source_schema=scripts_source
         )
+        progress(10, "Running the generated scripts")
+        loads, failures = run_scripts(scripts, target, dialect, progress)
+        _count_rows(target, loads, dialect, options.target_schema)
+        progress(78, "Running the unit tests")
+        with _failed_extractions(
+            plan, failures, target, dialect, options, scripts_source
+        ) as checked:
+            results = _load_results(plan, failures) + run_checks(
+                checked, source, target, source_dialect, dialect, options, progress=progress
+            )
     finally:
         source.dispose()
         target.dispose()
@@ -231,113 +248,241 @@ def _check_reachable(engine: sa.Engine, role: str) -> None:
         raise JobError(f"Could not connect to the {role} database: {_first_line(exc)}") from None
 
 
-# --- the interface tables ---------------------------------------------------------------------
+# --- staging the Mart in the target ------------------------------------------------------------
 
 
-def _create_tables(
-    target: sa.Engine, entities: list[EntityPlan], dialect: str, schema: str | None
-) -> None:
-    with target.begin() as conn:
-        if schema and dialect in ("postgres", "duckdb"):
-            conn.execute(
-                sa.text(
-                    exp.Create(this=exp.to_identifier(schema), kind="SCHEMA", exists=True).sql(
-                        dialect=dialect
-                    )
-                )
+def _source_tables(plan: EtlPlan) -> list[tuple[str | None, str]]:
+    """(schema, table) of every Mart table the loads read, in first-use order."""
+    found: dict[tuple[str | None, str], None] = {}
+    for entity in plan.loadable:
+        for node in sql.from_tree(entity).find_all(exp.Table):
+            found[(node.db or None, node.name)] = None
+    return list(found)
+
+
+def _attach_stages(plan: EtlPlan, engine: sa.Engine, options: RunOptions) -> None:
+    """SQLite has no schemas: each staged schema is a file beside the target, attached under the
+    schema's name on every connection."""
+    database = engine.url.database
+    if not database or database == ":memory:":
+        raise JobError("A SQLite target must be a file (the Mart is copied beside it).")
+    schemas = sorted({schema or options.staging_schema for schema, _ in _source_tables(plan)})
+    names = [(_sqlite_name(schema), f"{database}.{schema}") for schema in schemas]
+
+    def attach(dbapi_connection, _record) -> None:
+        for name, path in names:
+            dbapi_connection.execute(f"ATTACH DATABASE ? AS {name}", (path,))
+
+    sa.event.listen(engine, "connect", attach)
+
+
+def _sqlite_name(name: str) -> str:
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+        raise JobError(f"'{name}' cannot name a SQLite schema (letters, digits and _ only).")
+    return name
+
+
+def _stage_type(column: dict, source_backend: str) -> sa.types.TypeEngine:
+    """The staged column's type: the source's generic type (SQLite's declared types promise
+    nothing, so only its numbers keep theirs; the rest is text)."""
+    declared = column["type"]
+    if source_backend == "sqlite":
+        affinity = str(declared).upper()
+        if "INT" in affinity:
+            return sa.BigInteger()
+        if any(word in affinity for word in ("REAL", "FLOA", "DOUB")):
+            return sa.Float()
+        if any(word in affinity for word in ("NUMERIC", "DECIMAL")):
+            return sa.Numeric()
+        return sa.Text()
+    try:
+        generic = declared.as_generic()
+    except NotImplementedError:
+        return sa.Text()
+    return generic
+
+
+def stage_mart(plan: EtlPlan, source: sa.Engine, target: sa.Engine, options: RunOptions) -> None:
+    """Copy today's rows of every Mart table the loads read into the target, under the staging
+    schema (an unqualified table) or its own schema name: the generated scripts then run on the
+    target exactly as shipped. The copy streams in batches; each table is replaced whole."""
+    source_backend = source.dialect.name
+    for schema, name in _source_tables(plan):
+        stage_schema = schema or options.staging_schema
+        schema = schema or options.source_schema
+        with _reading(source, options.statement_timeout) as sconn:
+            columns = sa.inspect(sconn).get_columns(name, schema=schema)
+            if not columns:
+                raise JobError(f"The Mart table {name} was not found in the source.")
+            staged = sa.Table(
+                name,
+                sa.MetaData(),
+                *[sa.Column(c["name"], _stage_type(c, source_backend)) for c in columns],
+                schema=stage_schema,
             )
+            read = sa.select(*[sa.column(c["name"]) for c in columns]).select_from(
+                sa.table(name, schema=schema)
+            )
+            with target.begin() as tconn:
+                if target.dialect.name != "sqlite":
+                    tconn.execute(sa.schema.CreateSchema(stage_schema, if_not_exists=True))
+                staged.drop(tconn, checkfirst=True)
+                staged.create(tconn)
+                result = sconn.execution_options(stream_results=True).execute(read)
+                for batch in result.partitions(options.batch_size):
+                    tconn.execute(staged.insert(), [dict(row._mapping) for row in batch])
+
+
+def _check_shapes(target: sa.Engine, entities: list[EntityPlan], schema: str | None) -> None:
+    """Create the target schema when it is missing; an interface table that exists with other
+    columns stops the run before anything is written (CREATE TABLE IF NOT EXISTS would keep it,
+    and every load would fail)."""
+    with target.begin() as conn:
+        if schema and target.dialect.name in ("postgresql", "duckdb"):
+            conn.execute(sa.schema.CreateSchema(schema, if_not_exists=True))
         inspector = sa.inspect(conn)
         for entity in entities:
-            if inspector.has_table(entity.table, schema=schema):
-                existing = {c["name"].lower() for c in inspector.get_columns(entity.table, schema)}
-                wanted = {c.name.lower() for c in entity.columns}
-                if existing != wanted:
-                    missing = ", ".join(sorted(wanted - existing)) or "none"
-                    extra = ", ".join(sorted(existing - wanted)) or "none"
-                    raise JobError(
-                        f"The target table {entity.table} exists with another shape (missing "
-                        f"columns: {missing}; unexpected columns: {extra}). Drop it or choose "
-                        "another target."
-                    )
+            if not inspector.has_table(entity.table, schema=schema):
                 continue
-            ddl = sql.create_table(entity, dialect=dialect, schema=schema, foreign_keys=False)
-            try:
-                conn.execute(sa.text(sql.render(ddl, dialect, pretty=False)))
-            except sa.exc.DBAPIError as exc:
+            existing = {c["name"].lower() for c in inspector.get_columns(entity.table, schema)}
+            wanted = {c.name.lower() for c in entity.columns}
+            if existing != wanted:
+                missing = ", ".join(sorted(wanted - existing)) or "none"
+                extra = ", ".join(sorted(existing - wanted)) or "none"
                 raise JobError(
-                    f"Could not create the table {entity.table}: {_first_line(exc)}"
-                ) from None
+                    f"The target table {entity.table} exists with another shape (missing "
+                    f"columns: {missing}; unexpected columns: {extra}). Drop it or choose "
+                    "another target."
+                )
 
 
-def _delete_all(conn, entity: EntityPlan, dialect: str, schema: str | None) -> None:
-    conn.execute(sa.text(exp.delete(sql.table(entity.table, schema)).sql(dialect=dialect)))
+# --- running the scripts ------------------------------------------------------------------------
 
 
-def _load_in_database(
-    engine: sa.Engine, entity: EntityPlan, dialect: str, options: RunOptions
-) -> int:
-    statement = sql.insert_tree(
-        entity, target_schema=options.target_schema, source_schema=options.source_schema
-    )
-    try:
-        with engine.begin() as conn:
-            _delete_all(conn, entity, dialect, options.target_schema)
-            result = conn.execute(sa.text(sql.render(statement, dialect, pretty=False)))
-            return result.rowcount
-    except sa.exc.DBAPIError as exc:
-        raise JobError(
-            f"Loading {entity.name} failed and was rolled back: {_first_line(exc)}"
-        ) from None
+def run_scripts(
+    scripts: list[Script], target: sa.Engine, dialect: str, progress: Progress | None = None
+) -> tuple[list[EntityLoad], dict[str, tuple[str, str]]]:
+    """Execute the generated scripts in file order, each in one transaction, counting the rows
+    each step touched. A script that fails is rolled back and named; the scripts after it still
+    run (an entity's children then fail on their foreign keys, and say so)."""
+    loads: dict[str, EntityLoad] = {}
+    failures: dict[str, tuple[str, str]] = {}  # entity → (what failed, the script's SQL)
+    for i, script in enumerate(scripts):
+        entity = script.entity
+        if progress is not None:
+            progress(10 + 65 * i / len(scripts), f"Running {script.path}")
+        if entity is not None and entity.name in failures:
+            continue  # its load failed: the purge would only add noise
+        try:
+            with target.begin() as conn:
+                counts = _execute(conn, script, dialect)
+        except sa.exc.DBAPIError as exc:
+            where = f"{script.path} ({entity.name})" if entity is not None else script.path
+            if entity is None:
+                raise JobError(f"{where} failed: {_first_line(exc)}") from None
+            failures[entity.name] = (
+                f"{where} failed and was rolled back: {_first_line(exc)}",
+                script.render(dialect, header=[f"{script.path} as it ran"]),
+            )
+            continue
+        if entity is not None:
+            load = loads.setdefault(
+                entity.name, EntityLoad(entity=entity.name, table=entity.table, rows=0)
+            )
+            load.inserted += counts.get("insert", 0) + counts.get("overwrite", 0)
+            load.updated += counts.get("update", 0) + counts.get("merge", 0)
+            load.deleted += counts.get("delete", 0) + counts.get("replace", 0)
+    return list(loads.values()), failures
 
 
-def _load_streamed(
-    source: sa.Engine,
+def _execute(conn: sa.Connection, script: Script, dialect: str) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for step, text in script.sql(dialect):
+        result = conn.execute(sa.text(text))
+        if result.rowcount and result.rowcount > 0:
+            counts[step] = counts.get(step, 0) + result.rowcount
+    return counts
+
+
+def _count_rows(target: sa.Engine, loads: list[EntityLoad], dialect: str, schema) -> None:
+    """What each loaded table holds after the run."""
+    with target.connect() as conn:
+        for load in loads:
+            count = exp.select(exp.Count(this=exp.Star())).from_(sql.table(load.table, schema))
+            load.rows = conn.execute(sa.text(count.sql(dialect=dialect))).scalar() or 0
+
+
+# --- a load that failed, explained by the checks ----------------------------------------------------
+
+
+def failed_table(entity: EntityPlan) -> str:
+    return f"failed_{entity.table}"
+
+
+@contextmanager
+def _failed_extractions(
+    plan: EtlPlan,
+    failures: dict[str, tuple[str, str]],
     target: sa.Engine,
-    entity: EntityPlan,
-    source_dialect: str,
     dialect: str,
     options: RunOptions,
-) -> int:
-    extraction = sql.render(
-        sql.select_tree(entity, source_schema=options.source_schema), source_dialect, pretty=False
-    )
-    names = [c.name for c in entity.columns]
-    converters = [converter(c, dialect) for c in entity.columns]
-    table = sa.table(entity.table, *[sa.column(n) for n in names], schema=options.target_schema)
-    insert = table.insert()
-    rows = 0
-    try:
-        with _reading(source, options.statement_timeout) as sconn, target.begin() as tconn:
-            _delete_all(tconn, entity, dialect, options.target_schema)
-            result = sconn.execution_options(
-                stream_results=True, max_row_buffer=options.batch_size
-            ).execute(sa.text(extraction))
-            for batch in result.partitions(options.batch_size):
-                params = [_convert_row(entity, names, converters, row) for row in batch]
-                tconn.execute(insert, params)
-                rows += len(params)
-    except sa.exc.DBAPIError as exc:
-        raise JobError(
-            f"Loading {entity.name} failed and was rolled back: {_first_line(exc)}"
-        ) from None
-    return rows
-
-
-def _convert_row(entity: EntityPlan, names, converters, row) -> dict:
-    values = {}
-    for name, convert, value in zip(names, converters, row, strict=True):
-        try:
-            values[name] = convert(value)
-        except (ValueError, TypeError, decimal.InvalidOperation):
-            key = ", ".join(
-                f"{k}={dict(zip(names, row, strict=True))[k]!r}" for k in entity.primary_key
+    source_schema: str | None,
+) -> Iterator[EtlPlan]:
+    """For each entity whose load failed, its extraction kept in a table without constraints, so
+    the unit tests can show the rows that broke a key or a constraint (the plan handed out reads
+    those tables in place of the interface tables). The tables are dropped afterwards."""
+    if not failures:
+        yield plan
+        return
+    entities = []
+    kept = []
+    with target.begin() as conn:
+        for entity in plan.entities:
+            if entity.name not in failures:
+                entities.append(entity)
+                continue
+            table = sql.table(failed_table(entity), options.target_schema)
+            conn.execute(
+                sa.text(exp.Drop(tables=[table.copy()], kind="TABLE", exists=True).sql(dialect))
             )
-            raise JobError(
-                f"{entity.name}.{name}: the value {value!r} (row {key or '?'}) does not conform "
-                f"to the contract's type {entity.column(name).logical_type}; the entity was "
-                "rolled back."
-            ) from None
-    return values
+            extraction = sql.select_tree(entity, source_schema=source_schema)
+            create = exp.Create(this=table.copy(), kind="TABLE", expression=extraction)
+            try:
+                conn.execute(sa.text(sql.render(create, dialect)))
+            except sa.exc.DBAPIError:
+                entities.append(entity)  # the extraction itself fails: the load message says why
+                continue
+            kept.append(table)
+            entities.append(replace(entity, table=failed_table(entity)))
+    try:
+        yield replace(plan, entities=entities)
+    finally:
+        with target.begin() as conn:
+            for table in kept:
+                conn.execute(
+                    sa.text(exp.Drop(tables=[table], kind="TABLE", exists=True).sql(dialect))
+                )
+
+
+def _load_results(plan: EtlPlan, failures: dict[str, tuple[str, str]]) -> list[CheckResult]:
+    """One failing test per entity whose load failed, with the engine's message."""
+    return [
+        CheckResult(
+            check=Check(
+                name=f"{entity.name}: load",
+                test_type=TestType.LOAD,
+                entity=entity.name,
+                description="The generated load script runs on the target with every constraint "
+                "of the contract.",
+            ),
+            sql=failures[entity.name][1],
+            expected="the load commits",
+            actual=failures[entity.name][0],
+            passed=False,
+        )
+        for entity in plan.loadable
+        if entity.name in failures
+    ]
 
 
 # --- values as each engine stores them -------------------------------------------------------
@@ -371,30 +516,6 @@ def _to_bool(value):
             return False
         raise ValueError(value)
     return bool(value)
-
-
-def converter(column: Column, dialect: str) -> Callable:
-    """How a value from any engine is written into `dialect` (SQLite: ISO text and 0/1)."""
-    kind = column.logical_type
-    sqlite = dialect == "sqlite"
-    fn: Callable[[Any], Any]
-    if kind == "date":
-        fn = (lambda v: _to_date(v).isoformat()) if sqlite else _to_date
-    elif kind == "timestamp":
-        fn = (
-            (lambda v: _to_datetime(v).isoformat(sep=" ", timespec="seconds"))
-            if sqlite
-            else _to_datetime
-        )
-    elif kind == "boolean":
-        fn = (lambda v: int(_to_bool(v))) if sqlite else _to_bool
-    elif kind == "number":
-        fn = (lambda v: float(v)) if sqlite else _to_decimal
-    elif kind == "integer":
-        fn = int
-    else:
-        fn = lambda v: v if isinstance(v, str) else str(v)  # noqa: E731
-    return lambda v: None if v is None else fn(v)
 
 
 def normalise(column: Column, value):

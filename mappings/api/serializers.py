@@ -23,6 +23,9 @@ class EntityMappingSerializer(serializers.ModelSerializer):
             "joins",
             "filter",
             "frequency",
+            "load_strategy",
+            "watermark",
+            "delete_condition",
             "notes",
             "status",
             "feasibility",
@@ -42,6 +45,14 @@ class EntityMappingUpdateSerializer(serializers.Serializer):
     joins = serializers.CharField(required=False, allow_blank=True)
     filter = serializers.CharField(required=False, allow_blank=True)
     frequency = serializers.CharField(required=False, max_length=100)
+    load_strategy = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=40,
+        help_text="full_refresh, merge or append; blank: merge on the key (full refresh without one).",
+    )
+    watermark = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    delete_condition = serializers.CharField(required=False, allow_blank=True)
     notes = serializers.CharField(required=False, allow_blank=True)
     status = serializers.CharField(required=False)
 

@@ -16,7 +16,14 @@ from simple_history.models import HistoricalRecords
 
 from workbench.models import Engagement, EngagementScopedQuerySet
 
-from ..choices import CommentKind, EntityStatus, Feasibility, MappingStatus, SmeReview
+from ..choices import (
+    CommentKind,
+    EntityStatus,
+    Feasibility,
+    LoadStrategy,
+    MappingStatus,
+    SmeReview,
+)
 
 
 class EntityMapping(models.Model):
@@ -30,6 +37,22 @@ class EntityMapping(models.Model):
     filter = models.TextField(blank=True, help_text="A SQL condition over the entity's aliases.")
     frequency = models.CharField(
         max_length=100, default="daily", help_text="daily, hourly, weekly or a cron schedule."
+    )
+    load_strategy = models.CharField(
+        max_length=20,
+        choices=LoadStrategy.choices,
+        blank=True,
+        help_text="Blank: merge on the primary key when the entity has one, else full refresh.",
+    )
+    watermark = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="The interface attribute an append loads past (e.g. event_ts).",
+    )
+    delete_condition = models.TextField(
+        blank=True,
+        help_text="A SQL condition over the aliases: source rows it matches are not loaded and a "
+        "merge deletes them from the interface.",
     )
     notes = models.TextField(blank=True)
     status = models.CharField(

@@ -125,6 +125,36 @@ def contract_attributes(
     return {(a.entity.name, a.name): a for a in attributes.order_by("entity__position", "position")}
 
 
+@dataclass(frozen=True)
+class EntityShape:
+    """What a load strategy needs to know of a contract entity."""
+
+    attributes: list[str]
+    primary_key: list[str]
+    referenced_by: list[str]  # the other entities whose foreign keys point at it
+
+
+def contract_entity_shape(*, engagement: Engagement, entity_name: str) -> EntityShape:
+    """The published contract's view of one entity for its load strategy: two queries."""
+    attributes = list(contract_attributes(engagement=engagement, entity_name=entity_name).values())
+    layer = published_layer(engagement=engagement)
+    referencing = (
+        InterfaceRelationship.objects.filter(layer=layer, to_attribute__entity__name=entity_name)
+        .exclude(from_attribute__entity__name=entity_name)
+        .values_list("from_attribute__entity__name", flat=True)
+        if layer is not None
+        else []
+    )
+    keyed = sorted(
+        (a for a in attributes if a.primary_key), key=lambda a: a.primary_key_position or 0
+    )
+    return EntityShape(
+        attributes=[a.name for a in attributes],
+        primary_key=[a.name for a in keyed],
+        referenced_by=sorted(set(referencing)),
+    )
+
+
 def contract_load_order(*, engagement: Engagement) -> LoadOrder:
     layer = published_layer(engagement=engagement)
     if layer is None:

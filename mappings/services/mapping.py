@@ -30,6 +30,7 @@ from ..choices import (
     CommentKind,
     EntityStatus,
     Feasibility,
+    LoadStrategy,
     MappingStatus,
     SmeReview,
 )
@@ -42,8 +43,9 @@ from ..compiled import (
 from ..events import spec_changed
 from ..expressions import ERROR, Checked, Problem, Target
 from ..models import AttributeMapping, EntityMapping, MappingComment
-from ..selectors.mapping import contract_attributes
+from ..selectors.mapping import contract_attributes, contract_entity_shape
 from ..snapshot import ATTRIBUTE_AUTHORED_FIELDS, ENTITY_SPEC_FIELDS
+from ..strategies import resolve_strategy, strategy_problem
 
 
 class MappingConflict(Exception):
@@ -62,6 +64,7 @@ ENTITY_FIELDS = set(ENTITY_SPEC_FIELDS)
 ATTRIBUTE_FIELDS = set(ATTRIBUTE_AUTHORED_FIELDS)
 RULE_FIELDS = {"source_columns", "transformation", "default_value"}
 FROM_FIELDS = {"driving_table", "driving_alias", "joins", "filter"}  # what the rules depend on
+STRATEGY_FIELDS = {"load_strategy", "watermark", "delete_condition"}
 _FREQUENCIES = set(FREQUENCY_NAMES)
 _CRON_FIELD = r"(\*|\d+(-\d+)?)(/\d+)?(,(\*|\d+(-\d+)?)(/\d+)?)*"
 _CRON = re.compile(rf"^{_CRON_FIELD}(\s+{_CRON_FIELD}){{4}}$")
@@ -139,6 +142,48 @@ def validate_frequency(value: str) -> None:
         )
 
 
+def validate_strategy(entity_mapping: EntityMapping) -> None:
+    """The load strategy must be one we render, and the contract must allow it (a merge or an
+    append needs a primary key, an append a watermark, a full refresh no children)."""
+    strategy = entity_mapping.load_strategy
+    if strategy and strategy not in LoadStrategy.values:
+        by_label = {c.label.lower(): c.value for c in LoadStrategy}
+        strategy = by_label.get(strategy.lower(), "")
+        if not strategy:
+            raise ValidationError(
+                {
+                    "load_strategy": "Choose one of "
+                    + ", ".join(c.label for c in LoadStrategy)
+                    + ", or leave it blank to merge on the key (full refresh without one)."
+                }
+            )
+        entity_mapping.load_strategy = strategy
+    shape = contract_entity_shape(
+        engagement=entity_mapping.engagement, entity_name=entity_mapping.entity_name
+    )
+    if not shape.attributes:
+        return  # not in the published contract: the GAP says so
+    if entity_mapping.watermark and entity_mapping.watermark not in shape.attributes:
+        raise ValidationError(
+            {
+                "watermark": f"{entity_mapping.watermark} is not an attribute of "
+                f"{entity_mapping.entity_name}."
+            }
+        )
+    chosen = resolve_strategy(strategy, primary_key=shape.primary_key)
+    problem = strategy_problem(
+        chosen,
+        entity=entity_mapping.entity_name,
+        primary_key=shape.primary_key,
+        watermark=entity_mapping.watermark,
+        attributes=shape.attributes,
+        referenced_by=shape.referenced_by,
+    )
+    if problem:
+        field = "watermark" if "watermark" in problem else "load_strategy"
+        raise ValidationError({field: problem})
+
+
 @transaction.atomic
 def entity_mapping_update(
     *, entity_mapping: EntityMapping, data: dict, acting_user: User, row_version: int | None = None
@@ -156,6 +201,8 @@ def entity_mapping_update(
         return current
     if "frequency" in changed:
         validate_frequency(current.frequency)
+    if changed & STRATEGY_FIELDS:
+        validate_strategy(current)
     reaches_rules = bool(changed & FROM_FIELDS)
     compiled = (
         compile_entity_mapping(entity_mapping=current)
@@ -170,6 +217,9 @@ def entity_mapping_update(
     if compiled.filter is not None:
         _refuse(compiled.filter.problems, "filter")
         problems += compiled.filter.problems
+    if compiled.delete_condition is not None:
+        _refuse(compiled.delete_condition.problems, "delete_condition")
+        problems += compiled.delete_condition.problems
     if current.status == EntityStatus.UNMAPPED and current.driving_table and "status" not in data:
         current.status = EntityStatus.DRAFT
     current.problems = [p.as_dict() for p in problems]

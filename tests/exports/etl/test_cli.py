@@ -15,7 +15,7 @@ def test_generate_etl_writes_the_artifacts(mapped, etl, tmp_path):
         "-o", str(tmp_path), stdout=out,
     )  # fmt: skip
     assert out.getvalue() == (
-        f"wrote 19 files to {tmp_path} (snowflake; load order: customer, campaign, "
+        f"wrote 23 files to {tmp_path} (snowflake; load order: customer, campaign, "
         "customer_address, subscription, email_event)\n"
     )
     assert (
