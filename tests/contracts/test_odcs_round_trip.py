@@ -379,3 +379,19 @@ def test_external_targets_stay_out_of_the_load_order_and_the_diagram(engagement,
         ("orders", "customer"),
         ("orders", "customer_address"),
     }
+
+
+def test_the_same_contract_in_json_imports_as_the_yaml_one(engagement, ba):
+    import json
+
+    from tests.factories import EngagementFactory
+
+    # given the contract as YAML and the same document as JSON, in two engagements
+    from_yaml = import_file(engagement, ba, EVERYTHING.name, EVERYTHING.read_bytes())
+    other = EngagementFactory(slug="json-twin", created_by=ba)
+    document = yaml.safe_load(EVERYTHING.read_text(encoding="utf-8"))
+    from_json = import_file(other, ba, "orders.odcs.json", json.dumps(document).encode())
+
+    # then both say the same, and export the same
+    assert snapshot(from_json) == snapshot(from_yaml)
+    assert layer_to_yaml(from_json) == layer_to_yaml(from_yaml)
