@@ -395,3 +395,20 @@ def test_the_same_contract_in_json_imports_as_the_yaml_one(engagement, ba):
     # then both say the same, and export the same
     assert snapshot(from_json) == snapshot(from_yaml)
     assert layer_to_yaml(from_json) == layer_to_yaml(from_yaml)
+
+
+def test_a_file_wrong_everywhere_lists_the_first_hundred_problems_and_counts_the_rest(
+    engagement, ba
+):
+    document = small_contract()
+    document["schema"][0]["properties"][1].update({f"x{i:03}": i for i in range(150)})
+
+    with pytest.raises(ValidationError) as exc:
+        import_file(engagement, ba, "bad.yaml", as_yaml(document))
+
+    assert len(exc.value.messages) == 101
+    assert exc.value.messages[0] == (
+        "bad.yaml: schema[0].properties[1].x000: unknown key; the standard keeps anything else "
+        "under customProperties."
+    )
+    assert exc.value.messages[-1] == "bad.yaml: and 50 more problems."
