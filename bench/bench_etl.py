@@ -1,8 +1,8 @@
-"""ETL test-run speed (issue 8): 1,000,000 Mart rows into one interface entity on the local
-PostgreSQL through the test-run engine, against the equivalent hand-written INSERT INTO … SELECT
-on the same database, measured in the same run (budget 1.5x). Memory: the streamed path (rows
-pulled through Python in batches) for 100,000 and 1,000,000 rows, peak RSS of a child process
-each — it must not grow with the row count.
+"""ETL speed (issues 8 and 13) on the local PostgreSQL, 1,000,000 Mart rows, one interface entity
+merged on its key: the generated scripts' first load against a hand-written INSERT INTO … SELECT,
+and the daily merge (the Mart changed overnight) against a hand-written INSERT … ON CONFLICT DO
+UPDATE of the same rows (budget 2x), figure and baseline interleaved. Memory: peak RSS of a child
+process running the merge of 100,000 and of 1,000,000 rows — it must not grow with the rows.
 
 Creates its own PostgreSQL database and drops it at the end; the app rows go to a scratch app
 database (bench_catalog.scratch_app_database).
@@ -18,7 +18,7 @@ import time
 import sqlalchemy as sa
 
 from bench.bench_catalog import scratch_app_database
-from bench.common import Result, timed
+from bench.common import Result, timed, timed_pair
 
 SERVER = os.environ.get("BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432")
 DATABASE = f"wb_bench_etl_{os.getpid()}"
@@ -156,21 +156,40 @@ def _rebuild(engine: sa.Engine, rows: int) -> None:
         conn.exec_driver_sql(BUILD.format(rows=rows).replace("%", "%%"))
 
 
-def _streamed_peak(url: str, plan, rows: int) -> tuple[int, float]:
-    """Peak RSS (KiB) of a child process that streams `rows` rows through Python."""
+HAND_MERGE = """
+INSERT INTO iface.if_customer AS t (customer_id, email, first_name, lifecycle_stage,
+                                    email_opt_in, created_at)
+SELECT CAST(c.customer_id AS VARCHAR(36)),
+       CAST(LOWER(TRIM(c.email)) AS VARCHAR(254)),
+       CAST(TRIM(c.first_name) AS VARCHAR(100)),
+       CAST(CASE UPPER(c.status) WHEN 'ACTIVE' THEN 'active' WHEN 'INACTIVE' THEN 'lapsed'
+            WHEN 'CLOSED' THEN 'churned' ELSE 'prospect' END AS VARCHAR(20)),
+       CASE WHEN c.opt_in = 'Y' THEN TRUE ELSE FALSE END,
+       CAST(c.created_at AS TIMESTAMP)
+FROM mart.crm_customer AS c
+ON CONFLICT (customer_id) DO UPDATE SET email = EXCLUDED.email,
+  first_name = EXCLUDED.first_name, lifecycle_stage = EXCLUDED.lifecycle_stage,
+  email_opt_in = EXCLUDED.email_opt_in, created_at = EXCLUDED.created_at
+"""
+# A day in the Mart: 5 % of the customers change their e-mail, 1 % close their account.
+NEXT_DAY = """
+UPDATE mart.crm_customer SET email = 'moved.' || customer_id || '@example.org'
+WHERE customer_id % 20 = 7;
+UPDATE mart.crm_customer SET status = 'CLOSED' WHERE customer_id % 100 = 3;
+ANALYZE mart.crm_customer;
+"""
+
+
+def _merge_peak(url: str, plan, scripts) -> tuple[int, float]:
+    """Peak RSS (KiB) of a child process that runs the entity's merge and purge scripts."""
     from exports.testrun import engine
 
     def child(queue):
         started = time.perf_counter()
-        options = engine.RunOptions(
-            source_url=url, target_url=url, target_schema="iface", in_database=False
-        )
         target = engine._engine(url, role="target")
-        engine._create_tables(target, plan.loadable, "postgres", "iface")
-        loaded = engine._load_streamed(
-            target, target, plan.loadable[0], "postgres", "postgres", options
-        )
-        assert loaded == rows, loaded
+        loads, failures = engine.run_scripts(scripts, target, "postgres")
+        assert not failures, failures
+        target.dispose()
         queue.put(
             (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, time.perf_counter() - started)
         )
@@ -185,6 +204,7 @@ def _streamed_peak(url: str, plan, rows: int) -> tuple[int, float]:
 
 
 def _run(url: str) -> list[Result]:
+    from exports.etl.scripts import LOAD, PURGE, etl_scripts
     from exports.testrun import engine
 
     mart = sa.create_engine(url)
@@ -192,10 +212,15 @@ def _run(url: str) -> list[Result]:
     _rebuild(mart, ROWS)
     print(f"  built {ROWS:,} Mart rows in {time.perf_counter() - started:.1f} s", flush=True)
     plan = _plan(url)
-    entity = plan.loadable[0]
-    options = engine.RunOptions(source_url=url, target_url=url, target_schema="iface")
+    scripts = etl_scripts(plan, "postgres", target_schema="iface")
+    daily = [s for s in scripts if s.phase in (LOAD, PURGE)]
+    target = engine._engine(url, role="target")
 
-    def drop_interface():
+    def first_load():
+        loads, failures = engine.run_scripts(scripts, target, "postgres")
+        assert not failures and loads[0].inserted == ROWS, (failures, loads)
+
+    def empty_interface():
         with mart.begin() as conn:
             conn.exec_driver_sql("DROP TABLE IF EXISTS iface.if_customer")
             conn.exec_driver_sql(HAND_TABLE)
@@ -204,51 +229,82 @@ def _run(url: str) -> list[Result]:
         with mart.begin() as conn:
             assert conn.exec_driver_sql(HAND_WRITTEN).rowcount == ROWS
 
-    def engine_load():
-        target = engine._engine(url, role="target")
-        engine._create_tables(target, plan.loadable, "postgres", "iface")
-        assert engine._load_in_database(target, entity, "postgres", options) == ROWS
-        target.dispose()
+    # The first load: the generated scripts into an empty table, against INSERT … SELECT.
+    first, insert_select = timed_pair(first_load, hand_written, setup=empty_interface)
 
-    baseline = timed(hand_written, repeat=3, setup=drop_interface)
-    figure = timed(engine_load, repeat=3, setup=drop_interface)
+    # The daily merge: the Mart changes overnight; each repeat starts from yesterday's load.
+    empty_interface()
+    first_load()
+    with mart.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE iface.yesterday AS SELECT * FROM iface.if_customer")
+        conn.exec_driver_sql(NEXT_DAY.replace("%", "%%"))
+
+    def yesterday():
+        with mart.begin() as conn:
+            conn.exec_driver_sql("TRUNCATE iface.if_customer")
+            conn.exec_driver_sql("INSERT INTO iface.if_customer SELECT * FROM iface.yesterday")
+            conn.exec_driver_sql("ANALYZE iface.if_customer")
+
+    def generated_merge():
+        loads, failures = engine.run_scripts(daily, target, "postgres")
+        assert not failures, failures
+
+    def hand_merge():
+        with mart.begin() as conn:
+            assert conn.exec_driver_sql(HAND_MERGE).rowcount == ROWS
+
+    merge, on_conflict = timed_pair(generated_merge, hand_merge, setup=yesterday)
 
     def full_run():
-        outcome = engine.run(plan, options)
-        assert outcome.rows == ROWS and not outcome.failed, outcome.summary()
+        outcome = engine.run(
+            plan, engine.RunOptions(source_url=url, target_url=url, target_schema="iface")
+        )
+        assert not outcome.failed, outcome.summary()
 
-    drop_interface()
-    whole = timed(full_run, repeat=1, setup=drop_interface)
+    yesterday()
+    whole = timed(full_run, repeat=1, setup=yesterday)
 
-    peak_large, seconds_large = _streamed_peak(url, plan, ROWS)
+    yesterday()
+    peak_large, seconds_large = _merge_peak(url, plan, daily)
+    target.dispose()
     _rebuild(mart, SMALL)
-    peak_small, seconds_small = _streamed_peak(url, plan, SMALL)
+    small_plan_scripts = etl_scripts(plan, "postgres", target_schema="iface")
+    with mart.begin() as conn:
+        conn.exec_driver_sql(HAND_TABLE.replace("hand_customer", "if_customer"))
+    peak_small, seconds_small = _merge_peak(url, plan, small_plan_scripts)
     mart.dispose()
     print(
-        f"  streamed through Python (batches of {engine.BATCH_SIZE:,}): peak RSS "
-        f"{peak_small / 1024:.0f} MiB for {SMALL:,} rows ({seconds_small:.1f} s), "
-        f"{peak_large / 1024:.0f} MiB for {ROWS:,} rows ({seconds_large:.1f} s)",
+        f"  the generated merge: peak RSS {peak_small / 1024:.0f} MiB for {SMALL:,} rows "
+        f"({seconds_small:.1f} s), {peak_large / 1024:.0f} MiB for {ROWS:,} rows "
+        f"({seconds_large:.1f} s)",
         flush=True,
     )
     return [
         Result(
-            name=f"test-run load of {ROWS:,} Mart rows into one interface entity (DDL check, "
-            "transaction, generated INSERT … SELECT)",
-            seconds=figure,
+            name=f"first load of {ROWS:,} Mart rows by the generated scripts (create, stage, "
+            "update, insert, purge)",
+            seconds=first,
             baseline_name="hand-written INSERT INTO … SELECT",
-            baseline_seconds=baseline,
-            budget_ratio=1.5,
+            baseline_seconds=insert_select,
         ),
         Result(
-            name="  ...the whole test run with its unit tests (counts, keys, values, samples)",
+            name=f"daily merge of {ROWS:,} rows into a loaded entity of {ROWS:,} (5 % changed, "
+            "1 % closed) by the generated scripts",
+            seconds=merge,
+            baseline_name="hand-written INSERT … ON CONFLICT DO UPDATE",
+            baseline_seconds=on_conflict,
+            budget_ratio=2.0,
+        ),
+        Result(
+            name="  ...the whole test run of that day with its unit tests",
             seconds=whole,
-            baseline_name="hand-written INSERT INTO … SELECT",
-            baseline_seconds=baseline,
+            baseline_name="hand-written INSERT … ON CONFLICT DO UPDATE",
+            baseline_seconds=on_conflict,
         ),
         Result(
-            name=f"peak RSS streaming {ROWS:,} rows (MiB as seconds)",
+            name=f"peak RSS of the merge of {ROWS:,} rows (MiB as seconds)",
             seconds=peak_large / 1024,
-            baseline_name=f"peak RSS streaming {SMALL:,} rows",
+            baseline_name=f"of {SMALL:,} rows",
             baseline_seconds=peak_small / 1024,
             budget_ratio=1.25,
         ),

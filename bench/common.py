@@ -57,6 +57,26 @@ def timed(
     return statistics.median(samples)
 
 
+def timed_pair(
+    figure: Callable[[], object],
+    baseline: Callable[[], object],
+    *,
+    repeat: int = 3,
+    setup: Callable[[], object] | None = None,
+) -> tuple[float, float]:
+    """Medians of `figure` and `baseline` run alternately (A B A B …), `setup` before each, so a
+    machine whose load drifts weighs on both alike."""
+    samples: tuple[list[float], list[float]] = ([], [])
+    for _ in range(repeat):
+        for fn, out in ((figure, samples[0]), (baseline, samples[1])):
+            if setup:
+                setup()
+            start = time.perf_counter()
+            fn()
+            out.append(time.perf_counter() - start)
+    return statistics.median(samples[0]), statistics.median(samples[1])
+
+
 @contextmanager
 def scratch_database(name: str):
     """A fresh, migrated database of its own for one benchmark, dropped afterwards.

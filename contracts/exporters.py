@@ -14,11 +14,20 @@ from typing import Any
 
 import yaml
 from django.db.models import Prefetch
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from .importers import allowed_values_rules, canonical_meaning_properties
 from .models import InterfaceAttribute, InterfaceLayer, InterfaceRelationship
 
 ODCS_API_VERSION = "v3.1.0"
+TRANSFORM_SOURCE = "transformSource"
+TRANSFORM_SOURCE_DESCRIPTION = (
+    "The rows each property's transformLogic reads: the driving table and its alias, the joins "
+    "and the filter, and sourceQuery, all of them as one SELECT in the same dialect."
+)
+# SQLAlchemy backends → the ODCS server type, and the schema tables land in by default.
+SERVER_TYPES = {"duckdb": ("duckdb", "main"), "postgresql": ("postgres", "public")}
 
 
 class _Dumper(yaml.SafeDumper):
@@ -33,11 +42,21 @@ def _str_representer(dumper, value: str):
 _Dumper.add_representer(str, _str_representer)
 
 
-def layer_to_odcs(layer: InterfaceLayer, *, transforms: dict | None = None) -> dict[str, Any]:
+def layer_to_odcs(
+    layer: InterfaceLayer,
+    *,
+    transforms: dict | None = None,
+    sources: dict | None = None,
+    server: dict | None = None,
+) -> dict[str, Any]:
     """The ODCS v3.1 document of `layer` (a constant number of queries).
 
     `transforms` ({(entity, attribute): {"transformSourceObjects", "transformLogic",
-    "transformDescription"}}, from the mapping) adds each property's lineage.
+    "transformDescription"}}, from the mapping) adds each property's lineage; `sources`
+    ({entity: {"dialect", "drivingTable", "alias", "joins", "filter", "sourceQuery"}}) adds the
+    rows those transformLogic expressions read, as the object's `transformSource` custom property,
+    so that every alias they use resolves; `server` (see `server_from_url`) adds or replaces a
+    server where the interface tables are loaded.
     """
     extra = dict(layer.extra or {})
     document: dict[str, Any] = {
@@ -54,6 +73,10 @@ def layer_to_odcs(layer: InterfaceLayer, *, transforms: dict | None = None) -> d
         document["description"] = description
     custom = extra.pop("customProperties", None)
     document.update(extra)
+    if server is not None:
+        others = [s for s in document.get("servers") or [] if s.get("server") != server["server"]]
+        document["servers"] = [*others, server]
+
     on_property, on_schema = _relationships(layer)
 
     entities = layer.entities.order_by("position").prefetch_related(
@@ -78,6 +101,16 @@ def layer_to_odcs(layer: InterfaceLayer, *, transforms: dict | None = None) -> d
         ]
         if entity.pk in on_schema:
             obj["relationships"] = on_schema[entity.pk]
+        entity_source = (sources or {}).get(entity.name)
+        if entity_source:
+            obj["customProperties"] = [
+                *(obj.get("customProperties") or []),
+                {
+                    "property": TRANSFORM_SOURCE,
+                    "value": entity_source,
+                    "description": TRANSFORM_SOURCE_DESCRIPTION,
+                },
+            ]
         schema.append(obj)
     document["schema"] = schema
     if custom:
@@ -131,6 +164,32 @@ def _relationships(
             else:
                 on_property.setdefault(rel.from_attribute_id, []).append(item)
     return on_property, on_schema
+
+
+class ServerUrlError(ValueError):
+    """A --server URL the export cannot describe as an ODCS server."""
+
+
+def server_from_url(url: str, *, name: str = "interface", schema: str | None = None) -> dict:
+    """An ODCS `servers` entry for the database at a SQLAlchemy URL (DuckDB or PostgreSQL), with
+    no credentials: contract tools take them from their own environment variables."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise ServerUrlError(f"'{url}' is not a database URL.") from None
+    backend = parsed.get_backend_name()
+    if backend not in SERVER_TYPES:
+        raise ServerUrlError(
+            f"a {backend} server cannot be described; use a {' or '.join(SERVER_TYPES)} URL."
+        )
+    kind, default_schema = SERVER_TYPES[backend]
+    if not parsed.database:
+        raise ServerUrlError(f"the URL names no database: {parsed.render_as_string()}.")
+    entry: dict[str, Any] = {"server": name, "type": kind}
+    if kind == "postgres":
+        entry.update({"host": parsed.host or "localhost", "port": parsed.port or 5432})
+    entry.update({"database": parsed.database, "schema": schema or default_schema})
+    return entry
 
 
 def _odcs_status(layer: InterfaceLayer) -> str:
@@ -197,9 +256,15 @@ def _quality(attribute: InterfaceAttribute, extra: dict) -> list[dict]:
     return quality
 
 
-def layer_to_yaml(layer: InterfaceLayer, *, transforms: dict | None = None) -> str:
+def layer_to_yaml(
+    layer: InterfaceLayer,
+    *,
+    transforms: dict | None = None,
+    sources: dict | None = None,
+    server: dict | None = None,
+) -> str:
     return yaml.dump(
-        layer_to_odcs(layer, transforms=transforms),
+        layer_to_odcs(layer, transforms=transforms, sources=sources, server=server),
         Dumper=_Dumper,
         sort_keys=False,
         allow_unicode=True,

@@ -178,6 +178,8 @@ def contract_diff(request, engagement, pk):
     layer = get_object_or_404(InterfaceLayer, engagement=engagement, pk=pk)
     old = selectors.diff_base(layer=layer)
     diff = layer_diff(old=old, new=layer)
+    affected = affected_mappings(engagement, diff) if old else []
+    diff.attach_affected(affected)
     context = engagement_context(
         request,
         engagement,
@@ -185,7 +187,7 @@ def contract_diff(request, engagement, pk):
         old=old,
         diff=diff,
         has_provider=has_affected_mappings_provider(),
-        affected=affected_mappings(engagement, diff) if old else [],
+        affected=affected,
     )
     return render_page(request, "contracts/diff.html", context)
 

@@ -185,8 +185,39 @@ class ContractAttributeChangeSerializer(serializers.Serializer):
 
 class AffectedMappingSerializer(serializers.Serializer):
     entity = serializers.CharField()
-    attribute = serializers.CharField(allow_blank=True, required=False)
+    attribute = serializers.CharField(allow_blank=True, allow_null=True, required=False)
     reason = serializers.CharField()
+
+
+class ContractGradedFieldSerializer(ContractFieldChangeSerializer):
+    direction = serializers.ChoiceField(
+        choices=["tightens", "loosens", "both", "undetermined", "untested"],
+        help_text="How the field's change moves the set of data the contract accepts.",
+    )
+
+
+class ContractChangeSerializer(serializers.Serializer):
+    """One named change, graded as `datacontract breaking` grades it."""
+
+    kind = serializers.ChoiceField(choices=["entity", "attribute", "relationship"])
+    action = serializers.ChoiceField(choices=["added", "removed", "changed"])
+    entity = serializers.CharField()
+    attribute = serializers.CharField(allow_null=True)
+    subject = serializers.CharField()
+    # DRF lifts declared fields out of the class body, so this name does not hide Serializer.fields.
+    fields = ContractGradedFieldSerializer(many=True)  # type: ignore[assignment]
+    direction = serializers.CharField(
+        allow_null=True, help_text="null inside an entity or attribute added or removed"
+    )
+    consumer = serializers.ChoiceField(
+        choices=["info", "warning", "error"], help_text="error: breaks consumers"
+    )
+    producer = serializers.ChoiceField(
+        choices=["info", "warning", "error"], help_text="error: breaks the load (the mapping)"
+    )
+    breaking = serializers.BooleanField(help_text="breaks consumers")
+    verdict = serializers.CharField()
+    affected_mappings = AffectedMappingSerializer(many=True)
 
 
 class LayerDiffSerializer(serializers.Serializer):
@@ -202,3 +233,6 @@ class LayerDiffSerializer(serializers.Serializer):
     relationships_removed = serializers.ListField(child=serializers.CharField())
     affected_mappings = AffectedMappingSerializer(many=True)
     mappings_exist = serializers.BooleanField()
+    breaking_for_consumers = serializers.BooleanField()
+    breaking_for_load = serializers.BooleanField()
+    changes = ContractChangeSerializer(many=True)

@@ -112,6 +112,8 @@ class InterfaceLayerViewSet(
         layer = self.get_object()
         old = selectors.diff_base(layer=layer)
         diff = layer_diff(old=old, new=layer)
+        affected = affected_mappings(self.engagement, diff) if old else []
+        diff.attach_affected(affected)
         data = {
             "old_version": old.version if old else None,
             "new_version": layer.version,
@@ -123,8 +125,11 @@ class InterfaceLayerViewSet(
             "attributes_changed": diff.attributes_changed,
             "relationships_added": diff.relationships_added,
             "relationships_removed": diff.relationships_removed,
-            "affected_mappings": affected_mappings(self.engagement, diff) if old else [],
+            "affected_mappings": affected,
             "mappings_exist": has_affected_mappings_provider(),
+            "breaking_for_consumers": diff.breaks_consumers,
+            "breaking_for_load": diff.breaks_producer,
+            "changes": [change.as_dict() for change in diff.changes],
         }
         return Response(LayerDiffSerializer(data).data)
 

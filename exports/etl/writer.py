@@ -270,17 +270,23 @@ def job_design(plan: EtlPlan, *, dialect: str) -> str:
         "",
         "One Airflow DAG (`airflow/`) runs one task per interface entity in load order; the same "
         "SQL is available as a dbt project (`dbt/`, one model per entity, tests from the contract) "
-        "and as plain SQL scripts (`sql/`). Each entity loads in one transaction.",
+        "and as plain SQL scripts (`sql/`, run in file order). Each entity loads in one transaction "
+        "with its load strategy; merged entities are purged of deleted source rows afterwards, "
+        "children first. Every script can run twice: the second run changes nothing.",
         f"Schedule: `{_schedule(plan)}`.",
         "",
         "## Load sequence",
         "",
-        "| # | entity | table | frequency | depends on |",
-        "|---|---|---|---|---|",
+        "| # | entity | table | frequency | load strategy | depends on |",
+        "|---|---|---|---|---|---|",
     ]
     for n, entity in enumerate(plan.loadable, start=1):
         parents = ", ".join(sorted({fk.parent_entity for fk in entity.foreign_keys})) or "—"
-        out.append(f"| {n} | {entity.name} | {entity.table} | {entity.frequency} | {parents} |")
+        strategy = entity.strategy_label + (f" ({entity.watermark})" if entity.watermark else "")
+        out.append(
+            f"| {n} | {entity.name} | {entity.table} | {entity.frequency} | {strategy} "
+            f"| {parents} |"
+        )
     skipped = [e for e in plan.entities if e.skipped]
     if skipped:
         out += ["", "Not generated yet:", ""]

@@ -61,6 +61,10 @@ class KtEntity:
     problems: list[str]
     attributes: list[KtAttribute] = field(default_factory=list)
     url: str = ""
+    # The entity's source rows in DIALECT — `SELECT * FROM driving JOIN … WHERE filter` — and the
+    # filter alone: what every attribute's `logic` reads (empty while the FROM clause is invalid).
+    source_query: str = ""
+    filter_sql: str = ""
 
     @property
     def mapped_count(self) -> int:
@@ -148,9 +152,11 @@ def _entity(compiled: CompiledEntity, order, descriptions, depends) -> KtEntity:
             )
         )
     clause = compiled.from_clause
-    select_sql = ""
-    if clause.driving is not None and clause.ok and columns:
-        select_sql = compiled.select(columns).sql(dialect=DIALECT, pretty=True)
+    select_sql = source_query = ""
+    if clause.driving is not None and clause.ok:
+        source_query = compiled.select([exp.Star()]).sql(dialect=DIALECT)
+        if columns:
+            select_sql = compiled.select(columns).sql(dialect=DIALECT, pretty=True)
     return KtEntity(
         name=entity.entity_name,
         description=descriptions.get(entity.entity_name, ""),
@@ -166,6 +172,8 @@ def _entity(compiled: CompiledEntity, order, descriptions, depends) -> KtEntity:
         select_sql=select_sql,
         problems=[p.get("message", "") for p in entity.problems if p.get("level") == "error"],
         attributes=attributes,
+        source_query=source_query,
+        filter_sql=compiled.where.sql(dialect=DIALECT) if compiled.where is not None else "",
     )
 
 
@@ -189,11 +197,36 @@ def _rule_tree(
     return None, []
 
 
-def odcs_transforms(*, engagement) -> dict[tuple[str, str], dict]:
+def odcs_lineage(*, engagement) -> tuple[dict[str, dict], dict[tuple[str, str], dict]]:
+    """The ODCS export's lineage: each mapped entity's source (`odcs_sources`) and each mapped
+    attribute's transform fields (`odcs_transforms`), compiled once."""
+    entities = kt_entities(engagement=engagement)
+    return odcs_sources(entities), odcs_transforms(entities)
+
+
+def odcs_sources(entities: list[KtEntity]) -> dict[str, dict]:
+    """Per mapped entity, the source its properties' transformLogic reads, for the ODCS export:
+    the driving table and alias, the joins, the filter, and all of them as one SELECT, in the
+    dialect the transformLogic is written in."""
+    return {
+        entity.name: {
+            "dialect": DIALECT,
+            "drivingTable": entity.driving_table,
+            "alias": entity.alias,
+            "joins": [join["sql"] for join in entity.joins],
+            "filter": entity.filter_sql,
+            "sourceQuery": entity.source_query,
+        }
+        for entity in entities
+        if entity.source_query
+    }
+
+
+def odcs_transforms(entities: list[KtEntity]) -> dict[tuple[str, str], dict]:
     """Per mapped attribute, the ODCS v3.1 property fields that carry its lineage:
     transformSourceObjects, transformLogic, transformDescription."""
     transforms = {}
-    for entity in kt_entities(engagement=engagement):
+    for entity in entities:
         for attribute in entity.attributes:
             if not attribute.logic:
                 continue

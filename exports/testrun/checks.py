@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import sqlglot
 from sqlglot import exp
 
+from contracts.quality import NO_BAD_ROWS, Threshold, allowed_values_threshold
 from exports.etl import sql
 from exports.etl.plan import Column, EntityPlan, EtlPlan, ForeignKey
 from exports.testrun.choices import TestType
@@ -34,6 +35,10 @@ class Check:
     column: Column | None = None  # field-value checks
     on_source: bool = False  # the violations query reads the Mart, not the target
     meta: dict = field(default_factory=dict)
+    # How many violating rows pass (none, unless the contract's rule grants a tolerance); with a
+    # tolerance in percent, `total` counts the rows the share is taken of.
+    tolerance: Threshold = NO_BAD_ROWS
+    total: exp.Select | None = None
 
     def count_tree(self) -> exp.Select:
         assert self.violations is not None, "count_tree() of a check without a violations query"
@@ -182,10 +187,22 @@ def _column_value_checks(
     return [check for check in found if check is not None]
 
 
+def tolerance(column: Column, test_type: str) -> Threshold:
+    """How many rows may break a check of `column` and the test still pass, as the contract's
+    quality rule says: `invalidValues` with `mustBeLessOrEqualTo: 5, unit: percent` lets 5 % of
+    the rows fall outside the allowed values. Every other check accepts no bad row. Generated
+    tests (dbt) read the same answer."""
+    if test_type == TestType.ALLOWED_VALUES and column.attribute.allowed_values:
+        return allowed_values_threshold(column.attribute)
+    return NO_BAD_ROWS
+
+
 def _allowed_values(entity: EntityPlan, column: Column, target_schema: str | None) -> Check | None:
     allowed = column.attribute.allowed_values or []
     if not allowed:
         return None
+    accepted = tolerance(column, TestType.ALLOWED_VALUES)
+    granted = "" if accepted.is_strict else f" (the contract accepts {accepted.describe()} outside)"
     condition = exp.and_(
         exp.Not(this=_col(column.name).is_(exp.null())),
         exp.Not(
@@ -200,8 +217,16 @@ def _allowed_values(entity: EntityPlan, column: Column, target_schema: str | Non
         test_type=TestType.ALLOWED_VALUES,
         entity=entity.name,
         attribute=column.name,
-        description=f"{column.name} is one of {', '.join(map(str, allowed))}.",
+        description=f"{column.name} is one of {', '.join(map(str, allowed))}{granted}.",
         violations=_violations(entity, target_schema, condition, column.name),
+        tolerance=accepted,
+        total=_row_count(entity, target_schema) if accepted.percent else None,
+    )
+
+
+def _row_count(entity: EntityPlan, target_schema: str | None) -> exp.Select:
+    return exp.select(exp.alias_(exp.Count(this=exp.Star()), "row_count")).from_(
+        sql.table(entity.table, target_schema)
     )
 
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field, replace
 
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
+from sqlalchemy.engine.interfaces import ReflectedColumn
 from sqlalchemy.pool import NullPool
 from sqlglot import exp
 from sqlglot.errors import ParseError
@@ -282,7 +283,7 @@ def _sqlite_name(name: str) -> str:
     return name
 
 
-def _stage_type(column: dict, source_backend: str) -> sa.types.TypeEngine:
+def _stage_type(column: ReflectedColumn, source_backend: str) -> sa.types.TypeEngine:
     """The staged column's type: the source's generic type (SQLite's declared types promise
     nothing, so only its numbers keep theirs; the rest is text)."""
     declared = column["type"]
@@ -311,7 +312,10 @@ def stage_mart(plan: EtlPlan, source: sa.Engine, target: sa.Engine, options: Run
         stage_schema = schema or options.staging_schema
         schema = schema or options.source_schema
         with _reading(source, options.statement_timeout) as sconn:
-            columns = sa.inspect(sconn).get_columns(name, schema=schema)
+            try:
+                columns = sa.inspect(sconn).get_columns(name, schema=schema)
+            except sa.exc.NoSuchTableError:
+                columns = []
             if not columns:
                 raise JobError(f"The Mart table {name} was not found in the source.")
             staged = sa.Table(
@@ -320,7 +324,7 @@ def stage_mart(plan: EtlPlan, source: sa.Engine, target: sa.Engine, options: Run
                 *[sa.Column(c["name"], _stage_type(c, source_backend)) for c in columns],
                 schema=stage_schema,
             )
-            read = sa.select(*[sa.column(c["name"]) for c in columns]).select_from(
+            read: sa.Select = sa.select(*[sa.column(c["name"]) for c in columns]).select_from(
                 sa.table(name, schema=schema)
             )
             with target.begin() as tconn:
@@ -652,14 +656,32 @@ def _violations(check: Check, tconn, dialect: str) -> CheckResult:
         samples = [{k: _jsonable(v) for k, v in row._mapping.items()} for row in result.fetchall()][
             :SAMPLE_LIMIT
         ]
+    if check.tolerance.is_strict:
+        expected, actual, passed = "0 rows", f"{count} rows", count == 0
+    else:
+        expected, actual, passed, total_sql = _within_tolerance(check, count, tconn, dialect)
+        count_sql += total_sql
     return CheckResult(
         check=check,
         sql=count_sql + ";",
-        expected="0 rows",
-        actual=f"{count} rows",
-        passed=count == 0,
+        expected=expected,
+        actual=actual,
+        passed=passed,
         samples=samples,
     )
+
+
+def _within_tolerance(check: Check, count: int, tconn, dialect: str):
+    """A check whose contract rule accepts some bad rows: judged by its threshold, on the count
+    or on the share of all rows."""
+    tolerance = check.tolerance
+    if check.total is None:
+        return tolerance.describe(), f"{count} rows", tolerance.passes_count(count, 0), ""
+    total_sql = sql.render(check.total, dialect)
+    total = tconn.execute(sa.text(total_sql)).scalar() or 0
+    share = 100.0 * count / total if total else 0.0
+    actual = f"{count} of {total} rows ({share:.2f}%)"
+    return tolerance.describe(), actual, tolerance.passes_count(count, total), f";\n{total_sql}"
 
 
 def _field_samples(entity, sconn, tconn, dialects: tuple[str, str, str], options):

@@ -6,7 +6,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
-from contracts import services
+from contracts import hooks, services
 from contracts.models import InterfaceLayer, InterfaceNote
 
 from .conftest import as_yaml, small_contract
@@ -149,6 +149,53 @@ def test_publish_then_the_diff_of_a_new_version(
         "changes": [{"field": "required", "old": False, "new": True}],
     }
     assert (diff["affected_mappings"], diff["mappings_exist"]) == ([], False)
+    assert (diff["breaking_for_consumers"], diff["breaking_for_load"]) == (True, True)
+    graded = {c["subject"]: (c["action"], c["consumer"], c["producer"]) for c in diff["changes"]}
+    assert graded["email_event.amount"] == ("removed", "error", "info")
+    assert graded["customer.email"] == ("changed", "info", "error")
+    assert graded["campaign.campaign_id"] == ("added", "info", "info")  # with its new entity
+
+
+def test_the_diff_puts_each_affected_mapping_under_its_change(
+    api, ba, viewer, engagement, small_layer, no_mapping_provider
+):
+    services.contract_publish(layer=small_layer, acting_user=ba)
+    newer = services.contract_import(
+        engagement=engagement, file_name="small.yaml", content=second_version(), acting_user=ba
+    )
+
+    def provider(engagement_, diff):
+        return [{"entity": "customer", "attribute": "status", "reason": "allowed values changed"}]
+
+    hooks.register_affected_mappings_provider(provider)
+    api.force_authenticate(viewer)
+    try:
+        diff = api.get(f"{BASE}/layers/{newer.pk}/diff/").json()
+    finally:
+        hooks.unregister_affected_mappings_provider(provider)
+
+    status = next(c for c in diff["changes"] if c["subject"] == "customer.status")
+    assert status["fields"] == [
+        {
+            "field": "allowed_values",
+            "old": ["active", "lapsed"],
+            "new": ["active", "lapsed", "churned"],
+            "direction": "loosens",
+        }
+    ]
+    assert (status["verdict"], status["breaking"]) == ("breaks consumers", True)
+    assert status["affected_mappings"] == [
+        {"entity": "customer", "attribute": "status", "reason": "allowed values changed"}
+    ]
+
+
+def test_an_outsider_cannot_read_the_diff(api, ba, outsider, engagement, small_layer):
+    services.contract_publish(layer=small_layer, acting_user=ba)
+    api.force_authenticate(outsider)
+
+    assert api.get(f"{BASE}/layers/{small_layer.pk}/diff/").status_code == 404
+    api.force_authenticate(None)
+    assert api.get(f"{BASE}/layers/{small_layer.pk}/diff/").status_code in (401, 403)
 
 
 def test_a_published_layer_cannot_be_discarded_through_the_api(api, ba, small_layer):

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from django.core.management import CommandError
 
+from contracts import hooks
 from contracts.models import InterfaceLayer
 from tests.clirun import run
 
@@ -35,10 +38,55 @@ def test_import_with_publish_and_diff_of_a_second_version(
     assert output.splitlines() == [
         "imported Small 360 1.1.0: 3 entities, 7 attributes, 1 relationships",
         "changes from Small 360 1.0.0: entities +1 -0 ~1; attributes +2 -1 ~2; relationships +0 -0",
-        "  ~ customer.email: required",
-        "  ~ customer.status: allowed_values",
+        "breaking for consumers: 2; breaking for the load: 3; cannot tell: 0",
+        "  + campaign (entity): breaks the load",
+        "  ~ customer (description): not breaking",
+        "  + customer.phone: breaks the load",
+        "  + campaign.campaign_id: with its entity",
+        "  - email_event.amount: breaks consumers",
+        "  ~ customer.email (required tightens): breaks the load",
+        "  ~ customer.status (allowed values loosens): breaks consumers",
         "affected mappings: none (mappings do not exist yet)",
     ]
+
+
+def test_the_diff_lists_the_affected_mappings_under_the_change_they_come_from(
+    engagement, ba, tmp_path, no_mapping_provider
+):
+    first = tmp_path / "small.yaml"
+    first.write_bytes(as_yaml(small_contract()))
+    second = tmp_path / "small-1.1.yaml"
+    second.write_bytes(second_version())
+    run("import_contract", "--engagement", "acme-360", "--as", "ba", "--publish", str(first))
+
+    def provider(engagement_, diff):
+        return [
+            {"entity": "email_event", "attribute": "amount", "reason": "removed from the contract"},
+            {"entity": "customer", "attribute": "email", "reason": "changed: required"},
+        ]
+
+    hooks.register_affected_mappings_provider(provider)
+    try:
+        output = run(
+            "import_contract", "--engagement", "acme-360", "--as", "ba", "--diff", "--format", "json",
+            str(second),
+        )  # fmt: skip
+    finally:
+        hooks.unregister_affected_mappings_provider(provider)
+
+    diff = json.loads(output)["diff"]
+    assert diff["breaking"] == {"consumers": True, "load": True}
+    by_subject = {c["subject"]: c for c in diff["changes"]}
+    assert by_subject["email_event.amount"]["affected_mappings"] == [
+        {"entity": "email_event", "attribute": "amount", "reason": "removed from the contract"}
+    ]
+    email = by_subject["customer.email"]
+    assert (email["consumer"], email["producer"], email["breaking"]) == ("info", "error", False)
+    assert email["fields"] == [
+        {"field": "required", "old": False, "new": True, "direction": "tightens"}
+    ]
+    assert email["affected_mappings"][0]["reason"] == "changed: required"
+    assert by_subject["customer.phone"]["affected_mappings"] == []
 
 
 def test_a_bad_file_exits_non_zero_with_the_place_and_saves_nothing(engagement, ba, tmp_path):
@@ -101,8 +149,6 @@ def test_export_without_a_contract_fails(engagement, tmp_path):
 def test_a_script_reads_the_import_publish_diff_and_export_as_json(
     engagement, ba, tmp_path, no_mapping_provider
 ):
-    import json
-
     first = tmp_path / "small.yaml"
     first.write_bytes(as_yaml(small_contract()))
     second = tmp_path / "small-1.1.yaml"
@@ -137,4 +183,5 @@ def test_a_script_reads_the_import_publish_diff_and_export_as_json(
         "contract": {"name": "Small 360", "version": "1.0.0", "status": "published"},
         "output": str(target),
         "mapped_attributes": None,
+        "server": None,
     }

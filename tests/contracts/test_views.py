@@ -231,6 +231,32 @@ def test_the_diff_page_lists_the_mappings_a_provider_reports(
     assert "Mappings do not exist yet" not in page
 
 
+def test_the_diff_page_grades_each_change_and_shows_its_affected_mappings_beside_it(
+    client, engagement, ba, viewer, small_layer, no_mapping_provider
+):
+    services.contract_publish(layer=small_layer, acting_user=ba)
+    newer = services.contract_import(
+        engagement=engagement, file_name="small.yaml", content=second_version(), acting_user=ba
+    )
+
+    def provider(engagement_, diff):
+        return [{"entity": "email_event", "attribute": "amount", "reason": "removed upstream"}]
+
+    hooks.register_affected_mappings_provider(provider)
+    client.force_login(viewer)
+    try:
+        page = client.get(url("contract-diff", engagement, newer.pk)).content.decode()
+    finally:
+        hooks.unregister_affected_mappings_provider(provider)
+
+    assert "breaks consumers" in page and "breaks the load" in page
+    assert "breaking for consumers: 2; breaking for the load: 3; cannot tell: 0" in page
+    row = page[page.index("<code>email_event.amount</code>") :].split("</tr>")[0]
+    assert "removed" in row and "verdict-error" in row and "removed upstream" in row
+    email = page[page.index("<code>customer.email</code>") :].split("</tr>")[0]
+    assert "required" in email and "(tightens)" in email
+
+
 def test_an_sme_cannot_publish_or_discard(client, engagement, sme, small_layer):
     client.force_login(sme)
 

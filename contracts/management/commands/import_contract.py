@@ -1,7 +1,7 @@
 from pathlib import Path
 
 from contracts import selectors, services
-from contracts.diff import layer_diff
+from contracts.diff import Direction, layer_diff
 from contracts.hooks import affected_mappings, has_affected_mappings_provider
 from workbench.management.base import WorkbenchCommand
 from workbench.uploads import UploadKind
@@ -13,7 +13,8 @@ class Command(WorkbenchCommand):
         ".xlsx/.csv attribute list. All or nothing. --publish publishes it at once (the workbook "
         "and the mapping follow the published version). JSON keys: engagement, contract {name, "
         "version}, counts {entities, attributes, relationships}, diff (null, or {from, summary, "
-        "attributes_changed, affected_mappings}), published."
+        "breaking {consumers, load}, changes [{kind, action, subject, fields, consumer, producer, "
+        "breaking, verdict, affected_mappings}], attributes_changed, affected_mappings}), published."
     )
 
     def add_arguments(self, parser):
@@ -70,35 +71,40 @@ class Command(WorkbenchCommand):
         self.report(options, data, "\n".join(lines))
 
     def _diff(self, engagement, published, layer, lines: list[str]) -> dict:
-        """Append the differences from the published version to `lines`; return them as data."""
+        """Append every change from the published version to `lines`, graded, with the mappings
+        it affects; return them as data."""
         diff = layer_diff(old=published, new=layer)
         lines.append(f"changes from {published.name} {published.version}: {diff.summary()}")
-        changed = [
-            {
-                "entity": c.entity,
-                "attribute": c.attribute,
-                "fields": list(c.fields),
-                "changes": [{"field": f.field, "old": f.old, "new": f.new} for f in c.changes],
-            }
-            for c in diff.attributes_changed
-        ]
-        lines.extend(
-            f"  ~ {c.entity}.{c.attribute}: {', '.join(c.fields)}" for c in diff.attributes_changed
-        )
+        lines.append(diff.verdict_summary())
         items: list[dict] = []
+        if has_affected_mappings_provider():
+            items = affected_mappings(engagement, diff)
+            diff.attach_affected(items)
+        for change in diff.changes:
+            lines.append(f"  {_SIGN[change.action]} {_named(change)}: {change.verdict}")
+            lines.extend(
+                f"      affected mapping {item['entity']}.{item.get('attribute') or '*'}: "
+                f"{item['reason']}"
+                for item in change.affected
+            )
         if not has_affected_mappings_provider():
             lines.append("affected mappings: none (mappings do not exist yet)")
         else:
-            items = affected_mappings(engagement, diff)
             lines.append(f"affected mappings: {len(items)}")
-            lines.extend(
-                f"  {item['entity']}.{item.get('attribute') or '*'}: {item['reason']}"
-                for item in items
-            )
         return {
             "from": {"name": published.name, "version": published.version},
             "summary": diff.summary(),
-            "attributes_changed": changed,
+            "breaking": {"consumers": diff.breaks_consumers, "load": diff.breaks_producer},
+            "changes": [change.as_dict() for change in diff.changes],
+            "attributes_changed": [
+                {
+                    "entity": c.entity,
+                    "attribute": c.attribute,
+                    "fields": list(c.fields),
+                    "changes": [{"field": f.field, "old": f.old, "new": f.new} for f in c.changes],
+                }
+                for c in diff.attributes_changed
+            ],
             "affected_mappings": [
                 {
                     "entity": item["entity"],
@@ -108,3 +114,17 @@ class Command(WorkbenchCommand):
                 for item in items
             ],
         }
+
+
+_SIGN = {"added": "+", "removed": "-", "changed": "~"}
+
+
+def _named(change) -> str:
+    """The change's subject, with each changed field and the way it moves the contract."""
+    if change.action != "changed":
+        return change.subject + (" (entity)" if change.kind == "entity" else "")
+    fields = [
+        f.label if f.direction == Direction.UNTESTED else f"{f.label} {f.direction}"
+        for f in change.fields
+    ]
+    return f"{change.subject} ({', '.join(fields)})"

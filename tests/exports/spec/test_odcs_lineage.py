@@ -11,8 +11,12 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+import sqlalchemy as sa
+import sqlglot
 import yaml
 from django.core.management import call_command
+from sqlglot import exp
+from sqlglot.optimizer.qualify import qualify
 
 from tests.contracts.test_export import _datacontract_cli
 
@@ -82,3 +86,58 @@ def test_the_mapped_contract_passes_datacontract_lint_and_the_odcs_schema(mapped
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Data contract is valid against ODCS v3.1.0" in result.stdout
+
+
+def _mart_schema(mart_file) -> dict[str, dict[str, str]]:
+    """The demo Mart's tables and column types, read from the database itself."""
+    inspector = sa.inspect(sa.create_engine(f"sqlite:///{mart_file}"))
+    return {
+        table: {c["name"]: str(c["type"]) or "TEXT" for c in inspector.get_columns(table)}
+        for table in inspector.get_table_names()
+    }
+
+
+def test_every_transform_logic_resolves_against_its_objects_exported_source(
+    mapped, ba, tmp_path, demo_mart_file
+):
+    # Given the mapped contract exported with its lineage
+    _output, document = export(tmp_path, "--with-mapping")
+    mart = _mart_schema(demo_mart_file)
+    resolved = 0
+    for obj in document["schema"]:
+        logic = [p["transformLogic"] for p in obj["properties"] if "transformLogic" in p]
+        if not logic:
+            continue
+        # Then the object names the rows its properties read
+        custom = {c["property"]: c["value"] for c in obj["customProperties"]}
+        source = custom["transformSource"]
+        query = sqlglot.parse_one(source["sourceQuery"], read=source["dialect"])
+        aliases = {t.alias_or_name for t in query.find_all(exp.Table)}
+        assert source["alias"] in aliases
+        assert source["drivingTable"] == query.find(exp.From).this.name
+        assert len(source["joins"]) == len(query.args.get("joins") or [])
+        for text in logic:
+            # And every alias a transformLogic uses is one of that source's
+            tree = sqlglot.parse_one(text, read=source["dialect"])
+            used = {c.table for c in tree.find_all(exp.Column) if c.table}
+            assert used <= aliases, (obj["name"], text)
+            # And every column resolves in the Mart when the logic is selected from the source
+            select = query.copy()
+            select.set("expressions", [exp.alias_(tree, "value")])
+            qualify(select, schema=mart, dialect=source["dialect"], validate_qualify_columns=True)
+            resolved += 1
+    assert resolved == sum(
+        1 for o in document["schema"] for p in o["properties"] if "transformLogic" in p
+    )
+    assert resolved > 20
+
+
+def test_the_customer_source_is_its_driving_table_joins_and_filter(mapped, ba, tmp_path):
+    _output, document = export(tmp_path, "--with-mapping")
+
+    customer = next(o for o in document["schema"] if o["name"] == "customer")
+    source = next(c for c in customer["customProperties"] if c["property"] == "transformSource")
+    assert source["value"]["drivingTable"] == "crm_customer"
+    assert source["value"]["alias"] == "c"
+    assert source["value"]["sourceQuery"].startswith("SELECT * FROM crm_customer AS c")
+    assert source["description"].startswith("The rows each property's transformLogic reads")
