@@ -303,13 +303,15 @@ def _snapshot(layer: InterfaceLayer | None) -> _Snapshot:
         .values("entity__name", "name", "extra", *ATTRIBUTE_FIELDS)
     }
     relationships = {
-        f"{r[0]}.{r[1]} → {r[2]}.{r[3]}": (r[0], r[1], r[4])
+        # An external target has no attribute here: it is named as written.
+        f"{r[0]}.{r[1]} → {r[5] or f'{r[2]}.{r[3]}'}": (r[0], r[1], r[4])
         for r in InterfaceRelationship.objects.filter(layer=layer).values_list(
             "from_attribute__entity__name",
             "from_attribute__name",
             "to_attribute__entity__name",
             "to_attribute__name",
             "on_schema",
+            "to_reference",
         )
     }
     return _Snapshot(entities, attributes, relationships)

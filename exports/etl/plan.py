@@ -269,9 +269,9 @@ def build_plan(*, engagement: Engagement) -> EtlPlan:
         InterfaceAttribute.objects.filter(layer=layer).order_by("entity__position", "position")
     )
     relationships = list(
-        InterfaceRelationship.objects.filter(layer=layer).select_related(
-            "from_attribute__entity", "to_attribute__entity"
-        )
+        InterfaceRelationship.objects.filter(layer=layer)
+        .internal()
+        .select_related("from_attribute__entity", "to_attribute__entity")
     )
     compiled = {c.name: c for c in compile_engagement(engagement=engagement)}
     if not compiled:
