@@ -19,6 +19,7 @@ from dataclasses import field as dc_field
 from enum import StrEnum
 from typing import Any
 
+from .importers import quality_as_written
 from .models import InterfaceAttribute, InterfaceEntity, InterfaceLayer, InterfaceRelationship
 from .quality import NO_BAD_ROWS, Threshold, allowed_values_rule, rule_threshold
 
@@ -413,7 +414,18 @@ def _attribute_changes(
         if old[f] != new[f]:
             directions = _attribute_directions(f, key[1], old, new, composite=composite)
             changes.append(FieldChange(f, old[f], new[f], directions))
-    return changes + _extra_changes(old["extra"] or {}, new["extra"] or {}, (old, new))
+    return changes + _extra_changes(_written(old), _written(new), (old, new))
+
+
+def _written(row: dict) -> dict:
+    """A row's kept keys with its quality rules as the file wrote them: the import keeps a plain
+    allowed-values rule (`mustBe: 0`) only in `allowed_values`, so the two versions compare
+    rule to rule whichever of them was plain."""
+    extra = dict(row["extra"] or {})
+    quality = quality_as_written(row["allowed_values"], extra)
+    if quality and "validValuesRule" not in extra:
+        extra["quality"] = quality
+    return extra
 
 
 def _attribute_directions(

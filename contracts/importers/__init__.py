@@ -25,6 +25,7 @@ from .odcs import (
     allowed_values_rules,
     canonical_meaning_properties,
     load_document,
+    quality_as_written,
 )
 from .records import AttributeRecord, EntityRecord, ParsedContract, RelationshipRecord
 from .spreadsheet import SPREADSHEET_HEADER, SpreadsheetReader
@@ -45,6 +46,7 @@ __all__ = [
     "SpreadsheetReader",
     "allowed_values_rules",
     "canonical_meaning_properties",
+    "quality_as_written",
     "logical_type_of",
     "parse_contract",
     "parse_physical_type",

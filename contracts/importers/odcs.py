@@ -615,6 +615,13 @@ def allowed_values_rules(allowed: list[JsonValue]) -> list[Json]:
     ]
 
 
+def quality_as_written(allowed_values: list[JsonValue], extra: Json) -> list[Json]:
+    """An attribute's quality rules as its file wrote them: kept whole in `extra`, or, when they
+    were only the allowed values' plain rule, that rule again."""
+    kept = extra.get("quality")
+    return list(kept) if kept else allowed_values_rules(allowed_values)
+
+
 def canonical_meaning_properties(meaning: str) -> list[Json]:
     """The custom properties the export writes for a canonical meaning without others."""
     return [{"property": CANONICAL_MEANING, "value": meaning}] if meaning else []
