@@ -15,7 +15,7 @@ from django.core.exceptions import ValidationError
 from sqlglot import exp
 from sqlglot.errors import ParseError
 
-from catalog.dialects import inexpressible
+from catalog.dialects import as_written, inexpressible
 from contracts.models import InterfaceAttribute, InterfaceEntity, InterfaceRelationship
 from contracts.selectors import published_layer
 from mappings.choices import LoadStrategy, MappingStatus
@@ -370,7 +370,8 @@ def _apply_from(plan: EntityPlan, compiled: CompiledEntity | None) -> bool:
             str(p) for p in clause.problems if p.level == "error"
         )
         return False
-    plan.driving, plan.joins = clause.driving, clause.joins
+    plan.driving = as_written(clause.driving, plan.dialect) if clause.driving else None
+    plan.joins = [as_written(join, plan.dialect) for join in clause.joins]
     for join in clause.joins:
         for target, reason in inexpressible(join, plan.dialect).items():
             plan.from_inexpressible.setdefault(target, reason)
@@ -380,9 +381,10 @@ def _apply_from(plan: EntityPlan, compiled: CompiledEntity | None) -> bool:
                 str(p) for p in compiled.delete_condition.errors
             )
             return True
-        plan.deleted_where = compiled.deleted_where
-        if plan.deleted_where is not None:
-            for target, reason in inexpressible(plan.deleted_where, plan.dialect).items():
+        deleted = compiled.deleted_where
+        if deleted is not None:
+            plan.deleted_where = as_written(deleted, plan.dialect)
+            for target, reason in inexpressible(deleted, plan.dialect).items():
                 plan.from_inexpressible.setdefault(target, reason)
     if compiled.filter is not None:
         if not compiled.filter.ok:
@@ -390,9 +392,10 @@ def _apply_from(plan: EntityPlan, compiled: CompiledEntity | None) -> bool:
                 str(p) for p in compiled.filter.errors
             )
         else:
-            plan.where = compiled.filter.tree
-            if plan.where is not None:
-                for target, reason in inexpressible(plan.where, plan.dialect).items():
+            where = compiled.filter.tree
+            if where is not None:
+                plan.where = as_written(where, plan.dialect)
+                for target, reason in inexpressible(where, plan.dialect).items():
                     plan.from_inexpressible.setdefault(target, reason)
     return True
 
@@ -444,8 +447,11 @@ def _column(
         name=attribute.physical_name or attribute.name,
         attribute=attribute,
         data_type=data_type,
-        value=exp.Cast(this=value, to=data_type.copy()),
-        rule=rule_tree,
+        value=exp.Cast(
+            this=as_written(value, plan.dialect) if value is not None else exp.null(),
+            to=data_type.copy(),
+        ),
+        rule=as_written(rule_tree, plan.dialect) if rule_tree is not None else None,
         mapping=mapping,
         inexpressible=inexpressible(rule_tree, plan.dialect) if rule_tree is not None else {},
     )

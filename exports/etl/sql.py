@@ -16,7 +16,7 @@ from typing import TypeVar
 
 from sqlglot import exp
 
-from catalog.dialects import ETL_DIALECTS
+from catalog.dialects import ETL_DIALECTS, for_target
 
 from .plan import EntityPlan
 
@@ -170,6 +170,8 @@ def source_count_tree(entity: EntityPlan, *, source_schema: str | None = None) -
 
 
 def render(tree: exp.Expr, dialect: str, *, pretty: bool = True) -> str:
+    """The tree as `dialect` writes it, with the Mart's meanings kept (catalog.dialects)."""
+    tree = for_target(tree, dialect)
     if dialect == "spark":
         tree = spark_quoted(tree)
     return tree.sql(dialect=dialect, pretty=pretty)

@@ -249,7 +249,7 @@ def test_the_generated_dags_load_the_demo_twice_and_the_gate_stops_a_broken_mapp
     )
     assert (manifest["spec_version"], manifest["approved"]) == (1, True)
     dag_ids = _dag_ids(manifest)
-    expected = expected_rows(demo_mart_file, unicode_case=True)
+    expected = expected_rows(demo_mart_file, unicode_case=False)
 
     # When Airflow loads the DAG folder and runs each DAG
     first = airflow(tmp_path / "etl" / "airflow", manifest["load_order"])
@@ -293,7 +293,7 @@ def test_the_generated_dags_load_the_demo_twice_and_the_gate_stops_a_broken_mapp
     # Then the interface equals a fresh computation from the changed Mart, and the audit counts
     # exactly the rows that were inserted, changed and removed
     _assert_ran_green(third, dag_ids)
-    changed = expected_rows(next_day, unicode_case=True)
+    changed = expected_rows(next_day, unicode_case=False)
     assert _interface(target, manifest) == changed
     _assert_audited(third, target, manifest, _differences(expected, changed))
 

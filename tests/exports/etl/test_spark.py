@@ -44,7 +44,7 @@ def _expected(mart, strategies, previous=None) -> dict[str, dict[str, dict]]:
     """What the interface must hold after a run over `mart`: a fresh load of the Mart for the
     entities replaced or merged; for an append entity, what it held (`previous`) plus the new keys
     whose watermark is not before the last one loaded (a late arrival stays out)."""
-    fresh = expected_rows(mart, unicode_case=True)  # Spark's UPPER/LOWER change every letter
+    fresh = expected_rows(mart, unicode_case=False)  # the rules keep SQLite's ASCII-only case
     out = {}
     for name, (strategy, watermark) in strategies.items():
         rows = fresh[name]
