@@ -34,12 +34,15 @@ def require_module(name: str):
 
 def pytest_collection_modifyitems(config, items):
     """Stories marked `app_postgresql` are about PostgreSQL as the app's database (its row locks):
-    they belong to the PostgreSQL run and are not collected on the embedded SQLite one."""
+    they belong to the PostgreSQL run and are not collected on the embedded SQLite one. Stories
+    marked `outside_engine` run the generated ETL on an engine outside the app (Airflow, Spark,
+    dbt): the app's database plays no part in them, so they belong to the SQLite run only (CI
+    runs the suite once per app database)."""
     from django.conf import settings as django_settings
 
-    if django_settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
-        return
-    chosen = [i for i in items if i.get_closest_marker("app_postgresql") is None]
+    on_postgresql = django_settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
+    unwanted = "outside_engine" if on_postgresql else "app_postgresql"
+    chosen = [i for i in items if i.get_closest_marker(unwanted) is None]
     if len(chosen) != len(items):
         config.hook.pytest_deselected(items=[i for i in items if i not in chosen])
         items[:] = chosen

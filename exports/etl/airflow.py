@@ -54,10 +54,30 @@ def dag_files(plan: EtlPlan, *, dialect: str, scripts: Sequence[Script]) -> dict
             checks.setdefault(check.entity, []).append(check.name)
     return {
         f"airflow/{slug}_{_slug(schedule)}_dag.py": dag_file(
-            plan, entities, schedule=schedule, dialect=dialect, scripts=scripts, checks=checks
+            plan,
+            _with_parents(plan, entities),
+            schedule=schedule,
+            dialect=dialect,
+            scripts=scripts,
+            checks={e.name: checks.get(e.name, []) for e in entities},
         )
         for schedule, entities in by_schedule.items()
     }
+
+
+def _with_parents(plan: EtlPlan, group: list[EntityPlan]) -> list[EntityPlan]:
+    """The group and every entity its foreign keys reach on another schedule, in load order: a
+    DAG loads those parents first (merged, never purged there) so a child loaded hourly never
+    arrives before a parent agreed as daily."""
+    names = {e.name for e in group}
+    frontier = list(group)
+    while frontier:
+        for fk in frontier.pop().foreign_keys:
+            parent = plan.entity(fk.parent_entity)
+            if parent.name not in names and parent.loadable:
+                names.add(parent.name)
+                frontier.append(parent)
+    return [e for e in plan.loadable if e.name in names]
 
 
 def dag_file(
@@ -118,12 +138,13 @@ def _entity(
         s.phase: s.path for s in scripts if s.entity is not None and s.entity.name == entity.name
     }
     in_group = {e.name for e in group}
+    own = entity.name in checks  # on this DAG's schedule (not a parent loaded ahead)
     return {
         "name": entity.name,
         "table": entity.table,
         "strategy": str(entity.strategy),  # the value, not the TextChoices member
         "load": mine["load"],
-        "purge": mine.get("purge"),
+        "purge": mine.get("purge") if own else None,
         "parents": sorted(
             {fk.parent_entity for fk in entity.foreign_keys if fk.parent_entity in in_group}
         ),

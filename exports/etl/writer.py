@@ -17,17 +17,6 @@ from .plan import EtlPlan
 from .scripts import LOAD, PURGE, Script, etl_scripts
 from .unit_tests import mart_checks_sql, unit_tests_sql
 
-SCHEDULES = {"hourly": "@hourly", "daily": "@daily", "weekly": "@weekly", "monthly": "@monthly"}
-
-
-def _schedule(plan: EtlPlan) -> str:
-    """The agreed schedule: the frequency most entities share (a cron string is kept as written)."""
-    frequencies = [e.frequency for e in plan.loadable]
-    if not frequencies:
-        return "@daily"
-    common = max(dict.fromkeys(frequencies), key=frequencies.count)
-    return SCHEDULES.get(common, common)
-
 
 def write_artifacts(plan: EtlPlan, *, dialect: str, out: Path) -> dict:
     if dialect not in sql.DIALECTS:
@@ -123,12 +112,18 @@ def job_design(plan: EtlPlan, *, dialect: str) -> str:
         "",
         "## Orchestration",
         "",
-        "One Airflow DAG (`airflow/`) runs one task per interface entity in load order; the same "
-        "SQL is available as a dbt project (`dbt/`, one model per entity, tests from the contract) "
-        "and as plain SQL scripts (`sql/`, run in file order). Each entity loads in one transaction "
-        "with its load strategy; merged entities are purged of deleted source rows afterwards, "
-        "children first. Every script can run twice: the second run changes nothing.",
-        f"Schedule: `{_schedule(plan)}`.",
+        "One Airflow DAG per agreed schedule (`airflow/`) creates missing tables, loads its "
+        "entities in load order (and, first, the parents they refer to on other schedules), purges "
+        "deleted source rows children first, runs the unit tests as a quality gate and writes a "
+        "load-audit row per entity. The same SQL is available as a dbt project (`dbt/`, one model "
+        "per entity, tests from the contract) and as plain SQL scripts (`sql/`, run in file "
+        "order). Each entity loads in one transaction with its load strategy; every script can "
+        "run twice: the second run changes nothing.",
+        "Schedules: "
+        + ", ".join(
+            f"`{s or 'on demand'}`" for s in dict.fromkeys(e.schedule for e in plan.loadable)
+        )
+        + ".",
         "",
         "## Load sequence",
         "",

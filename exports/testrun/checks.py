@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 import sqlglot
 from sqlglot import exp
 
+from catalog.dialects import as_written
 from contracts.quality import NO_BAD_ROWS, Threshold, allowed_values_threshold
 from exports.etl import sql
 from exports.etl.plan import Column, EntityPlan, EtlPlan, ForeignKey
@@ -501,7 +502,10 @@ def rule_as_written(column: Column, dialect: str) -> exp.Expr:
     """The BA's rule parsed afresh from its text in the dialect it is written in (the Mart's), COALESCE'd with the
     contract default: what the column must hold, independent of the generator's rewriting."""
     assert column.mapping is not None and column.rule is not None, "a column without a rule"
-    tree: exp.Expr = sqlglot.parse_one(column.mapping.rule, read=dialect or None)
+    # kept in the Mart's meaning wherever it is evaluated (catalog.dialects.as_written)
+    tree: exp.Expr = as_written(
+        sqlglot.parse_one(column.mapping.rule, read=dialect or None), dialect
+    )
     loaded = column.value.this if isinstance(column.value, exp.Cast) else column.value
     if isinstance(loaded, exp.Coalesce) and loaded.expressions:
         tree = exp.Coalesce(this=tree, expressions=[loaded.expressions[0].copy()])

@@ -17,7 +17,12 @@ from tests.spark import run_file, scratch_database, table_rows
 from .test_daily_loads_postgres import MART_URL, Mart, map_and_generate, mart  # noqa: F401
 from .test_retailer_mart_postgres import _run
 
-pytestmark = [pytest.mark.postgres, pytest.mark.spark, pytest.mark.django_db]
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.spark,
+    pytest.mark.django_db,
+    pytest.mark.outside_engine,
+]
 
 MART_TABLES = [("crm", "customer"), ("crm", "customer_version"), ("mkt", "orders")]
 

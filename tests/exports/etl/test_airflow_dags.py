@@ -36,7 +36,7 @@ from workbench.choices import SignoffGate
 from .expected import PRIMARY_KEYS, comparable, expected_rows
 from .pgmart import copy_mart
 
-pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
+pytestmark = [pytest.mark.django_db, pytest.mark.postgres, pytest.mark.outside_engine]
 
 AIRFLOW_BIN = Path(settings.BASE_DIR) / ".venv-airflow" / "bin"
 RUNNER = Path(__file__).with_name("airflow_run.py")

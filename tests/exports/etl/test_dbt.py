@@ -36,6 +36,9 @@ MART = "mart"  # the schema the Mart is copied into, beside the interface's
 INTERFACE = {"duckdb": "main", "postgres": "interface"}
 
 
+pytestmark = pytest.mark.outside_engine
+
+
 # --- the warehouse: the Mart and the interface in one DuckDB file or PostgreSQL database --------
 
 

@@ -26,7 +26,7 @@ from .conftest import complete_mapping
 from .expected import PRIMARY_KEYS, comparable, expected_rows
 from .mart_changes import next_day
 
-pytestmark = pytest.mark.spark
+pytestmark = [pytest.mark.spark, pytest.mark.outside_engine]
 
 
 def _loaded(spark, plan) -> dict[str, dict[str, dict]]:
