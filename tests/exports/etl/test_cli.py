@@ -14,16 +14,18 @@ def test_generate_etl_writes_the_artifacts(mapped, etl, tmp_path):
         "generate_etl", "--engagement", "acme-360", "--as", "etl", "--dialect", "snowflake",
         "-o", str(tmp_path), stdout=out,
     )  # fmt: skip
-    # 24 files: two Airflow DAGs among them, the daily one and the hourly e-mail events
+    # 35 files: five loads and four purges (the events are appended, never purged), two Airflow
+    # DAGs (the daily one and the hourly e-mail events), the dbt project with its own tests
     assert out.getvalue() == (
-        f"wrote 24 files to {tmp_path} (snowflake; load order: customer, campaign, "
+        f"wrote 35 files to {tmp_path} (snowflake; load order: customer, campaign, "
         "customer_address, subscription, email_event)\n"
     )
-    assert (
-        (tmp_path / "sql" / "05_email_event.sql")
-        .read_text()
-        .startswith("-- email_event: load 5 of 5, 0 * * * *\nINSERT INTO if_email_event")
+    events = (tmp_path / "sql" / "05_email_event.sql").read_text()
+    assert events.splitlines()[1] == (
+        "-- email_event: append by watermark event_ts (key event_id); 0 * * * *. Running it twice "
+        "changes nothing."
     )
+    assert "-- step: insert\nINSERT INTO if_email_event" in events
 
 
 def test_generate_etl_names_what_it_left_out_and_exits_1(demo_mapped, etl, tmp_path):
