@@ -70,7 +70,7 @@ def strategy(entity: EntityPlan) -> str:
 
 def dbt_files(plan: EtlPlan, dialect: str) -> dict[str, str]:
     """Every file of the dbt project, by its path under DIR/."""
-    checks = [c for c in all_checks(plan, dialect=dialect) if _rendered(c)]
+    checks = [c for c in all_checks(plan, dialect=dialect) if check_kind(plan, c)]
     files = {
         "dbt/dbt_project.yml": _project(plan, dialect),
         "dbt/profiles.yml.example": _profiles(plan, dialect),
@@ -416,28 +416,20 @@ def _schema(plan: EtlPlan, dialect: str, checks: list[Check]) -> str:
 # --- tests --------------------------------------------------------------------------------------
 
 
-def check_kind(check: Check) -> str:
-    """What a check tests, finer than its test type (pattern, length and precision share one)."""
-    if check.test_type != "type_conformance":
+def check_kind(plan: EtlPlan, check: Check) -> str:
+    """What a check tests, finer than its test type (pattern, length and precision share one);
+    "" for a check dbt does not run: the ones reading the Mart (field values, fits before the
+    cast) and SQLite's text-typed dates and booleans (the dbt targets type their columns)."""
+    if check.on_source or check.test_type == TestType.FIELD_VALUE:
+        return ""
+    if check.test_type != TestType.TYPE_CONFORMANCE:
         return str(check.test_type)
     if check.name.endswith(": pattern"):
         return "pattern"
-    column = check.column
-    if column is None:
-        return "max_length" if "characters" in check.description else "precision"
-    return "max_length" if column.max_length else "precision"
-
-
-def _rendered(check: Check) -> bool:
-    """The checks dbt runs: every target-side check but SQLite's text-typed dates (the dbt
-    targets type their columns) and the field values (samples of the Mart, compared in Python)."""
-    if check.on_source or check.test_type == "field_value":
-        return False
-    if check.test_type == "type_conformance":
-        return check.name.endswith(": pattern") or (
-            "characters" in check.description or "DECIMAL" in check.description
-        )
-    return True
+    column = plan.entity(check.entity).column(check.attribute)
+    if column.max_length:
+        return "max_length"
+    return "precision" if column.precision_scale else ""
 
 
 def _meta(check: Check) -> dict:
@@ -456,7 +448,7 @@ def _meta(check: Check) -> dict:
 def _column_test(plan: EtlPlan, check: Check) -> dict | None:
     entity = plan.entity(check.entity)
     column = entity.column(check.attribute)
-    kind = check_kind(check)
+    kind = check_kind(plan, check)
     meta = _meta(check)
     if kind == "not_null":
         return {"not_null": meta}
