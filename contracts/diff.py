@@ -19,6 +19,7 @@ from dataclasses import field as dc_field
 from enum import StrEnum
 from typing import Any
 
+from .importers import quality_as_written
 from .models import InterfaceAttribute, InterfaceEntity, InterfaceLayer, InterfaceRelationship
 from .quality import NO_BAD_ROWS, Threshold, allowed_values_rule, rule_threshold
 
@@ -303,13 +304,15 @@ def _snapshot(layer: InterfaceLayer | None) -> _Snapshot:
         .values("entity__name", "name", "extra", *ATTRIBUTE_FIELDS)
     }
     relationships = {
-        f"{r[0]}.{r[1]} → {r[2]}.{r[3]}": (r[0], r[1], r[4])
+        # An external target has no attribute here: it is named as written.
+        f"{r[0]}.{r[1]} → {r[5] or f'{r[2]}.{r[3]}'}": (r[0], r[1], r[4])
         for r in InterfaceRelationship.objects.filter(layer=layer).values_list(
             "from_attribute__entity__name",
             "from_attribute__name",
             "to_attribute__entity__name",
             "to_attribute__name",
             "on_schema",
+            "to_reference",
         )
     }
     return _Snapshot(entities, attributes, relationships)
@@ -411,7 +414,18 @@ def _attribute_changes(
         if old[f] != new[f]:
             directions = _attribute_directions(f, key[1], old, new, composite=composite)
             changes.append(FieldChange(f, old[f], new[f], directions))
-    return changes + _extra_changes(old["extra"] or {}, new["extra"] or {}, (old, new))
+    return changes + _extra_changes(_written(old), _written(new), (old, new))
+
+
+def _written(row: dict) -> dict:
+    """A row's kept keys with its quality rules as the file wrote them: the import keeps a plain
+    allowed-values rule (`mustBe: 0`) only in `allowed_values`, so the two versions compare
+    rule to rule whichever of them was plain."""
+    extra = dict(row["extra"] or {})
+    quality = quality_as_written(row["allowed_values"], extra)
+    if quality and "validValuesRule" not in extra:
+        extra["quality"] = quality
+    return extra
 
 
 def _attribute_directions(

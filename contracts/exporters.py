@@ -1,9 +1,11 @@
 """Writing a contract version back as an ODCS v3.1 data contract (YAML).
 
 The export is the inverse of `importers.odcs.OdcsReader`: modelled fields are written to their ODCS
-keys, the kept keys (`extra`) are merged back, the canonical meaning is a custom property
-`canonicalMeaning`, allowed values are an `invalidValues` library quality rule. Importing the
-export gives an identical contract.
+keys and the kept keys (`extra`) are merged back as written. Quality rules and custom properties
+kept as written are written back as they were; without them the canonical meaning is a custom
+property `canonicalMeaning` and allowed values an `invalidValues` library rule. Relationships are
+written where they were declared (property, schema object or both), keys of several columns as
+lists, targets outside the contract as written. Importing the export gives an identical contract.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from django.db.models import Prefetch
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from .importers import CANONICAL_MEANING
+from .importers import allowed_values_rules, canonical_meaning_properties
 from .models import InterfaceAttribute, InterfaceLayer, InterfaceRelationship
 
 ODCS_API_VERSION = "v3.1.0"
@@ -66,9 +68,7 @@ def layer_to_odcs(
         "status": extra.pop("status", None) or _odcs_status(layer),
     }
     extra.pop("apiVersion", None)
-    description = dict(extra.pop("description", None) or {})
-    if layer.description:
-        description = {"purpose": layer.description, **description}
+    description = _contract_description(layer, extra.pop("description", None))
     if description:
         document["description"] = description
     custom = extra.pop("customProperties", None)
@@ -77,20 +77,7 @@ def layer_to_odcs(
         others = [s for s in document.get("servers") or [] if s.get("server") != server["server"]]
         document["servers"] = [*others, server]
 
-    relationships = InterfaceRelationship.objects.filter(layer=layer).select_related(
-        "from_attribute__entity", "to_attribute__entity"
-    )
-    on_property: dict[int, list[dict]] = {}
-    on_schema: dict[int, list[dict]] = {}
-    for rel in relationships.order_by("pk"):
-        target = f"{rel.to_attribute.entity.name}.{rel.to_attribute.name}"
-        if rel.on_schema:
-            source = f"{rel.from_attribute.entity.name}.{rel.from_attribute.name}"
-            item = {"type": "foreignKey", "from": source, "to": target, **rel.extra}
-            on_schema.setdefault(rel.from_attribute.entity_id, []).append(item)
-        else:
-            item = {"type": "foreignKey", "to": target, **rel.extra}
-            on_property.setdefault(rel.from_attribute_id, []).append(item)
+    on_property, on_schema = _relationships(layer)
 
     entities = layer.entities.order_by("position").prefetch_related(
         Prefetch("attributes", queryset=InterfaceAttribute.objects.order_by("position"))
@@ -129,6 +116,54 @@ def layer_to_odcs(
     if custom:
         document["customProperties"] = custom
     return document
+
+
+def _contract_description(layer: InterfaceLayer, kept: dict | None) -> dict[str, Any]:
+    """The description object as written; older imports kept it without its purpose."""
+    description = dict(kept or {})
+    if layer.description and "purpose" not in description:
+        description = {"purpose": layer.description, **description}
+    return description
+
+
+def _relationships(
+    layer: InterfaceLayer,
+) -> tuple[dict[int, list[dict]], dict[int, list[dict]]]:
+    """The relationship declarations of each property (by attribute id) and of each schema
+    object (by entity id), in file order; the column pairs of one key join one declaration."""
+    rows = (
+        InterfaceRelationship.objects.filter(layer=layer)
+        .select_related("from_attribute__entity", "to_attribute__entity")
+        .order_by("pk")
+    )
+    on_property: dict[int, list[dict]] = {}
+    on_schema: dict[int, list[dict]] = {}
+    groups: dict[tuple[bool, int], dict] = {}
+    for rel in rows:
+        source = rel.from_reference or f"{rel.from_attribute.entity.name}.{rel.from_attribute.name}"
+        placements = [(True, rel.extra)] if rel.on_schema else [(False, rel.extra)]
+        if rel.also_on_property:
+            placements.append((False, rel.property_extra))
+        for schema_level, extra in placements:
+            if rel.group is not None and (schema_level, rel.group) in groups:
+                item = groups[(schema_level, rel.group)]
+                if schema_level:
+                    item["from"].append(source)
+                item["to"].append(rel.target)
+                continue
+            as_list = rel.group is not None
+            item = {"type": "foreignKey"}
+            if schema_level:
+                item["from"] = [source] if as_list else source
+            item["to"] = [rel.target] if as_list else rel.target
+            item.update(extra)
+            if as_list:
+                groups[(schema_level, rel.group)] = item
+            if schema_level:
+                on_schema.setdefault(rel.from_attribute.entity_id, []).append(item)
+            else:
+                on_property.setdefault(rel.from_attribute_id, []).append(item)
+    return on_property, on_schema
 
 
 class ServerUrlError(ValueError):
@@ -192,31 +227,33 @@ def _property(
         _put(prop, "primaryKeyPosition", attribute.primary_key_position)
     _put(prop, "classification", attribute.classification)
     _put(prop, "examples", attribute.examples)
-    quality = []
-    rule_rest = extra.pop("validValuesRule", None) or {}
-    if attribute.allowed_values:
-        rest_arguments = rule_rest.pop("arguments", {}) if rule_rest else {}
-        quality.append(
-            {
-                "type": "library",
-                "metric": "invalidValues",
-                "arguments": {"validValues": attribute.allowed_values, **rest_arguments},
-                "mustBe": 0,
-                **rule_rest,
-            }
-        )
-    quality.extend(extra.pop("quality", None) or [])
-    _put(prop, "quality", quality)
-    custom = []
-    if attribute.canonical_meaning:
-        custom.append({"property": CANONICAL_MEANING, "value": attribute.canonical_meaning})
-    custom.extend(extra.pop("customProperties", None) or [])
+    _put(prop, "quality", _quality(attribute, extra))
+    custom = extra.pop("customProperties", None)
+    if custom is None:
+        custom = canonical_meaning_properties(attribute.canonical_meaning)
     prop.update(extra)
     for key, value in (transform or {}).items():
         _put(prop, key, value)
     _put(prop, "relationships", relationships)
     _put(prop, "customProperties", custom)
     return prop
+
+
+def _quality(attribute: InterfaceAttribute, extra: dict) -> list[dict]:
+    """The quality rules as written; allowed values without a rule of their own get one (and so
+    do rows imported before the rules were kept whole, which held it in `validValuesRule`)."""
+    quality = list(extra.pop("quality", None) or [])
+    legacy = extra.pop("validValuesRule", None)
+    has_rule = any(
+        rule.get("metric") == "invalidValues" and "validValues" in (rule.get("arguments") or {})
+        for rule in quality
+    )
+    if attribute.allowed_values and not has_rule:
+        rule = allowed_values_rules(attribute.allowed_values)[0]
+        legacy = dict(legacy or {})
+        rule["arguments"].update(legacy.pop("arguments", {}))
+        quality.insert(0, {**rule, **legacy})
+    return quality
 
 
 def layer_to_yaml(

@@ -73,6 +73,12 @@ class LayerChildQuerySet(models.QuerySet):
         return self.filter(layer__engagement__in=Engagement.objects.restrict(user))
 
 
+class RelationshipQuerySet(LayerChildQuerySet):
+    def internal(self):
+        """The foreign keys whose both ends are in the contract (not the external ones)."""
+        return self.filter(to_attribute__isnull=False)
+
+
 class InterfaceEntity(models.Model):
     layer = models.ForeignKey(InterfaceLayer, on_delete=models.CASCADE, related_name="entities")
     name = models.CharField(max_length=200)
@@ -156,7 +162,13 @@ class InterfaceAttribute(models.Model):
 
 
 class InterfaceRelationship(models.Model):
-    """A foreign key: `from_attribute` references the key attribute `to_attribute`."""
+    """A foreign key: `from_attribute` references the key attribute `to_attribute`.
+
+    A target outside the contract (legal in ODCS) has no `to_attribute`: `to_reference` keeps it
+    as written and `is_external` is true; consumers that need both ends (load order, DDL) read
+    `InterfaceRelationship.objects.internal()`. A key of several columns is one row per column
+    pair sharing `group`, in `key_position` order.
+    """
 
     layer = models.ForeignKey(
         InterfaceLayer, on_delete=models.CASCADE, related_name="relationships"
@@ -165,15 +177,38 @@ class InterfaceRelationship(models.Model):
         InterfaceAttribute, on_delete=models.CASCADE, related_name="references"
     )
     to_attribute = models.ForeignKey(
-        InterfaceAttribute, on_delete=models.CASCADE, related_name="referenced_by"
+        InterfaceAttribute,
+        on_delete=models.CASCADE,
+        related_name="referenced_by",
+        null=True,
+        blank=True,
+        help_text="Empty when the target lies outside this contract.",
+    )
+    to_reference = models.CharField(
+        max_length=500,
+        blank=True,
+        help_text="The target as written in the file, when external or not `entity.attribute`.",
+    )
+    from_reference = models.CharField(
+        max_length=500, blank=True, help_text="The source as written, when not `entity.attribute`."
     )
     on_schema = models.BooleanField(
         default=False, help_text="Declared on the schema object (from/to) rather than the property."
     )
+    also_on_property = models.BooleanField(
+        default=False, help_text="Declared on the schema object and on the property as well."
+    )
+    group = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Shared by the column pairs of a key written as lists."
+    )
+    key_position = models.PositiveIntegerField(null=True, blank=True)
     extra = models.JSONField(default=dict, blank=True)
+    property_extra = models.JSONField(
+        default=dict, blank=True, help_text="The property-level declaration's other keys."
+    )
 
     history = HistoricalRecords()
-    objects = LayerChildQuerySet.as_manager()
+    objects = RelationshipQuerySet.as_manager()
 
     class Meta:
         ordering = ["layer", "pk"]
@@ -186,7 +221,18 @@ class InterfaceRelationship(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.from_attribute} → {self.to_attribute}"
+        return f"{self.from_attribute} → {self.target}"
+
+    @property
+    def is_external(self) -> bool:
+        return self.to_attribute_id is None
+
+    @property
+    def target(self) -> str:
+        """The target as `entity.attribute`, or as written when external."""
+        if self.to_reference or self.to_attribute is None:
+            return self.to_reference
+        return f"{self.to_attribute.entity.name}.{self.to_attribute.name}"
 
 
 class InterfaceNote(models.Model):

@@ -176,6 +176,7 @@ def layer_erd(*, layer: InterfaceLayer) -> dict:
         for pk, from_entity, from_attr, to_entity, to_attr in InterfaceRelationship.objects.filter(
             layer=layer
         )
+        .internal()
         .order_by("pk")
         .values_list(
             "pk",

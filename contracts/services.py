@@ -30,6 +30,7 @@ from .importers import (
     ContractFileError,
     EntityRecord,
     ParsedContract,
+    RelationshipRecord,
     parse_contract,
 )
 from .models import (
@@ -124,46 +125,59 @@ def _write_contents(
     relationships = []
     seen = set()
     for rel in parsed.relationships:
-        source = by_name.get((rel.from_entity, rel.from_attribute))
-        if source is None:
-            what = (
-                f"entity '{rel.from_entity}'"
-                if rel.from_entity not in entity_names
-                else f"attribute '{rel.from_entity}.{rel.from_attribute}'"
-            )
-            raise ContractFileError(
-                file_name, rel.place, f"the relationship starts at a missing {what}."
-            )
-        target = by_name.get((rel.to_entity, rel.to_attribute))
-        if target is None:
-            what = (
-                f"entity '{rel.to_entity}'"
-                if rel.to_entity not in entity_names
-                else f"attribute '{rel.to_entity}.{rel.to_attribute}'"
-            )
-            raise ContractFileError(
-                file_name, rel.place, f"the relationship refers to a missing {what}."
-            )
-        if (source.pk, target.pk) in seen:
+        source = _relationship_end(by_name, entity_names, rel, file_name, start=True)
+        target = None if rel.external else _relationship_end(by_name, entity_names, rel, file_name)
+        if target is not None and (source.pk, target.pk) in seen:
             raise ContractFileError(
                 file_name,
                 rel.place,
                 f"the relationship {rel.from_entity}.{rel.from_attribute} → "
                 f"{rel.to_entity}.{rel.to_attribute} is declared twice.",
             )
-        seen.add((source.pk, target.pk))
+        if target is not None:
+            seen.add((source.pk, target.pk))
         relationships.append(
             InterfaceRelationship(
                 layer=layer,
                 from_attribute=source,
                 to_attribute=target,
+                to_reference=rel.to_reference,
+                from_reference=rel.from_reference,
                 on_schema=rel.on_schema,
+                also_on_property=rel.also_on_property,
+                group=rel.group,
+                key_position=rel.key_position,
                 extra=rel.extra,
+                property_extra=rel.property_extra,
             )
         )
     bulk_create_with_history(
         relationships, InterfaceRelationship, batch_size=BATCH_SIZE, default_user=user
     )
+
+
+def _relationship_end(
+    by_name: dict,
+    entity_names: set[str],
+    rel: RelationshipRecord,
+    file_name: str,
+    *,
+    start: bool = False,
+) -> InterfaceAttribute:
+    """The attribute at one end of `rel`; a missing one is refused, naming the place."""
+    entity, attribute = (
+        (rel.from_entity, rel.from_attribute) if start else (rel.to_entity, rel.to_attribute)
+    )
+    found = by_name.get((entity, attribute))
+    if found is None:
+        what = (
+            f"entity '{entity}'"
+            if entity not in entity_names
+            else f"attribute '{entity}.{attribute}'"
+        )
+        verb = "starts at" if start else "refers to"
+        raise ContractFileError(file_name, rel.place, f"the relationship {verb} a missing {what}.")
+    return found
 
 
 def _entity_row(record: EntityRecord, *, layer: InterfaceLayer, position: int) -> InterfaceEntity:

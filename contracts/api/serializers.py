@@ -90,12 +90,17 @@ class InterfaceEntitySerializer(serializers.ModelSerializer):
 
 
 class ReferenceSerializer(serializers.ModelSerializer):
-    entity = serializers.CharField(source="to_attribute.entity.name")
-    attribute = serializers.CharField(source="to_attribute.name")
+    """A foreign key's target; outside the contract, entity and attribute are null and
+    `reference` is the target as the file wrote it."""
+
+    entity = serializers.CharField(source="to_attribute.entity.name", allow_null=True)
+    attribute = serializers.CharField(source="to_attribute.name", allow_null=True)
+    reference = serializers.CharField(source="target")
+    external = serializers.BooleanField(source="is_external")
 
     class Meta:
         model = InterfaceRelationship
-        fields = ["entity", "attribute"]
+        fields = ["entity", "attribute", "reference", "external"]
 
 
 class InterfaceAttributeSerializer(serializers.ModelSerializer):

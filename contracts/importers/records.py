@@ -66,15 +66,33 @@ class EntityRecord:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RelationshipRecord:
-    """A foreign key from one attribute to another, both named `entity.attribute`."""
+    """A foreign key from one attribute to another, both named `entity.attribute`.
+
+    A key of several columns is one record per column pair, sharing `group` and numbered by
+    `key_position`; `group` is set whenever the file wrote `from`/`to` as lists, so the export
+    writes lists again. A target outside this contract is `external`: `to_reference` holds it as
+    written and `to_entity`/`to_attribute` are blank. A relationship declared both on the
+    property and on the schema object is one record with `on_schema` and `also_on_property`.
+    """
 
     from_entity: str
     from_attribute: str
     to_entity: str
     to_attribute: str
     on_schema: bool = False  # declared on the schema object rather than on the property
+    also_on_property: bool = False  # declared on the schema object and on the property
+    external: bool = False
+    from_reference: str = ""  # as written, when not the `entity.attribute` shorthand
+    to_reference: str = ""  # as written, when external or not the shorthand
+    group: int | None = None
+    key_position: int | None = None
     extra: dict[str, JsonValue] = field(default_factory=dict)
+    property_extra: dict[str, JsonValue] = field(default_factory=dict)
     place: str = field(default="", compare=False)
+
+    @property
+    def target(self) -> str:
+        return self.to_reference or f"{self.to_entity}.{self.to_attribute}"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

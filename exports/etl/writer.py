@@ -1,22 +1,21 @@
 """Write the ETL artifacts of DESIGN.md ("Generated ETL") for one dialect, from an EtlPlan.
 
 DIR/manifest.json, DIR/sql/00_create_interface.sql, DIR/sql/NN_<entity>.sql, DIR/dbt/…,
-DIR/airflow/<slug>_dag.py, DIR/docs/etl_job_design.md, DIR/tests/unit_tests.sql (on the target),
+DIR/airflow/<slug>_<schedule>_dag.py (exports.etl.airflow), DIR/docs/etl_job_design.md, DIR/tests/unit_tests.sql (on the target),
 DIR/tests/mart_checks.sql (on the Mart).
 """
 
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
-from exports.testrun.checks import all_checks
-
 from . import sql
+from .airflow import dag_files
 from .dbt import dbt_files
 from .plan import EtlPlan
 from .scripts import LOAD, PURGE, Script, etl_scripts
+from .unit_tests import mart_checks_sql, unit_tests_sql
 
 SCHEDULES = {"hourly": "@hourly", "daily": "@daily", "weekly": "@weekly", "monthly": "@monthly"}
 
@@ -39,11 +38,10 @@ def write_artifacts(plan: EtlPlan, *, dialect: str, out: Path) -> dict:
     for script in scripts:
         files[script.path] = script.render(dialect, header=script_header(plan, script, dialect))
     files.update(dbt_files(plan, dialect))
-    slug = re.sub(r"\W", "_", plan.engagement.slug)
-    files[f"airflow/{slug}_dag.py"] = _dag(plan, slug, scripts)
+    files.update(dag_files(plan, dialect=dialect, scripts=scripts))
     files["docs/etl_job_design.md"] = job_design(plan, dialect=dialect)
-    files["tests/unit_tests.sql"] = _unit_tests_sql(plan, dialect)
-    files["tests/mart_checks.sql"] = _mart_checks_sql(plan, dialect)
+    files["tests/unit_tests.sql"] = unit_tests_sql(plan, dialect)
+    files["tests/mart_checks.sql"] = mart_checks_sql(plan, dialect)
     for name, text in files.items():
         path = out / name
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -113,53 +111,6 @@ def _manifest_entities(scripts: list[Script]) -> list[dict]:
     ]
 
 
-# --- Airflow --------------------------------------------------------------------------------
-
-
-def _dag(plan: EtlPlan, slug: str, scripts: list[Script]) -> str:
-    paths = {s.entity.name: s.path for s in scripts if s.phase == LOAD and s.entity}
-    entities = plan.loadable
-    lines = [
-        f'"""Load the {plan.contract_name} interface tables in load order (generated)."""',
-        "",
-        "from __future__ import annotations",
-        "",
-        "from pathlib import Path",
-        "",
-        "import pendulum",
-        "from airflow import DAG",
-        "from airflow.providers.common.sql.operators.sql import SQLExecuteQueryOperator",
-        "",
-        f'CONN_ID = "{slug}_target"',
-        "",
-        "with DAG(",
-        f'    dag_id="{slug}_interface_load",',
-        f"    schedule={_schedule(plan)!r},",
-        '    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),',
-        "    catchup=False,",
-        "    template_searchpath=[str(Path(__file__).resolve().parent.parent)],",
-        f'    tags=["mapping-workbench", "{slug}"],',
-        ") as dag:",
-    ]
-    names = []
-    for entity in entities:
-        task = "load_" + re.sub(r"\W", "_", entity.name)
-        names.append((entity, task))
-        lines += [
-            f"    {task} = SQLExecuteQueryOperator(",
-            f'        task_id="{task}",',
-            "        conn_id=CONN_ID,",
-            f'        sql="{paths[entity.name]}",',
-            "    )",
-        ]
-    for entity, task in names:
-        for fk in entity.foreign_keys:
-            parent = next((t for e, t in names if e.name == fk.parent_entity), None)
-            if parent and parent != task:
-                lines.append(f"    {parent} >> {task}")
-    return "\n".join(lines) + "\n"
-
-
 # --- the job design ----------------------------------------------------------------------------
 
 
@@ -221,47 +172,3 @@ def job_design(plan: EtlPlan, *, dialect: str) -> str:
             rule = rule.replace("|", "\\|")
             out.append(f"| {column.name} | `{rule}` | {default or '—'} |")
     return "\n".join(out) + "\n"
-
-
-def _mart_checks_sql(plan: EtlPlan, dialect: str) -> str:
-    """The checks that read the Mart (each rule's result before the load's casts could cut it),
-    each rendered in its entity's Mart dialect: they run on the source database."""
-    marts = {entity.name: entity.dialect for entity in plan.entities}
-    out = [f"-- Checks of the {plan.contract_name} mapping to run on the Mart (the source)."]
-    out.append("-- A 'fits before the cast' query counts the rows breaking the rule: 0 is a pass.")
-    out.append("-- A 'field values' query lists the rule's values for the sampled keys.")
-    for check in all_checks(plan, dialect=dialect):
-        mart = marts.get(check.entity) or dialect
-        if check.on_source and check.violations is not None:
-            out.append("")
-            out.append(f"-- {check.name}: {check.description}")
-            out.append(sql.render_statement(check.count_tree(), mart))
-        elif check.column is not None and check.source is not None:
-            out.append("")
-            out.append(f"-- {check.name}: {check.description}")
-            out.append(
-                "-- The rule's values for the sampled keys: compare them with the interface table."
-            )
-            out.append(sql.render_statement(check.source, mart))
-    return "\n".join(out)
-
-
-def _unit_tests_sql(plan: EtlPlan, dialect: str) -> str:
-    out = [f"-- Unit tests of the {plan.contract_name} interface load ({dialect})."]
-    out.append("-- Each query counts the rows breaking the rule: 0 is a pass.")
-    if dialect == "sqlite":
-        out.append("-- SQLite has no REGEXP function of its own: register one on the connection")
-        out.append("-- (Python: connection.create_function('regexp', 2, …)) for the pattern tests.")
-    for check in all_checks(plan, dialect=dialect):
-        if check.on_source or check.violations is None:
-            continue  # it reads the Mart: tests/mart_checks.sql carries it
-        out.append("")
-        out.append(f"-- {check.name}: {check.description}")
-        if check.test_type == "record_count" and check.source is not None:
-            out.append("-- source")
-            out.append(sql.render_statement(check.source, dialect))
-            out.append("-- target")
-            out.append(sql.render_statement(check.violations, dialect))
-        else:
-            out.append(sql.render_statement(check.count_tree(), dialect))
-    return "\n".join(out)

@@ -89,8 +89,10 @@ def kt_entities(*, engagement) -> list[KtEntity]:
     )
     depends: dict[str, set[str]] = {}
     if layer is not None:
-        edges = InterfaceRelationship.objects.filter(layer=layer).values_list(
-            "from_attribute__entity__name", "to_attribute__entity__name"
+        edges = (
+            InterfaceRelationship.objects.filter(layer=layer)
+            .internal()
+            .values_list("from_attribute__entity__name", "to_attribute__entity__name")
         )
         for child, parent in edges:
             if child != parent:

@@ -160,8 +160,10 @@ def contract_load_order(*, engagement: Engagement) -> LoadOrder:
     if layer is None:
         return LoadOrder()
     entities = InterfaceEntity.objects.filter(layer=layer).order_by("position")
-    edges = InterfaceRelationship.objects.filter(layer=layer).values_list(
-        "from_attribute__entity__name", "to_attribute__entity__name"
+    edges = (
+        InterfaceRelationship.objects.filter(layer=layer)
+        .internal()
+        .values_list("from_attribute__entity__name", "to_attribute__entity__name")
     )
     return load_order(entities.values_list("name", flat=True), edges)
 

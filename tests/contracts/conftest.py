@@ -19,7 +19,7 @@ SMALL = {
     "name": "Small 360",
     "version": "1.0.0",
     "status": "active",
-    "owner": "marketing-data",  # unknown key: kept as a custom property
+    "customProperties": [{"property": "owner", "value": "marketing-data"}],
     "schema": [
         {
             "name": "customer",
@@ -48,7 +48,7 @@ SMALL = {
                     "logicalTypeOptions": {"maxLength": 254, "format": "email"},
                     "examples": ["jane@example.com"],
                     "criticalDataElement": True,
-                    "sensitivity": "high",
+                    "customProperties": [{"property": "sensitivity", "value": "high"}],
                 },
                 {
                     "name": "status",

@@ -70,7 +70,14 @@ def test_an_attribute_shows_its_references(api, viewer, published_demo):
     rows = api.get(f"{BASE}/attributes/", {"q": "campaign_id"}).json()["results"]
 
     event_fk = next(r for r in rows if r["entity_name"] == "email_event")
-    assert event_fk["references"] == [{"entity": "campaign", "attribute": "campaign_id"}]
+    assert event_fk["references"] == [
+        {
+            "entity": "campaign",
+            "attribute": "campaign_id",
+            "reference": "campaign.campaign_id",
+            "external": False,
+        }
+    ]
 
 
 def test_an_outsider_gets_404_everywhere(api, outsider, published_demo):

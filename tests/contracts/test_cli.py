@@ -99,7 +99,7 @@ def test_a_bad_file_exits_non_zero_with_the_place_and_saves_nothing(engagement, 
         run("import_contract", "--engagement", "acme-360", "--as", "ba", str(bad))
 
     assert str(exc.value) == (
-        "bad.yaml: schema[0].properties[2].logicalType: unknown logical type 'enum'; expected "
+        "bad.yaml: schema[0].properties[2].logicalType: 'enum' is not allowed; expected "
         "one of string, date, timestamp, time, number, integer, object, array, boolean."
     )
     assert InterfaceLayer.objects.count() == 0

@@ -139,16 +139,16 @@ def test_records_are_frozen():
     assert isinstance(parsed.entities[1], EntityRecord)
 
 
-def test_odcs_keeps_unmodelled_keys_in_extra_and_unknown_keys_as_custom_properties():
-    # given a property with a known key we do not model, an extra type option, another quality
-    # rule and a key ODCS does not know
+def test_odcs_keeps_unmodelled_keys_quality_rules_and_custom_properties_as_written():
+    # given a property with a known key we do not model, an extra type option, a quality rule
+    # and a custom property
     prop = {
         "name": "sent_at",
         "logicalType": "timestamp",
         "partitioned": True,
-        "logicalTypeOptions": {"format": "iso", "timezone": "UTC", "minimum": "2020-01-01"},
-        "quality": [{"type": "sql", "query": "SELECT 1"}],
-        "sensitivity": "low",
+        "logicalTypeOptions": {"format": "iso", "timezone": True, "minimum": "2020-01-01"},
+        "quality": [{"type": "sql", "query": "SELECT 1", "mustBe": 1}],
+        "customProperties": [{"property": "sensitivity", "value": "low"}],
     }
 
     # when it is parsed from JSON
@@ -159,8 +159,8 @@ def test_odcs_keeps_unmodelled_keys_in_extra_and_unknown_keys_as_custom_properti
     assert (attribute.format, attribute.minimum) == ("iso", "2020-01-01")
     assert attribute.extra == {
         "partitioned": True,
-        "logicalTypeOptions": {"timezone": "UTC"},
-        "quality": [{"type": "sql", "query": "SELECT 1"}],
+        "logicalTypeOptions": {"timezone": True},
+        "quality": [{"type": "sql", "query": "SELECT 1", "mustBe": 1}],
         "customProperties": [{"property": "sensitivity", "value": "low"}],
     }
 
@@ -202,6 +202,5 @@ def test_a_property_relationship_with_its_own_from_is_refused_naming_the_path():
     with pytest.raises(ContractFileError) as exc:
         parse_contract("c.yaml", odcs_bytes([prop]))
     assert exc.value.messages == [
-        "c.yaml: schema[1].properties[0].relationships[0].from: "
-        "not allowed on a property (it is the property)."
+        "c.yaml: schema[1].properties[0].relationships[0].from: not allowed here."
     ]

@@ -167,7 +167,7 @@ def test_a_bad_file_in_the_form_shows_the_message_inline_and_saves_nothing(clien
 
     assert response.status_code == 400
     assert (
-        "small.yaml: schema[0].properties[1].logicalType: unknown logical type &#x27;text&#x27;"
+        "small.yaml: schema[0].properties[1].logicalType: &#x27;text&#x27; is not allowed"
         in response.content.decode()
     )
     assert InterfaceLayer.objects.count() == 0

@@ -277,7 +277,7 @@ def test_dbt_builds_green_twice_then_follows_the_next_day_mart(
         "subscription": "full_refresh",
     }
     warehouse.load_mart(demo_mart_file)
-    today = expected_rows(demo_mart_file, unicode_case=True)
+    today = expected_rows(demo_mart_file, unicode_case=False)
 
     # When dbt builds it (models and tests), and builds it again the same day
     for _run in range(2):
@@ -292,7 +292,7 @@ def test_dbt_builds_green_twice_then_follows_the_next_day_mart(
     done = dbt(project, warehouse, "build")
     assert_green(done)
     # Then the interface equals a fresh computation of the changed Mart
-    tomorrow = expected_rows(tomorrow_file, unicode_case=True)
+    tomorrow = expected_rows(tomorrow_file, unicode_case=False)
     assert changes["deleted"] not in tomorrow["customer"]
     assert tomorrow["customer"][changes["changed"]]["email"] == "renamed.person@example.com"
     assert changes["new"] in tomorrow["customer"]
