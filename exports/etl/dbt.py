@@ -22,7 +22,7 @@ from sqlglot import exp
 
 from catalog.models import CatalogTable
 from exports.testrun.checks import Check, all_checks, tolerance
-from exports.testrun.choices import TestType
+from exports.testrun.choices import CheckKind, TestType
 
 from . import sql
 from .plan import Column, EntityPlan, EtlPlan
@@ -70,7 +70,7 @@ def strategy(entity: EntityPlan) -> str:
 
 def dbt_files(plan: EtlPlan, dialect: str) -> dict[str, str]:
     """Every file of the dbt project, by its path under DIR/."""
-    checks = [c for c in all_checks(plan, dialect=dialect) if _rendered(c)]
+    checks = [c for c in all_checks(plan, dialect=dialect) if check_kind(plan, c)]
     files = {
         "dbt/dbt_project.yml": _project(plan, dialect),
         "dbt/profiles.yml.example": _profiles(plan, dialect),
@@ -393,7 +393,7 @@ def _schema(plan: EtlPlan, dialect: str, checks: list[Check]) -> str:
             constraints = _constraints(entity, column, dialect, incremental)
             if constraints:
                 item["constraints"] = constraints
-            tests = [_column_test(plan, c) for c in mine if c.attribute == column.name]
+            tests = [_column_test(plan, c, dialect) for c in mine if c.attribute == column.name]
             tests = [t for t in tests if t is not None]
             if tests:
                 item["data_tests"] = tests
@@ -416,28 +416,21 @@ def _schema(plan: EtlPlan, dialect: str, checks: list[Check]) -> str:
 # --- tests --------------------------------------------------------------------------------------
 
 
-def check_kind(check: Check) -> str:
-    """What a check tests, finer than its test type (pattern, length and precision share one)."""
-    if check.test_type != "type_conformance":
-        return str(check.test_type)
-    if check.name.endswith(": pattern"):
-        return "pattern"
-    column = check.column
-    if column is None:
-        return "max_length" if "characters" in check.description else "precision"
-    return "max_length" if column.max_length else "precision"
+# Checks dbt does not run: the ones reading the Mart (field values, fits before the cast), the
+# load itself, and SQLite's text-typed dates and booleans (the dbt targets type their columns).
+NOT_IN_DBT = {
+    CheckKind.LOAD,
+    CheckKind.FIELD_VALUES,
+    CheckKind.FITS_BEFORE_CAST,
+    CheckKind.TYPE,
+}
 
 
-def _rendered(check: Check) -> bool:
-    """The checks dbt runs: every target-side check but SQLite's text-typed dates (the dbt
-    targets type their columns) and the field values (samples of the Mart, compared in Python)."""
-    if check.on_source or check.test_type == "field_value":
-        return False
-    if check.test_type == "type_conformance":
-        return check.name.endswith(": pattern") or (
-            "characters" in check.description or "DECIMAL" in check.description
-        )
-    return True
+def check_kind(plan: EtlPlan, check: Check) -> str:
+    """The constraint a check proves (its CheckKind); "" for a check dbt does not run."""
+    if check.on_source or check.test_type == TestType.FIELD_VALUE or check.kind in NOT_IN_DBT:
+        return ""
+    return str(check.kind)
 
 
 def _meta(check: Check) -> dict:
@@ -453,10 +446,25 @@ def _meta(check: Check) -> dict:
     }
 
 
-def _column_test(plan: EtlPlan, check: Check) -> dict | None:
+def _bound_test(check: Check, meta: dict, dialect: str) -> dict | None:
+    """The contract's minimum or maximum: the comparison the check's violations query makes,
+    its bound rendered from that tree (a number, or a date cast to its type)."""
+    assert check.violations is not None, "a bound check without its violations query"
+    where = check.violations.args["where"].this
+    compare = next(where.find_all(exp.LT, exp.LTE, exp.GT, exp.GTE), None)
+    if compare is None:
+        return None
+    arguments = {"breaks": _COMPARISONS[type(compare)], "bound": compare.expression.sql(dialect)}
+    return {"value_bound": {"arguments": arguments, **meta}}
+
+
+_COMPARISONS = {exp.LT: "<", exp.LTE: "<=", exp.GT: ">", exp.GTE: ">="}
+
+
+def _column_test(plan: EtlPlan, check: Check, dialect: str) -> dict | None:
     entity = plan.entity(check.entity)
     column = entity.column(check.attribute)
-    kind = check_kind(check)
+    kind = check_kind(plan, check)
     meta = _meta(check)
     if kind == "not_null":
         return {"not_null": meta}
@@ -483,6 +491,10 @@ def _column_test(plan: EtlPlan, check: Check) -> dict | None:
         return {"relationships": {"arguments": arguments, **meta}}
     if kind == "pattern":
         return {"matches_pattern": {"arguments": {"pattern": column.attribute.pattern}, **meta}}
+    if kind == "min_length":
+        return {"min_length": {"arguments": {"length": check.meta["min_length"]}, **meta}}
+    if kind in ("minimum", "maximum"):
+        return _bound_test(check, meta, dialect)
     if kind == "max_length" and column.max_length:
         return {"max_length": {"arguments": {"length": column.max_length}, **meta}}
     if kind == "precision" and column.precision_scale:
@@ -536,6 +548,8 @@ def _generic_tests(plan: EtlPlan, dialect: str) -> dict[str, str]:
     pattern = _placeholder("__pattern__")  # the quoted literal, below
     miss = exp.Not(this=exp.RegexpLike(this=column.copy(), expression=pattern))
     too_long = exp.GT(this=exp.Length(this=column.copy()), expression=_placeholder("{{ length }}"))
+    too_short = exp.LT(this=exp.Length(this=column.copy()), expression=_placeholder("{{ length }}"))
+    out_of_bound = exp.GT(this=column.copy(), expression=_placeholder("__bound__"))
     too_wide = exp.GTE(
         this=exp.Abs(this=column.copy()),
         expression=_placeholder("{{ 10 ** (precision - scale) }}"),
@@ -544,6 +558,8 @@ def _generic_tests(plan: EtlPlan, dialect: str) -> dict[str, str]:
         "matches_pattern": ("model, column_name, pattern", miss),
         "max_length": ("model, column_name, length", too_long),
         "fits_precision": ("model, column_name, precision, scale", too_wide),
+        "min_length": ("model, column_name, length", too_short),
+        "value_bound": ("model, column_name, breaks, bound", out_of_bound),
     }
     files = {}
     for name, (arguments, broken) in tests.items():
@@ -555,7 +571,9 @@ def _generic_tests(plan: EtlPlan, dialect: str) -> dict[str, str]:
         files[f"dbt/tests/generic/{name}.sql"] = (
             _header(plan, "--", f"generic test {name}")
             + f"{{% test {name}({arguments}) %}}\n"
-            + sql.render(query, dialect).replace("__pattern__", PATTERN_LITERAL)
+            + sql.render(query, dialect)
+            .replace("__pattern__", PATTERN_LITERAL)
+            .replace("> __bound__", "{{ breaks }} {{ bound }}")
             + "\n{% endtest %}\n"
         )
     files["dbt/tests/generic/accepted_values_within.sql"] = (

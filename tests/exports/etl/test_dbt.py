@@ -210,8 +210,8 @@ def assert_models_equal(warehouse: Warehouse, plan, expected: dict) -> None:
 
 def next_day(mart_path: Path, out: Path) -> dict[str, object]:
     """Yesterday's Mart with today's changes: a new customer with a new campaign and an event at
-    the latest timestamp, a changed e-mail address, and a deleted customer (whose addresses,
-    subscriptions and events stay in the Mart, as a CRM purge leaves them)."""
+    the latest timestamp, a changed e-mail address, and a deleted customer with its addresses,
+    subscriptions and events."""
     shutil.copy(mart_path, out)
     db = sqlite3.connect(out)
     open_customers = (
@@ -221,7 +221,8 @@ def next_day(mart_path: Path, out: Path) -> dict[str, object]:
         "crm_customer_address a WHERE a.customer_id = c.customer_id) ORDER BY customer_id"
     )
     deleted, changed = [r[0] for r in db.execute(open_customers).fetchmany(2)]
-    db.execute("DELETE FROM crm_customer WHERE customer_id = ?", (deleted,))
+    for table in ("crm_customer_address", "crm_subscription", "mkt_email_event", "crm_customer"):
+        db.execute(f"DELETE FROM {table} WHERE customer_id = ?", (deleted,))
     db.execute(
         "UPDATE crm_customer SET email = 'Renamed.Person@Example.com' WHERE customer_id = ?",
         (changed,),
@@ -358,6 +359,8 @@ BROKEN = {
     ("campaign", "channel"): "LOWER(m.channel_code)",
     # a pattern miss: the phone as the Mart writes it, not E.164
     ("customer", "phone"): "c.phone",
+    # an orphan: events pointing at customers that do not exist
+    ("email_event", "customer_id"): "e.customer_id + 100000",
 }
 
 
@@ -369,13 +372,6 @@ def _break(engagement, user) -> None:
             data={"transformation": rule, "default_value": ""},
             acting_user=user,
         )
-    # an orphan: events of closed customers (the filter on open customers taken away)
-    entity = EntityMapping.objects.get(engagement=engagement, entity_name="email_event")
-    services.entity_mapping_update(
-        entity_mapping=entity,
-        data={"filter": "e.customer_id IS NOT NULL AND e.campaign_id IS NOT NULL"},
-        acting_user=user,
-    )
 
 
 def _dbt_failures(project: Path) -> set[tuple[str, str, str]]:
