@@ -3,12 +3,15 @@
 
 PYTHON ?= python3
 VENV   := .venv
+# Airflow 3 for the DAG tests only, in a virtualenv of its own: its pins do not resolve beside
+# the app's. `make run` never builds it.
+AIRFLOW_VENV := .venv-airflow
 PY     := $(VENV)/bin/python
 PIP    := $(VENV)/bin/pip
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: install run test lint format bench browser worker clean
+.PHONY: install airflow run test lint format bench browser worker clean
 
 install: $(VENV)/.installed static/vendor/.installed
 	@mkdir -p var
@@ -18,6 +21,14 @@ $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
 	$(PIP) install --quiet -e ".[dev]"
+	@touch $@
+
+airflow: $(AIRFLOW_VENV)/.installed
+
+$(AIRFLOW_VENV)/.installed: requirements/airflow.txt requirements/airflow-constraints.txt
+	$(PYTHON) -m venv $(AIRFLOW_VENV)
+	$(AIRFLOW_VENV)/bin/pip install --quiet --upgrade pip
+	$(AIRFLOW_VENV)/bin/pip install --quiet -r requirements/airflow.txt
 	@touch $@
 
 static/vendor/.installed: package.json package-lock.json scripts/vendor_assets.py
@@ -32,8 +43,9 @@ run: install
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 # What the tests drive, from Debian's packages (Playwright's own browser download does not work
-# here): Chromium for the browser tests, LibreOffice and poppler for the workbook's PDF check.
-TEST_PACKAGES := chromium:chromium chromedriver:chromium-driver libreoffice:libreoffice-calc-nogui pdftotext:poppler-utils
+# here): Chromium for the browser tests, LibreOffice and poppler for the workbook's PDF check, and
+# a Java runtime for Spark (pyspark runs the generated Spark SQL in local mode).
+TEST_PACKAGES := chromium:chromium chromedriver:chromium-driver libreoffice:libreoffice-calc-nogui pdftotext:poppler-utils java:openjdk-17-jre-headless
 browser:
 	@missing=""; for pair in $(TEST_PACKAGES); do \
 	  command -v $${pair%%:*} >/dev/null || missing="$$missing $${pair#*:}"; done; \
@@ -42,7 +54,7 @@ browser:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	  else echo "warning: not installed:$$missing — the tests that need them will not run"; fi; fi
 
-test: install browser
+test: install browser airflow
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed
@@ -61,4 +73,4 @@ worker: install
 	$(VENV)/bin/celery -A workbench worker --loglevel=info
 
 clean:
-	rm -rf $(VENV) node_modules static/vendor var
+	rm -rf $(VENV) $(AIRFLOW_VENV) node_modules static/vendor var

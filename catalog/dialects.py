@@ -7,6 +7,8 @@ import. Values are sqlglot dialect names; "" means sqlglot's generic SQL.
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from django.core.exceptions import ValidationError
 from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
@@ -110,3 +112,66 @@ def inexpressible(tree: exp.Expr, source: str) -> dict[str, str]:
         except UnsupportedError as error:
             refused[target] = str(error).strip()
     return refused
+
+
+# --- meanings sqlglot does not carry across -----------------------------------------------------
+# SQLite's LOWER and UPPER change the 26 ASCII letters only ('É' stays 'É'); every other engine's
+# change every letter. A rule written for a SQLite Mart keeps SQLite's meaning on any target: its
+# case functions are marked (`as_written`) and rendered for the target (`for_target`) as LOWER or
+# UPPER on SQLite and as a TRANSLATE of the ASCII letters elsewhere.
+
+ASCII_CASE_DIALECTS = {"sqlite"}
+_UPPER_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_LOWER_LETTERS = _UPPER_LETTERS.lower()
+
+
+class AsciiLower(exp.Expression, exp.Func):
+    """LOWER of a dialect that lower-cases ASCII letters only."""
+
+    arg_types = {"this": True}
+
+
+class AsciiUpper(exp.Expression, exp.Func):
+    """UPPER of a dialect that upper-cases ASCII letters only."""
+
+    arg_types = {"this": True}
+
+
+_Tree = TypeVar("_Tree", bound=exp.Expr)
+
+
+def as_written(tree: _Tree, dialect: str) -> _Tree:
+    """A copy of `tree` (parsed in `dialect`) whose case functions keep that dialect's meaning."""
+    tree = tree.copy()
+    if dialect not in ASCII_CASE_DIALECTS:
+        return tree
+    for node in list(tree.find_all(exp.Lower, exp.Upper)):
+        marked = AsciiLower if isinstance(node, exp.Lower) else AsciiUpper
+        replaced = node.replace(marked(this=node.this))
+        if node is tree:
+            tree = replaced  # type: ignore[assignment]  # a marked case function as the root
+    return tree
+
+
+def for_target(tree: exp.Expr, dialect: str) -> exp.Expr:
+    """`tree` with its marked case functions as `dialect` expresses them (the tree itself when it
+    has none)."""
+    if tree.find(AsciiLower, AsciiUpper) is None:
+        return tree
+    tree = tree.copy()
+    for node in list(tree.find_all(AsciiLower, AsciiUpper)):
+        replaced = node.replace(_case_for(node, dialect))
+        if node is tree:
+            tree = replaced
+    return tree
+
+
+def _case_for(node: exp.Expr, dialect: str) -> exp.Expr:
+    lower = isinstance(node, AsciiLower)
+    if dialect in ASCII_CASE_DIALECTS:
+        return exp.Lower(this=node.this) if lower else exp.Upper(this=node.this)
+    source, target = (_UPPER_LETTERS, _LOWER_LETTERS) if lower else (_LOWER_LETTERS, _UPPER_LETTERS)
+    return exp.Anonymous(
+        this="TRANSLATE",
+        expressions=[node.this, exp.Literal.string(source), exp.Literal.string(target)],
+    )

@@ -26,6 +26,11 @@ urlpatterns += [
         etl_views.etl_run_package,
         name="etl-run-package",
     ),
+    path(
+        "etl/runs/<int:pk>/reconciliation.<str:fmt>",
+        etl_views.etl_run_reconciliation,
+        name="etl-run-reconciliation",
+    ),
 ]
 
 # --- the Master Mapping Specification, GAP and KT documents (issue 7) --------------------------

@@ -24,6 +24,19 @@ ISO_DATE = (
     "|| SUBSTRING({col}, 7, 2) ELSE {col} END"
 )
 
+# The Mart's four phone shapes (see catalog.demo_mart._phone) rewritten to E.164, the contract's
+# pattern. Each LIKE names the whole shape (one `_` per character), so a number in any other
+# shape stays NULL instead of loading something the pattern would refuse: SQLite, the Mart's
+# engine, has no regular expressions to strip and check the digits with.
+E164_PHONE = (
+    "CASE WHEN c.phone LIKE '+44 ____ ______' THEN '+44' || SUBSTRING(c.phone, 5, 4) "
+    "|| SUBSTRING(c.phone, 10, 6) "
+    "WHEN c.phone LIKE '0044__________' THEN '+' || SUBSTRING(c.phone, 3, 12) "
+    "WHEN c.phone LIKE '(0____) ___-___' THEN '+44' || SUBSTRING(c.phone, 3, 4) "
+    "|| SUBSTRING(c.phone, 9, 3) || SUBSTRING(c.phone, 13, 3) "
+    "WHEN c.phone LIKE '0__________' THEN '+44' || SUBSTRING(c.phone, 2, 10) END"
+)
+
 # entity -> (FROM clause, {attribute: rule}); a rule is (source column or transformation,
 # default value, edge cases). A rule containing a space or a parenthesis is a transformation.
 DEMO_MAPPING: dict[str, dict] = {
@@ -33,10 +46,10 @@ DEMO_MAPPING: dict[str, dict] = {
             "driving_alias": "c",
             "joins": "LEFT JOIN crm_subscription s ON s.customer_id = c.customer_id "
             "AND s.channel_code = 'EML'",
-            "filter": "COALESCE(UPPER(c.status), 'ACTIVE') <> 'CLOSED'",
             "frequency": "daily",
-            "notes": "One row per CRM customer; web sign-ups are duplicates until the golden-record "
-            "project lands.",
+            "notes": "One row per CRM customer, closed ones included (lifecycle stage churned): "
+            "their addresses, subscriptions and e-mail events are kept too. Web sign-ups are "
+            "duplicates until the golden-record project lands.",
         },
         "attributes": {
             "customer_id": ("CAST(c.customer_id AS VARCHAR)", "", ""),
@@ -44,7 +57,12 @@ DEMO_MAPPING: dict[str, dict] = {
             "first_name": ("TRIM(c.first_name)", "", ""),
             "last_name": ("TRIM(c.last_name)", "", ""),
             "email": ("LOWER(TRIM(c.email))", "", "NULL email stays NULL (about 4%)."),
-            "phone": ("c.phone", "", "Five formats; normalised to E.164 downstream."),
+            "phone": (
+                E164_PHONE,
+                "",
+                "Four formats (+44 7700 900123, 07700900123, (07700) 900-123, 00447700900123) "
+                "rewritten to E.164; none given or any other shape → NULL.",
+            ),
             "birth_date": (
                 f"CAST({ISO_DATE.format(col='c.birth_date')} AS DATE)",
                 "",
@@ -97,7 +115,12 @@ DEMO_MAPPING: dict[str, dict] = {
         "from": {"driving_table": "mkt_campaign", "driving_alias": "m"},
         "attributes": {
             "campaign_id": ("CAST(m.campaign_id AS VARCHAR)", "", ""),
-            "campaign_code": ("m.campaign_code", "UNKNOWN", "campaign_code missing → UNKNOWN"),
+            "campaign_code": (
+                "COALESCE(m.campaign_code, 'CMP-NONE-' || CAST(m.campaign_id AS VARCHAR))",
+                "",
+                "Code missing in the Mart (one campaign in nine) → CMP-NONE-<campaign id>: the "
+                "code is required and unique, so one shared placeholder would not do.",
+            ),
             "name": ("m.campaign_name", "", ""),
             "channel": (
                 "CASE m.channel_code WHEN 'EML' THEN 'email' WHEN 'SMS' THEN 'sms' "
@@ -115,15 +138,21 @@ DEMO_MAPPING: dict[str, dict] = {
         "from": {
             "driving_table": "mkt_email_event",
             "driving_alias": "e",
-            "filter": "e.customer_id IS NOT NULL",
+            "filter": "e.customer_id IS NOT NULL AND e.campaign_id IS NOT NULL",
             "frequency": "0 * * * *",
             "load_strategy": "append",
             "watermark": "event_ts",
+            "notes": "Events without a customer or a campaign (about one in ten) are left out: "
+            "both are required and must name a loaded row.",
         },
         "attributes": {
             "event_id": ("CAST(e.event_id AS VARCHAR)", "", ""),
             "customer_id": ("CAST(e.customer_id AS VARCHAR)", "", ""),
-            "campaign_id": ("CAST(e.campaign_id AS VARCHAR)", "UNKNOWN", ""),
+            "campaign_id": (
+                "CAST(e.campaign_id AS VARCHAR)",
+                "",
+                "No campaign in the Mart → the event is filtered out (no placeholder campaign).",
+            ),
             "event_type": (
                 "CASE UPPER(e.event_type) WHEN 'SENT' THEN 'sent' WHEN 'OPEN' THEN 'opened' "
                 "WHEN 'CLICK' THEN 'clicked' WHEN 'BOUNCE' THEN 'bounced' "

@@ -10,8 +10,10 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from exports.selectors.etl import latest_reconciliation
 from mappings.models import EntityMapping
 from mappings.snapshot import spec_snapshot
 from workbench.models import Membership
@@ -260,10 +262,19 @@ def signoff_cutover(request, engagement):
         for item in items
     ]
     cutover_review = selectors.latest_review(engagement=engagement, gate=Gate.CUTOVER)
+    reconciled = latest_reconciliation(engagement=engagement)
     context = engagement_context(
         request,
         engagement,
         rows=rows,
+        reconciled_run=reconciled,
+        reconciliation_url=(
+            request.build_absolute_uri(
+                reverse("etl-run", args=[engagement.slug, reconciled.pk]) + "#reconciliation"
+            )
+            if reconciled
+            else ""
+        ),
         ticked=sum(1 for i in items if i.ticked),
         total=len(items),
         cutover_review=cutover_review,

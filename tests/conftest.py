@@ -183,3 +183,14 @@ def pytest_report_header(config):
         f"celery broker: {settings.CELERY_BROKER_URL.split('@')[-1]}",
         f"CI: {IN_CI}",
     ]
+
+
+@pytest.fixture(scope="session")
+def spark(tmp_path_factory):
+    """One local Spark session for the whole run (the JVM starts once; tests/spark.py). Without
+    pyspark or Java it fails under CI=true."""
+    from .spark import start_session
+
+    session = start_session(tmp_path_factory.mktemp("spark"))
+    yield session
+    session.stop()

@@ -15,7 +15,7 @@ from django.core.exceptions import ValidationError
 from sqlglot import exp
 from sqlglot.errors import ParseError
 
-from catalog.dialects import inexpressible
+from catalog.dialects import as_written, inexpressible
 from contracts.models import InterfaceAttribute, InterfaceEntity, InterfaceRelationship
 from contracts.selectors import published_layer
 from mappings.choices import LoadStrategy, MappingStatus
@@ -117,6 +117,12 @@ class EntityPlan:
             for c in self.columns
             if dialect in c.inexpressible
         ]
+        if dialect == "spark":
+            out += [
+                f"The column {self.name}.{c.attribute.name} cannot be loaded on spark: {reason}"
+                for c in self.columns
+                if (reason := spark_type_refusal(c.value))
+            ]
         return out
 
     @property
@@ -203,6 +209,24 @@ _LOGICAL = {
     "timestamp": "TIMESTAMP",
     "time": "TIME",
 }
+
+
+# Spark (4.x, Databricks alike) has no type for a time of day nor for JSON text; sqlglot writes
+# TIME as TIMESTAMP there, which would load another value than the contract's. A column that needs
+# one is refused by name on Spark (the entity is left out and named), never declared as another.
+_SPARK_UNDECLARABLE = {
+    exp.DataType.Type.TIME: "Spark has no TIME type (a time of day)",
+    exp.DataType.Type.TIMETZ: "Spark has no TIME type (a time of day)",
+    exp.DataType.Type.JSON: "Spark has no JSON type",
+}
+
+
+def spark_type_refusal(value: exp.Expr) -> str:
+    """Why Spark cannot hold the types `value` declares or casts to ("" when it can)."""
+    for data_type in value.find_all(exp.DataType):
+        if data_type.this in _SPARK_UNDECLARABLE:
+            return _SPARK_UNDECLARABLE[data_type.this] + "."
+    return ""
 
 
 def _type_length(data_type: exp.DataType) -> int | None:
@@ -346,7 +370,8 @@ def _apply_from(plan: EntityPlan, compiled: CompiledEntity | None) -> bool:
             str(p) for p in clause.problems if p.level == "error"
         )
         return False
-    plan.driving, plan.joins = clause.driving, clause.joins
+    plan.driving = as_written(clause.driving, plan.dialect) if clause.driving else None
+    plan.joins = [as_written(join, plan.dialect) for join in clause.joins]
     for join in clause.joins:
         for target, reason in inexpressible(join, plan.dialect).items():
             plan.from_inexpressible.setdefault(target, reason)
@@ -356,9 +381,10 @@ def _apply_from(plan: EntityPlan, compiled: CompiledEntity | None) -> bool:
                 str(p) for p in compiled.delete_condition.errors
             )
             return True
-        plan.deleted_where = compiled.deleted_where
-        if plan.deleted_where is not None:
-            for target, reason in inexpressible(plan.deleted_where, plan.dialect).items():
+        deleted = compiled.deleted_where
+        if deleted is not None:
+            plan.deleted_where = as_written(deleted, plan.dialect)
+            for target, reason in inexpressible(deleted, plan.dialect).items():
                 plan.from_inexpressible.setdefault(target, reason)
     if compiled.filter is not None:
         if not compiled.filter.ok:
@@ -366,9 +392,10 @@ def _apply_from(plan: EntityPlan, compiled: CompiledEntity | None) -> bool:
                 str(p) for p in compiled.filter.errors
             )
         else:
-            plan.where = compiled.filter.tree
-            if plan.where is not None:
-                for target, reason in inexpressible(plan.where, plan.dialect).items():
+            where = compiled.filter.tree
+            if where is not None:
+                plan.where = as_written(where, plan.dialect)
+                for target, reason in inexpressible(where, plan.dialect).items():
                     plan.from_inexpressible.setdefault(target, reason)
     return True
 
@@ -420,8 +447,11 @@ def _column(
         name=attribute.physical_name or attribute.name,
         attribute=attribute,
         data_type=data_type,
-        value=exp.Cast(this=value, to=data_type.copy()),
-        rule=rule_tree,
+        value=exp.Cast(
+            this=as_written(value, plan.dialect) if value is not None else exp.null(),
+            to=data_type.copy(),
+        ),
+        rule=as_written(rule_tree, plan.dialect) if rule_tree is not None else None,
         mapping=mapping,
         inexpressible=inexpressible(rule_tree, plan.dialect) if rule_tree is not None else {},
     )

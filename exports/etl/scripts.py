@@ -30,7 +30,7 @@ from sqlglot import exp
 from mappings.choices import LoadStrategy
 
 from . import sql
-from .plan import EntityPlan, EtlPlan
+from .plan import EntityPlan, EtlPlan, spark_type_refusal
 
 OVERWRITES = {"spark"}  # engines whose full refresh and merge are an INSERT OVERWRITE
 MERGES = {"snowflake", "bigquery", "tsql"}  # engines whose merge is one MERGE statement
@@ -92,6 +92,7 @@ def etl_scripts(
             statements=[
                 Statement("create", sql.create_table(e, dialect=dialect, schema=target_schema))
                 for e in plan.entities
+                if _declarable(e, dialect)
             ],
         )
     ]
@@ -107,6 +108,12 @@ def etl_scripts(
         if statements:
             scripts.append(_numbered(scripts, f"purge_{entity.name}", PURGE, entity, statements))
     return scripts
+
+
+def _declarable(entity: EntityPlan, dialect: str) -> bool:
+    """Spark: a table with a column type Spark lacks (TIME, JSON) is not created at all — declared
+    as another type it would hold other values; its entity is left out and named by the plan."""
+    return dialect != "spark" or not any(spark_type_refusal(c.data_type) for c in entity.columns)
 
 
 def _numbered(scripts, name: str, phase: str, entity: EntityPlan, statements) -> Script:

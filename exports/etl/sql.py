@@ -11,11 +11,12 @@ decimals as REAL (SQLite's numeric storage).
 
 from __future__ import annotations
 
+import re
 from typing import TypeVar
 
 from sqlglot import exp
 
-from catalog.dialects import ETL_DIALECTS
+from catalog.dialects import ETL_DIALECTS, for_target
 
 from .plan import EntityPlan
 
@@ -169,7 +170,28 @@ def source_count_tree(entity: EntityPlan, *, source_schema: str | None = None) -
 
 
 def render(tree: exp.Expr, dialect: str, *, pretty: bool = True) -> str:
+    """The tree as `dialect` writes it, with the Mart's meanings kept (catalog.dialects)."""
+    tree = for_target(tree, dialect)
+    if dialect == "spark":
+        tree = spark_quoted(tree)
     return tree.sql(dialect=dialect, pretty=pretty)
+
+
+# Spark reads an unquoted identifier as ASCII letters, digits and underscores only: a Mart column
+# such as año_fiscal, plain in PostgreSQL, must be back-quoted there (INVALID_IDENTIFIER otherwise).
+_SPARK_PLAIN = re.compile(r"[A-Za-z0-9_]+")
+
+
+def spark_quoted(tree: _Tree) -> _Tree:
+    """A copy of `tree` with every identifier Spark cannot read unquoted quoted (the same name:
+    Spark compares names without regard to case, quoted or not)."""
+    if all(i.quoted or _SPARK_PLAIN.fullmatch(i.name) for i in tree.find_all(exp.Identifier)):
+        return tree
+    tree = tree.copy()
+    for identifier in tree.find_all(exp.Identifier):
+        if not identifier.quoted and not _SPARK_PLAIN.fullmatch(identifier.name):
+            identifier.set("quoted", True)
+    return tree
 
 
 def render_statement(tree: exp.Expr, dialect: str) -> str:

@@ -34,3 +34,14 @@ def run_results(*, run: TestRun, only_failing: bool = False) -> dict:
     for items in groups.values():
         items.sort(key=lambda r: (r.passed, r.position))
     return {"groups": groups}
+
+
+def latest_reconciliation(*, engagement) -> TestRun | None:
+    """The engagement's latest finished run that wrote a reconciliation report (the one the
+    cutover step "First full run validated" links to), or None."""
+    return (
+        TestRun.objects.filter(engagement=engagement)
+        .exclude(reconciliation={})
+        .order_by("-finished_at", "-id")
+        .first()
+    )

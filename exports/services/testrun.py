@@ -27,6 +27,7 @@ from ..etl.plan import build_plan
 from ..models import TestRun, UnitTestResult
 from ..testrun import engine
 from ..testrun.choices import RUN_STATUS_MOVES, FailureRoute, RunStatus, TestType
+from ..testrun.reconciliation import reconciliation_report
 
 JOB_KIND = "exports.test_run"
 
@@ -189,6 +190,7 @@ def etl_run_execute(
             entity_rows={load.entity: load.rows for load in outcome.loads},
             tests_total=len(outcome.results),
             tests_failed=len(outcome.failed),
+            reconciliation=reconciliation_report(plan, outcome),
             message=outcome.summary(),
         )
     return run

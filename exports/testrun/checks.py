@@ -1,15 +1,24 @@
-"""The unit tests of a test run, as sqlglot trees over the loaded interface tables.
+"""The one list of checks of an interface load, as sqlglot trees over the loaded tables.
 
-Most tests are a *violations* query — rows that break a rule — expected to return nothing: the test
+Every constraint the contract states becomes a check here — required (and primary-key columns) not
+null, the primary key (composite ones as a whole), every `unique` attribute, foreign keys, allowed
+values, pattern, length, precision, minimum and maximum — plus what the mapping adds: the record
+count against the source and the field values. The same list is rendered three ways: the test-run
+engine runs it (exports.testrun.engine), tests/unit_tests.sql ships it (exports.etl.unit_tests),
+and the dbt project turns it into dbt tests. `Check.kind` with the entity and the attribute names
+a check the same way in all of them (and as `datacontract test` reports the contract's checks).
+
+Most checks are a *violations* query — rows that break a rule — expected to return nothing: the test
 SQL counts them, and up to 20 of them are kept as samples. The record count compares the source
 after the filter with the target. The field-value check is independent of the generator: it
 evaluates each BA rule as written (parsed and rendered in the Mart's dialect, never through the
 generated SELECT) for a sample of keys and compares it with what the target table holds. The
-length/precision checks also run on the Mart side, before any cast could cut a value.
+"fits before the cast" checks run on the Mart side, before any cast could cut a value.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 
 import sqlglot
@@ -18,18 +27,24 @@ from sqlglot import exp
 from contracts.quality import NO_BAD_ROWS, Threshold, allowed_values_threshold
 from exports.etl import sql
 from exports.etl.plan import Column, EntityPlan, EtlPlan, ForeignKey
-from exports.testrun.choices import TestType
+from exports.testrun.choices import CheckKind, TestType
 
 SAMPLE_LIMIT = 20
 
 
 @dataclass
 class Check:
+    """One check. `meta` carries what the check tests, for renderings that are not SQL trees
+    (the dbt tests): "columns" (primary key, unique), "values" (allowed values), "pattern",
+    "max_length", "min_length", "precision" and "scale", "minimum" or "maximum" (with
+    "exclusive"), "to_entity", "to_table" and "to_column" (foreign key)."""
+
     name: str
     test_type: str
     entity: str
     description: str
-    attribute: str = ""
+    attribute: str = ""  # the column, or the columns joined by ", " (a composite key)
+    kind: str = ""  # a CheckKind
     violations: exp.Select | None = None  # rows breaking the rule (target)
     source: exp.Select | None = None  # the source side (record count)
     column: Column | None = None  # field-value checks
@@ -39,6 +54,13 @@ class Check:
     # tolerance in percent, `total` counts the rows the share is taken of.
     tolerance: Threshold = NO_BAD_ROWS
     total: exp.Select | None = None
+
+    @property
+    def key(self) -> str:
+        """`entity.attribute.kind` (`entity.kind` without an attribute; a composite key's columns
+        joined by "+"): one word naming the check in tests/unit_tests.sql."""
+        attribute = self.attribute.replace(", ", "+")
+        return ".".join(part for part in (self.entity, attribute, self.kind) if part)
 
     def count_tree(self) -> exp.Select:
         assert self.violations is not None, "count_tree() of a check without a violations query"
@@ -50,9 +72,64 @@ class Check:
         assert self.violations is not None, "samples_tree() of a check without a violations query"
         return self.violations.copy().limit(SAMPLE_LIMIT)
 
+    def shipped_tree(self) -> exp.Select:
+        """The one query tests/unit_tests.sql ships for the check, answering the number of rows
+        breaking it (0 is a pass); for the record count, the difference between the rows the
+        extraction yields from the Mart and the rows in the interface table."""
+        if self.kind == CheckKind.RECORD_COUNT:
+            assert self.source is not None and self.violations is not None
+            difference = exp.Sub(
+                this=self.source.copy().subquery(), expression=self.violations.copy().subquery()
+            )
+            return exp.select(exp.alias_(exp.Abs(this=difference), "violations"))
+        if self.tolerance.is_strict:
+            return self.count_tree()
+        return self._tolerant_tree()
+
+    def _tolerant_tree(self) -> exp.Select:
+        """0 while the contract's tolerance accepts the rows breaking the rule (a count, or a
+        share of the table's rows in percent), else their number."""
+        count = self.count_tree().subquery()
+        measured: exp.Expr = count
+        if self.tolerance.percent and self.total is not None:
+            share = exp.Div(
+                this=exp.Mul(this=exp.Literal.number(100.0), expression=count.copy()),
+                expression=exp.Nullif(
+                    this=self.total.copy().subquery(), expression=exp.Literal.number(0)
+                ),
+            )
+            measured = exp.Coalesce(this=share, expressions=[exp.Literal.number(0)])
+        verdict = exp.Case(
+            ifs=[exp.If(this=_passes(self.tolerance, measured), true=exp.Literal.number(0))]
+        )
+        verdict.set("default", count.copy())
+        return exp.select(exp.alias_(verdict, "violations"))
+
+
+def _passes(threshold: Threshold, measured: exp.Expr) -> exp.Expr:
+    """The threshold as SQL over the measured count or share."""
+    low = exp.Literal.number(threshold.low)
+    high = exp.Literal.number(threshold.high if threshold.high is not None else threshold.low)
+    within = exp.Between(this=measured.copy(), low=low.copy(), high=high)
+    compare = {
+        "mustBe": exp.EQ,
+        "mustNotBe": exp.NEQ,
+        "mustBeGreaterThan": exp.GT,
+        "mustBeGreaterOrEqualTo": exp.GTE,
+        "mustBeLessThan": exp.LT,
+        "mustBeLessOrEqualTo": exp.LTE,
+    }
+    if threshold.operator in compare:
+        return compare[threshold.operator](this=measured.copy(), expression=low)
+    return within if threshold.operator == "mustBeBetween" else exp.Not(this=within)
+
 
 def _col(name: str) -> exp.Column:
     return exp.column(name)
+
+
+def _present(name: str) -> exp.Expr:
+    return exp.Not(this=_col(name).is_(exp.null()))
 
 
 def _violations(entity: EntityPlan, target_schema: str | None, condition, *columns: str):
@@ -65,6 +142,14 @@ def _violations(entity: EntityPlan, target_schema: str | None, condition, *colum
     )
 
 
+def _literal(value) -> exp.Expr:
+    if isinstance(value, bool):
+        return exp.Boolean(this=value)
+    if isinstance(value, int | float):
+        return exp.Literal.number(value)
+    return exp.Literal.string(str(value))
+
+
 def entity_checks(
     entity: EntityPlan,
     plan: EtlPlan,
@@ -75,15 +160,20 @@ def entity_checks(
     source_dialect: str | None = None,
     rules_dialect: str | None = None,
 ) -> list[Check]:
-    """The entity's unit tests, in this order: record count, required columns, primary key,
-    foreign keys, each column's values (allowed values, type, pattern; then the rule's length or
-    precision on the Mart side), then field values."""
+    """The entity's checks, in this order: record count, not null, primary key, unique, foreign
+    keys, each column's values (allowed values, type and length or precision, minimum length,
+    pattern, minimum and maximum; then the rule's length or precision on the Mart side), then
+    field values."""
     source_dialect = dialect if source_dialect is None else source_dialect
     read = source_dialect if rules_dialect is None else rules_dialect
     checks = [_record_count(entity, target_schema, source_schema)]
-    checks += [_not_null(entity, c, target_schema) for c in entity.columns if c.required]
+    checks += [
+        _not_null(entity, c, target_schema) for c in entity.columns if c.required or c.primary_key
+    ]
     if entity.primary_key:
         checks.append(_primary_key_unique(entity, target_schema))
+    # the same columns the DDL declares UNIQUE
+    checks += [_unique(entity, entity.column(c), target_schema) for c in entity.unique_columns]
     checks += [_foreign_key(entity, fk, plan, target_schema) for fk in entity.foreign_keys]
     for column in entity.columns:
         checks += _column_value_checks(entity, column, dialect, target_schema)
@@ -105,6 +195,7 @@ def _record_count(
     return Check(
         name=f"{entity.name}: record count",
         test_type=TestType.RECORD_COUNT,
+        kind=CheckKind.RECORD_COUNT,
         entity=entity.name,
         description="Rows in the interface table equal the rows the extraction yields from the "
         "source after joins and filter.",
@@ -116,30 +207,61 @@ def _record_count(
 
 
 def _not_null(entity: EntityPlan, column: Column, target_schema: str | None) -> Check:
+    why = "required" if column.required else "part of the primary key"
     return Check(
         name=f"{entity.name}.{column.name}: required",
         test_type=TestType.NOT_NULL,
+        kind=CheckKind.NOT_NULL,
         entity=entity.name,
         attribute=column.name,
-        description=f"{column.name} is required: no row has it NULL.",
+        description=f"{column.name} is {why}: no row has it NULL.",
         violations=_violations(
             entity, target_schema, exp.column(column.name).is_(exp.null()), column.name
         ),
     )
 
 
+def _duplicates(entity: EntityPlan, columns: list[str], target_schema: str | None) -> exp.Select:
+    """Rows whose value of `columns` another row has too (NULLs are never duplicates, as in a
+    UNIQUE constraint), with the primary key and the number of copies."""
+    shown = [*entity.primary_key, *[c for c in columns if c not in entity.primary_key]]
+    copies = exp.Window(this=exp.Count(this=exp.Star()), partition_by=[_col(c) for c in columns])
+    counted = (
+        exp.select(*[_col(c) for c in shown], exp.alias_(copies, "copies"))
+        .from_(sql.table(entity.table, target_schema))
+        .where(exp.and_(*[_present(c) for c in columns]))
+    )
+    return (
+        exp.select(*[_col(c) for c in shown], _col("copies"))
+        .from_(counted.subquery("counted"))
+        .where(exp.GT(this=_col("copies"), expression=exp.Literal.number(1)))
+    )
+
+
 def _primary_key_unique(entity: EntityPlan, target_schema: str | None) -> Check:
-    keys = [_col(c) for c in entity.primary_key]
+    keys = ", ".join(entity.primary_key)
     return Check(
         name=f"{entity.name}: primary key unique",
         test_type=TestType.PRIMARY_KEY,
+        kind=CheckKind.PRIMARY_KEY,
         entity=entity.name,
-        attribute=", ".join(entity.primary_key),
-        description=f"No two rows share the primary key ({', '.join(entity.primary_key)}).",
-        violations=exp.select(*keys, exp.alias_(exp.Count(this=exp.Star()), "copies"))
-        .from_(sql.table(entity.table, target_schema))
-        .group_by(*[k.copy() for k in keys])
-        .having(exp.GT(this=exp.Count(this=exp.Star()), expression=exp.Literal.number(1))),
+        attribute=keys,
+        description=f"No two rows share the primary key ({keys}).",
+        violations=_duplicates(entity, entity.primary_key, target_schema),
+        meta={"columns": list(entity.primary_key)},
+    )
+
+
+def _unique(entity: EntityPlan, column: Column, target_schema: str | None) -> Check:
+    return Check(
+        name=f"{entity.name}.{column.name}: unique",
+        test_type=TestType.UNIQUE,
+        kind=CheckKind.UNIQUE,
+        entity=entity.name,
+        attribute=column.name,
+        description=f"No two rows share a {column.name} (the contract marks it unique).",
+        violations=_duplicates(entity, [column.name], target_schema),
+        meta={"columns": [column.name]},
     )
 
 
@@ -153,6 +275,7 @@ def _foreign_key(
     return Check(
         name=f"{entity.name}.{fk.column}: foreign key to {parent.name}",
         test_type=TestType.FOREIGN_KEY,
+        kind=CheckKind.FOREIGN_KEY,
         entity=entity.name,
         attribute=fk.column,
         description=f"Every {fk.column} resolves to a {parent.name}.{fk.parent_column}.",
@@ -172,6 +295,7 @@ def _foreign_key(
                 parent_col.copy().is_(exp.null()),
             )
         ),
+        meta={"to_entity": parent.name, "to_table": parent.table, "to_column": fk.parent_column},
     )
 
 
@@ -182,7 +306,9 @@ def _column_value_checks(
     found = (
         _allowed_values(entity, column, target_schema),
         _type_conforms(entity, column, dialect, target_schema),
+        _min_length(entity, column, target_schema),
         _pattern(entity, column, target_schema),
+        *_bounds(entity, column, target_schema),
     )
     return [check for check in found if check is not None]
 
@@ -198,27 +324,24 @@ def tolerance(column: Column, test_type: str) -> Threshold:
 
 
 def _allowed_values(entity: EntityPlan, column: Column, target_schema: str | None) -> Check | None:
-    allowed = column.attribute.allowed_values or []
+    allowed = [v for v in column.attribute.allowed_values or [] if v is not None]
     if not allowed:
         return None
     accepted = tolerance(column, TestType.ALLOWED_VALUES)
     granted = "" if accepted.is_strict else f" (the contract accepts {accepted.describe()} outside)"
     condition = exp.and_(
-        exp.Not(this=_col(column.name).is_(exp.null())),
-        exp.Not(
-            this=exp.In(
-                this=_col(column.name),
-                expressions=[exp.Literal.string(str(v)) for v in allowed],
-            )
-        ),
+        _present(column.name),
+        exp.Not(this=exp.In(this=_col(column.name), expressions=[_literal(v) for v in allowed])),
     )
     return Check(
         name=f"{entity.name}.{column.name}: allowed values",
         test_type=TestType.ALLOWED_VALUES,
+        kind=CheckKind.ALLOWED_VALUES,
         entity=entity.name,
         attribute=column.name,
         description=f"{column.name} is one of {', '.join(map(str, allowed))}{granted}.",
         violations=_violations(entity, target_schema, condition, column.name),
+        meta={"values": allowed},
         tolerance=accepted,
         total=_row_count(entity, target_schema) if accepted.percent else None,
     )
@@ -236,14 +359,43 @@ def _type_conforms(
     conformance = _conformance(column, dialect)
     if conformance is None:
         return None
-    condition, what = conformance
+    condition, what, kind, meta = conformance
     return Check(
         name=f"{entity.name}.{column.name}: type conforms",
         test_type=TestType.TYPE_CONFORMANCE,
+        kind=kind,
         entity=entity.name,
         attribute=column.name,
         description=f"{column.name} {what}.",
         violations=_violations(entity, target_schema, condition, column.name),
+        meta=meta,
+    )
+
+
+def _option(column: Column, name: str):
+    """A logicalTypeOptions value the contract states that the attribute does not model (kept
+    in its `extra`, e.g. minLength, exclusiveMinimum)."""
+    options = (column.attribute.extra or {}).get("logicalTypeOptions") or {}
+    return options.get(name)
+
+
+def _min_length(entity: EntityPlan, column: Column, target_schema: str | None) -> Check | None:
+    least = _option(column, "minLength")
+    if not isinstance(least, int) or isinstance(least, bool) or column.logical_type != "string":
+        return None
+    condition = exp.and_(
+        _present(column.name),
+        exp.LT(this=exp.Length(this=_col(column.name)), expression=exp.Literal.number(least)),
+    )
+    return Check(
+        name=f"{entity.name}.{column.name}: minimum length",
+        test_type=TestType.TYPE_CONFORMANCE,
+        kind=CheckKind.MIN_LENGTH,
+        entity=entity.name,
+        attribute=column.name,
+        description=f"{column.name} holds at least {least} characters.",
+        violations=_violations(entity, target_schema, condition, column.name),
+        meta={"min_length": least},
     )
 
 
@@ -252,7 +404,7 @@ def _pattern(entity: EntityPlan, column: Column, target_schema: str | None) -> C
     if not pattern or column.logical_type != "string":
         return None
     condition = exp.and_(
-        exp.Not(this=_col(column.name).is_(exp.null())),
+        _present(column.name),
         exp.Not(
             this=exp.RegexpLike(this=_col(column.name), expression=exp.Literal.string(pattern))
         ),
@@ -260,11 +412,71 @@ def _pattern(entity: EntityPlan, column: Column, target_schema: str | None) -> C
     return Check(
         name=f"{entity.name}.{column.name}: pattern",
         test_type=TestType.TYPE_CONFORMANCE,
+        kind=CheckKind.PATTERN,
         entity=entity.name,
         attribute=column.name,
         description=f"{column.name} matches the contract's pattern {pattern}.",
         violations=_violations(entity, target_schema, condition, column.name),
+        meta={"pattern": pattern},
     )
+
+
+_DATE_TYPES = {"date": "DATE", "timestamp": "TIMESTAMP"}
+
+
+def _bound_literal(column: Column, value) -> exp.Expr | None:
+    """The contract's bound as a literal of the column's type (None when it is not one)."""
+    kind = column.logical_type
+    if kind in ("integer", "number"):
+        numeric = isinstance(value, int | float) and not isinstance(value, bool)
+        return exp.Literal.number(value) if numeric else None
+    if kind in _DATE_TYPES and isinstance(value, str | dt.date):
+        return exp.Cast(
+            this=exp.Literal.string(str(value)), to=exp.DataType.build(_DATE_TYPES[kind])
+        )
+    return None
+
+
+def _bounds(entity: EntityPlan, column: Column, target_schema: str | None) -> list[Check]:
+    """The contract's minimum and maximum (or their exclusive forms) of a number or a date."""
+    stated = [
+        (CheckKind.MINIMUM, column.attribute.minimum, False),
+        (CheckKind.MINIMUM, _option(column, "exclusiveMinimum"), True),
+        (CheckKind.MAXIMUM, column.attribute.maximum, False),
+        (CheckKind.MAXIMUM, _option(column, "exclusiveMaximum"), True),
+    ]
+    checks = []
+    for kind, value, exclusive in stated:
+        bound = _bound_literal(column, value) if value is not None else None
+        if bound is None:
+            continue
+        low = kind == CheckKind.MINIMUM
+        breaks = (exp.LTE if exclusive else exp.LT) if low else (exp.GTE if exclusive else exp.GT)
+        what = (
+            ("greater than" if exclusive else "at least")
+            if low
+            else ("less than" if exclusive else "at most")
+        )
+        checks.append(
+            Check(
+                name=f"{entity.name}.{column.name}: {kind.label.lower()}",
+                test_type=TestType.VALUE_RANGE,
+                kind=kind,
+                entity=entity.name,
+                attribute=column.name,
+                description=f"{column.name} is {what} {value}.",
+                violations=_violations(
+                    entity,
+                    target_schema,
+                    exp.and_(
+                        _present(column.name), breaks(this=_col(column.name), expression=bound)
+                    ),
+                    column.name,
+                ),
+                meta={kind.value: value, "exclusive": exclusive},
+            )
+        )
+    return checks
 
 
 def _field_values(
@@ -273,6 +485,7 @@ def _field_values(
     return Check(
         name=f"{entity.name}.{column.name}: field values",
         test_type=TestType.FIELD_VALUE,
+        kind=CheckKind.FIELD_VALUES,
         entity=entity.name,
         attribute=column.name,
         description=f"For a sample of rows, {column.name} computed from the Mart by the mapping "
@@ -360,6 +573,7 @@ def _fits_before_cast(
     return Check(
         name=f"{entity.name}.{column.name}: fits before the cast",
         test_type=TestType.TYPE_CONFORMANCE,
+        kind=CheckKind.FITS_BEFORE_CAST,
         entity=entity.name,
         attribute=column.name,
         description=f"The rule of {column.name}, evaluated in the Mart, yields {what} (a longer "
@@ -372,18 +586,20 @@ def _fits_before_cast(
 
 
 def _conformance(column: Column, dialect: str):
+    """(condition, what it means, kind, meta) of the column's type where a value can break it:
+    its length or precision; on SQLite, which stores any value in any column, its date, timestamp
+    or boolean form."""
     name = _col(column.name)
-    present = exp.Not(this=name.copy().is_(exp.null()))
+    present = _present(column.name)
     if column.max_length:
+        too_long = exp.GT(
+            this=exp.Length(this=name.copy()), expression=exp.Literal.number(column.max_length)
+        )
         return (
-            exp.and_(
-                present,
-                exp.GT(
-                    this=exp.Length(this=name.copy()),
-                    expression=exp.Literal.number(column.max_length),
-                ),
-            ),
+            exp.and_(present, too_long),
             f"holds at most {column.max_length} characters",
+            CheckKind.MAX_LENGTH,
+            {"max_length": column.max_length},
         )
     if column.precision_scale:
         precision, scale = column.precision_scale
@@ -391,32 +607,33 @@ def _conformance(column: Column, dialect: str):
         return (
             exp.and_(present, exp.GTE(this=exp.Abs(this=name.copy()), expression=limit)),
             f"fits DECIMAL({precision}, {scale})",
+            CheckKind.PRECISION,
+            {"precision": precision, "scale": scale},
         )
     if dialect == "sqlite":
-        kind = column.logical_type
-        if kind in ("date", "timestamp"):
-            function = "DATE" if kind == "date" else "DATETIME"
-            normal = exp.Anonymous(this=function, expressions=[name.copy()])
-            return (
-                exp.and_(
-                    present,
-                    exp.or_(normal.is_(exp.null()), exp.NEQ(this=normal.copy(), expression=name)),
-                ),
-                f"is an ISO {kind} text ({'YYYY-MM-DD' if kind == 'date' else 'YYYY-MM-DD HH:MM:SS'})",
-            )
-        if kind == "boolean":
-            return (
-                exp.and_(
-                    present,
-                    exp.Not(
-                        this=exp.In(
-                            this=name.copy(),
-                            expressions=[exp.Literal.number(0), exp.Literal.number(1)],
-                        )
-                    ),
-                ),
-                "is 0 or 1",
-            )
+        return _sqlite_conformance(column, name, present)
+    return None
+
+
+def _sqlite_conformance(column: Column, name: exp.Column, present: exp.Expr):
+    kind = column.logical_type
+    if kind in ("date", "timestamp"):
+        function = "DATE" if kind == "date" else "DATETIME"
+        normal = exp.Anonymous(this=function, expressions=[name.copy()])
+        return (
+            exp.and_(
+                present,
+                exp.or_(normal.is_(exp.null()), exp.NEQ(this=normal.copy(), expression=name)),
+            ),
+            f"is an ISO {kind} text ({'YYYY-MM-DD' if kind == 'date' else 'YYYY-MM-DD HH:MM:SS'})",
+            CheckKind.TYPE,
+            {},
+        )
+    if kind == "boolean":
+        zero_or_one = exp.In(
+            this=name.copy(), expressions=[exp.Literal.number(0), exp.Literal.number(1)]
+        )
+        return (exp.and_(present, exp.Not(this=zero_or_one)), "is 0 or 1", CheckKind.TYPE, {})
     return None
 
 

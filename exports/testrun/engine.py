@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import re
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -31,7 +32,7 @@ from catalog.services import connection as mart_connection
 from exports.etl import sql
 from exports.etl.plan import Column, EntityPlan, EtlPlan
 from exports.etl.scripts import Script, etl_scripts
-from exports.testrun.choices import TestType
+from exports.testrun.choices import CheckKind, TestType
 from mappings.compiled import compile_from_clause
 from workbench.jobs import JobError
 
@@ -65,6 +66,7 @@ class EntityLoad:
     inserted: int = 0
     updated: int = 0
     deleted: int = 0
+    seconds: float = 0.0  # spent running the entity's scripts (load and purge)
 
 
 @dataclass
@@ -75,6 +77,7 @@ class CheckResult:
     actual: str
     passed: bool
     samples: list[dict] = field(default_factory=list)
+    figures: dict = field(default_factory=dict)  # a record count's source and target rows
 
 
 @dataclass
@@ -82,6 +85,7 @@ class RunOutcome:
     dialect: str
     loads: list[EntityLoad]
     results: list[CheckResult]
+    checks_seconds: float = 0.0
 
     @property
     def rows(self) -> int:
@@ -224,17 +228,19 @@ def run(plan: EtlPlan, options: RunOptions, progress: Progress | None = None) ->
         loads, failures = run_scripts(scripts, target, dialect, progress)
         _count_rows(target, loads, dialect, options.target_schema)
         progress(78, "Running the unit tests")
+        started = time.perf_counter()
         with _failed_extractions(
             plan, failures, target, dialect, options, scripts_source
         ) as checked:
             results = _load_results(plan, failures) + run_checks(
                 checked, source, target, source_dialect, dialect, options, progress=progress
             )
+        checks_seconds = time.perf_counter() - started
     finally:
         source.dispose()
         target.dispose()
     progress(100, "Done")
-    return RunOutcome(dialect=dialect, loads=loads, results=results)
+    return RunOutcome(dialect, loads, results, checks_seconds)
 
 
 def _skipped_text(plan: EtlPlan) -> str:
@@ -341,6 +347,7 @@ def _check_shapes(target: sa.Engine, entities: list[EntityPlan], schema: str | N
     """Create the target schema when it is missing; an interface table that exists with other
     columns stops the run before anything is written (CREATE TABLE IF NOT EXISTS would keep it,
     and every load would fail)."""
+    dialect = sql.BACKEND_DIALECTS.get(target.dialect.name, target.dialect.name)
     with target.begin() as conn:
         if schema and target.dialect.name in ("postgresql", "duckdb"):
             conn.execute(sa.schema.CreateSchema(schema, if_not_exists=True))
@@ -348,7 +355,7 @@ def _check_shapes(target: sa.Engine, entities: list[EntityPlan], schema: str | N
         for entity in entities:
             if not inspector.has_table(entity.table, schema=schema):
                 continue
-            existing = {c["name"].lower() for c in inspector.get_columns(entity.table, schema)}
+            existing = _column_names(conn, entity.table, schema, dialect)
             wanted = {c.name.lower() for c in entity.columns}
             if existing != wanted:
                 missing = ", ".join(sorted(wanted - existing)) or "none"
@@ -358,6 +365,14 @@ def _check_shapes(target: sa.Engine, entities: list[EntityPlan], schema: str | N
                     f"columns: {missing}; unexpected columns: {extra}). Drop it or choose "
                     "another target."
                 )
+
+
+def _column_names(conn, table: str, schema: str | None, dialect: str) -> set[str]:
+    """The table's column names, lower-cased, from the result of a query that reads no row (the
+    inspector's catalog queries fail on DuckDB)."""
+    empty = exp.select(exp.Star()).from_(sql.table(table, schema)).where(exp.false())
+    columns = conn.execute(sa.text(empty.sql(dialect=dialect))).keys()
+    return {name.lower() for name in columns}
 
 
 # --- running the scripts ------------------------------------------------------------------------
@@ -377,6 +392,7 @@ def run_scripts(
             progress(10 + 65 * i / len(scripts), f"Running {script.path}")
         if entity is not None and entity.name in failures:
             continue  # its load failed: the purge would only add noise
+        started = time.perf_counter()
         try:
             with target.begin() as conn:
                 counts = _execute(conn, script, dialect)
@@ -396,6 +412,7 @@ def run_scripts(
             load.inserted += counts.get("insert", 0) + counts.get("overwrite", 0)
             load.updated += counts.get("update", 0) + counts.get("merge", 0)
             load.deleted += counts.get("delete", 0) + counts.get("replace", 0)
+            load.seconds += time.perf_counter() - started
     return list(loads.values()), failures
 
 
@@ -475,6 +492,7 @@ def _load_results(plan: EtlPlan, failures: dict[str, tuple[str, str]]) -> list[C
             check=Check(
                 name=f"{entity.name}: load",
                 test_type=TestType.LOAD,
+                kind=CheckKind.LOAD,
                 entity=entity.name,
                 description="The generated load script runs on the target with every constraint "
                 "of the contract.",
@@ -644,6 +662,7 @@ def _record_count(check: Check, sconn, tconn, source_dialect: str, dialect: str)
         expected=f"{expected} rows",
         actual=f"{actual} rows",
         passed=expected == actual,
+        figures={"source": expected, "target": actual},
     )
 
 

@@ -34,6 +34,8 @@ class TestRun(models.Model):
     skipped = models.JSONField(default=dict, blank=True)  # entity → why it was not loaded
     tests_total = models.PositiveIntegerField(default=0)
     tests_failed = models.PositiveIntegerField(default=0)
+    # source vs target rows per entity, load counts, tests and timings (exports.testrun.reconciliation)
+    reconciliation = models.JSONField(default=dict, blank=True)
     message = models.TextField(blank=True)
     started_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"

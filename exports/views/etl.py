@@ -26,6 +26,7 @@ from ..services import testrun as services
 from ..testrun.choices import FailureRoute
 from ..testrun.models import TestRun, UnitTestResult
 from ..testrun.package import package_markdown, package_xlsx
+from ..testrun.reconciliation import reconciliation_csv, reconciliation_markdown
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -218,4 +219,27 @@ def etl_run_package(request, engagement, pk: int, fmt: str):
     else:
         response = HttpResponse(package_markdown(run), content_type="text/markdown; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{name}.md"'
+    return response
+
+
+@engagement_view(Action.EXPORT)
+def etl_run_reconciliation(request, engagement, pk: int, fmt: str):
+    """The run's reconciliation report (cutover: "Validate first full run") as CSV or Markdown."""
+    if fmt not in ("csv", "md"):
+        raise Http404("The reconciliation report is available as .csv or .md.")
+    run = _run(engagement, pk)
+    if not run.reconciliation:
+        raise Http404("This run has no reconciliation report (it stopped before its tests).")
+    name = f"{engagement.slug}-reconciliation-run-{run.pk}"
+    if fmt == "csv":
+        response = HttpResponse(
+            reconciliation_csv(run.reconciliation), content_type="text/csv; charset=utf-8"
+        )
+    else:
+        title = f"Reconciliation of test run #{run.pk} — {engagement.name}"
+        response = HttpResponse(
+            reconciliation_markdown(run.reconciliation, title=title),
+            content_type="text/markdown; charset=utf-8",
+        )
+    response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
     return response

@@ -36,7 +36,7 @@ def test_submitting_freezes_the_whole_mapping_with_contract_and_catalog_columns(
     customer = snapshot["entities"]["customer"]
     assert customer["driving_table"] == "crm_customer"
     assert customer["driving_alias"] == "c"
-    assert customer["filter"] == "COALESCE(UPPER(c.status), 'ACTIVE') <> 'CLOSED'"
+    assert customer["filter"] == ""  # closed customers are loaded too, as churned
     assert customer["frequency"] == "daily"
     assert customer["attributes"]["email"] == {
         "source_columns": "",

@@ -9,6 +9,7 @@ from django.core.management.base import CommandError
 from exports.services import testrun as services
 from exports.testrun.engine import RunOptions
 from exports.testrun.package import package_markdown, package_xlsx
+from exports.testrun.reconciliation import reconciliation_csv, reconciliation_markdown
 from workbench.jobs import JobError
 from workbench.management.base import WorkbenchCommand
 
@@ -19,8 +20,10 @@ class Command(WorkbenchCommand):
         "they may be the same database) and run the unit tests. Exits 0 only when every test "
         "passes. A SQLite URL must name an existing file. JSON keys: engagement, run, status, "
         "dialect, passed, tests_total, tests_passed, tests_failed, rows_loaded, entity_rows, "
-        "skipped, results [{name, type, entity, attribute, passed, expected, actual}], packages "
-        "(paths written with -o)."
+        "skipped, results [{name, type, entity, attribute, passed, expected, actual}], "
+        "reconciliation (per entity source vs target rows, inserted/updated/deleted, tests, "
+        "timings), packages (paths written with -o: the Unit Test Package and the reconciliation "
+        "report as CSV and Markdown)."
     )
 
     def add_arguments(self, parser):
@@ -34,7 +37,10 @@ class Command(WorkbenchCommand):
         parser.add_argument("--source-schema", default=None, help="schema of the Mart tables")
         parser.add_argument("--target-schema", default=None, help="schema for the interface tables")
         parser.add_argument(
-            "-o", "--output", metavar="DIR", help="write the Unit Test Package (xlsx, md) here"
+            "-o",
+            "--output",
+            metavar="DIR",
+            help="write the Unit Test Package (xlsx, md) and the reconciliation report (csv, md) here",
         )
 
     def handle(self, *args, **options):
@@ -64,14 +70,27 @@ class Command(WorkbenchCommand):
             raise CommandError(f"{run.tests_failed} of {run.tests_total} unit tests failed.")
 
     def _packages(self, run, folder: str) -> list[str]:
-        """Write the Unit Test Package (xlsx and Markdown) into `folder`; return their paths."""
+        """Write the Unit Test Package (xlsx and Markdown) and the reconciliation report (CSV and
+        Markdown) into `folder`; return their paths."""
         out = Path(folder)
         out.mkdir(parents=True, exist_ok=True)
         xlsx = out / f"unit_test_package_run_{run.pk}.xlsx"
         markdown = out / f"unit_test_package_run_{run.pk}.md"
         xlsx.write_bytes(package_xlsx(run))
         markdown.write_text(package_markdown(run), encoding="utf-8")
-        return [str(xlsx), str(markdown)]
+        written = [xlsx, markdown]
+        if run.reconciliation:
+            title = f"Reconciliation of test run #{run.pk} — {run.engagement.name}"
+            report = {
+                out / f"reconciliation_run_{run.pk}.csv": reconciliation_csv(run.reconciliation),
+                out / f"reconciliation_run_{run.pk}.md": reconciliation_markdown(
+                    run.reconciliation, title=title
+                ),
+            }
+            for path, text in report.items():
+                path.write_text(text, encoding="utf-8")
+            written += list(report)
+        return [str(path) for path in written]
 
     def _data(self, engagement, run, packages: list[str]) -> dict:
         return {
@@ -86,6 +105,7 @@ class Command(WorkbenchCommand):
             "rows_loaded": run.rows_loaded,
             "entity_rows": run.entity_rows,
             "skipped": run.skipped,
+            "reconciliation": run.reconciliation,
             "results": [
                 {
                     "name": r.name,

@@ -4,6 +4,8 @@ mapped and children filtered to the parents that are loaded — so a clean run i
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from catalog.demo_mart import build_demo_mart
@@ -17,47 +19,12 @@ from workbench.choices import Role
 
 from ...factories import member
 
-OPEN_CUSTOMER = "COALESCE(UPPER(c.status), 'ACTIVE') <> 'CLOSED'"
-# The Mart's four phone formats rewritten to E.164 (the contract's pattern); see demo_mart._phone.
-E164 = (
-    "CASE WHEN c.phone LIKE '+44 %' THEN '+44' || SUBSTRING(c.phone, 5, 4) || SUBSTRING(c.phone, 10) "
-    "WHEN c.phone LIKE '0044%' THEN '+' || SUBSTRING(c.phone, 3) "
-    "WHEN c.phone LIKE '(0%' THEN '+44' || SUBSTRING(c.phone, 3, 4) || SUBSTRING(c.phone, 9, 3) "
-    "|| SUBSTRING(c.phone, 13) "
-    "WHEN c.phone LIKE '0%' THEN '+44' || SUBSTRING(c.phone, 2) END"
-)
-
-# What the review changed on top of the demo mapping (entity → FROM clause, attribute rules).
+# What the review added on top of the demo mapping: the subscription's required attributes, from
+# what the Mart has (the demo leaves them open: plans live in the billing system). Customers are
+# all loaded (churned ones too), so no child needs filtering to its parent.
 COMPLETION = {
-    "customer": {"from": {}, "attributes": {"phone": (E164, "")}},
-    "customer_address": {
-        "from": {
-            "joins": "JOIN crm_customer c ON c.customer_id = ad.customer_id",
-            "filter": OPEN_CUSTOMER,
-        },
-        "attributes": {},
-    },
-    "campaign": {
-        "from": {},
-        "attributes": {
-            "campaign_code": (
-                "COALESCE(m.campaign_code, 'CMP-NONE-' || CAST(m.campaign_id AS VARCHAR))",
-                "",
-            ),
-        },
-    },
-    "email_event": {
-        "from": {
-            "joins": "JOIN crm_customer c ON c.customer_id = e.customer_id",
-            "filter": f"e.customer_id IS NOT NULL AND e.campaign_id IS NOT NULL AND {OPEN_CUSTOMER}",
-        },
-        "attributes": {},
-    },
     "subscription": {
-        "from": {
-            "joins": "JOIN crm_customer c ON c.customer_id = s.customer_id",
-            "filter": OPEN_CUSTOMER,
-        },
+        "from": {},
         "attributes": {
             "plan_code": ("'NEWS-' || s.channel_code", ""),
             "status": (
@@ -68,6 +35,23 @@ COMPLETION = {
             "start_date": (f"CAST({ISO_DATE.format(col='s.opt_in_date')} AS DATE)", "2000-01-01"),
             "end_date": (f"CAST({ISO_DATE.format(col='s.opt_out_date')} AS DATE)", ""),
         },
+    },
+}
+
+
+# The demo mapping's first draft, before its first test run: closed customers filtered out while
+# their addresses and events are loaded (foreign-key orphans), phones copied as typed (the
+# contract's E.164 pattern), a shared 'UNKNOWN' for missing campaigns and campaign codes. The
+# stories of failing unit tests (samples, routing, UAT feedback) run on it; the demo itself is clean.
+FIRST_DRAFT = {
+    "customer": {
+        "from": {"filter": "COALESCE(UPPER(c.status), 'ACTIVE') <> 'CLOSED'"},
+        "attributes": {"phone": ("c.phone", "")},
+    },
+    "campaign": {"from": {}, "attributes": {"campaign_code": ("m.campaign_code", "UNKNOWN")}},
+    "email_event": {
+        "from": {"filter": "e.customer_id IS NOT NULL"},
+        "attributes": {"campaign_id": ("CAST(e.campaign_id AS VARCHAR)", "UNKNOWN")},
     },
 }
 
@@ -109,8 +93,8 @@ def demo_mapped(published, cataloged, engagement, ba):
     return engagement
 
 
-def complete_mapping(engagement, user) -> None:
-    for entity_name, spec in COMPLETION.items():
+def complete_mapping(engagement, user, changes: dict | None = None) -> None:
+    for entity_name, spec in (COMPLETION if changes is None else changes).items():
         entity = EntityMapping.objects.get(engagement=engagement, entity_name=entity_name)
         if spec["from"]:
             entity = services.entity_mapping_update(
@@ -119,7 +103,15 @@ def complete_mapping(engagement, user) -> None:
         for attribute_name, (rule, default) in spec["attributes"].items():
             services.attribute_mapping_update(
                 attribute_mapping=entity.attributes.get(attribute_name=attribute_name),
-                data={"transformation": rule, "default_value": default},
+                data={
+                    # a bare alias.column is a direct move, anything else a transformation
+                    **(
+                        {"source_columns": rule, "transformation": ""}
+                        if re.fullmatch(r"\w+\.\w+", rule)
+                        else {"transformation": rule}
+                    ),
+                    "default_value": default,
+                },
                 acting_user=user,
             )
 
@@ -128,4 +120,11 @@ def complete_mapping(engagement, user) -> None:
 def mapped(demo_mapped, engagement, ba):
     """A fully mapped engagement whose clean run passes every unit test."""
     complete_mapping(engagement, ba)
+    return engagement
+
+
+@pytest.fixture
+def first_draft(demo_mapped, engagement, ba):
+    """The demo mapping as first drafted: its test run fails (see FIRST_DRAFT)."""
+    complete_mapping(engagement, ba, FIRST_DRAFT)
     return engagement

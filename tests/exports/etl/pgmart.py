@@ -7,6 +7,8 @@ import os
 import re
 import sqlite3
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import sqlalchemy as sa
 
@@ -26,22 +28,26 @@ def unique_schema(prefix: str) -> str:
     return f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:6]}"
 
 
-def copy_mart(mart_path, engine: sa.Engine, schema: str) -> None:
+def copy_mart(mart_path, engine: sa.Engine, schema: str | None) -> None:
+    """Copy every table of the SQLite Mart into `schema` (created here), or into the database's
+    default schema when `schema` is None (PostgreSQL's public, DuckDB's main)."""
     source = sqlite3.connect(mart_path)
     tables = [
         r[0]
         for r in source.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
     ]
     with engine.begin() as conn:
-        conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+        if schema:
+            conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+        prefix = f'"{schema}".' if schema else ""
         for table in tables:
             columns = list(source.execute(f'PRAGMA table_info("{table}")'))
             definition = ", ".join(f'"{c[1]}" {pg_type(c[2])}' for c in columns)
-            conn.exec_driver_sql(f'CREATE TABLE "{schema}"."{table}" ({definition})')
+            conn.exec_driver_sql(f'CREATE TABLE {prefix}"{table}" ({definition})')
             names = [c[1] for c in columns]
             params = [f"p{i}" for i in range(len(names))]
             insert = sa.text(
-                f'INSERT INTO "{schema}"."{table}" ({", ".join(chr(34) + n + chr(34) for n in names)}) '
+                f'INSERT INTO {prefix}"{table}" ({", ".join(chr(34) + n + chr(34) for n in names)}) '
                 f"VALUES ({', '.join(':' + p for p in params)})"
             )
             rows = [
@@ -57,3 +63,18 @@ def drop_schema(engine: sa.Engine, schema: str) -> None:
     assert re.fullmatch(r"\w+", schema)
     with engine.begin() as conn:
         conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+@contextmanager
+def scratch_database(prefix: str) -> Iterator[str]:
+    """A PostgreSQL database of its own for one test (its URL), dropped afterwards."""
+    name = unique_schema(prefix)
+    admin = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        yield sa.make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()

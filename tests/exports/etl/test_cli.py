@@ -14,8 +14,9 @@ def test_generate_etl_writes_the_artifacts(mapped, etl, tmp_path):
         "generate_etl", "--engagement", "acme-360", "--as", "etl", "--dialect", "snowflake",
         "-o", str(tmp_path), stdout=out,
     )  # fmt: skip
+    # 24 files: two Airflow DAGs among them, the daily one and the hourly e-mail events
     assert out.getvalue() == (
-        f"wrote 23 files to {tmp_path} (snowflake; load order: customer, campaign, "
+        f"wrote 24 files to {tmp_path} (snowflake; load order: customer, campaign, "
         "customer_address, subscription, email_event)\n"
     )
     assert (

@@ -62,8 +62,11 @@ def test_run_etl_test_reports_each_test_and_the_packages_as_json(
     assert [Path(p).name for p in report["packages"]] == [
         f"unit_test_package_run_{run.pk}.xlsx",
         f"unit_test_package_run_{run.pk}.md",
+        f"reconciliation_run_{run.pk}.csv",
+        f"reconciliation_run_{run.pk}.md",
     ]
     assert all(Path(p).is_file() for p in report["packages"])
+    assert report["reconciliation"] == run.reconciliation and run.reconciliation["reconciled"]
 
 
 @pytest.mark.parametrize("inside_allowed_dir", [True, False])

@@ -73,17 +73,19 @@ def test_a_clean_run_from_the_cli_loads_every_entity_and_passes(
     # And the run's history names the ETL developer
     assert [h.history_user for h in run.history.order_by("history_id")] == [etl, etl]
     assert run.results.first().history.get().history_user == etl
-    # And the Unit Test Package was written
+    # And the Unit Test Package and the reconciliation report were written
     assert sorted(p.name for p in (tmp_path / "package").iterdir()) == [
+        f"reconciliation_run_{run.pk}.csv",
+        f"reconciliation_run_{run.pk}.md",
         f"unit_test_package_run_{run.pk}.md",
         f"unit_test_package_run_{run.pk}.xlsx",
     ]
 
 
-def test_the_demo_mapping_as_is_fails_with_samples_and_links(
-    demo_mapped, etl, tmp_path, demo_mart_file
+def test_the_first_draft_of_the_demo_mapping_fails_with_samples_and_links(
+    first_draft, etl, tmp_path, demo_mart_file
 ):
-    # Given the demo mapping, which loads addresses and events of closed customers
+    # Given the demo mapping's first draft, which loads addresses and events of closed customers
     # When it runs from the command line
     with pytest.raises(CommandError) as failed:
         _cli(
@@ -101,6 +103,7 @@ def test_the_demo_mapping_as_is_fails_with_samples_and_links(
     failing = {r.name: r for r in run.results.filter(passed=False)}
     assert set(failing) == {
         "campaign: load",
+        "campaign.campaign_code: unique",
         "customer.phone: pattern",
         "customer_address: load",
         "customer_address.customer_id: foreign key to customer",
@@ -128,7 +131,7 @@ def test_the_demo_mapping_as_is_fails_with_samples_and_links(
     )
     assert orphan.attribute_mapping == mapping
     assert (
-        attribute_mapping_path(engagement=demo_mapped, attribute_mapping_id=mapping.pk)
+        attribute_mapping_path(engagement=first_draft, attribute_mapping_id=mapping.pk)
         == f"/e/acme-360/mapping/attributes/{mapping.pk}/"
     )
     # And phones not yet in E.164 break the contract's pattern (datacontract-cli agrees)
@@ -136,15 +139,21 @@ def test_the_demo_mapping_as_is_fails_with_samples_and_links(
     assert phones.test_type == TestType.TYPE_CONFORMANCE
     assert {"customer_id", "phone"} == set(phones.sample_rows[0])
     assert "REGEXP '^\\+[1-9][0-9]{6,14}$'" in phones.sql
+    # And campaigns without a code all defaulted to UNKNOWN break the contract's unique: true
+    codes = failing["campaign.campaign_code: unique"]
+    assert codes.test_type == TestType.UNIQUE
+    assert {row["campaign_code"] for row in codes.sample_rows} == {"UNKNOWN"}
+    (copies,) = {row["copies"] for row in codes.sample_rows}
+    assert copies == int(codes.actual.split()[0]) > 1  # each duplicate row, with their number
     # And an unknown-campaign default is an orphan too
     unknown = failing["email_event.campaign_id: foreign key to campaign"]
     assert {row["campaign_id"] for row in unknown.sample_rows} == {"UNKNOWN"}
 
 
 def test_a_failure_is_routed_back_and_can_be_raised_as_feedback(
-    demo_mapped, etl, sme, tmp_path, demo_mart_file
+    first_draft, etl, sme, tmp_path, demo_mart_file
 ):
-    run = _run(demo_mapped, etl, f"sqlite:///{demo_mart_file}", f"sqlite:///{tmp_path}/t.sqlite3")
+    run = _run(first_draft, etl, f"sqlite:///{demo_mart_file}", f"sqlite:///{tmp_path}/t.sqlite3")
     orphan = run.results.get(name="customer_address.customer_id: foreign key to customer")
     # When the ETL developer routes it back to the BA as a mapping error
     unit_test_route(
@@ -186,9 +195,9 @@ def test_a_failure_is_routed_back_and_can_be_raised_as_feedback(
 
 
 def test_the_unit_test_package_lists_every_query_with_its_result(
-    demo_mapped, etl, tmp_path, demo_mart_file
+    first_draft, etl, tmp_path, demo_mart_file
 ):
-    run = _run(demo_mapped, etl, f"sqlite:///{demo_mart_file}", f"sqlite:///{tmp_path}/t.sqlite3")
+    run = _run(first_draft, etl, f"sqlite:///{demo_mart_file}", f"sqlite:///{tmp_path}/t.sqlite3")
     results = list(run.results.all())
     # Excel: a cover and one row per test case with the eight columns
     book = load_workbook(io.BytesIO(package_xlsx(run)))
@@ -343,7 +352,7 @@ def test_runs_on_postgresql_in_the_database_and_streamed(
     mart, interface = unique_schema("etl_mart"), unique_schema("etl_if")
     try:
         copy_mart(demo_mart_file, engine_pg, mart)
-        expected = expected_rows(demo_mart_file, unicode_case=True)
+        expected = expected_rows(demo_mart_file, unicode_case=False)  # SQLite rules
         # Same database, two schemas: INSERT … SELECT inside PostgreSQL
         run = _run(mapped, etl, PG_URL, PG_URL, source_schema=mart, target_schema=interface)
         assert run.status == RunStatus.PASSED, list(

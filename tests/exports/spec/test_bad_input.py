@@ -95,10 +95,10 @@ def test_a_renamed_header(partly_mapped, ba, workbook):
 
 
 def test_a_missing_header(partly_mapped, ba, workbook):
-    workbook["Entities"].delete_cols(10)
+    workbook["Entities"].delete_cols(13)
 
     assert refused(partly_mapped, ba, save(workbook)) == [
-        "Sheet Entities, row 1, column J: the header must be 'Row Version' (missing). "
+        "Sheet Entities, row 1, column M: the header must be 'Row Version' (missing). "
         "Keep the header row of the exported specification."
     ]
 

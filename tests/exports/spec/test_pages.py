@@ -205,7 +205,7 @@ def test_the_kt_site_documents_every_entity_and_the_archive_holds_the_same(clien
         assert url("kt-entity", name) in index
         assert f"acme-360-kt/entity-{name}.html" in archive.namelist()
     assert "ETL pipeline design" in index  # the ETL pages are installed: linked
-    assert "Copied as is from c.phone." in entity
+    assert "Copied as is from c.source_customer_ref" in entity
     assert "Taken from c.email, trimmed, then in lower case." in entity
     assert "LEFT JOIN crm_subscription AS s" in entity
     assert "FROM crm_customer AS c" in entity

@@ -10,6 +10,7 @@ import openpyxl
 import pytest
 
 from exports.spec import layout as L
+from mappings.demo import E164_PHONE
 from mappings.models import AttributeMapping
 from mappings.selectors.gap import gap_items
 from mappings.services import mapping as mapping_services
@@ -53,7 +54,7 @@ def test_the_workbook_has_the_designed_sheets_headers_and_one_row_per_attribute(
     email = rows[("customer", "email")]
     assert (email[5], email[6], email[7]) == ("crm_customer", "c.email", "LOWER(TRIM(c.email))")
     phone = rows[("customer", "phone")]
-    assert (phone[6], phone[7], phone[11]) == ("c.phone", None, "Feasible with concerns")
+    assert (phone[6], phone[7], phone[11]) == ("c.phone", E164_PHONE, "Feasible with concerns")
     assert rows[("customer", "lifecycle_stage")][12] == "Query raised"
     # Formatting: frozen header, filter, drop-downs, highlighted gaps, landscape fit to width
     assert mapping.freeze_panes == "C2"
