@@ -420,12 +420,21 @@ def _attribute_changes(
 def _written(row: dict) -> dict:
     """A row's kept keys with its quality rules as the file wrote them: the import keeps a plain
     allowed-values rule (`mustBe: 0`) only in `allowed_values`, so the two versions compare
-    rule to rule whichever of them was plain."""
+    rule to rule whichever of them was plain. The values themselves are left out of the rules:
+    the `allowed_values` field carries (and grades) them."""
     extra = dict(row["extra"] or {})
-    quality = quality_as_written(row["allowed_values"], extra)
+    values = row["allowed_values"]
+    quality = [_without_values(rule, values) for rule in quality_as_written(values, extra)]
     if quality and "validValuesRule" not in extra:
         extra["quality"] = quality
     return extra
+
+
+def _without_values(rule: Any, values: list) -> Any:
+    arguments = rule.get("arguments") if isinstance(rule, dict) else None
+    if not isinstance(arguments, dict) or arguments.get("validValues") != values:
+        return rule
+    return {**rule, "arguments": {k: v for k, v in arguments.items() if k != "validValues"}}
 
 
 def _attribute_directions(
