@@ -16,10 +16,9 @@ from typing import TYPE_CHECKING
 
 from sqlglot import exp
 
-from exports.testrun.checks import all_checks
-
 from . import sql
 from .plan import EntityPlan, EtlPlan
+from .unit_tests import parse_checks, unit_tests_sql
 
 if TYPE_CHECKING:
     from .scripts import Script
@@ -47,11 +46,10 @@ def dag_files(plan: EtlPlan, *, dialect: str, scripts: Sequence[Script]) -> dict
     by_schedule: dict[str, list[EntityPlan]] = {}
     for entity in plan.loadable:
         by_schedule.setdefault(entity.schedule, []).append(entity)
-    # The blocks of tests/unit_tests.sql (those that read the target) each gate runs.
+    # The checks of tests/unit_tests.sql each gate runs, by the keys that file names them with.
     checks: dict[str, list[str]] = {}
-    for check in all_checks(plan, dialect=dialect):
-        if not check.on_source and check.violations is not None:
-            checks.setdefault(check.entity, []).append(check.name)
+    for check in parse_checks(unit_tests_sql(plan, dialect)):
+        checks.setdefault(check.entity, []).append(check.key)
     return {
         f"airflow/{slug}_{_slug(schedule)}_dag.py": dag_file(
             plan,
