@@ -166,11 +166,23 @@ def for_target(tree: exp.Expr, dialect: str) -> exp.Expr:
     return tree
 
 
+# Engines without TRANSLATE: the letters are replaced one by one (26 nested REPLACEs).
+NO_TRANSLATE = {"mysql"}
+
+
 def _case_for(node: exp.Expr, dialect: str) -> exp.Expr:
     lower = isinstance(node, AsciiLower)
     if dialect in ASCII_CASE_DIALECTS:
         return exp.Lower(this=node.this) if lower else exp.Upper(this=node.this)
     source, target = (_UPPER_LETTERS, _LOWER_LETTERS) if lower else (_LOWER_LETTERS, _UPPER_LETTERS)
+    if dialect in NO_TRANSLATE:
+        value = node.this
+        for old, new in zip(source, target, strict=True):
+            value = exp.Anonymous(
+                this="REPLACE",
+                expressions=[value, exp.Literal.string(old), exp.Literal.string(new)],
+            )
+        return value
     return exp.Anonymous(
         this="TRANSLATE",
         expressions=[node.this, exp.Literal.string(source), exp.Literal.string(target)],
