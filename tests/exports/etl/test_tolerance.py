@@ -4,6 +4,8 @@ run passes with a few such rows and fails with more — a tolerance is not a har
 
 from __future__ import annotations
 
+import sqlite3
+
 import pytest
 import yaml
 
@@ -65,7 +67,15 @@ def status_result(engagement, etl, tmp_path, demo_mart_file, name: str):
         ),
         acting_user=etl,
     )
-    return run.results.get(name="subscription.status: allowed values")
+    result = run.results.get(name="subscription.status: allowed values")
+    return result, run.entity_rows["subscription"]
+
+
+def outside(demo_mart_file, one_in: int) -> int:
+    """The subscriptions the rule puts outside, counted in the Mart."""
+    with sqlite3.connect(demo_mart_file) as db:
+        query = "SELECT COUNT(*) FROM crm_subscription WHERE subscription_id % ? = 7"
+        return db.execute(query, (one_in,)).fetchone()[0]
 
 
 def test_the_check_says_its_tolerance_for_generated_tests_too(mapped):
@@ -94,12 +104,14 @@ def test_a_few_rows_outside_the_allowed_values_pass_within_the_tolerance(
     status_rule(mapped, ba, one_in=100)
 
     # When a test run loads and checks the interface tables
-    result = status_result(mapped, etl, tmp_path, demo_mart_file, "few.sqlite3")
+    result, total = status_result(mapped, etl, tmp_path, demo_mart_file, "few.sqlite3")
+    bad = outside(demo_mart_file, 100)
 
     # Then the allowed-values test passes, saying how many rows were outside and of how many
     assert result.passed, result.actual
     assert result.expected == "at most 5% of the rows"
-    assert result.actual == "22 of 2272 rows (0.97%)"
+    assert result.actual == f"{bad} of {total} rows ({100 * bad / total:.2f}%)"
+    assert 0 < bad / total < 0.05
     assert {row["status"] for row in result.sample_rows} == {"on_hold"}
     assert "the contract accepts at most 5% of the rows outside" in result.description
 
@@ -111,8 +123,10 @@ def test_more_rows_outside_the_allowed_values_than_the_tolerance_fail(
     status_rule(mapped, ba, one_in=10)
 
     # When a test run loads and checks the interface tables
-    result = status_result(mapped, etl, tmp_path, demo_mart_file, "many.sqlite3")
+    result, total = status_result(mapped, etl, tmp_path, demo_mart_file, "many.sqlite3")
+    bad = outside(demo_mart_file, 10)
 
     # Then the allowed-values test fails
     assert not result.passed
-    assert result.actual == "224 of 2272 rows (9.86%)"
+    assert result.actual == f"{bad} of {total} rows ({100 * bad / total:.2f}%)"
+    assert bad / total > 0.05
