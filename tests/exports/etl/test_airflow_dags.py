@@ -184,7 +184,10 @@ def _next_day_changes(mart: Path) -> list[str]:
         "INSERT INTO mkt_email_event (event_id, customer_id, campaign_id, campaign_code, "
         "event_type, event_ts, email_address) VALUES (90001, 2, 9001, 'CMP-2026-901', 'SENT', "
         "'2026-12-02T08:00:00', 'leo.wright.new@acme-mail.example')",
-        # Its addresses stay in the Mart: the load leaves them out and the purge removes them
+        # A customer deleted with their addresses and subscriptions: the purges remove them,
+        # children first
+        f"DELETE FROM crm_customer_address WHERE customer_id = {gone}",
+        f"DELETE FROM crm_subscription WHERE customer_id = {gone}",
         f"DELETE FROM crm_customer WHERE customer_id = {gone}",
     ]
 

@@ -127,7 +127,7 @@ def test_an_emptied_row_version(partly_mapped, ba, workbook):
     edit(workbook["Entities"], ("customer",), "Row Version", None)
 
     assert refused(partly_mapped, ba, save(workbook)) == [
-        f"Sheet Entities, row {row}, column J (Row Version): the Row Version is empty; keep the "
+        f"Sheet Entities, row {row}, column M (Row Version): the Row Version is empty; keep the "
         "exported value."
     ]
 
