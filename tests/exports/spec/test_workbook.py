@@ -39,7 +39,8 @@ def test_the_workbook_has_the_designed_sheets_headers_and_one_row_per_attribute(
     ]  # fmt: skip
     assert [c.value for c in workbook["Entities"][1]] == [
         "Interface Entity", "Driving Table", "Alias", "Joins", "Filter", "Load Order",
-        "Frequency", "Status", "Notes", "Row Version",
+        "Frequency", "Load Strategy", "Watermark", "Delete Condition", "Status", "Notes",
+        "Row Version",
     ]  # fmt: skip
     assert [c.value for c in workbook["Mapping"][1]] == [
         "Interface Entity", "Interface Attribute", "Data Type", "Required", "Canonical Meaning",
@@ -71,7 +72,7 @@ def test_the_workbook_has_the_designed_sheets_headers_and_one_row_per_attribute(
     assert mapping.page_setup.orientation == "landscape"
     assert mapping.page_setup.fitToWidth == 1
     assert mapping.print_title_rows == "$1:$1"
-    assert workbook["Entities"]["H2"].value in {"Draft", "Mapped"}
+    assert workbook["Entities"]["K2"].value in {"Draft", "Mapped"}
 
 
 def test_the_cover_names_the_engagement_contract_spec_version_hash_and_signoffs(

@@ -123,7 +123,13 @@ def test_the_entities_sheet_offers_drop_downs_for_status_and_frequency(
         for validation in entities.data_validations.dataValidation
     }
     rows = entities.max_row
-    assert lists["Status"] == ('"Unmapped,Draft,Mapped,Blocked"', "stop", f"H2:H{rows}")
+    assert lists["Status"] == ('"Unmapped,Draft,Mapped,Blocked"', "stop", f"K2:K{rows}")
+    # the load strategy is one of the three the ETL renders (blank: merge on the key)
+    assert lists["Load Strategy"] == (
+        '"Full refresh,Merge on key,Append by watermark"',
+        "stop",
+        f"H2:H{rows}",
+    )
     # Frequency also takes a cron schedule: the list suggests, a warning lets other values stand.
     assert lists["Frequency"] == (
         '"hourly,daily,weekly,monthly,on demand"',
