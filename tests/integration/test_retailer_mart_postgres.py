@@ -128,7 +128,7 @@ schema:
       - {name: customer_id, logicalType: string, physicalType: VARCHAR(20), required: true,
          primaryKey: true, primaryKeyPosition: 1}
       - {name: order_count, logicalType: integer, physicalType: INTEGER, required: true}
-      - {name: total_amount, logicalType: number, physicalType: DECIMAL(12,2), required: true}
+      - {name: total_amount, logicalType: number, physicalType: "DECIMAL(12,2)", required: true}
       - {name: last_fiscal_year, logicalType: integer, physicalType: INTEGER, required: false}
 """
 
