@@ -277,6 +277,7 @@ SPECTACULAR_SETTINGS = {
         "JobStateEnum": "workbench.choices.JobState",
         "LayerStatusEnum": "contracts.choices.LayerStatus",
         "LogicalTypeEnum": "contracts.choices.LogicalType",
+        "ChangeLevelEnum": ["info", "warning", "error"],  # a contract change's grade
         "SourceFormatEnum": "contracts.choices.SourceFormat",
         "TableKindEnum": "catalog.choices.TableKind",
         "CatalogOriginEnum": "catalog.choices.CatalogOrigin",

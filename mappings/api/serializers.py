@@ -4,13 +4,19 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from ..choices import CommentKind, Feasibility, SmeReview
+from ..choices import CommentKind, Feasibility, LoadStrategy, SmeReview
 from ..models import AttributeMapping, EntityMapping, MappingComment
 
 
 class EntityMappingSerializer(serializers.ModelSerializer):
     updated_by: serializers.SlugRelatedField = serializers.SlugRelatedField(
         slug_field="username", read_only=True, allow_null=True
+    )
+    load_strategy = serializers.ChoiceField(
+        choices=LoadStrategy.choices,
+        allow_blank=True,
+        read_only=True,
+        help_text="blank: merge on the primary key (full refresh without one)",
     )
 
     class Meta:
