@@ -17,12 +17,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import openpyxl
 import pytest
 import sqlalchemy as sa
 
-from contracts import services as contract_services
-from mappings.demo import _is_direct
 from tests.conftest import POSTGRES_ADDRESS, _reachable, missing_service
 
 from .test_retailer_mart_postgres import (
@@ -39,6 +36,7 @@ from .test_retailer_mart_postgres import (
     _insert,
     _run,
     _signup,
+    map_through_workbook,
 )
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
@@ -89,9 +87,19 @@ schema:
 
 # What the Tech BA types into the Entities sheet: FROM clause and load strategy.
 ENTITIES = {
-    "customer": ("crm.customer", "c", LATEST_VERSION, "", ""),
-    "order_summary": ("crm.customer", "c", ORDER_TOTALS, "Merge on key", ""),
-    "order": ("mkt.orders", "o", "", "Append by watermark", "order_id"),
+    "customer": {"Driving Table": "crm.customer", "Alias": "c", "Joins": LATEST_VERSION},
+    "order_summary": {
+        "Driving Table": "crm.customer",
+        "Alias": "c",
+        "Joins": ORDER_TOTALS,
+        "Load Strategy": "Merge on key",
+    },
+    "order": {
+        "Driving Table": "mkt.orders",
+        "Alias": "o",
+        "Load Strategy": "Append by watermark",
+        "Watermark": "order_id",
+    },
 }
 DAILY_RULES = {
     **RULES,
@@ -219,45 +227,11 @@ def mart() -> Iterator[Mart]:
 # ---- the story's steps ------------------------------------------------------------------------
 
 
-def _fill(path: Path) -> None:
-    """The Tech BA fills the exported workbook's Entities (with load strategies) and Mapping."""
-    book = openpyxl.load_workbook(path)
-    entities = book["Entities"]
-    header = [cell.value for cell in entities[1]]
-    for row in entities.iter_rows(min_row=2):
-        cells = dict(zip(header, row, strict=False))
-        table, alias, joins, strategy, watermark = ENTITIES[cells["Interface Entity"].value]
-        cells["Driving Table"].value = table
-        cells["Alias"].value = alias
-        cells["Joins"].value = joins
-        cells["Load Strategy"].value = strategy
-        cells["Watermark"].value = watermark
-    mapping = book["Mapping"]
-    header = [cell.value for cell in mapping[1]]
-    for row in mapping.iter_rows(min_row=2):
-        cells = dict(zip(header, row, strict=False))
-        entity, attribute = cells["Interface Entity"].value, cells["Interface Attribute"].value
-        rule, default = DAILY_RULES[entity][attribute]
-        cells["Source Column(s)" if _is_direct(rule) else "Transformation"].value = rule
-        cells["Default Value"].value = default
-    book.save(path)
-
-
 def map_and_generate(engagement, ba, folder: Path) -> Path:
-    layer = contract_services.contract_import(
-        engagement=engagement,
-        file_name="daily.odcs.yaml",
-        content=CONTRACT.encode(),
-        acting_user=ba,
+    map_through_workbook(
+        engagement, ba, MART_URL, folder, contract=CONTRACT, entities=ENTITIES, rules=DAILY_RULES
     )
-    contract_services.contract_publish(layer=layer, acting_user=ba)
     slug = ["--engagement", engagement.slug, "--as", "ba"]
-    _run("introspect_mart", *slug, "--url", MART_URL, "--schema", "crm", "--schema", "mkt")
-    workbook = folder / "spec.xlsx"
-    _run("export_spec", *slug, "-o", str(workbook))
-    _fill(workbook)
-    imported = _run("import_spec", *slug, str(workbook))
-    assert imported.endswith("(0 conflicts refused)\n"), imported
     _run("generate_etl", *slug, "--dialect", "postgres", "-o", str(folder / "etl"))
     return folder / "etl"
 

@@ -280,33 +280,34 @@ def _run(*args: str) -> str:
     return out.getvalue()
 
 
-def _fill(path: Path) -> None:
-    """The Tech BA fills the exported workbook's Entities and Mapping sheets."""
+def fill_workbook(path: Path, entities: dict[str, dict[str, str]], rules: dict) -> None:
+    """The Tech BA fills the exported workbook: per entity the Entities sheet's cells given by
+    column, per attribute its (rule, default) in the Mapping sheet."""
     book = openpyxl.load_workbook(path)
-    entities = book["Entities"]
-    header = [cell.value for cell in entities[1]]
-    for row in entities.iter_rows(min_row=2):
+    sheet = book["Entities"]
+    header = [cell.value for cell in sheet[1]]
+    for row in sheet.iter_rows(min_row=2):
         cells = dict(zip(header, row, strict=False))
-        table, alias, joins = FROM[cells["Interface Entity"].value]
-        cells["Driving Table"].value = table
-        cells["Alias"].value = alias
-        cells["Joins"].value = joins
+        for column, value in entities[cells["Interface Entity"].value].items():
+            cells[column].value = value
     mapping = book["Mapping"]
     header = [cell.value for cell in mapping[1]]
     for row in mapping.iter_rows(min_row=2):
         cells = dict(zip(header, row, strict=False))
-        rule, default = RULES[cells["Interface Entity"].value][cells["Interface Attribute"].value]
+        rule, default = rules[cells["Interface Entity"].value][cells["Interface Attribute"].value]
         cells["Source Column(s)" if _is_direct(rule) else "Transformation"].value = rule
         cells["Default Value"].value = default
     book.save(path)
 
 
-def map_the_retailer(engagement, ba, mart_url: str, folder: Path) -> None:
+def map_through_workbook(
+    engagement, ba, mart_url: str, folder: Path, *, contract: str, entities: dict, rules: dict
+) -> None:
     """Contract published, Mart cataloged in both schemas, mapping written through the workbook."""
     layer = contract_services.contract_import(
         engagement=engagement,
         file_name="retail.odcs.yaml",
-        content=CONTRACT.encode(),
+        content=contract.encode(),
         acting_user=ba,
     )
     contract_services.contract_publish(layer=layer, acting_user=ba)
@@ -314,9 +315,19 @@ def map_the_retailer(engagement, ba, mart_url: str, folder: Path) -> None:
     _run("introspect_mart", *slug, "--url", mart_url, "--schema", "crm", "--schema", "mkt")
     workbook = folder / "spec.xlsx"
     _run("export_spec", *slug, "-o", str(workbook))
-    _fill(workbook)
+    fill_workbook(workbook, entities, rules)
     imported = _run("import_spec", *slug, str(workbook))
     assert imported.endswith("(0 conflicts refused)\n"), imported
+
+
+def map_the_retailer(engagement, ba, mart_url: str, folder: Path) -> None:
+    entities = {
+        name: {"Driving Table": table, "Alias": alias, "Joins": joins}
+        for name, (table, alias, joins) in FROM.items()
+    }
+    map_through_workbook(
+        engagement, ba, mart_url, folder, contract=CONTRACT, entities=entities, rules=RULES
+    )
 
 
 def loaded(target_url: str, table: str, columns: list[str]) -> dict[str, dict[str, Any]]:
