@@ -85,3 +85,30 @@ def _changes(db: sqlite3.Connection) -> dict[str, object]:
         "new_events": [e[0] for e in new_events],
         "deleted_customer": 2,
     }
+
+
+def next_day_statements(mart: Path) -> list[str]:
+    """Statements, the same on SQLite and PostgreSQL, that change the Mart overnight: a changed
+    e-mail, a new campaign with an event, a customer deleted with their addresses and
+    subscriptions (one without e-mail events: appended events are never purged)."""
+    with sqlite3.connect(mart) as db:
+        (gone,) = db.execute(
+            "SELECT MIN(c.customer_id) FROM crm_customer c "
+            "JOIN crm_customer_address a ON a.customer_id = c.customer_id "
+            "WHERE COALESCE(UPPER(c.status), 'ACTIVE') <> 'CLOSED' AND NOT EXISTS "
+            "(SELECT 1 FROM mkt_email_event e WHERE e.customer_id = c.customer_id)"
+        ).fetchone()
+    return [
+        "UPDATE crm_customer SET email = 'leo.wright.new@acme-mail.example' WHERE customer_id = 2",
+        "INSERT INTO mkt_campaign (campaign_id, campaign_code, campaign_name, channel_code, "
+        "start_date, budget_gbp) VALUES (9001, 'CMP-2026-901', 'Winter 2026', 'EML', "
+        "'2026-12-01', 1500.00)",
+        "INSERT INTO mkt_email_event (event_id, customer_id, campaign_id, campaign_code, "
+        "event_type, event_ts, email_address) VALUES (90001, 2, 9001, 'CMP-2026-901', 'SENT', "
+        "'2026-12-02T08:00:00', 'leo.wright.new@acme-mail.example')",
+        # A customer deleted with their addresses and subscriptions: the purges remove them,
+        # children first
+        f"DELETE FROM crm_customer_address WHERE customer_id = {gone}",
+        f"DELETE FROM crm_subscription WHERE customer_id = {gone}",
+        f"DELETE FROM crm_customer WHERE customer_id = {gone}",
+    ]

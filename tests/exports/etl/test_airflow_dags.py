@@ -34,6 +34,7 @@ from workbench import services as workbench_services
 from workbench.choices import SignoffGate
 
 from .expected import PRIMARY_KEYS, comparable, expected_rows
+from .mart_changes import next_day_statements
 from .pgmart import copy_mart
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres, pytest.mark.outside_engine]
@@ -167,31 +168,6 @@ def _assert_tasks_in_load_order(report: dict, manifest: dict) -> None:
         assert dag["tasks"]["quality_gate"] == upstream
 
 
-def _next_day_changes(mart: Path) -> list[str]:
-    """Statements (the same on SQLite and PostgreSQL) that change the Mart overnight."""
-    with sqlite3.connect(mart) as db:
-        (gone,) = db.execute(
-            "SELECT MIN(c.customer_id) FROM crm_customer c "
-            "JOIN crm_customer_address a ON a.customer_id = c.customer_id "
-            "WHERE COALESCE(UPPER(c.status), 'ACTIVE') <> 'CLOSED' AND NOT EXISTS "
-            "(SELECT 1 FROM mkt_email_event e WHERE e.customer_id = c.customer_id)"
-        ).fetchone()
-    return [
-        "UPDATE crm_customer SET email = 'leo.wright.new@acme-mail.example' WHERE customer_id = 2",
-        "INSERT INTO mkt_campaign (campaign_id, campaign_code, campaign_name, channel_code, "
-        "start_date, budget_gbp) VALUES (9001, 'CMP-2026-901', 'Winter 2026', 'EML', "
-        "'2026-12-01', 1500.00)",
-        "INSERT INTO mkt_email_event (event_id, customer_id, campaign_id, campaign_code, "
-        "event_type, event_ts, email_address) VALUES (90001, 2, 9001, 'CMP-2026-901', 'SENT', "
-        "'2026-12-02T08:00:00', 'leo.wright.new@acme-mail.example')",
-        # A customer deleted with their addresses and subscriptions: the purges remove them,
-        # children first
-        f"DELETE FROM crm_customer_address WHERE customer_id = {gone}",
-        f"DELETE FROM crm_subscription WHERE customer_id = {gone}",
-        f"DELETE FROM crm_customer WHERE customer_id = {gone}",
-    ]
-
-
 def _differences(before: dict, after: dict) -> dict[str, tuple[int, int, int]]:
     """entity → (inserted, updated, deleted) keys between two computations of the interface."""
     out = {}
@@ -302,7 +278,7 @@ def test_the_generated_dags_load_the_demo_twice_and_the_gate_stops_a_broken_mapp
     # file the independent computation reads
     next_day = tmp_path / "mart-next-day.sqlite3"
     shutil.copy(demo_mart_file, next_day)
-    for statement in _next_day_changes(next_day):
+    for statement in next_day_statements(next_day):
         with sqlite3.connect(next_day) as db:
             db.execute(statement)
         with target.begin() as conn:

@@ -45,6 +45,10 @@ def test_the_manifest_claims_the_approved_version_until_a_rule_changes(
     assert manifest["content_hash"] == version.content_hash == decision.content_hash
     assert manifest["approved"] is True
     assert build_plan(engagement=mapped).content_hash == decision.content_hash  # test runs too
+    # and so does every SQL file's header; the job design has no draft banner
+    stamp = f"Generated from spec version 1, content hash {decision.content_hash}, approved."
+    assert all(stamp in p.read_text() for p in (tmp_path / "sql").glob("*.sql"))
+    assert "Draft" not in (tmp_path / "docs" / "etl_job_design.md").read_text()
 
     # When the BA changes a rule afterwards
     email = EntityMapping.objects.get(engagement=mapped, entity_name="customer").attributes.get(
@@ -62,6 +66,11 @@ def test_the_manifest_claims_the_approved_version_until_a_rule_changes(
     assert manifest["approved"] is False
     assert manifest["content_hash"] != decision.content_hash
     assert manifest["content_hash"] == content_hash(spec_snapshot(engagement=mapped))
+    # and the files and the job design say so
+    draft = f"content hash {manifest['content_hash']}, NOT APPROVED (draft)."
+    assert all(draft in p.read_text() for p in (tmp_path / "after" / "sql").glob("*.sql"))
+    design = (tmp_path / "after" / "docs" / "etl_job_design.md").read_text()
+    assert "**Draft — not approved.**" in design
 
 
 def test_a_submitted_version_not_yet_approved_is_named_but_not_approved(
