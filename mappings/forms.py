@@ -39,9 +39,9 @@ class EntityMappingForm(forms.Form):
     )
     frequency = forms.CharField(max_length=100, help_text="daily, hourly, weekly or cron.")
     load_strategy = forms.ChoiceField(
-        choices=[("", "Automatic (merge on the key)"), *LoadStrategy.choices],
+        choices=[("", "Automatic"), *LoadStrategy.choices],
         required=False,
-        help_text="How each run writes the interface table.",
+        help_text="How each run writes the table (automatic: merge on the key).",
     )
     watermark = forms.CharField(
         max_length=200, required=False, help_text="Append: the attribute new rows grow."
