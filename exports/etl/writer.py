@@ -10,11 +10,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from mappings.choices import LoadStrategy
+
 from . import sql
 from .airflow import dag_files
 from .dbt import dbt_files
 from .plan import EtlPlan
-from .scripts import LOAD, PURGE, Script, etl_scripts
+from .scripts import LOAD, OVERWRITES, PURGE, Script, etl_scripts
 from .unit_tests import mart_checks_sql, unit_tests_sql
 
 
@@ -79,6 +81,11 @@ def script_header(plan: EtlPlan, script: Script, dialect: str) -> list[str]:
             + (f" (key {', '.join(entity.primary_key)})" if entity.primary_key else "")
             + f"; {entity.frequency}. Running it twice changes nothing."
         )
+        if dialect in OVERWRITES and entity.strategy != LoadStrategy.APPEND:
+            lines.append(
+                "Spark tables cannot update or delete rows: the table is overwritten with the "
+                "extraction (INSERT OVERWRITE), which leaves it equal to a fresh load."
+            )
     return lines
 
 
