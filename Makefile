@@ -66,8 +66,12 @@ format: $(VENV)/.installed
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
+# The benchmarks run twice: on the embedded SQLite and on the PostgreSQL app database (the ETL
+# benchmark loads its Mart on PostgreSQL either way). BENCH=name runs one module.
+BENCH_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/workbench
 bench: install
-	$(PY) bench/run.py
+	env -u DATABASE_URL $(PY) bench/run.py $(BENCH)
+	DATABASE_URL=$(BENCH_POSTGRES_URL) $(PY) bench/run.py $(BENCH)
 
 worker: install
 	$(VENV)/bin/celery -A workbench worker --loglevel=info

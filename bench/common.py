@@ -1,13 +1,25 @@
-"""What every benchmark reports, and a timer. Figures are wall-clock seconds, median of runs."""
+"""What every benchmark reports, and how it measures.
+
+Figures are wall-clock seconds, the median of runs interleaved with their floor (A B A B …), so
+a machine whose load drifts weighs on both alike; each line carries the machine's load average at
+the moment it was measured. Memory is the growth of a forked child's peak RSS over what it held
+when it started, so the parent's own heap is never counted.
+"""
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import statistics
 import time
 from collections.abc import Callable
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+
+def machine_load() -> float:
+    """The one-minute load average: what else the machine was doing while we measured."""
+    return os.getloadavg()[0]
 
 
 @dataclass
@@ -18,6 +30,8 @@ class Result:
     baseline_seconds: float
     budget_ratio: float | None = None  # the largest acceptable figure/baseline
     budget_seconds: float | None = None  # or an absolute ceiling from the issue
+    unit: str = "s"  # "MiB" for memory figures
+    load: float = field(default_factory=machine_load)
 
     @property
     def ratio(self) -> float:
@@ -34,12 +48,12 @@ class Result:
         if self.budget_ratio is not None:
             budgets.append(f"{self.budget_ratio:g}x")
         if self.budget_seconds is not None:
-            budgets.append(f"{self.budget_seconds:g} s")
+            budgets.append(f"{self.budget_seconds:g} {self.unit}")
         verdict = "ok" if self.within_budget else "OVER BUDGET"
         return (
-            f"{self.name}: {self.seconds:.3f} s vs {self.baseline_name}: "
-            f"{self.baseline_seconds:.3f} s = {self.ratio:.2f}x "
-            f"(budget {', '.join(budgets) or 'none'}) {verdict}"
+            f"{self.name}: {self.seconds:.3f} {self.unit} vs {self.baseline_name}: "
+            f"{self.baseline_seconds:.3f} {self.unit} = {self.ratio:.2f}x "
+            f"(budget {', '.join(budgets) or 'none'}; load {self.load:.2f}) {verdict}"
         )
 
 
@@ -97,3 +111,40 @@ def scratch_database(name: str):
         yield connection
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
+
+
+def _status_kib(field_name: str) -> int:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith(field_name + ":"):
+                return int(line.split()[1])
+    raise RuntimeError(f"{field_name} not in /proc/self/status")
+
+
+def peak_memory_mib(fn: Callable[[], object]) -> float:
+    """MiB by which `fn` raised the peak RSS of a forked child above what the child held at the
+    start (Linux: the peak is reset through /proc/self/clear_refs). Database connections are
+    closed first so parent and child never share a socket."""
+    from django.db import connections
+
+    def child(queue) -> None:
+        connections.close_all()
+        with open("/proc/self/clear_refs", "w") as refs:
+            refs.write("5")  # reset VmHWM to the current RSS
+        start = _status_kib("VmRSS")
+        fn()
+        connections.close_all()
+        queue.put((_status_kib("VmHWM") - start) / 1024)
+
+    connections.close_all()
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    process = context.Process(target=child, args=(queue,))
+    process.start()
+    try:
+        growth = queue.get(timeout=3600)
+    finally:
+        process.join()
+    if process.exitcode:
+        raise RuntimeError(f"the measured child failed with exit code {process.exitcode}")
+    return growth

@@ -2,7 +2,8 @@
 
 A benchmark is a module `bench/bench_<name>.py` with `run() -> list[Result]`. Each Result carries
 the measured figure, the baseline measured in the same run, and the budget (the largest ratio
-allowed). `make bench` exits non-zero when a ratio is over its budget. Pass names to run a subset:
+allowed). `make bench` runs every module once on the embedded SQLite and once on PostgreSQL
+(`DATABASE_URL`), and exits non-zero when a ratio is over its budget. Pass names to run a subset:
 `python bench/run.py contracts`.
 """
 
@@ -21,7 +22,9 @@ import django  # noqa: E402
 
 django.setup()
 
-from bench.common import Result  # noqa: E402
+from django.db import connection  # noqa: E402
+
+from bench.common import Result, machine_load  # noqa: E402
 
 
 def main(names: list[str]) -> int:
@@ -29,13 +32,20 @@ def main(names: list[str]) -> int:
     if names:
         modules = [m for m in modules if m.removeprefix("bench_") in names]
     results: list[Result] = []
+    print(
+        f"# app database: {connection.vendor}; {os.cpu_count()} cores; "
+        f"load at start {machine_load():.2f}",
+        flush=True,
+    )
     for name in modules:
         print(f"== {name}", flush=True)
         for result in importlib.import_module(f"bench.{name}").run():
             print(result.line(), flush=True)
             results.append(result)
     over = [r for r in results if not r.within_budget]
-    print(f"{len(results)} figures, {len(over)} over budget")
+    print(f"{len(results)} figures on {connection.vendor}, {len(over)} over budget")
+    for result in over:
+        print(f"  over budget: {result.name.strip()}")
     return 1 if over else 0
 
 
