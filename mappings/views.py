@@ -14,6 +14,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from workbench.policy import Action
@@ -31,7 +32,7 @@ from .forms import (
 from .hooks import approval_state
 from .models import AttributeMapping, EntityMapping, MappingComment
 from .selectors import mapping as selectors
-from .selectors.gap import gap_items, gap_summary
+from .selectors.gap import gap_counts, gap_items, gap_rows, gap_summary
 from .selectors.suggestions import attribute_suggestions
 from .services import mapping as services
 from .services.mapping import MappingConflict
@@ -395,8 +396,6 @@ def feasibility(request, engagement, pk, kind):
 
 
 def _back(engagement, mapping) -> str:
-    from django.urls import reverse
-
     if isinstance(mapping, EntityMapping):
         return reverse("mapping-entity", args=[engagement.slug, mapping.pk])
     return reverse("mapping-attribute", args=[engagement.slug, mapping.pk])
@@ -464,13 +463,35 @@ def comment_resolve(request, engagement, pk):
 
 @engagement_view()
 def gap(request, engagement):
+    """The GAP document: every item with the row that fixes it, filtered by severity."""
     items = gap_items(engagement=engagement)
     severity = request.GET.get("severity", "")
     shown = [i for i in items if not severity or i.severity == severity]
+    where = gap_rows(engagement=engagement, items=shown)
+    rows = [_gap_row(engagement, item, where.get((item.entity, item.attribute))) for item in shown]
     context = engagement_context(
-        request, engagement, items=shown, summary=gap_summary(items), severity=severity
+        request,
+        engagement,
+        rows=rows,
+        total=len(items),
+        summary=gap_summary(items),
+        counts=gap_counts(items),
+        severity=severity,
+        mapped_anything=AttributeMapping.objects.filter(engagement=engagement).exists(),
     )
     return render_page(request, "mappings/gap.html", context)
+
+
+def _gap_row(engagement, item, where: tuple | None) -> dict:
+    """A GAP item with the link to the row to fix: the attribute's row in its entity's grid, or
+    the entity's page for an entity-level item."""
+    link = ""
+    if where:
+        entity_pk, attribute_pk = where
+        link = reverse("mapping-entity", args=[engagement.slug, entity_pk])
+        if attribute_pk:
+            link += f"#row-{attribute_pk}"
+    return {"item": item, "link": link}
 
 
 @engagement_view(Action.EXPORT)

@@ -76,6 +76,13 @@ class Engagement(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def mart_label(self) -> str:
+        """How pages name the client's source: its Mart's own name, else the client's Mart."""
+        if self.mart_name:
+            return self.mart_name
+        return f"the {self.client} Mart" if self.client else "the Mart"
+
 
 class Membership(models.Model):
     engagement = models.ForeignKey(Engagement, on_delete=models.CASCADE, related_name="memberships")

@@ -4,23 +4,10 @@ from __future__ import annotations
 
 from openpyxl import Workbook
 
-from mappings.selectors.gap import SEVERITY_ORDER, gap_items
+from mappings.selectors.gap import gap_counts, gap_items
 
 from . import layout as L
 from .workbook import SheetWriter, _gap
-
-
-def gap_counts(items) -> list[dict]:
-    """Items per category and severity, most severe first."""
-    counts: dict[tuple[str, str], int] = {}
-    for item in items:
-        counts[(item.severity, item.category)] = counts.get((item.severity, item.category), 0) + 1
-    return [
-        {"severity": severity, "category": category, "count": count}
-        for (severity, category), count in sorted(
-            counts.items(), key=lambda kv: (SEVERITY_ORDER[kv[0][0]], -kv[1], kv[0][1])
-        )
-    ]
 
 
 def write_gap(*, engagement, stream) -> int:

@@ -14,7 +14,6 @@ from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_POST
 
 from mappings.models import AttributeMapping
-from mappings.selectors.gap import gap_items, gap_summary
 from workbench.models import Job
 from workbench.policy import Action
 from workbench.web import add_service_errors, engagement_context, engagement_view, render_page
@@ -23,7 +22,7 @@ from ..choices import SpecImportState
 from ..forms import SpecImportForm
 from ..models import SpecImport
 from ..services import spec as services
-from ..spec.gap import gap_counts, write_gap
+from ..spec.gap import write_gap
 from ..spec.kt import kt_archive, kt_entities, pipeline_url
 from ..tasks import spec_job_path
 
@@ -180,15 +179,8 @@ def spec_import_cancel(request, engagement, pk):
 
 @engagement_view(Action.VIEW)
 def gap_document(request, engagement):
-    items = gap_items(engagement=engagement)
-    context = engagement_context(
-        request,
-        engagement,
-        items=items,
-        summary=gap_summary(items),
-        counts=gap_counts(items),
-    )
-    return render_page(request, "exports/spec/gap.html", context)
+    """The GAP document is the one GAP page of the mapping (kept for links and bookmarks)."""
+    return redirect("mapping-gap", engagement.slug)
 
 
 @engagement_view(Action.EXPORT)

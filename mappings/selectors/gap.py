@@ -414,6 +414,46 @@ def _question_gaps(engagement) -> list[GapItem]:
     ]
 
 
+def gap_counts(items: list[GapItem]) -> list[dict]:
+    """Items per category and severity, most severe first."""
+    counts: dict[tuple[str, str], int] = {}
+    for item in items:
+        counts[(item.severity, item.category)] = counts.get((item.severity, item.category), 0) + 1
+    return [
+        {"severity": severity, "category": category, "count": count}
+        for (severity, category), count in sorted(
+            counts.items(), key=lambda kv: (SEVERITY_ORDER[kv[0][0]], -kv[1], kv[0][1])
+        )
+    ]
+
+
+def gap_rows(*, engagement: Engagement, items: list[GapItem]) -> dict[tuple[str, str], tuple]:
+    """Where each item is fixed: (entity, attribute) → (entity mapping id, attribute mapping id or
+    None for an entity-level item). Read for the named entities only, in two queries."""
+    names = {item.entity for item in items}
+    entities = dict(
+        EntityMapping.objects.filter(engagement=engagement, entity_name__in=names).values_list(
+            "entity_name", "pk"
+        )
+    )
+    wanted = {(item.entity, item.attribute) for item in items if item.attribute}
+    attributes = {
+        (entity, attribute): pk
+        for entity, attribute, pk in AttributeMapping.objects.filter(
+            engagement=engagement,
+            entity_mapping__entity_name__in=names,
+            attribute_name__in={attribute for _, attribute in wanted},
+        ).values_list("entity_mapping__entity_name", "attribute_name", "pk")
+        if (entity, attribute) in wanted
+    }
+    rows: dict[tuple[str, str], tuple] = {}
+    for item in items:
+        if item.entity in entities:
+            attribute_pk = attributes.get((item.entity, item.attribute))
+            rows[(item.entity, item.attribute)] = (entities[item.entity], attribute_pk)
+    return rows
+
+
 def gap_summary(items: list[GapItem]) -> dict[str, int]:
     return {
         severity: sum(1 for i in items if i.severity == severity) for severity in SEVERITY_ORDER

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -283,11 +285,63 @@ def test_feasibility_review_and_comments_from_the_page(as_user, customer, etl_de
 def test_the_gap_page_and_its_csv(as_user, customer, viewer):
     client = as_user(viewer)
     page = client.get(url("mapping-gap", customer.engagement), {"severity": "high"})
-    assert page.context["summary"]["high"] >= len(page.context["items"]) > 0
+    shown = [row["item"] for row in page.context["rows"]]
+    assert page.context["summary"]["high"] == len(shown) > 0
+    assert {item.severity for item in shown} == {"high"}
     csv = client.get(url("mapping-gap-csv", customer.engagement))
     lines = csv.content.decode().splitlines()
     assert lines[0] == "Entity,Attribute,Category,Issue,Severity,Suggested action"
     assert csv["Content-Disposition"] == 'attachment; filename="acme-360-gap.csv"'
+
+
+def test_each_gap_item_opens_the_row_to_fix(as_user, customer, viewer):
+    page = as_user(viewer).get(url("mapping-gap", customer.engagement))
+    html = page.content.decode()
+    rows = page.context["rows"]
+    attribute_items = [row for row in rows if row["item"].attribute]
+    assert attribute_items and all(row["link"] for row in rows)
+    for row in attribute_items:
+        item = row["item"]
+        mapping = AttributeMapping.objects.get(
+            engagement=customer.engagement,
+            entity_mapping__entity_name=item.entity,
+            attribute_name=item.attribute,
+        )
+        expected = url("mapping-entity", customer.engagement, mapping.entity_mapping_id)
+        assert row["link"] == f"{expected}#row-{mapping.pk}"
+        assert f'href="{row["link"]}"' in html
+
+
+def test_the_gap_names_the_clients_own_mart(as_user, customer, viewer):
+    engagement = customer.engagement
+    engagement.name, engagement.client, engagement.mart_name = "Initech 360", "Initech", ""
+    engagement.save()
+    html = as_user(viewer).get(url("mapping-gap", engagement)).content.decode()
+    visible = re.sub(r"<[^>]+>", " ", html)
+    assert "What stands between the Initech Mart and the Interface Layer" in visible
+    assert "Acme" not in visible
+
+
+def test_the_gap_page_keeps_a_bounded_number_of_queries(
+    as_user, customer, viewer, django_assert_max_num_queries
+):
+    client = as_user(viewer)
+    with django_assert_max_num_queries(22):
+        assert client.get(url("mapping-gap", customer.engagement)).status_code == 200
+
+
+def test_the_old_gap_document_address_leads_to_the_one_gap_page(as_user, customer, viewer):
+    response = as_user(viewer).get(url("gap-document", customer.engagement))
+    assert response.status_code == 302
+    assert response["Location"] == url("mapping-gap", customer.engagement)
+
+
+def test_an_engagement_with_nothing_mapped_does_not_claim_everything_is_mapped(
+    as_user, engagement, viewer
+):
+    page = as_user(viewer).get(url("mapping-gap", engagement)).content.decode()
+    assert "Nothing is mapped yet" in page
+    assert "every mandatory attribute is mapped" not in page
 
 
 def test_entity_threads_show_on_the_entity_page(as_user, customer, ba, sme):
