@@ -76,9 +76,15 @@ class AttributeMappingForm(forms.Form):
 
 
 class GridFilterForm(forms.Form):
-    status = forms.ChoiceField(choices=[("", "Any status"), *MappingStatus.choices], required=False)
+    status = forms.ChoiceField(
+        choices=[("", "Any status"), *MappingStatus.choices],
+        required=False,
+        widget=forms.Select(attrs={"aria-label": "Show rows of status"}),
+    )
     problem = forms.ChoiceField(
-        choices=[("", "Any problem"), *PROBLEM_FILTERS.items()], required=False
+        choices=[("", "Any problem"), *PROBLEM_FILTERS.items()],
+        required=False,
+        widget=forms.Select(attrs={"aria-label": "Show rows with problem"}),
     )
 
 

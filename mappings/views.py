@@ -122,7 +122,8 @@ def _entity_form(entity: EntityMapping, data=None) -> EntityMappingForm:
 
 
 def _grid_context(request, engagement, entity, **extra) -> dict:
-    filters = GridFilterForm(request.GET or None)
+    # Its own ids: the entity form on the same page has a status field too.
+    filters = GridFilterForm(request.GET or None, auto_id="filter-%s")
     status = problem = ""
     if filters.is_valid():
         status, problem = filters.cleaned_data["status"], filters.cleaned_data["problem"]

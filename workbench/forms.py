@@ -27,7 +27,8 @@ class EngagementEditForm(forms.Form):
 
 class MembershipAddForm(forms.Form):
     username = forms.CharField(max_length=150, label="User name")
-    role = forms.ChoiceField(choices=Role.choices)
+    # The least a new member can do; the Lead raises it deliberately.
+    role = forms.ChoiceField(choices=Role.choices, initial=Role.VIEWER)
 
 
 class MembershipRoleForm(forms.Form):

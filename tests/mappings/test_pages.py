@@ -106,6 +106,12 @@ def test_the_grid_renders_500_attributes_in_a_bounded_number_of_queries(
     assert len(response.context["rows"]) == 512
 
 
+def test_the_entity_page_has_no_two_elements_with_one_id(as_user, customer, ba):
+    html = as_user(ba).get(url("mapping-entity", customer.engagement, customer.pk)).content
+    ids = re.findall(r'\sid="([^"]+)"', html.decode())
+    assert ids and len(ids) == len(set(ids)), sorted({i for i in ids if ids.count(i) > 1})
+
+
 def test_editing_a_row_inline_answers_with_the_row(as_user, customer, ba):
     email = attribute(customer, "email")
     client = as_user(ba)

@@ -371,3 +371,10 @@ def test_another_engagements_slug_never_leaks_its_name(as_user, outsider, engage
     response = as_user(outsider).get(reverse("engagement-dashboard", args=[other.slug]))
     assert response.status_code == 404
     assert "Top Secret" not in response.content.decode()
+
+
+def test_a_new_members_role_starts_at_viewer(as_user, engagement, lead):
+    page = as_user(lead).get(url("member-list", engagement))
+    form = page.context["form"]
+    assert form["role"].value() == Role.VIEWER
+    assert f'<option value="{Role.VIEWER}" selected>' in page.content.decode()
