@@ -116,36 +116,16 @@ def fast_bulk_insert_with_history(
         raise ValueError(f"{history._meta.label} has fields this helper does not fill: {extra}.")
 
     now = history_date or timezone.now()
-    getters: list[Callable[[dict], Any]] = []
-    for field in fields:
-        name = field.attname
-        if field.get_internal_type() in _PLAIN_TYPES:
-            if field.has_default() or not all(name in row for row in rows):
-                default = field.get_default()
-
-                def given_or_default(row: dict, n: str = name, d: Any = default) -> Any:
-                    return row.get(n, d)
-
-                getters.append(given_or_default)
-            else:
-                getters.append(itemgetter(name))
-        elif getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
-            # what DateField.pre_save() would set on an insert
-            stamp = now if isinstance(field, models.DateTimeField) else timezone.localdate(now)
-
-            auto = field.get_db_prep_save(stamp, connection)
-
-            def auto_now(row: dict, v: Any = auto) -> Any:
-                return v
-
-            getters.append(auto_now)
-        else:
-
-            def prepared(row, n=name, f=field):
-                value = row[n] if n in row else f.get_default()
-                return f.get_db_prep_save(value, connection)
-
-            getters.append(prepared)
+    # A plain field every row gives is taken as is, all of them by one C-level itemgetter; only
+    # the others (missing values, auto_now, values to prepare) cost a Python call per row.
+    given = [
+        f
+        for f in fields
+        if f.get_internal_type() in _PLAIN_TYPES and all(f.attname in row for row in rows)
+    ]
+    others = [f for f in fields if f not in given]
+    getters = [_value_getter(field, now, connection) for field in others]
+    fields = given + others  # the order of the values in each row
     if connection.vendor not in ("postgresql", "sqlite"):
         objs = bulk_create_with_history(
             [model(**row) for row in rows],
@@ -154,7 +134,8 @@ def fast_bulk_insert_with_history(
             default_date=history_date,
         )
         return [obj.pk for obj in objs]
-    values = [tuple(get(row) for get in getters) for row in rows]
+    take_given = _tuple_getter([f.attname for f in given])
+    values = [take_given(row) + tuple([get(row) for get in getters]) for row in rows]
 
     quote = connection.ops.quote_name
     table, history_table = quote(opts.db_table), quote(history._meta.db_table)
@@ -166,9 +147,11 @@ def fast_bulk_insert_with_history(
     )
     with transaction.atomic(using=connection.alias, savepoint=False), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
+            # the sequence is looked up once: as nextval's argument it would be per row (7x slower)
+            cursor.execute("SELECT pg_get_serial_sequence(%s, %s)", [table, pk.column])
+            sequence = cursor.fetchone()[0]
             cursor.execute(
-                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-                [table, pk.column, len(values)],
+                "SELECT nextval(%s::regclass) FROM generate_series(1, %s)", [sequence, len(values)]
             )
             ids = [row[0] for row in cursor.fetchall()]
             with cursor.cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
@@ -198,3 +181,29 @@ def fast_bulk_insert_with_history(
             [stamp, getattr(acting_user, "pk", None), *params],
         )
     return ids
+
+
+def _tuple_getter(names: list[str]) -> Callable[[dict], tuple]:
+    """A row's values of `names` as a tuple (itemgetter of two names or more already is one)."""
+    if len(names) >= 2:
+        return itemgetter(*names)
+    return lambda row: tuple(row[name] for name in names)
+
+
+def _value_getter(field: models.Field, now, connection) -> Callable[[dict], Any]:
+    """How to get a row's database value of `field` when the rows do not all give it plainly."""
+    name = field.attname
+    if field.get_internal_type() in _PLAIN_TYPES:
+        default = field.get_default()
+        return lambda row: row.get(name, default)
+    if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+        # what DateField.pre_save() would set on an insert
+        stamp = now if isinstance(field, models.DateTimeField) else timezone.localdate(now)
+        auto = field.get_db_prep_save(stamp, connection)
+        return lambda row: auto
+
+    def prepared(row: dict) -> Any:
+        value = row[name] if name in row else field.get_default()
+        return field.get_db_prep_save(value, connection)
+
+    return prepared

@@ -185,9 +185,10 @@ def _optional(call, default=None):
 
 def _column(col: dict, position: int, dialect, type_names: dict | None = None) -> ColumnSnap:
     type_ = col["type"]
-    # a type's compiled name depends only on its class and attributes: compile each once
+    # a type's compiled name depends only on its class and attributes: compile each once (the
+    # reflection sets the attributes in one order, so they need no sorting to make a key)
     try:
-        key = (type(type_), tuple(sorted(vars(type_).items())))
+        key = (type(type_), tuple(vars(type_).items()))
         data_type = (type_names or {}).get(key)
     except TypeError:  # an attribute that cannot be a key (a list of enum values): compile
         key, data_type = None, None

@@ -260,3 +260,35 @@ def test_deleting_a_source_deletes_its_catalog_with_history(cataloged, ba):
     assert not SourceSystem.objects.exists()
     assert not CatalogTable.objects.exists()
     assert SourceSystem.history.filter(history_type="-").get().history_user == ba
+
+
+def test_type_names_compiled_once_per_distinct_type_are_those_of_each_column_alone(tmp_path):
+    """The reader compiles each distinct type once and reuses the name; every column must still
+    get the name its own type compiles to (no two different types may share a cache entry)."""
+    import sqlalchemy as sa
+
+    from catalog.services.introspection import _column
+
+    path = tmp_path / "types.sqlite3"
+    db = sqlite3.connect(path)
+    db.execute(
+        "CREATE TABLE t (a VARCHAR(10), b VARCHAR(20), c NUMERIC(12, 2), d NUMERIC(12, 3), "
+        "e DECIMAL(12, 2), f INTEGER, g TEXT, h VARCHAR(10), i TIMESTAMP, j NUMERIC(12, 2))"
+    )
+    db.close()
+    engine = sa.create_engine(f"sqlite:///{path}")
+    columns = sa.inspect(engine).get_columns("t")
+
+    cache: dict = {}
+    shared = [_column(col, n, engine.dialect, cache).data_type for n, col in enumerate(columns)]
+    alone = [_column(col, n, engine.dialect).data_type for n, col in enumerate(columns)]
+
+    assert shared == alone
+    assert shared[:5] == [
+        "VARCHAR(10)",
+        "VARCHAR(20)",
+        "NUMERIC(12, 2)",
+        "NUMERIC(12, 3)",
+        "DECIMAL(12, 2)",
+    ]
+    assert len(cache) == 8  # a, b, c, d, e, f, g, i: h and j reuse a's and c's names
