@@ -166,6 +166,7 @@ _TYPE_FAMILIES = {
 }
 
 
+@lru_cache(maxsize=4096)
 def type_fits(logical_type: str, data_type: str) -> bool | None:
     """True/False when the column's type suits the attribute's, None when unknown."""
     if not logical_type or not data_type:

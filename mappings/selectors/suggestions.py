@@ -103,6 +103,7 @@ class CatalogSuggestions:
         """Ids of the columns worth scoring: those sharing the rarest words (weighted by how
         rare), those named exactly like the attribute, and the entity's own tables' columns."""
         overlap: dict[int, float] = defaultdict(float)
+        self._read_names(set(wanted))
         counts = {word: self._count(word) for word in wanted}
         for word in sorted(wanted, key=lambda w: (counts[w], w)):
             weight = word_weight(self.total, counts[word])
@@ -121,14 +122,30 @@ class CatalogSuggestions:
     def _names_with(self, word: str) -> list[IndexedName]:
         """The indexed names holding `word` (or a spelling the glossary counts as it)."""
         if word not in self._names:
-            spellings = set(self.spellings.get(word, ()))
-            if self.synonyms.get(word, word) == word:
-                spellings.add(word)
-            holding = SuggestionWord.objects.filter(
-                source_id__in=self.sources, word__in=spellings
-            ).values("name_id")
-            self._names[word] = self._named(SuggestionName.objects.filter(pk__in=holding))
+            self._read_names({word})
         return self._names[word]
+
+    def _read_names(self, words: set[str]) -> None:
+        """The names of every word not read yet, in one query."""
+        meant_by: dict[str, set[str]] = defaultdict(set)  # index word → the words it means
+        for word in words - self._names.keys():
+            self._names[word] = []
+            for spelling in self.spellings.get(word, ()):
+                meant_by[spelling].add(word)
+            if self.synonyms.get(word, word) == word:
+                meant_by[word].add(word)
+        if not meant_by:
+            return
+        rows = SuggestionWord.objects.filter(
+            source_id__in=self.sources, word__in=meant_by
+        ).values_list("word", "name_id", "name__source_id", "name__words", "name__column_count")
+        seen: set[tuple[str, int]] = set()
+        for spelling, pk, source_id, name_words, count in rows:
+            name = IndexedName(pk, source_id, frozenset(self._meaning(name_words)), count)
+            for word in meant_by[spelling]:
+                if (word, pk) not in seen:  # a name with two spellings of one word counts once
+                    seen.add((word, pk))
+                    self._names[word].append(name)
 
     def _named(self, names) -> list[IndexedName]:
         rows = names.filter(source_id__in=self.sources).values_list(
@@ -205,7 +222,7 @@ class CatalogSuggestions:
         return self._column_words[pk]
 
     def _read_facts(self, pks: set[int]) -> None:
-        missing = sorted(pks - self._facts.keys())
+        missing = sorted(pk for pk in pks if pk not in self._facts)
         for start in range(0, len(missing), FETCH):
             rows = CatalogColumn.objects.filter(pk__in=missing[start : start + FETCH]).values_list(
                 "pk",
