@@ -4,8 +4,9 @@
   client vs a bare read of the same 500 rows (the floor); budget 300 ms.
 - Validating one transformation against the catalog: median per call vs sqlglot parsing the same
   text alone; budget 20 ms.
-- Suggestions for an entity of 100 attributes against a catalog of 100,000 columns vs reading
-  those columns from the database (the floor); budget 2 s.
+- Suggestions for an entity of 100 attributes against a catalog of 1,000,000 columns (through
+  the stored suggestion index) vs reading the candidate columns bare (the floor); budgets 2 s and
+  300 MiB.
 """
 
 from __future__ import annotations
@@ -13,17 +14,18 @@ from __future__ import annotations
 import statistics
 import time
 
-from bench.common import Result, scratch_database, timed
+from bench.common import Result, peak_memory_mib, scratch_database, timed_pair
 
 GRID_ATTRIBUTES = 500
 CATALOG_TABLES, CATALOG_COLUMNS = 2_000, 50  # 100,000 columns
 SUGGESTED_ATTRIBUTES = 100
+SUGGESTION_COLUMNS = 1_000_000  # the Mart's 100,000 and an archive source of 900,000
 
 
 def run() -> list[Result]:
     with scratch_database("bench_mapping") as connection:
         world = _build_world()
-        return [_grid(world, connection), _validation(world), _suggestions(world)]
+        return [_grid(world, connection), _validation(world), *_suggestions(world)]
 
 
 def _build_world() -> dict:
@@ -205,24 +207,96 @@ def _validation(world) -> Result:
     )
 
 
-def _suggestions(world) -> Result:
-    from catalog.models import CatalogColumn
-    from mappings.selectors.suggestions import entity_suggestions
+def _suggestions(world) -> list[Result]:
+    """Suggestions for the customer entity's 100 attributes over 1,000,000 catalog columns.
 
-    suggest = timed(lambda: entity_suggestions(entity_mapping=world["customer"], limit=5), repeat=3)
-    floor = timed(
-        lambda: list(
-            CatalogColumn.objects.filter(engagement=world["engagement"]).values_list(
-                "table__name", "name", "data_type"
-            )
-        ),
-        repeat=3,
+    The floor reads bare the rows the suggestions read: the facts of every candidate column the
+    shortlists name, by id, with one raw query per chunk (no index look-ups, no scoring)."""
+    from django.db import connection
+
+    from mappings.selectors.suggestions import catalog_suggestions, entity_suggestions
+    from mappings.suggestions import normalise
+
+    _add_archive_catalog(world)
+    customer = world["customer"]
+    index = catalog_suggestions(engagement=world["engagement"], entity_mapping=customer)
+    names = customer.attributes.values_list("attribute_name", flat=True)
+    candidates = sorted(set().union(*(index.shortlist(frozenset(normalise(n))) for n in names)))
+
+    def suggest():
+        entity_suggestions(entity_mapping=customer, limit=5)
+
+    def read_candidates():
+        with connection.cursor() as cursor:
+            for start in range(0, len(candidates), 900):
+                chunk = candidates[start : start + 900]
+                cursor.execute(
+                    "SELECT t.schema, t.name, c.name, c.data_type, c.is_primary_key, p.patterns "
+                    "FROM mappings_catalogcolumn c "
+                    "JOIN mappings_catalogtable t ON t.id = c.table_id "
+                    "LEFT JOIN mappings_columnprofile p ON p.column_id = c.id "
+                    f"WHERE c.id IN ({', '.join(['%s'] * len(chunk))})",
+                    chunk,
+                )
+                cursor.fetchall()
+
+    seconds, floor = timed_pair(suggest, read_candidates, repeat=3)
+    cpu = time.process_time()
+    suggest()
+    print(f"# suggestions: {time.process_time() - cpu:.2f} s of this process's CPU", flush=True)
+    memory, floor_memory = peak_memory_mib(suggest), peak_memory_mib(read_candidates)
+    name = f"suggestions, {SUGGESTED_ATTRIBUTES} attributes x {SUGGESTION_COLUMNS:,} columns"
+    floor_name = f"reading the {len(candidates):,} candidate columns bare"
+    return [
+        Result(name, seconds, floor_name, floor, budget_seconds=2.0),
+        Result(f"{name}, memory", memory, floor_name, floor_memory, budget_seconds=300, unit="MiB"),
+    ]
+
+
+def _add_archive_catalog(world) -> None:
+    """A second source of 900,000 columns named like the first (so the engagement has
+    1,000,000), stored as a catalog store writes them (COPY, history included) and indexed."""
+    from catalog.models import CatalogColumn, CatalogTable, SourceSystem
+    from catalog.services.suggestion_index import suggestion_index_rebuild
+    from workbench.history import fast_bulk_insert_with_history
+
+    start = time.perf_counter()
+    engagement, user = world["engagement"], world["user"]
+    archive = SourceSystem.objects.create(engagement=engagement, name="Mart archive", url="")
+    tables = SUGGESTION_COLUMNS // CATALOG_COLUMNS - CATALOG_TABLES
+    table_ids = fast_bulk_insert_with_history(
+        CatalogTable,
+        [
+            {"engagement_id": engagement.pk, "source_id": archive.pk, "name": f"archive_{t:05}"}
+            for t in range(tables)
+        ],
+        acting_user=user,
     )
-    return Result(
-        f"suggestions, {SUGGESTED_ATTRIBUTES} attributes x "
-        f"{CATALOG_TABLES * CATALOG_COLUMNS:,} columns",
-        suggest,
-        "reading the columns",
-        floor,
-        budget_seconds=2.0,
+    words = ["email", "phone", "first_name", "last_name", "birth_date", "city", "postal_code"]
+    words += ["country_code", "status", "created_at"]  # the first source's column names
+    for first in range(0, tables, 2_000):
+        fast_bulk_insert_with_history(
+            CatalogColumn,
+            [
+                {
+                    "engagement_id": engagement.pk,
+                    "table_id": table_id,
+                    "name": f"{words[c % 10]}_{c}",
+                    "position": c,
+                    "data_type": "VARCHAR(100)",
+                }
+                for table_id in table_ids[first : first + 2_000]
+                for c in range(CATALOG_COLUMNS)
+            ],
+            acting_user=user,
+        )
+    stored = time.perf_counter() - start
+    start = time.perf_counter()
+    for source in SourceSystem.objects.filter(engagement=engagement):
+        suggestion_index_rebuild(source=source)
+    print(
+        f"# {tables * CATALOG_COLUMNS:,} archive columns stored with history in {stored:.1f} s; "
+        f"suggestion index of {SUGGESTION_COLUMNS:,} columns built in "
+        f"{time.perf_counter() - start:.1f} s",
+        flush=True,
     )

@@ -245,3 +245,71 @@ class ImpactedEntity(models.Model):
 
     def __str__(self) -> str:
         return f"{self.table} → {self.entity_name}"
+
+
+# --- the suggestion index ---------------------------------------------------------------------
+# Derived from the catalog by `catalog.services.suggestion_index` each time a source's catalog is
+# stored, so suggesting columns reads the few candidate columns, never the whole catalog. Not
+# historied: it is a cache of the catalog's own (historied) rows, rebuilt whole per source.
+
+
+class SuggestionName(models.Model):
+    """One normalised column name of a source (its words, abbreviations expanded, sorted and
+    joined by spaces: `cust_id` and `customer_id` are both "customer id") and how many of the
+    source's columns carry it."""
+
+    source = models.ForeignKey(SourceSystem, on_delete=models.CASCADE, related_name="+")
+    words = models.TextField(blank=True)
+    column_count = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["source", "words"], name="suggestion_name_words")]
+
+    def __str__(self) -> str:
+        return self.words
+
+
+class SuggestionWord(models.Model):
+    """A word of a normalised name: the inverted index from word to names."""
+
+    source = models.ForeignKey(SourceSystem, on_delete=models.CASCADE, related_name="+")
+    word = models.CharField(max_length=200)
+    # the rows are written and deleted with their name, by the rebuild: no per-row FK check
+    name = models.ForeignKey(
+        SuggestionName, on_delete=models.CASCADE, db_constraint=False, related_name="+"
+    )
+
+    class Meta:
+        indexes = [models.Index(fields=["source", "word"], name="suggestion_word_lookup")]
+
+    def __str__(self) -> str:
+        return self.word
+
+
+class SuggestionColumn(models.Model):
+    """A catalog column under its normalised name, with its place in the catalog's order
+    (schema, table, position, name), so the first columns of a name are one index range."""
+
+    name = models.ForeignKey(
+        SuggestionName,
+        on_delete=models.CASCADE,
+        db_constraint=False,
+        db_index=False,
+        related_name="+",
+    )
+    # a plain reference: a column dropped from the catalog is dropped here by the rebuild that
+    # follows in the same transaction, and a request never sees an id it cannot read
+    column = models.ForeignKey(
+        CatalogColumn,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        related_name="+",
+    )
+    ordinal = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["name", "ordinal"], name="suggestion_column_order")]
+
+    def __str__(self) -> str:
+        return f"{self.name_id}#{self.ordinal}"

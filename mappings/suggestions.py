@@ -1,9 +1,10 @@
 """Ranked source-column suggestions for an interface attribute, each with its reasons.
 
-Pure: the service hands in the attribute, the catalog's columns and the glossary; this scores.
-For a large catalog only columns sharing a word (after abbreviations and glossary synonyms) with
-the attribute are scored, plus every column of the entity's own tables, so one entity of 100
-attributes against 100,000 columns stays well under a second or two.
+Pure: words and scores. Only a shortlist of columns is scored for an attribute: every column of
+the entity's own tables, the columns named exactly like it, and those sharing its rarest words
+(after abbreviations and glossary synonyms). `SuggestionIndex` finds that shortlist in a list of
+columns held in memory; `mappings.selectors.suggestions` finds the same one through the
+catalog's stored index, reading only the candidate columns.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
+from functools import lru_cache
 
 from .expressions import spelled_identifier
 
@@ -125,6 +127,7 @@ class ColumnFacts:
     patterns: tuple[str, ...] = ()
     alias: str = ""  # set when the table is the entity's driving table or a join
     dialect: str = ""  # the entity's rules' dialect: the reference is written as it needs
+    pk: int = 0  # the catalog column's id: breaks ties between equal table.column names
 
     @property
     def reference(self) -> str:
@@ -163,6 +166,7 @@ _TYPE_FAMILIES = {
 }
 
 
+@lru_cache(maxsize=4096)
 def type_fits(logical_type: str, data_type: str) -> bool | None:
     """True/False when the column's type suits the attribute's, None when unknown."""
     if not logical_type or not data_type:
@@ -173,16 +177,35 @@ def type_fits(logical_type: str, data_type: str) -> bool | None:
     return any(part in data_type for part in _TYPE_FAMILIES.get(logical_type, ()))
 
 
-class SuggestionIndex:
-    """The catalog's columns, indexed by normalised word, built once per request.
+# Shortlisting: a word in more columns than COMMON does not bring candidates of its own (it only
+# re-ranks those the rarer words brought, or brings the first COMMON when it is the rarest);
+# SHORTLIST candidates at most are fully scored per attribute, besides the entity's own tables
+# and the columns named exactly like the attribute.
+COMMON = 500
+SHORTLIST = 150
 
-    Candidates for an attribute: every column of the entity's own tables, every column whose
-    normalised name equals the attribute's, and the columns sharing the rarest words (a word
-    found in thousands of columns, like `id`, only re-ranks); only the best few are fully scored.
+
+def word_weight(total_columns: int, columns_with_word: int) -> float:
+    """Inverse document frequency: a word found in fewer columns says more."""
+    return math.log((1 + total_columns) / (1 + columns_with_word)) + 1
+
+
+def rank(scored: Iterable[Suggestion], *, limit: int) -> list[Suggestion]:
+    """Suggestions worth showing, best first; equal scores by table, column, then catalog id."""
+    kept = [s for s in scored if s.score > 0.2]
+    kept.sort(key=lambda s: (-s.score, s.column.table, s.column.column, s.column.pk))
+    return kept[:limit]
+
+
+class SuggestionIndex:
+    """The columns of a catalog held in memory, indexed by normalised word.
+
+    Fine for a list of columns at hand (and the reference the stored index is tested against);
+    a whole catalog is read through `mappings.selectors.suggestions` instead.
     """
 
-    COMMON = 500  # a word in more columns than this does not bring candidates of its own
-    SHORTLIST = 150  # candidates fully scored per attribute
+    COMMON = COMMON
+    SHORTLIST = SHORTLIST
 
     def __init__(self, columns: Iterable[ColumnFacts], synonyms: dict[str, str] | None = None):
         self.synonyms = synonyms or {}
@@ -200,21 +223,29 @@ class SuggestionIndex:
             for word in column_words:
                 self.by_word[word].append(i)
         self.in_scope = [i for i, c in enumerate(self.columns) if c.alias]
-        self.table_words: dict[str, set[str]] = {}
-        total = max(len(self.columns), 1)
-        self.weight = {w: math.log((1 + total) / (1 + len(p))) + 1 for w, p in self.by_word.items()}
+        self.table_words = TableWords(self.synonyms)
+        total = len(self.columns)
+        self.weight = {w: word_weight(total, len(p)) for w, p in self.by_word.items()}
 
     def suggest(self, attribute: AttributeFacts, *, limit: int = 5) -> list[Suggestion]:
         wanted = frozenset(normalise(attribute.name, self.synonyms))
         entity_words = normalise(attribute.entity, self.synonyms)
-        scored = [self._score(attribute, wanted, entity_words, i) for i in self._shortlist(wanted)]
-        scored = [s for s in scored if s.score > 0.2]
-        scored.sort(key=lambda s: (-s.score, s.column.table, s.column.column))
-        return scored[:limit]
+        scored = [
+            score_column(
+                attribute,
+                wanted,
+                entity_words,
+                self.columns[i],
+                self.words[i],
+                self.table_words(self.columns[i].table),
+            )
+            for i in sorted(self._shortlist(wanted))
+        ]
+        return rank(scored, limit=limit)
 
     def _shortlist(self, wanted: frozenset) -> set[int]:
         overlap: dict[int, float] = defaultdict(float)
-        for word in sorted(wanted, key=lambda w: len(self.by_word.get(w, ()))):
+        for word in sorted(wanted, key=lambda w: (len(self.by_word.get(w, ())), w)):
             postings = self.by_word.get(word, ())
             if len(postings) <= self.COMMON or not overlap:
                 for i in postings[: self.COMMON]:
@@ -227,56 +258,73 @@ class SuggestionIndex:
         same_name = self.by_name.get(wanted, ())[: self.SHORTLIST]
         return set(best) | set(self.in_scope) | set(same_name)
 
-    def _table_words(self, table: str) -> set[str]:
-        if table not in self.table_words:
-            self.table_words[table] = normalise(table.split(".")[-1], self.synonyms)
-        return self.table_words[table]
 
-    def _score(
-        self, attribute, wanted: frozenset[str], entity_words: set[str], i: int
-    ) -> Suggestion:
-        column, column_words = self.columns[i], self.words[i]
-        reasons = []
-        overlap = wanted & column_words
-        score = 0.0
-        if wanted and column_words:
-            score += 0.8 * len(overlap) / len(wanted | column_words)
-            if column_words == wanted:
-                reasons.append("same name")
-            elif overlap:
-                reasons.append(f"shared words: {', '.join(sorted(overlap))}")
-            else:  # no word in common: a spelling close enough still counts a little
-                fuzzy = SequenceMatcher(
-                    None, "_".join(sorted(wanted)), "_".join(sorted(column_words))
-                ).ratio()
-                score += 0.2 * fuzzy
-                if fuzzy > 0.6:
-                    reasons.append("similar name")
-        if column.alias:
-            score += 0.15
-            reasons.append(f"in the entity's table {column.table} ({column.alias})")
-        elif entity_words & self._table_words(column.table):
-            score += 0.05
-            reasons.append("table named like the entity")
-        fits = type_fits(attribute.logical_type, column.data_type)
-        if fits is True and attribute.logical_type != "string":
-            score += 0.1
-            reasons.append(f"type {column.data_type} fits {attribute.logical_type}")
-        elif fits is False:
-            score -= 0.15
-            reasons.append(f"type {column.data_type} does not fit {attribute.logical_type}")
-        for word, pattern in PATTERN_WORDS.items():
-            if word in wanted and pattern in column.patterns:
-                score += 0.25
-                reasons.append(
-                    f"values look like {pattern} addresses"
-                    if pattern == "email"
-                    else f"values look like {pattern} numbers"
-                )
-        if attribute.logical_type in DATE_TYPES and "date as text" in column.patterns:
-            score += 0.05
-            reasons.append("text holding dates")
-        if attribute.primary_key and column.is_primary_key:
-            score += 0.15
-            reasons.append("both are keys")
-        return Suggestion(column=column, score=max(0.0, min(score, 1.0)), reasons=reasons)
+class TableWords:
+    """The normalised words of table names (the last part of `schema.table`), each once."""
+
+    def __init__(self, synonyms: dict[str, str]):
+        self.synonyms = synonyms
+        self.cache: dict[str, set[str]] = {}
+
+    def __call__(self, table: str) -> set[str]:
+        if table not in self.cache:
+            self.cache[table] = normalise(table.split(".")[-1], self.synonyms)
+        return self.cache[table]
+
+
+@lru_cache(maxsize=100_000)
+def _spelling_likeness(wanted: str, column: str) -> float:
+    return SequenceMatcher(None, wanted, column).ratio()
+
+
+def score_column(
+    attribute: AttributeFacts,
+    wanted: frozenset[str],
+    entity_words: set[str],
+    column: ColumnFacts,
+    column_words: frozenset[str],
+    table_words: set[str],
+) -> Suggestion:
+    """How well `column` suits `attribute` (0..1), and why."""
+    reasons = []
+    overlap = wanted & column_words
+    score = 0.0
+    if wanted and column_words:
+        score += 0.8 * len(overlap) / len(wanted | column_words)
+        if column_words == wanted:
+            reasons.append("same name")
+        elif overlap:
+            reasons.append(f"shared words: {', '.join(sorted(overlap))}")
+        else:  # no word in common: a spelling close enough still counts a little
+            fuzzy = _spelling_likeness("_".join(sorted(wanted)), "_".join(sorted(column_words)))
+            score += 0.2 * fuzzy
+            if fuzzy > 0.6:
+                reasons.append("similar name")
+    if column.alias:
+        score += 0.15
+        reasons.append(f"in the entity's table {column.table} ({column.alias})")
+    elif entity_words & table_words:
+        score += 0.05
+        reasons.append("table named like the entity")
+    fits = type_fits(attribute.logical_type, column.data_type)
+    if fits is True and attribute.logical_type != "string":
+        score += 0.1
+        reasons.append(f"type {column.data_type} fits {attribute.logical_type}")
+    elif fits is False:
+        score -= 0.15
+        reasons.append(f"type {column.data_type} does not fit {attribute.logical_type}")
+    for word, pattern in PATTERN_WORDS.items():
+        if word in wanted and pattern in column.patterns:
+            score += 0.25
+            reasons.append(
+                f"values look like {pattern} addresses"
+                if pattern == "email"
+                else f"values look like {pattern} numbers"
+            )
+    if attribute.logical_type in DATE_TYPES and "date as text" in column.patterns:
+        score += 0.05
+        reasons.append("text holding dates")
+    if attribute.primary_key and column.is_primary_key:
+        score += 0.15
+        reasons.append("both are keys")
+    return Suggestion(column=column, score=max(0.0, min(score, 1.0)), reasons=reasons)

@@ -49,6 +49,7 @@ from .introspection import (
     read_catalog,
     read_information_schema,
 )
+from .suggestion_index import suggestion_index_refresh
 from .url_policy import check_mart_url
 
 Progress = Callable[[float, str], None]
@@ -350,6 +351,7 @@ def catalog_apply(
     table_ids = _write_tables(source, diff, stored, acting_user)
     _write_columns(source, diff, table_ids, acting_user)
     _write_foreign_keys(source, diff, table_ids, acting_user)
+    suggestion_index_refresh(source=source, diff=diff)
 
     summary = diff.summary()
     source.introspected_at = timezone.now()

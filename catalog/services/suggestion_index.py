@@ -1,0 +1,106 @@
+"""The suggestion index of a source's catalog: normalised column names, their words, and every
+column under its name in catalog order (see the models `SuggestionName`, `SuggestionWord`,
+`SuggestionColumn`).
+
+Rebuilt whole for a source whenever its catalog is stored with a change of columns, inside the
+same transaction, so a request never reads an index older than the catalog. It is derived data,
+not history: the rows go in with COPY on PostgreSQL (one executemany elsewhere).
+"""
+
+from __future__ import annotations
+
+from django.db import connection, transaction
+
+from mappings.suggestions import normalise
+
+from ..diff import CatalogDiff
+from ..models import CatalogColumn, SourceSystem, SuggestionColumn, SuggestionName, SuggestionWord
+
+CHUNK = 10_000
+
+
+def suggestion_index_refresh(*, source: SourceSystem, diff: CatalogDiff) -> None:
+    """Rebuild the index of `source` when the stored catalog gained, lost or moved a column (a
+    renamed table or column is a drop and an add); other changes leave the index as it was."""
+    added_or_dropped = (
+        diff.tables_to_add or diff.tables_to_drop or diff.columns_to_add or diff.columns_to_drop
+    )
+    moved = any("position" in changed for changed in diff.columns_to_change.values())
+    if added_or_dropped or moved:
+        suggestion_index_rebuild(source=source)
+
+
+@transaction.atomic
+def suggestion_index_rebuild(*, source: SourceSystem) -> int:
+    """Replace the index of `source` by one read from its stored catalog; returns its columns.
+
+    The source row is locked first so two rebuilds of one source never interleave."""
+    SourceSystem.objects.select_for_update().filter(pk=source.pk).exists()
+    _delete(source.pk)
+    columns = (
+        CatalogColumn.objects.filter(table__source=source)
+        .order_by("table__schema", "table__name", "position", "name")
+        .values_list("pk", "name")
+    )
+    key_of: dict[str, str] = {}  # a Mart repeats column names across its tables
+    counts: dict[str, int] = {}
+    placed: list[tuple[str, int]] = []
+    for pk, name in columns.iterator(chunk_size=CHUNK):
+        key = key_of.get(name)
+        if key is None:
+            key = key_of[name] = " ".join(sorted(normalise(name)))
+        counts[key] = counts.get(key, 0) + 1
+        placed.append((key, pk))
+    names = SuggestionName.objects.bulk_create(
+        [SuggestionName(source=source, words=key, column_count=n) for key, n in counts.items()],
+        batch_size=CHUNK,
+    )
+    name_ids = {name.words: name.pk for name in names}
+    _insert(
+        SuggestionWord,
+        ["source_id", "word", "name_id"],
+        ((source.pk, word, name.pk) for name in names for word in name.words.split()),
+    )
+    _insert(
+        SuggestionColumn,
+        ["name_id", "column_id", "ordinal"],
+        ((name_ids[key], pk, ordinal) for ordinal, (key, pk) in enumerate(placed)),
+    )
+    return len(placed)
+
+
+def _delete(source_id: int) -> None:
+    quote = connection.ops.quote_name
+    names = quote(SuggestionName._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {quote(SuggestionColumn._meta.db_table)} "
+            f"WHERE name_id IN (SELECT id FROM {names} WHERE source_id = %s)",
+            [source_id],
+        )
+        cursor.execute(
+            f"DELETE FROM {quote(SuggestionWord._meta.db_table)} WHERE source_id = %s",
+            [source_id],
+        )
+        cursor.execute(f"DELETE FROM {names} WHERE source_id = %s", [source_id])
+
+
+def _insert(model, columns: list[str], rows) -> None:
+    """Rows of a model without history or defaults to fill: COPY on PostgreSQL."""
+    quote = connection.ops.quote_name
+    table, names = quote(model._meta.db_table), ", ".join(quote(c) for c in columns)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            return
+        sql = f"INSERT INTO {table} ({names}) VALUES ({', '.join(['%s'] * len(columns))})"
+        batch: list[tuple] = []
+        for row in rows:
+            batch.append(row)
+            if len(batch) == CHUNK:
+                cursor.executemany(sql, batch)
+                batch = []
+        if batch:
+            cursor.executemany(sql, batch)
