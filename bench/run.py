@@ -27,7 +27,32 @@ from django.db import connection  # noqa: E402
 from bench.common import Result, machine_load  # noqa: E402
 
 
+def ensure_app_database() -> None:
+    """On PostgreSQL the benchmarks make their scratch databases beside the app's: create the
+    app's database first when the server does not have it yet."""
+    if connection.vendor != "postgresql":
+        return
+    import psycopg
+    from psycopg import sql
+
+    settings = connection.settings_dict
+    server = {"host": settings["HOST"] or None, "port": settings["PORT"] or None}
+    with psycopg.connect(
+        dbname="postgres",
+        user=settings["USER"] or None,
+        password=settings["PASSWORD"] or None,
+        autocommit=True,
+        **server,
+    ) as admin:
+        exists = admin.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", [settings["NAME"]]
+        ).fetchone()
+        if not exists:
+            admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(settings["NAME"])))
+
+
 def main(names: list[str]) -> int:
+    ensure_app_database()
     modules = sorted(p.stem for p in (ROOT / "bench").glob("bench_*.py"))
     if names:
         modules = [m for m in modules if m.removeprefix("bench_") in names]
