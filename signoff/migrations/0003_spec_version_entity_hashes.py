@@ -39,11 +39,13 @@ class Migration(migrations.Migration):
             name='SpecVersionEntity',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                # the small columns first: SQLite reads a row's leading columns without its
+                # large JSON (the dashboard reads only the hashes)
+                ('version', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='parts', to='signoff.specversion')),
                 ('entity_name', models.CharField(max_length=200)),
                 ('spec_hash', models.CharField(max_length=64)),
                 ('attribute_hashes', models.JSONField(default=dict)),
                 ('part', models.JSONField()),
-                ('version', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='parts', to='signoff.specversion')),
             ],
             options={
                 'constraints': [models.UniqueConstraint(fields=('version', 'entity_name'), name='spec_version_entity_once', violation_error_message='This entity is already part of the version.')],
