@@ -66,6 +66,7 @@ NOT_SPEC_CONTENT: dict[type, dict[str, str]] = {
         "feasibility_comment": "the ETL Developer's opinion of the rule, not the rule",
         "problems": "derived checks, recomputed against the catalog on every save",
         "row_version": "optimistic lock",
+        "spec_hash": "the hash of the row's spec content, derived from it",
         "updated_by": "bookkeeping",
         "updated_at": "bookkeeping",
     },
@@ -80,6 +81,7 @@ NOT_SPEC_CONTENT: dict[type, dict[str, str]] = {
         "feasibility_comment": "the ETL Developer's opinion of the rule, not the rule",
         "sme_review": "the SME's review of the rule, not the rule",
         "row_version": "optimistic lock",
+        "spec_hash": "the hash of the row's spec content, derived from it",
         "updated_by": "bookkeeping",
         "updated_at": "bookkeeping",
     },
@@ -123,8 +125,7 @@ def spec_snapshot(*, engagement: Engagement, entities: list[str] | None = None) 
     by_id: dict[int, dict] = {}
     aliases: dict[int, dict[str, str]] = {}
     for row in entity_rows.values("id", "entity_name", *ENTITY_SPEC_FIELDS):
-        data = {field: row[field] for field in ENTITY_SPEC_FIELDS}
-        data["attributes"] = {}
+        data = {**entity_fields(row), "attributes": {}}
         snapshot_entities[row["entity_name"]] = data
         by_id[row["id"]] = data
         aliases[row["id"]] = _alias_tables(row["driving_table"], row["driving_alias"], row["joins"])
@@ -132,9 +133,7 @@ def spec_snapshot(*, engagement: Engagement, entities: list[str] | None = None) 
     for row in attribute_rows.order_by("entity_mapping_id", "id").values(
         "entity_mapping_id", "attribute_name", *ATTRIBUTE_SPEC_FIELDS
     ):
-        by_id[row["entity_mapping_id"]]["attributes"][row["attribute_name"]] = {
-            field: row[field] for field in ATTRIBUTE_SPEC_FIELDS
-        }
+        by_id[row["entity_mapping_id"]]["attributes"][row["attribute_name"]] = attribute_fields(row)
         alias_map = aliases[row["entity_mapping_id"]]
         for item in row["lineage"] or []:
             alias, _, column = str(item).partition(".")
@@ -149,6 +148,16 @@ def spec_snapshot(*, engagement: Engagement, entities: list[str] | None = None) 
     }
 
 
+def entity_fields(row: dict) -> dict:
+    """An entity's own spec content (without its attributes), from a row or a snapshot part."""
+    return {field: row.get(field) for field in ENTITY_SPEC_FIELDS}
+
+
+def attribute_fields(row: dict) -> dict:
+    """An attribute's spec content, from a row or a snapshot part."""
+    return {field: row.get(field) for field in ATTRIBUTE_SPEC_FIELDS}
+
+
 def canonical_json(snapshot: dict) -> str:
     return json.dumps(snapshot, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
@@ -156,6 +165,50 @@ def canonical_json(snapshot: dict) -> str:
 def content_hash(snapshot: dict) -> str:
     """SHA-256 (hex) of the snapshot's canonical JSON: sorted keys, no spaces, UTF-8."""
     return hashlib.sha256(canonical_json(snapshot).encode("utf-8")).hexdigest()
+
+
+# --- per-row hashes: "did this approved row change?" without rebuilding the snapshot -------------
+#
+# An attribute's hash covers its part of the snapshot; an entity's covers its whole part (its own
+# fields and its attributes, through their hashes), so an entity whose hash is unchanged has no
+# changed attribute. The mapping services store them on the rows (`spec_hash`); a spec version
+# stores the ones of its frozen snapshot (signoff.models.SpecVersionEntity).
+
+
+def attribute_hash(row: dict) -> str:
+    """The hash of an attribute's spec content (a row's values or its snapshot part)."""
+    return content_hash(attribute_fields(row))
+
+
+def entity_hash(row: dict, attribute_hashes: dict[str, str]) -> str:
+    """The hash of an entity's part of the snapshot: its own fields and, per attribute name,
+    that attribute's hash."""
+    return content_hash({**entity_fields(row), "attributes": attribute_hashes})
+
+
+def part_hashes(part: dict) -> tuple[str, dict[str, str]]:
+    """(entity hash, {attribute: hash}) of one entity's part of a snapshot."""
+    attributes = {name: attribute_hash(data) for name, data in part["attributes"].items()}
+    return entity_hash(part, attributes), attributes
+
+
+def mapping_attribute_hash(mapping: AttributeMapping) -> str:
+    """The hash an attribute mapping's current (possibly unsaved) values give."""
+    return attribute_hash({field: getattr(mapping, field) for field in ATTRIBUTE_SPEC_FIELDS})
+
+
+def entity_hashes(*, entity_ids: list[int]) -> dict[int, str]:
+    """id → the entity hash the stored rows give now (two queries, reading only these
+    entities' own fields and their attributes' stored hashes)."""
+    attributes: dict[int, dict[str, str]] = {pk: {} for pk in entity_ids}
+    for entity_id, name, spec_hash in AttributeMapping.objects.filter(
+        entity_mapping_id__in=entity_ids
+    ).values_list("entity_mapping_id", "attribute_name", "spec_hash"):
+        attributes[entity_id][name] = spec_hash
+    return {
+        row["id"]: entity_hash(row, attributes[row["id"]])
+        for row in EntityMapping.objects.filter(pk__in=entity_ids).values("id", *ENTITY_SPEC_FIELDS)
+    }
 
 
 def restrict_snapshot(snapshot: dict, entities: list[str] | None) -> dict:

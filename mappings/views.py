@@ -127,7 +127,7 @@ def _grid_context(request, engagement, entity, **extra) -> dict:
     status = problem = ""
     if filters.is_valid():
         status, problem = filters.cleaned_data["status"], filters.cleaned_data["problem"]
-    approval = approval_state(engagement=engagement)
+    approval = approval_state(engagement=engagement, entities=[entity.entity_name])
     rows = selectors.mapping_grid(
         entity_mapping=entity, status=status, problem=problem, approval=approval["attributes"]
     )
@@ -227,7 +227,7 @@ def _merge_current(form, current, fields):
 
 def _row(request, engagement, mapping: AttributeMapping, *, template="row", **extra):
     entity = mapping.entity_mapping
-    approval = approval_state(engagement=engagement)["attributes"]
+    approval = approval_state(engagement=engagement, entities=[entity.entity_name])["attributes"]
     rows = selectors.mapping_grid(entity_mapping=entity, approval=approval)
     row = next((r for r in rows if r.mapping.pk == mapping.pk), None)
     context = engagement_context(request, engagement, entity=entity, row=row, **extra)

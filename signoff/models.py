@@ -80,6 +80,35 @@ class SpecVersion(models.Model):
         return ", ".join(self.entities) if self.entities else "whole spec"
 
 
+class SpecVersionEntity(models.Model):
+    """One entity's part of a spec version, with the hashes of its frozen snapshot: the entity's
+    and each attribute's (mappings.snapshot.part_hashes). Compared with the hashes the mapping
+    rows carry, it answers "changed since sign-off?" without reading the whole snapshot, and its
+    `part` gives the field diff of that entity alone.
+
+    Written with its version by `signoff.services.do_submit_version` and never changed; like the
+    version's snapshot it has no history of its own.
+    """
+
+    version = models.ForeignKey(SpecVersion, on_delete=models.CASCADE, related_name="parts")
+    entity_name = models.CharField(max_length=200)
+    spec_hash = models.CharField(max_length=64)
+    attribute_hashes = models.JSONField(default=dict)  # attribute name → hash
+    part = models.JSONField()  # snapshot["entities"][entity_name]
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["version", "entity_name"],
+                name="spec_version_entity_once",
+                violation_error_message="This entity is already part of the version.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.entity_name} in version {self.version.number}"
+
+
 class ReviewRequest(models.Model):
     """One request to a gate's approver to review one spec version (whole spec or some entities)."""
 

@@ -22,7 +22,7 @@ def _gate_state(engagement, gate: str) -> OutputState:
         ReviewRequest.objects.filter(engagement=engagement, gate=gate)
         .exclude(state=ReviewState.CANCELLED)
         .select_related("version")
-        .defer("version__snapshot")
+        .only("state", "version__number")
         .order_by("-requested_at", "-id")
         .first()
     )
@@ -36,7 +36,9 @@ def _gate_state(engagement, gate: str) -> OutputState:
     if review.state == ReviewState.CHANGES_REQUESTED:
         return OutputState(OutputStatus.IN_PROGRESS, f"version {number}: changes requested", url)
     if gate == Gate.MAPPING:
-        changed = selectors.changed_since_signoff(engagement=engagement)
+        changed = selectors.changed_since_signoff(
+            engagement=engagement, attributes=False, changes=False
+        )
         if changed["changed"]:
             names = sorted(n for n, e in changed["entities"].items() if e["changed"])
             return OutputState(

@@ -12,14 +12,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.db.models import Q
+
+from contracts.selectors import published_layer
 from mappings import snapshot as spec
+from mappings.models import AttributeMapping, EntityMapping
 from mappings.snapshot import FieldChange, diff_snapshots, restrict_snapshot
 from workbench import selectors as workbench_selectors
 from workbench.choices import Role
 from workbench.models import Engagement
 
 from .choices import OPEN_REVIEW_STATES, CutoverStep, Gate, ReviewState, UatState, Verdict
-from .models import CutoverItem, Decision, ReviewRequest, SpecVersion, UatItem
+from .models import CutoverItem, Decision, ReviewRequest, SpecVersion, SpecVersionEntity, UatItem
 
 # The snapshot is defined in mappings.snapshot; its names stay importable from here for callers.
 current_snapshot = spec.spec_snapshot
@@ -41,9 +45,39 @@ def version_diff(
         return diff_snapshots(
             restrict_snapshot(version.snapshot, scope), restrict_snapshot(against.snapshot, scope)
         )
-    if current is None:
-        current = current_snapshot(engagement=version.engagement, entities=version.entities or None)
-    return diff_snapshots(version.snapshot, restrict_snapshot(current, version.entities or None))
+    if current is not None:
+        return diff_snapshots(
+            version.snapshot, restrict_snapshot(current, version.entities or None)
+        )
+    return _diff_to_working(version)
+
+
+def _diff_to_working(version: SpecVersion) -> list[FieldChange]:
+    """The version's changes to the working mapping, reading only the entities whose hash
+    differs (and the ones a whole-spec version did not have)."""
+    engagement = version.engagement
+    approved = _version_hashes([version.pk], None)[version.pk]
+    working = _entity_rows(engagement, version.entities or None)
+    changed = {name for name, h in approved.items() if working.get(name, (None, None))[1] != h}
+    added = set() if version.entities else set(working) - set(approved)
+    layer = published_layer(engagement=engagement)
+    before = {
+        "contract": _contract_of(version.contract_name, version.contract_version),
+        "entities": _parts({name: version.pk for name in changed}, "part"),
+    }
+    after = {
+        "contract": {"name": layer.name, "version": layer.version} if layer else None,
+        "entities": {},
+    }
+    if changed or added:
+        after["entities"] = current_snapshot(
+            engagement=engagement, entities=sorted(changed | added)
+        )["entities"]
+    return diff_snapshots(before, after)
+
+
+def _contract_of(name: str, version: str) -> dict | None:
+    return {"name": name, "version": version} if name else None
 
 
 # --- versions and reviews ----------------------------------------------------------------------
@@ -115,6 +149,10 @@ def cutover_checklist(*, engagement: Engagement) -> list[CutoverItem]:
 
 
 # --- changed since sign-off ----------------------------------------------------------------------
+#
+# Answered from hashes: each mapping row carries the hash of its part of the snapshot, each spec
+# version the hashes of its frozen parts (SpecVersionEntity). An entity whose hash is unchanged has
+# no changed attribute; field diffs are computed only for changed entities, and only when asked.
 
 
 def _approvals(engagement: Engagement, gate: str | None = None):
@@ -123,11 +161,53 @@ def _approvals(engagement: Engagement, gate: str | None = None):
     )
     if gate:
         decisions = decisions.filter(gate=gate)
-    return decisions.select_related("version", "decided_by").order_by("-decided_at", "-id")
+    return (
+        decisions.select_related("version", "decided_by")
+        .defer("version__snapshot")
+        .order_by("-decided_at", "-id")
+    )
+
+
+def _version_hashes(version_ids: list[int], entities: list[str] | None) -> dict[int, dict]:
+    """version id → {entity: hash} of those versions' frozen parts (all entities, or those)."""
+    parts = SpecVersionEntity.objects.filter(version_id__in=version_ids)
+    if entities is not None:
+        parts = parts.filter(entity_name__in=entities)
+    hashes: dict[int, dict[str, str]] = {pk: {} for pk in version_ids}
+    for version_id, name, spec_hash in parts.values_list("version_id", "entity_name", "spec_hash"):
+        hashes[version_id][name] = spec_hash
+    return hashes
+
+
+def _entity_rows(engagement: Engagement, entities) -> dict[str, tuple[int, str]]:
+    """entity → (id, stored hash) of the working mapping's entities (all, or those named)."""
+    rows = EntityMapping.objects.filter(engagement=engagement)
+    if entities is not None:
+        rows = rows.filter(entity_name__in=entities)
+    return {name: (pk, h) for pk, name, h in rows.values_list("id", "entity_name", "spec_hash")}
+
+
+def _parts(pairs: dict[str, int], field: str) -> dict[str, object]:
+    """entity → `field` of the frozen part of each (entity → version id) pair, in one query."""
+    if not pairs:
+        return {}
+    by_version: dict[int, list[str]] = {}
+    for name, version_id in pairs.items():
+        by_version.setdefault(version_id, []).append(name)
+    match = Q()
+    for version_id, names in by_version.items():
+        match |= Q(version_id=version_id, entity_name__in=names)
+    return dict(SpecVersionEntity.objects.filter(match).values_list("entity_name", field))
 
 
 def changed_since_signoff(
-    *, engagement: Engagement, gate: str = Gate.MAPPING, current: dict | None = None
+    *,
+    engagement: Engagement,
+    gate: str = Gate.MAPPING,
+    current: dict | None = None,
+    entities: list[str] | None = None,
+    attributes: bool = True,
+    changes: bool = True,
 ) -> dict:
     """Which approved parts of the spec changed since their sign-off, with the field diff.
 
@@ -141,67 +221,119 @@ def changed_since_signoff(
                                               "changes": [FieldChange.as_dict(), …]}}}
 
     "changes" of an entity holds all its changes (its own fields and its attributes'); an
-    attribute's holds its own. Entities never approved are absent. A fixed number of queries
-    (the current snapshot, the approvals with their versions). Pass `current` (a
-    current_snapshot of the engagement) to save reading it again.
+    attribute's holds its own. Entities never approved are absent.
+    `entities` restricts everything to those entities (a page showing one entity reads only
+    it); `attributes=False` leaves "attributes" empty and `changes=False` every "changes" list
+    (the dashboard needs neither). A fixed number of queries whatever the size: the approvals,
+    the approved and current entity hashes; for attributes the approved and the changed
+    entities' current attribute hashes; for changes the changed entities' approved parts and
+    their current snapshot. `current` is accepted for older callers and not needed.
     """
-    if current is None:
-        current = current_snapshot(engagement=engagement)
     result: dict = {"changed": False, "entities": {}, "attributes": {}}
-    covered: set[str] = set()
-    for decision in _approvals(engagement, gate):
-        version = decision.version
-        names = set(version.entities or version.snapshot.get("entities", {}))
-        names -= covered
-        if not names:
-            continue
-        covered |= names
-        changes = diff_snapshots(
-            restrict_snapshot(version.snapshot, sorted(names)),
-            restrict_snapshot(current, sorted(names)),
-        )
-        per_entity: dict[str, list[dict]] = {name: [] for name in names}
-        per_attribute: dict[tuple[str, str], list[dict]] = {}
-        for change in changes:
-            if change.entity == "(contract)":
-                continue
-            per_entity.setdefault(change.entity, []).append(change.as_dict())
-            if change.attribute:
-                per_attribute.setdefault((change.entity, change.attribute), []).append(
-                    change.as_dict()
-                )
-        approved_by = decision.decided_by.get_full_name() or decision.decided_by.username
-        for name in names:
-            entity_changes = per_entity.get(name, [])
-            result["entities"][name] = {
-                "version": version.number,
-                "content_hash": version.content_hash,
-                "decision_id": decision.pk,
-                "approved_by": approved_by,
-                "approved_at": decision.decided_at,
-                "changed": bool(entity_changes),
-                "changes": entity_changes,
-            }
-            result["changed"] = result["changed"] or bool(entity_changes)
-            attributes = set(
-                version.snapshot.get("entities", {}).get(name, {}).get("attributes", {})
-            )
-            attributes |= set(current["entities"].get(name, {}).get("attributes", {}))
-            for attribute in attributes:
-                attribute_changes = per_attribute.get((name, attribute), [])
-                result["attributes"][(name, attribute)] = {
-                    "version": version.number,
-                    "changed": bool(attribute_changes),
-                    "changes": attribute_changes,
-                }
+    decisions = list(_approvals(engagement, gate))
+    if not decisions:
+        return result
+    approved = _version_hashes(list({d.version_id for d in decisions}), entities)
+    covering: dict[str, Decision] = {}
+    for decision in decisions:  # newest first
+        for name in approved[decision.version_id]:
+            covering.setdefault(name, decision)
+    if not covering:
+        return result
+    working = _entity_rows(engagement, entities)
+    changed_names = {
+        name
+        for name, decision in covering.items()
+        if working.get(name, (None, None))[1] != approved[decision.version_id][name]
+    }
+    result["changed"] = bool(changed_names)
+    for name, decision in covering.items():
+        result["entities"][name] = {
+            "version": decision.version.number,
+            "content_hash": decision.version.content_hash,
+            "decision_id": decision.pk,
+            "approved_by": decision.decided_by.get_full_name() or decision.decided_by.username,
+            "approved_at": decision.decided_at,
+            "changed": name in changed_names,
+            "changes": [],
+        }
+    pairs = {name: covering[name].version_id for name in sorted(changed_names)}
+    per_attribute = _field_changes(engagement, pairs, result["entities"]) if changes else {}
+    if attributes:
+        _attribute_states(result, covering, changed_names, working, per_attribute)
     return result
 
 
-def decision_changed(decision: Decision, current: dict) -> bool:
-    version = decision.version
-    return bool(
-        diff_snapshots(version.snapshot, restrict_snapshot(current, version.entities or None))
-    )
+def _field_changes(engagement: Engagement, pairs: dict[str, int], states: dict) -> dict:
+    """Put the field diff of each changed entity (entity → version id) on its state; returns
+    (entity, attribute) → that attribute's changes."""
+    if not pairs:
+        return {}
+    before = {"entities": _parts(pairs, "part")}
+    after = current_snapshot(engagement=engagement, entities=list(pairs))
+    per_attribute: dict[tuple[str, str], list[dict]] = {}
+    for change in diff_snapshots(before, {"entities": after["entities"]}):
+        states[change.entity]["changes"].append(change.as_dict())
+        if change.attribute:
+            per_attribute.setdefault((change.entity, change.attribute), []).append(change.as_dict())
+    return per_attribute
+
+
+def _attribute_states(
+    result: dict,
+    covering: dict[str, Decision],
+    changed_names: set[str],
+    working: dict[str, tuple[int, str]],
+    per_attribute: dict,
+) -> None:
+    """Every attribute of the approved entities; only the changed entities' current attribute
+    hashes are read (an unchanged entity has no changed attribute)."""
+    approved = _parts({name: d.version_id for name, d in covering.items()}, "attribute_hashes")
+    changed_ids = {working[name][0]: name for name in changed_names if name in working}
+    current: dict[str, dict[str, str]] = {name: {} for name in changed_names}
+    if changed_ids:
+        for entity_id, attribute, spec_hash in AttributeMapping.objects.filter(
+            entity_mapping_id__in=list(changed_ids)
+        ).values_list("entity_mapping_id", "attribute_name", "spec_hash"):
+            current[changed_ids[entity_id]][attribute] = spec_hash
+    for name, decision in covering.items():
+        was: dict[str, str] = approved.get(name) or {}  # type: ignore[assignment]
+        now = current.get(name, was)
+        for attribute in set(was) | set(now):
+            changes = per_attribute.get((name, attribute), [])
+            result["attributes"][(name, attribute)] = {
+                "version": decision.version.number,
+                "changed": was.get(attribute) != now.get(attribute),
+                "changes": changes,
+            }
+
+
+def changed_decisions(*, engagement: Engagement, decisions: list[Decision]) -> set[int]:
+    """The ids of the approvals among `decisions` whose approved part of the spec changed since:
+    an entity's hash, an entity added to a whole-spec version, or the published contract.
+    Three queries whatever the size."""
+    approvals = [d for d in decisions if d.verdict == Verdict.APPROVE]
+    if not approvals:
+        return set()
+    approved = _version_hashes(list({d.version_id for d in approvals}), None)
+    working = {name: h for name, (_pk, h) in _entity_rows(engagement, None).items()}
+    layer = published_layer(engagement=engagement)
+    contract = (layer.name, layer.version) if layer else ("", "")
+    changed = set()
+    for decision in approvals:
+        version, hashes = decision.version, approved[decision.version_id]
+        added = not version.entities and bool(set(working) - set(hashes))
+        edited = any(working.get(name) != h for name, h in hashes.items())
+        moved = (version.contract_name, version.contract_version) != contract
+        if added or edited or moved:
+            changed.add(decision.pk)
+    return changed
+
+
+def decision_changed(decision: Decision, current: dict | None = None) -> bool:
+    """Whether this approval's approved part of the spec changed since (`current` is accepted
+    for older callers and not needed)."""
+    return decision.pk in changed_decisions(engagement=decision.engagement, decisions=[decision])
 
 
 def _approved_later(decision: Decision, later: list[Decision]) -> bool:
@@ -222,15 +354,15 @@ def signoff_table(*, engagement: Engagement, current: dict | None = None) -> lis
     "superseded"}.
     `changed_since` is True for an approval whose approved part of the spec has changed since;
     `superseded` is True for an approval a later approval of the same gate covers.
-    Pass `current` (a current_snapshot of the engagement) to save reading it again.
+    `current` is accepted for older callers and not needed.
     """
-    if current is None:
-        current = current_snapshot(engagement=engagement)
     decisions = list(
         Decision.objects.filter(engagement=engagement)
         .select_related("version", "decided_by")
+        .defer("version__snapshot")
         .order_by("decided_at", "id")
     )
+    changed = changed_decisions(engagement=engagement, decisions=decisions)
     rows = []
     for index, decision in enumerate(decisions):
         approved = decision.verdict == Verdict.APPROVE
@@ -248,7 +380,7 @@ def signoff_table(*, engagement: Engagement, current: dict | None = None) -> lis
                 "verdict": decision.verdict,
                 "comment": decision.comment,
                 "date": decision.decided_at,
-                "changed_since": approved and decision_changed(decision, current),
+                "changed_since": decision.pk in changed,
                 "superseded": approved and _approved_later(decision, decisions[index + 1 :]),
             }
         )

@@ -15,7 +15,6 @@ from django.views.decorators.http import require_POST
 
 from exports.selectors.etl import latest_reconciliation
 from mappings.models import EntityMapping
-from mappings.snapshot import spec_snapshot
 from workbench.models import Membership
 from workbench.policy import Action
 from workbench.web import add_service_errors, engagement_context, engagement_view, render_page
@@ -62,7 +61,6 @@ def signoff_overview(request, engagement):
             )
             return redirect("signoff-review", engagement.slug, review.pk)
     reviews = list(selectors.review_list(engagement=engagement)[:50])
-    current = spec_snapshot(engagement=engagement)
     gates = []
     for gate in Gate:
         latest = next((r for r in reviews if r.gate == gate and r.state != "cancelled"), None)
@@ -75,8 +73,8 @@ def signoff_overview(request, engagement):
         gates=gates,
         reviews=reviews,
         versions=list(selectors.version_list(engagement=engagement)[:50]),
-        changed=selectors.changed_since_signoff(engagement=engagement, current=current),
-        table=selectors.signoff_table(engagement=engagement, current=current),
+        changed=selectors.changed_since_signoff(engagement=engagement, attributes=False),
+        table=selectors.signoff_table(engagement=engagement),
     )
     return render_page(
         request, "signoff/overview.html", context, status=400 if form.errors else 200
@@ -158,7 +156,6 @@ def signoff_review(request, engagement, pk: int):
     else:
         why_not = ""
     decision = next(iter(review.decisions.all()), None)
-    current = spec_snapshot(engagement=engagement, entities=review.version.entities or None)
     context = engagement_context(
         request,
         engagement,
@@ -172,7 +169,7 @@ def signoff_review(request, engagement, pk: int):
             request.user.pk == review.requested_by_id
             or engagement_context(request, engagement)["role"] == "implementation_lead"
         ),
-        changes=selectors.version_diff(version=review.version, current=current),
+        changes=selectors.version_diff(version=review.version),
         superseded_by=selectors.superseding_version(review.version),
         events=list(review.events.select_related("actor").order_by("created_at", "id")),
     )

@@ -64,12 +64,20 @@ class EntityMapping(models.Model):
     feasibility_comment = models.TextField(blank=True)
     problems = models.JSONField(default=list, blank=True)  # of the FROM clause and the filter
     row_version = models.PositiveIntegerField(default=1)
+    spec_hash = models.CharField(
+        max_length=64,
+        blank=True,
+        editable=False,
+        help_text="SHA-256 of the entity's part of the spec snapshot (its fields and its "
+        "attributes' hashes; mappings.snapshot), kept by the mapping services.",
+    )
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
     updated_at = models.DateTimeField(auto_now=True)
 
-    history = HistoricalRecords()
+    # The hash is derived from fields history already records: history leaves it out.
+    history = HistoricalRecords(excluded_fields=["spec_hash"])
     objects = EngagementScopedQuerySet.as_manager()
 
     class Meta:
@@ -120,12 +128,20 @@ class AttributeMapping(models.Model):
         max_length=20, choices=SmeReview.choices, default=SmeReview.NOT_REVIEWED
     )
     row_version = models.PositiveIntegerField(default=1)
+    spec_hash = models.CharField(
+        max_length=64,
+        blank=True,
+        editable=False,
+        help_text="SHA-256 of the attribute's part of the spec snapshot (mappings.snapshot), "
+        "kept by the mapping services.",
+    )
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
     updated_at = models.DateTimeField(auto_now=True)
 
-    history = HistoricalRecords()
+    # The hash is derived from fields history already records: history leaves it out.
+    history = HistoricalRecords(excluded_fields=["spec_hash"])
     objects = EngagementScopedQuerySet.as_manager()
 
     class Meta:

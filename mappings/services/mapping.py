@@ -44,7 +44,12 @@ from ..events import spec_changed
 from ..expressions import ERROR, Checked, Problem, Target
 from ..models import AttributeMapping, EntityMapping, MappingComment
 from ..selectors.mapping import contract_attributes, contract_entity_shape
-from ..snapshot import ATTRIBUTE_AUTHORED_FIELDS, ENTITY_SPEC_FIELDS
+from ..snapshot import (
+    ATTRIBUTE_AUTHORED_FIELDS,
+    ENTITY_SPEC_FIELDS,
+    entity_hashes,
+    mapping_attribute_hash,
+)
 from ..strategies import resolve_strategy, strategy_problem
 
 
@@ -107,14 +112,38 @@ def mapping_prepare(*, engagement: Engagement, acting_user: User) -> dict[str, i
         for entity, attribute in wanted
         if (entity, attribute) not in existing
     ]
+    for mapping in new_attributes:
+        mapping.spec_hash = mapping_attribute_hash(mapping)
     bulk_create_with_history(
         new_attributes, AttributeMapping, batch_size=1000, default_user=acting_user
     )
     touched = {e.entity_name for e in new_entities}
     touched |= {a.entity_mapping.entity_name for a in new_attributes}
     if touched:
-        spec_changed(engagement=engagement, entities=touched)
+        _spec_written(engagement, [entities[name] for name in touched])
     return {"entities": len(new_entities), "attributes": len(new_attributes)}
+
+
+def _spec_written(engagement: Engagement, entity_mappings: list[EntityMapping]) -> None:
+    """After a write to these entities' spec content: store their entity hashes (their rows'
+    own hashes were stamped before saving) and report the change (mappings.events)."""
+    _store_entity_hashes(entity_mappings)
+    spec_changed(engagement=engagement, entities={e.entity_name for e in entity_mappings})
+
+
+def _store_entity_hashes(entity_mappings: list[EntityMapping]) -> None:
+    """Store the entity hash the rows give now: after any save of an entity (a full save writes
+    its in-memory hash back) or of one of its attributes."""
+    ids = [e.pk for e in entity_mappings]
+    stored = dict(EntityMapping.objects.filter(pk__in=ids).values_list("pk", "spec_hash"))
+    hashes = entity_hashes(entity_ids=ids)
+    for entity_mapping in entity_mappings:
+        spec_hash = hashes[entity_mapping.pk]
+        if spec_hash != stored[entity_mapping.pk]:
+            # spec_hash is derived and left out of history (the fields it covers are in it), so
+            # this update writes nothing history would record.
+            EntityMapping.objects.filter(pk=entity_mapping.pk).update(spec_hash=spec_hash)
+        entity_mapping.spec_hash = spec_hash
 
 
 # --- entity mappings ---------------------------------------------------------------------------
@@ -228,7 +257,7 @@ def entity_mapping_update(
     save_with_history(current, acting_user=acting_user)
     if reaches_rules:
         _recheck_attributes(compiled, acting_user)
-    spec_changed(engagement=entity_mapping.engagement, entities=[current.entity_name])
+    _spec_written(entity_mapping.engagement, [current])
     return current
 
 
@@ -247,13 +276,22 @@ def _recheck_attributes(compiled: CompiledEntity, acting_user: User) -> None:
     changed = []
     for mapping, checked in sorted(ruled, key=lambda pair: pair[0].pk):  # the rows' own order
         _store_analysis(mapping, checked)
+        mapping.spec_hash = mapping_attribute_hash(mapping)  # the lineage is spec content
         mapping.row_version += 1
         mapping.updated_by = acting_user
         changed.append(mapping)
     bulk_update_with_history(
         changed,
         AttributeMapping,
-        ["lineage", "lineage_tables", "inferred_type", "problems", "row_version", "updated_by"],
+        [
+            "lineage",
+            "lineage_tables",
+            "inferred_type",
+            "problems",
+            "spec_hash",
+            "row_version",
+            "updated_by",
+        ],
         batch_size=500,
         default_user=acting_user,
     )
@@ -338,12 +376,11 @@ def attribute_mapping_update(
     if "status" not in data and changed & RULE_FIELDS:
         current.status = _derived_status(current)
     _check_status(current, compiled.target(current.attribute_name))
+    current.spec_hash = mapping_attribute_hash(current)
     current.row_version += 1
     current.updated_by = acting_user
     save_with_history(current, acting_user=acting_user)
-    spec_changed(
-        engagement=attribute_mapping.engagement, entities=[current.entity_mapping.entity_name]
-    )
+    _spec_written(attribute_mapping.engagement, [current.entity_mapping])
     return current
 
 
@@ -386,7 +423,7 @@ def feasibility_set(
         )
     mapping.feasibility, mapping.feasibility_comment = verdict, comment
     mapping.updated_by = acting_user
-    save_with_history(mapping, acting_user=acting_user)
+    _save_keeping_hashes(mapping, acting_user)
     if comment:
         _comment(
             mapping,
@@ -410,11 +447,21 @@ def sme_review_set(
         raise ValidationError({"comment": "Write the query you are raising."})
     attribute_mapping.sme_review = state
     attribute_mapping.updated_by = acting_user
-    save_with_history(attribute_mapping, acting_user=acting_user)
+    _save_keeping_hashes(attribute_mapping, acting_user)
     if comment:
         kind = CommentKind.QUESTION if state == SmeReview.QUERY_RAISED else CommentKind.REVIEW
         _comment(attribute_mapping, kind, comment, acting_user)
     return attribute_mapping
+
+
+def _save_keeping_hashes(mapping: EntityMapping | AttributeMapping, acting_user: User) -> None:
+    """Save a change that is not spec content: the full save writes the instance's spec fields
+    back as they were read, so the hashes are stored again for what was saved."""
+    if isinstance(mapping, AttributeMapping):
+        mapping.spec_hash = mapping_attribute_hash(mapping)
+    save_with_history(mapping, acting_user=acting_user)
+    entity = mapping if isinstance(mapping, EntityMapping) else mapping.entity_mapping
+    _store_entity_hashes([entity])
 
 
 _MENTION = re.compile(r"(?<![\w.])@([\w.+-]+)")

@@ -7,7 +7,6 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
-from mappings.snapshot import spec_snapshot
 from workbench import services as workbench_services
 from workbench.choices import NotificationKind
 from workbench.history import save_with_history
@@ -33,13 +32,14 @@ def do_notify_changed_since(*, engagement: Engagement) -> int:
             invalidation_notified_at__isnull=True,
         )
         .select_related("version", "decided_by", "review__requested_by")
+        .defer("version__snapshot")
     )
     if not pending:
         return 0
-    current = spec_snapshot(engagement=engagement)
+    changed = selectors.changed_decisions(engagement=engagement, decisions=pending)
     count = 0
     for decision in pending:
-        if not selectors.decision_changed(decision, current):
+        if decision.pk not in changed:
             continue
         count += 1
         decision.invalidation_notified_at = timezone.now()

@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from mappings.models import EntityMapping
-from mappings.snapshot import content_hash, spec_snapshot
+from mappings.snapshot import content_hash, part_hashes, spec_snapshot
 from workbench import policy
 from workbench.history import save_with_history
 from workbench.models import Engagement
@@ -15,7 +15,7 @@ from workbench.policy import Action
 
 from .. import selectors
 from ..choices import AuditKind
-from ..models import SpecVersion
+from ..models import SpecVersion, SpecVersionEntity
 from ._common import _audit
 
 
@@ -55,6 +55,7 @@ def do_submit_version(
         created_by=acting_user,
     )
     save_with_history(version, acting_user=acting_user)
+    _store_parts(version)
     _audit(
         engagement,
         AuditKind.VERSION_SUBMITTED,
@@ -64,3 +65,21 @@ def do_submit_version(
         message=f"Version {version.number} ({version.scope_label}), hash {version.short_hash}.",
     )
     return version
+
+
+def _store_parts(version: SpecVersion) -> None:
+    """The version's entity parts with their hashes, derived once from its frozen snapshot
+    (plain inserts: the rows are as immutable as the snapshot, which history leaves out too)."""
+    parts = []
+    for name, part in version.snapshot["entities"].items():
+        spec_hash, attribute_hashes = part_hashes(part)
+        parts.append(
+            SpecVersionEntity(
+                version=version,
+                entity_name=name,
+                spec_hash=spec_hash,
+                attribute_hashes=attribute_hashes,
+                part=part,
+            )
+        )
+    SpecVersionEntity.objects.bulk_create(parts, batch_size=500)
