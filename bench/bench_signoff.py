@@ -118,7 +118,7 @@ def _contract(engagement, user, entities: int) -> None:
 
 def _mapping(engagement, user, entities: int) -> list[int]:
     """The working mapping with the hashes the mapping services store (mappings.snapshot)."""
-    from mappings.models import AttributeMapping, EntityMapping
+    from mappings.models import AttributeMapping, EntityMapping, EntitySpecHash
     from mappings.snapshot import (
         ATTRIBUTE_SPEC_FIELDS,
         ENTITY_SPEC_FIELDS,
@@ -157,12 +157,15 @@ def _mapping(engagement, user, entities: int) -> list[int]:
             "frequency": "daily",
             "status": "mapped",
         }
-        spec_hash = entity_hash(own, attribute_hashes)
         entity_rows.append(
             {"engagement_id": engagement.pk, "entity_name": f"entity_{e:04}", **own}
-            | {"spec_hash": spec_hash, "updated_by_id": user.pk}
+            | {"updated_by_id": user.pk}
         )
     entity_ids = fast_bulk_insert_with_history(EntityMapping, entity_rows, acting_user=user)
+    spec_hash = entity_hash(own, attribute_hashes)  # every entity has the same spec content
+    EntitySpecHash.objects.bulk_create(  # derived, not historied
+        EntitySpecHash(entity_mapping_id=entity_id, spec_hash=spec_hash) for entity_id in entity_ids
+    )
     fast_bulk_insert_with_history(
         AttributeMapping,
         [
@@ -278,7 +281,7 @@ def _measure(worlds: dict) -> list[Result]:
     def entity_hashes():
         return list(
             EntityMapping.objects.filter(engagement=engagement).values_list(
-                "entity_name", "spec_hash"
+                "entity_name", "spec_state__spec_hash"
             )
         )
 

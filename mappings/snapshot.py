@@ -66,7 +66,6 @@ NOT_SPEC_CONTENT: dict[type, dict[str, str]] = {
         "feasibility_comment": "the ETL Developer's opinion of the rule, not the rule",
         "problems": "derived checks, recomputed against the catalog on every save",
         "row_version": "optimistic lock",
-        "spec_hash": "the hash of the row's spec content, derived from it",
         "updated_by": "bookkeeping",
         "updated_at": "bookkeeping",
     },
@@ -171,8 +170,9 @@ def content_hash(snapshot: dict) -> str:
 #
 # An attribute's hash covers its part of the snapshot; an entity's covers its whole part (its own
 # fields and its attributes, through their hashes), so an entity whose hash is unchanged has no
-# changed attribute. The mapping services store them on the rows (`spec_hash`); a spec version
-# stores the ones of its frozen snapshot (signoff.models.SpecVersionEntity).
+# changed attribute. The mapping services store them (an attribute's on its row, an entity's in
+# EntitySpecHash beside it); a spec version stores the ones of its frozen snapshot
+# (signoff.models.SpecVersionEntity).
 
 
 def attribute_hash(row: dict) -> str:

@@ -184,7 +184,10 @@ def _entity_rows(engagement: Engagement, entities) -> dict[str, tuple[int, str]]
     rows = EntityMapping.objects.filter(engagement=engagement)
     if entities is not None:
         rows = rows.filter(entity_name__in=entities)
-    return {name: (pk, h) for pk, name, h in rows.values_list("id", "entity_name", "spec_hash")}
+    return {
+        name: (pk, h or "")
+        for pk, name, h in rows.values_list("id", "entity_name", "spec_state__spec_hash")
+    }
 
 
 def _parts(pairs: dict[str, int], field: str) -> dict[str, object]:

@@ -1,5 +1,5 @@
 """Models of mappings: the Source→Interface mapping rules and the conversation around them."""
 
-from .mapping import AttributeMapping, EntityMapping, MappingComment
+from .mapping import AttributeMapping, EntityMapping, EntitySpecHash, MappingComment
 
-__all__ = ["AttributeMapping", "EntityMapping", "MappingComment"]
+__all__ = ["AttributeMapping", "EntityMapping", "EntitySpecHash", "MappingComment"]

@@ -64,20 +64,12 @@ class EntityMapping(models.Model):
     feasibility_comment = models.TextField(blank=True)
     problems = models.JSONField(default=list, blank=True)  # of the FROM clause and the filter
     row_version = models.PositiveIntegerField(default=1)
-    spec_hash = models.CharField(
-        max_length=64,
-        blank=True,
-        editable=False,
-        help_text="SHA-256 of the entity's part of the spec snapshot (its fields and its "
-        "attributes' hashes; mappings.snapshot), kept by the mapping services.",
-    )
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
     updated_at = models.DateTimeField(auto_now=True)
 
-    # The hash is derived from fields history already records: history leaves it out.
-    history = HistoricalRecords(excluded_fields=["spec_hash"])
+    history = HistoricalRecords()
     objects = EngagementScopedQuerySet.as_manager()
 
     class Meta:
@@ -96,6 +88,24 @@ class EntityMapping(models.Model):
     @property
     def errors(self) -> list[dict]:
         return [p for p in self.problems if p.get("level") == "error"]
+
+
+class EntitySpecHash(models.Model):
+    """The hash of an entity mapping's whole part of the spec snapshot (its own fields and its
+    attributes' hashes; mappings.snapshot), kept by the mapping services so "changed since
+    sign-off" compares a few hundred hashes instead of rebuilding the snapshot.
+
+    Derived data, kept beside the entity rather than on it: the entity's history records the
+    fields it is computed from, and restamping it never writes an audit row.
+    """
+
+    entity_mapping = models.OneToOneField(
+        EntityMapping, on_delete=models.CASCADE, primary_key=True, related_name="spec_state"
+    )
+    spec_hash = models.CharField(max_length=64)
+
+    def __str__(self) -> str:
+        return f"{self.entity_mapping_id}: {self.spec_hash[:12]}"
 
 
 class AttributeMapping(models.Model):

@@ -42,7 +42,7 @@ from ..compiled import (
 )
 from ..events import spec_changed
 from ..expressions import ERROR, Checked, Problem, Target
-from ..models import AttributeMapping, EntityMapping, MappingComment
+from ..models import AttributeMapping, EntityMapping, EntitySpecHash, MappingComment
 from ..selectors.mapping import contract_attributes, contract_entity_shape
 from ..snapshot import (
     ATTRIBUTE_AUTHORED_FIELDS,
@@ -132,18 +132,20 @@ def _spec_written(engagement: Engagement, entity_mappings: list[EntityMapping]) 
 
 
 def _store_entity_hashes(entity_mappings: list[EntityMapping]) -> None:
-    """Store the entity hash the rows give now: after any save of an entity (a full save writes
-    its in-memory hash back) or of one of its attributes."""
+    """Store the entity hash the rows give now: after any save of an entity or of one of its
+    attributes. The hash lives beside the entity (EntitySpecHash), so storing it writes no
+    audit row."""
     ids = [e.pk for e in entity_mappings]
-    stored = dict(EntityMapping.objects.filter(pk__in=ids).values_list("pk", "spec_hash"))
-    hashes = entity_hashes(entity_ids=ids)
-    for entity_mapping in entity_mappings:
-        spec_hash = hashes[entity_mapping.pk]
-        if spec_hash != stored[entity_mapping.pk]:
-            # spec_hash is derived and left out of history (the fields it covers are in it), so
-            # this update writes nothing history would record.
-            EntityMapping.objects.filter(pk=entity_mapping.pk).update(spec_hash=spec_hash)
-        entity_mapping.spec_hash = spec_hash
+    stored = dict(
+        EntitySpecHash.objects.filter(entity_mapping_id__in=ids).values_list(
+            "entity_mapping_id", "spec_hash"
+        )
+    )
+    for entity_id, spec_hash in entity_hashes(entity_ids=ids).items():
+        if stored.get(entity_id) != spec_hash:
+            EntitySpecHash.objects.update_or_create(
+                entity_mapping_id=entity_id, defaults={"spec_hash": spec_hash}
+            )
 
 
 # --- entity mappings ---------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from mappings import snapshot
-from mappings.models import AttributeMapping, EntityMapping
+from mappings.models import AttributeMapping, EntityMapping, EntitySpecHash
 from mappings.services import mapping as mapping_services
 from signoff import selectors, services
 from signoff.choices import Gate
@@ -78,7 +78,7 @@ def test_stored_hashes_are_the_hashes_of_the_frozen_snapshot(approved):
     version = selectors.latest_version(engagement=approved)
     for part in SpecVersionEntity.objects.filter(version=version):
         entity = EntityMapping.objects.get(engagement=approved, entity_name=part.entity_name)
-        assert entity.spec_hash == part.spec_hash == snapshot.part_hashes(part.part)[0]
+        assert entity.spec_state.spec_hash == part.spec_hash == snapshot.part_hashes(part.part)[0]
         stored = dict(entity.attributes.values_list("attribute_name", "spec_hash"))
         assert stored == part.attribute_hashes
         assert part.part == version.snapshot["entities"][part.entity_name]
@@ -210,9 +210,10 @@ def test_the_data_migration_fills_the_hashes_of_existing_rows_and_versions(appro
     ).fill_version_parts
     # Given rows and a version from before the hashes existed
     stored = dict(AttributeMapping.objects.values_list("pk", "spec_hash"))
+    entities = dict(EntitySpecHash.objects.values_list("entity_mapping_id", "spec_hash"))
     parts = list(SpecVersionEntity.objects.values_list("entity_name", "spec_hash"))
-    AttributeMapping.objects.update(spec_hash="")  # the columns as the schema migration adds them
-    EntityMapping.objects.update(spec_hash="")
+    AttributeMapping.objects.update(spec_hash="")  # the column as the schema migration adds it
+    EntitySpecHash.objects.all().delete()
     SpecVersionEntity.objects.all().delete()
 
     # When the data migrations run
@@ -221,6 +222,7 @@ def test_the_data_migration_fills_the_hashes_of_existing_rows_and_versions(appro
 
     # Then every row and version has the hashes the services would have stored
     assert dict(AttributeMapping.objects.values_list("pk", "spec_hash")) == stored
+    assert dict(EntitySpecHash.objects.values_list("entity_mapping_id", "spec_hash")) == entities
     assert sorted(SpecVersionEntity.objects.values_list("entity_name", "spec_hash")) == sorted(
         parts
     )
@@ -234,7 +236,7 @@ def _grow(engagement, ba, entities: int, attributes: int) -> None:
     """Add entity mappings the contract does not have (as an older contract left them), with
     their rows' hashes, through the fast history insert."""
     first = EntityMapping.objects.filter(engagement=engagement).count()
-    entity_rows = []
+    entity_rows, entity_hashes = [], []
     hashes = {}
     for e in range(first, first + entities):
         own = {"driving_table": f"legacy_{e}", "driving_alias": "t", "status": "mapped"}
@@ -249,15 +251,13 @@ def _grow(engagement, ba, entities: int, attributes: int) -> None:
         full = {field: "" for field in snapshot.ENTITY_SPEC_FIELDS} | {"frequency": "daily"}
         name = f"legacy_{e}"
         hashes[name] = attrs
-        entity_rows.append(
-            {
-                "engagement_id": engagement.pk,
-                "entity_name": name,
-                **own,
-                "spec_hash": snapshot.entity_hash(full | own, attrs),
-            }
-        )
+        entity_rows.append({"engagement_id": engagement.pk, "entity_name": name, **own})
+        entity_hashes.append(snapshot.entity_hash(full | own, attrs))
     ids = fast_bulk_insert_with_history(EntityMapping, entity_rows, acting_user=ba)
+    EntitySpecHash.objects.bulk_create(
+        EntitySpecHash(entity_mapping_id=pk, spec_hash=spec_hash)
+        for pk, spec_hash in zip(ids, entity_hashes, strict=True)
+    )
     attribute_rows = [
         {
             "engagement_id": engagement.pk,
