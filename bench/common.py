@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import queue as queue_module
 import statistics
 import time
 from collections.abc import Callable
@@ -124,7 +125,11 @@ def _status_kib(field_name: str) -> int:
 def peak_memory_mib(fn: Callable[[], object]) -> float:
     """MiB by which `fn` raised the peak RSS of a forked child above what the child held at the
     start (Linux: the peak is reset through /proc/self/clear_refs). Database connections are
-    closed first so parent and child never share a socket."""
+    closed first so parent and child never share a socket.
+
+    The child inherits the parent's heap, and memory the parent freed is reused before new pages
+    are touched: compare figures measured at the same point of a run (two scales of one world),
+    or measure in a fresh process when the parent built large data first."""
     from django.db import connections
 
     def child(queue) -> None:
@@ -141,10 +146,14 @@ def peak_memory_mib(fn: Callable[[], object]) -> float:
     queue = context.Queue()
     process = context.Process(target=child, args=(queue,))
     process.start()
-    try:
-        growth = queue.get(timeout=3600)
-    finally:
-        process.join()
-    if process.exitcode:
-        raise RuntimeError(f"the measured child failed with exit code {process.exitcode}")
+    while True:  # a child that fails never answers: stop waiting as soon as it is gone
+        try:
+            growth = queue.get(timeout=1)
+            break
+        except queue_module.Empty:
+            if not process.is_alive():
+                raise RuntimeError(
+                    f"the measured child failed with exit code {process.exitcode}"
+                ) from None
+    process.join()
     return growth
