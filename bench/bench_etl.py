@@ -153,6 +153,8 @@ def _plan(url: str):
         )
     plan = build_plan(engagement=engagement)
     assert plan.load_order == ["customer"], [e.skipped for e in plan.entities]
+    # mapped by the Tech BA; the test runs are the ETL developer's
+    Membership.objects.filter(engagement=engagement, user=user).update(role=Role.ETL_DEVELOPER)
     return plan, engagement, user
 
 
