@@ -55,6 +55,11 @@ class Check:
     # tolerance in percent, `total` counts the rows the share is taken of.
     tolerance: Threshold = NO_BAD_ROWS
     total: exp.Select | None = None
+    # The violations as a condition on the rows of `scan` (a table, or the rules computed in the
+    # Mart), where a check is that simple: the checks over the same rows are then counted in one
+    # scan (`violating()` of each), not one query each.
+    scan: exp.Expr | None = None
+    condition: exp.Expr | None = None
 
     @property
     def key(self) -> str:
@@ -68,6 +73,13 @@ class Check:
         return exp.select(exp.alias_(exp.Count(this=exp.Star()), "violations")).from_(
             self.violations.subquery("v")
         )
+
+    def violating(self) -> exp.Expr:
+        """The number of violating rows as an aggregate over `scan`: the same number as
+        `count_tree()`, so checks reading the same rows can share one scan."""
+        assert self.condition is not None, "violating() of a check without a row condition"
+        flag = exp.Case(ifs=[exp.If(this=self.condition.copy(), true=exp.Literal.number(1))])
+        return exp.Count(this=flag)
 
     def samples_tree(self) -> exp.Select:
         assert self.violations is not None, "samples_tree() of a check without a violations query"
@@ -133,14 +145,19 @@ def _present(name: str) -> exp.Expr:
     return exp.Not(this=_col(name).is_(exp.null()))
 
 
-def _violations(entity: EntityPlan, target_schema: str | None, condition, *columns: str):
+def _violations(entity: EntityPlan, target_schema: str | None, condition, *columns: str) -> dict:
+    """A check's rows of the table breaking `condition` (with the key and `columns`), as the
+    Check fields `violations`, `scan` and `condition`."""
     keys = [*entity.primary_key]
     shown = keys + [c for c in columns if c not in keys]
-    return (
-        exp.select(*[_col(c) for c in shown or columns])
-        .from_(sql.table(entity.table, target_schema))
-        .where(condition)
-    )
+    table = sql.table(entity.table, target_schema)
+    return {
+        "violations": exp.select(*[_col(c) for c in shown or columns])
+        .from_(table.copy())
+        .where(condition.copy()),
+        "scan": table,
+        "condition": condition,
+    }
 
 
 def _literal(value) -> exp.Expr:
@@ -201,9 +218,7 @@ def _record_count(
         description="Rows in the interface table equal the rows the extraction yields from the "
         "source after joins and filter.",
         source=sql.source_count_tree(entity, source_schema=source_schema),
-        violations=exp.select(exp.alias_(exp.Count(this=exp.Star()), "row_count")).from_(
-            sql.table(entity.table, target_schema)
-        ),
+        violations=_row_count(entity, target_schema),
     )
 
 
@@ -216,9 +231,7 @@ def _not_null(entity: EntityPlan, column: Column, target_schema: str | None) -> 
         entity=entity.name,
         attribute=column.name,
         description=f"{column.name} is {why}: no row has it NULL.",
-        violations=_violations(
-            entity, target_schema, exp.column(column.name).is_(exp.null()), column.name
-        ),
+        **_violations(entity, target_schema, exp.column(column.name).is_(exp.null()), column.name),
     )
 
 
@@ -341,7 +354,7 @@ def _allowed_values(entity: EntityPlan, column: Column, target_schema: str | Non
         entity=entity.name,
         attribute=column.name,
         description=f"{column.name} is one of {', '.join(map(str, allowed))}{granted}.",
-        violations=_violations(entity, target_schema, condition, column.name),
+        **_violations(entity, target_schema, condition, column.name),
         meta={"values": allowed},
         tolerance=accepted,
         total=_row_count(entity, target_schema) if accepted.percent else None,
@@ -368,7 +381,7 @@ def _type_conforms(
         entity=entity.name,
         attribute=column.name,
         description=f"{column.name} {what}.",
-        violations=_violations(entity, target_schema, condition, column.name),
+        **_violations(entity, target_schema, condition, column.name),
         meta=meta,
     )
 
@@ -395,7 +408,7 @@ def _min_length(entity: EntityPlan, column: Column, target_schema: str | None) -
         entity=entity.name,
         attribute=column.name,
         description=f"{column.name} holds at least {least} characters.",
-        violations=_violations(entity, target_schema, condition, column.name),
+        **_violations(entity, target_schema, condition, column.name),
         meta={"min_length": least},
     )
 
@@ -417,7 +430,7 @@ def _pattern(entity: EntityPlan, column: Column, target_schema: str | None) -> C
         entity=entity.name,
         attribute=column.name,
         description=f"{column.name} matches the contract's pattern {pattern}.",
-        violations=_violations(entity, target_schema, condition, column.name),
+        **_violations(entity, target_schema, condition, column.name),
         meta={"pattern": pattern},
     )
 
@@ -466,7 +479,7 @@ def _bounds(entity: EntityPlan, column: Column, target_schema: str | None) -> li
                 entity=entity.name,
                 attribute=column.name,
                 description=f"{column.name} is {what} {value}.",
-                violations=_violations(
+                **_violations(
                     entity,
                     target_schema,
                     exp.and_(
@@ -569,11 +582,8 @@ def _fits_before_cast(
         what = f"a number that fits DECIMAL({precision}, {scale})"
     else:
         return None
-    computed = field_value_tree(
-        entity, column, rules_dialect=rules_dialect, source_schema=source_schema
-    )
-    computed.set("order", None)
-    computed.set("limit", None)
+    computed = _computed(entity, column, rules_dialect, source_schema)
+    condition = exp.and_(present, too_big)
     return Check(
         name=f"{entity.name}.{column.name}: fits before the cast",
         test_type=TestType.TYPE_CONFORMANCE,
@@ -584,9 +594,25 @@ def _fits_before_cast(
         "value would be cut or refused by the load's cast).",
         violations=exp.select(exp.Star())
         .from_(computed.subquery("computed"))
-        .where(exp.and_(present, too_big)),
+        .where(condition.copy()),
         on_source=True,
+        # every ruled column computed: the entity's checks of its rules share the one scan
+        scan=_computed(entity, None, rules_dialect, source_schema).subquery("computed"),
+        condition=condition,
     )
+
+
+def _computed(
+    entity: EntityPlan, column: Column | None, rules_dialect: str, source_schema: str | None
+) -> exp.Select:
+    """Every row of the extraction with the key and the rule of `column` (every ruled column
+    when None) evaluated as written."""
+    computed = field_value_tree(
+        entity, column, rules_dialect=rules_dialect, source_schema=source_schema
+    )
+    computed.set("order", None)
+    computed.set("limit", None)
+    return computed
 
 
 def _conformance(column: Column, dialect: str):

@@ -609,12 +609,18 @@ def run_checks(
     results: list[CheckResult] = []
     samples_by_entity: dict[str, tuple[list[dict], dict]] = {}
     with _reading(source, options.statement_timeout) as sconn, target.connect() as tconn:
+        sides = {
+            True: _Side(sconn, source_dialect, read_only=options.statement_timeout),
+            False: _Side(tconn, dialect),
+        }
+        for on_source, side in sides.items():
+            side.count_together([c for c in checks if c.on_source == on_source], sides.values())
         for i, check in enumerate(checks):
             if progress and i % 10 == 0:
                 progress(78 + 20 * i / len(checks), f"Unit test {i + 1} of {len(checks)}")
             try:
                 if check.test_type == TestType.RECORD_COUNT:
-                    results.append(_record_count(check, sconn, tconn, source_dialect, dialect))
+                    results.append(_record_count(check, sides[True], sides[False]))
                 elif check.test_type == TestType.FIELD_VALUE:
                     entity = plan.entity(check.entity)
                     if entity.name not in samples_by_entity:
@@ -628,37 +634,100 @@ def run_checks(
                     results.append(
                         _field_value(check, entity, samples_by_entity[entity.name], source_dialect)
                     )
-                elif check.on_source:
-                    results.append(_violations(check, sconn, source_dialect))
                 else:
-                    results.append(_violations(check, tconn, dialect))
+                    results.append(_violations(check, sides[check.on_source]))
             except (sa.exc.DBAPIError, ParseError) as exc:
                 text = check.count_tree() if check.violations is not None else check.source
-                side = source_dialect if check.on_source or text is check.source else dialect
+                side_dialect = (
+                    source_dialect if check.on_source or text is check.source else dialect
+                )
                 results.append(
                     CheckResult(
                         check=check,
-                        sql=sql.render(text, side) if text is not None else "",
+                        sql=sql.render(text, side_dialect) if text is not None else "",
                         expected="the query runs",
                         actual=f"error: {_first_line(exc)}",
                         passed=False,
                     )
                 )
-                tconn.rollback()
-                sconn.rollback()
-                mart_connection.begin_read_only(sconn, options.statement_timeout)
+                _recover(sides.values())
     return results
 
 
-def _record_count(check: Check, sconn, tconn, source_dialect: str, dialect: str) -> CheckResult:
+# Aggregates per combined query: far below every engine's limit on the columns of a SELECT.
+COUNTED_TOGETHER = 200
+
+
+class _Side:
+    """One side of a test run (the Mart or the target) as the checks read it: each number asked
+    once (the same query of two checks runs once), and the checks that are a condition on the
+    same rows counted together in one scan of those rows."""
+
+    def __init__(self, conn: sa.Connection, dialect: str, *, read_only: float | None = None):
+        self.conn = conn
+        self.dialect = dialect
+        self.read_only = read_only  # the source's statement timeout: it reads read-only
+        self.numbers: dict[str, int | None] = {}  # rendered query → its number
+        self.counted: dict[int, int] = {}  # id(check) → its violating rows, counted together
+
+    def scalar(self, text: str):
+        if text not in self.numbers:
+            self.numbers[text] = self.conn.execute(sa.text(text)).scalar()
+        return self.numbers[text]
+
+    def violations(self, check: Check) -> int:
+        if id(check) in self.counted:
+            return self.counted[id(check)]
+        return self.scalar(sql.render(check.count_tree(), self.dialect)) or 0
+
+    def count_together(self, checks: list[Check], sides) -> None:
+        """One aggregate query per scanned relation (a table, the rules computed in the Mart)
+        counting every check's violating rows, and the relation's rows. A query that fails
+        leaves its checks to run one by one, so the one that fails says so alone."""
+        by_scan: dict[str, list[Check]] = {}
+        for check in checks:
+            if check.scan is not None and check.condition is not None:
+                by_scan.setdefault(check.scan.sql(), []).append(check)
+        for group in by_scan.values():
+            for start in range(0, len(group), COUNTED_TOGETHER):
+                chunk = group[start : start + COUNTED_TOGETHER]
+                try:
+                    self._count(chunk)
+                except (sa.exc.DBAPIError, ParseError):
+                    _recover(sides)
+
+    def _count(self, checks: list[Check]) -> None:
+        scan = checks[0].scan
+        assert scan is not None
+        rows = exp.select(exp.alias_(exp.Count(this=exp.Star()), "row_count")).from_(scan.copy())
+        together = rows.copy().select(
+            *[exp.alias_(c.violating(), f"v{i}") for i, c in enumerate(checks)], copy=False
+        )
+        numbers = self.conn.execute(sa.text(sql.render(together, self.dialect))).one()
+        self.numbers[sql.render(rows, self.dialect)] = numbers[0]
+        for check, count in zip(checks, numbers[1:], strict=True):
+            self.counted[id(check)] = count or 0
+
+
+def _recover(sides) -> None:
+    """After a failed query: each side's transaction rolled back (the source's read-only one
+    begun again)."""
+    for side in sides:
+        side.conn.rollback()
+        if side.read_only is not None:
+            mart_connection.begin_read_only(side.conn, side.read_only)
+
+
+def _record_count(check: Check, source: _Side, target: _Side) -> CheckResult:
     assert check.source is not None and check.violations is not None  # a record-count check
-    source_sql = sql.render(check.source, source_dialect)
-    target_sql = sql.render(check.violations, dialect)
-    expected = sconn.execute(sa.text(source_sql)).scalar()
-    actual = tconn.execute(sa.text(target_sql)).scalar()
+    source_sql = sql.render(check.source, source.dialect)
+    target_sql = sql.render(check.violations, target.dialect)
+    expected = source.scalar(source_sql)
+    actual = target.scalar(target_sql)
     return CheckResult(
         check=check,
-        sql=f"-- source ({source_dialect})\n{source_sql};\n-- target ({dialect})\n{target_sql};",
+        sql=f"-- source ({source.dialect})\n{source_sql};\n-- target ({target.dialect})\n"
+        f"{target_sql};",
         expected=f"{expected} rows",
         actual=f"{actual} rows",
         passed=expected == actual,
@@ -666,19 +735,19 @@ def _record_count(check: Check, sconn, tconn, source_dialect: str, dialect: str)
     )
 
 
-def _violations(check: Check, tconn, dialect: str) -> CheckResult:
-    count_sql = sql.render(check.count_tree(), dialect)
-    count = tconn.execute(sa.text(count_sql)).scalar() or 0
+def _violations(check: Check, side: _Side) -> CheckResult:
+    count_sql = sql.render(check.count_tree(), side.dialect)
+    count = side.violations(check)
     samples = []
     if count:
-        result = tconn.execute(sa.text(sql.render(check.samples_tree(), dialect)))
+        result = side.conn.execute(sa.text(sql.render(check.samples_tree(), side.dialect)))
         samples = [{k: _jsonable(v) for k, v in row._mapping.items()} for row in result.fetchall()][
             :SAMPLE_LIMIT
         ]
     if check.tolerance.is_strict:
         expected, actual, passed = "0 rows", f"{count} rows", count == 0
     else:
-        expected, actual, passed, total_sql = _within_tolerance(check, count, tconn, dialect)
+        expected, actual, passed, total_sql = _within_tolerance(check, count, side)
         count_sql += total_sql
     return CheckResult(
         check=check,
@@ -690,14 +759,14 @@ def _violations(check: Check, tconn, dialect: str) -> CheckResult:
     )
 
 
-def _within_tolerance(check: Check, count: int, tconn, dialect: str):
+def _within_tolerance(check: Check, count: int, side: _Side):
     """A check whose contract rule accepts some bad rows: judged by its threshold, on the count
     or on the share of all rows."""
     tolerance = check.tolerance
     if check.total is None:
         return tolerance.describe(), f"{count} rows", tolerance.passes_count(count, 0), ""
-    total_sql = sql.render(check.total, dialect)
-    total = tconn.execute(sa.text(total_sql)).scalar() or 0
+    total_sql = sql.render(check.total, side.dialect)
+    total = side.scalar(total_sql) or 0
     share = 100.0 * count / total if total else 0.0
     actual = f"{count} of {total} rows ({share:.2f}%)"
     return tolerance.describe(), actual, tolerance.passes_count(count, total), f";\n{total_sql}"

@@ -248,6 +248,53 @@ def test_a_field_value_that_differs_from_the_rule_fails_with_the_row(
     ]
 
 
+def test_the_checks_of_a_table_are_counted_in_one_scan_and_agree_with_one_query_each(
+    mapped, etl, tmp_path, demo_mart_file
+):
+    # Given a clean load into SQLite, then rows broken behind the ETL's back
+    target = tmp_path / "t.sqlite3"
+    plan = build_plan(engagement=mapped)
+    options = engine.RunOptions(
+        source_url=f"sqlite:///{demo_mart_file}", target_url=f"sqlite:///{target}"
+    )
+    assert not engine.run(plan, options).failed
+    db = sqlite3.connect(target)
+    # (SQLite keeps a value longer than its VARCHAR)
+    db.execute("UPDATE if_campaign SET name = printf('%.201c', 'x') WHERE campaign_id = '1'")
+    db.execute(
+        "UPDATE if_campaign SET campaign_code = printf('%.31c', 'y') || campaign_id WHERE campaign_id < '3'"
+    )
+    db.commit()
+    db.close()
+    source = sa.create_engine(options.source_url)
+    target_engine = engine._engine(options.target_url, role="target")
+    statements: list[str] = []
+    sa.event.listen(
+        target_engine, "before_cursor_execute", lambda *args: statements.append(args[2])
+    )
+    # When the unit tests run
+    results = engine.run_checks(plan, source, target_engine, "sqlite", "sqlite", options)
+    # Then each interface table is scanned once for the checks that are a condition on its rows
+    tables = {e.table for e in plan.loadable}
+    together = [s for s in statements if "COUNT(CASE" in s]
+    assert len(together) == len(tables)
+    # and every check's count is the one its own query gives, the broken rows among them
+    counted = {}
+    with target_engine.connect() as conn:
+        for result in results:
+            check = result.check
+            if (
+                check.violations is not None
+                and not check.on_source
+                and check.kind != "record_count"
+            ):
+                text = engine.sql.render(check.count_tree(), "sqlite")
+                counted[check.name] = conn.execute(sa.text(text)).scalar()
+                assert result.actual.startswith(f"{counted[check.name]} "), check.name
+    assert counted["campaign.name: type conforms"] == 1
+    assert counted["campaign.campaign_code: type conforms"] >= 2
+
+
 def test_the_same_database_loads_with_insert_select(mapped, etl, tmp_path, demo_mart_file):
     database = tmp_path / "mart.sqlite3"
     shutil.copy(demo_mart_file, database)
