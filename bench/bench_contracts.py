@@ -1,26 +1,33 @@
-"""Contract import at the issue's scale: 200 entities × 100 attributes (20,000 attributes).
+"""Contract import and export at the issue's scale: 200 entities × 100 attributes (20,000).
 
-The figure is the real import service (parse the ODCS YAML, validate, bulk insert entities,
-attributes and relationships with their history rows, one transaction). The baseline, measured in
-the same run on the same database, is a bare `bulk_create` of the same number of entity and
-attribute rows (no parsing, no validation, no history). Budget: 10 s (issue 3).
+Import — the figure is the real import service (parse the ODCS YAML, validate, insert entities,
+attributes and relationships with their history rows, one transaction); its floor, interleaved
+with it, writes the same rows bare: the stored values of the imported layer, prepared beforehand,
+go in with COPY (PostgreSQL) or one executemany (SQLite) per table, history rows included.
+Budget 2x (issue 18).
 
-Runs in its own database, created and dropped here: `test_`-style via Django's test database
-creation, named bench_contracts_<pid> (a file next to the SQLite database, or a PostgreSQL
-database when DATABASE_URL points at PostgreSQL).
+Export — the figure is the `export_contract` command writing the 200×100 contract to a file; its
+floor dumps the same document, built beforehand, with libyaml's C dumper and writes it to a file.
+Budget 1.5x (issue 18).
+
+Each runs in its own database, created and dropped here (bench.common.scratch_database).
 """
 
 from __future__ import annotations
 
-import os
+import io
+import json
+import tempfile
+from pathlib import Path
 
 import yaml
 
-from bench.common import Result, timed
+from bench.common import Result, scratch_database, timed_pair
 
 ENTITIES = 200
 ATTRIBUTES = 100
-BUDGET_SECONDS = 10.0
+IMPORT_BUDGET = 2.0
+EXPORT_BUDGET = 1.5
 REPEAT = 3
 
 
@@ -101,88 +108,217 @@ def generated_contract(*, entities: int, attributes: int, version: str = "1.0.0"
 
 
 def run() -> list[Result]:
-    from django.db import connection
-
-    test_name = f"bench_contracts_{os.getpid()}"
-    if connection.vendor == "sqlite":
-        test_name = os.path.join(
-            os.path.dirname(connection.settings_dict["NAME"]) or ".", f"{test_name}.sqlite3"
-        )
-    connection.settings_dict.setdefault("TEST", {})["NAME"] = test_name
-    old_name = connection.settings_dict["NAME"]
-    connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
-    try:
+    with scratch_database("bench_contracts") as connection:
         return _measure(connection)
-    finally:
-        connection.creation.destroy_test_db(old_name, verbosity=0)
 
 
 def _measure(connection) -> list[Result]:
-    from django.db import transaction
-
-    from contracts import services
-    from contracts.models import InterfaceAttribute, InterfaceEntity, InterfaceLayer
     from tests.factories import EngagementFactory
 
     engagement = EngagementFactory(slug="bench-contracts")
-    user = engagement.created_by
     content = generated_contract(entities=ENTITIES, attributes=ATTRIBUTES)
-    runs = iter(range(1, 100))
+    scale = f"{ENTITIES}x{ATTRIBUTES}, {connection.vendor}, median of {REPEAT} interleaved"
+    with tempfile.TemporaryDirectory() as folder:
+        return [
+            _import_figure(engagement, content, scale),
+            _export_figure(engagement, Path(folder), scale),
+        ]
 
-    def import_once() -> None:
-        # The figure: the real import service, end to end (a new version each run).
+
+def _import_figure(engagement, content: bytes, scale: str) -> Result:
+    from contracts import services
+
+    user = engagement.created_by
+    versions = iter(range(1, 1000))
+
+    def import_contract() -> None:
         layer = services.contract_import(
             engagement=engagement,
-            file_name="generated.yaml",
+            file_name="generated.odcs.yaml",
             content=content,
             acting_user=user,
-            version=f"{next(runs)}.0.0",
+            version=f"{next(versions)}.0.0",
         )
         assert layer.attributes.count() == ENTITIES * ATTRIBUTES
 
-    def bare_insert() -> None:
-        # The baseline: the same rows, bare bulk inserts (no parsing, validation or history).
+    import_contract()  # warm up, and the rows the floor writes
+    bare = _BareContractRows(engagement)
+    seconds, floor = timed_pair(import_contract, bare.insert, repeat=REPEAT)
+    return Result(
+        name=f"contract import ({scale})",
+        seconds=seconds,
+        baseline_name="bare COPY/executemany of the same rows and history",
+        baseline_seconds=floor,
+        budget_ratio=IMPORT_BUDGET,
+    )
+
+
+def _export_figure(engagement, folder: Path, scale: str) -> Result:
+    from django.core.management import call_command
+
+    from contracts.exporters import layer_to_odcs
+    from contracts.models import InterfaceLayer
+
+    layer = InterfaceLayer.objects.filter(engagement=engagement, version="1.0.0").get()
+    document = layer_to_odcs(layer)
+    figure_file, floor_file = folder / "figure.odcs.yaml", folder / "floor.odcs.yaml"
+
+    def export_contract() -> None:
+        call_command(
+            "export_contract",
+            "--engagement",
+            engagement.slug,
+            "--contract-version",
+            layer.version,
+            "-o",
+            str(figure_file),
+            stdout=io.StringIO(),
+        )
+
+    def c_dump() -> None:
+        text = yaml.dump(
+            document,
+            Dumper=yaml.CSafeDumper,
+            sort_keys=False,
+            allow_unicode=True,
+            default_flow_style=False,
+            width=100,
+        )
+        floor_file.write_text(text, encoding="utf-8")
+
+    seconds, floor = timed_pair(export_contract, c_dump, repeat=REPEAT)
+    assert figure_file.read_text(encoding="utf-8") == floor_file.read_text(encoding="utf-8")
+    return Result(
+        name=f"export_contract ({scale})",
+        seconds=seconds,
+        baseline_name="yaml.dump of the same document with the C dumper",
+        baseline_seconds=floor,
+        budget_ratio=EXPORT_BUDGET,
+    )
+
+
+class _BareContractRows:
+    """The entity, attribute and relationship rows of the engagement's first imported layer,
+    prepared as the database stores them, and written bare under a new layer on each call."""
+
+    TABLES = ("entity", "attribute", "relationship")
+    REFERENCES = {
+        "entity_id": "entity",
+        "from_attribute_id": "attribute",
+        "to_attribute_id": "attribute",
+    }
+
+    def __init__(self, engagement) -> None:
+        from contracts.models import (
+            InterfaceAttribute,
+            InterfaceEntity,
+            InterfaceLayer,
+            InterfaceRelationship,
+        )
+
+        self.engagement = engagement
+        self.layer = InterfaceLayer.objects.filter(engagement=engagement).earliest("pk")
+        self.models = dict(
+            zip(
+                self.TABLES,
+                (InterfaceEntity, InterfaceAttribute, InterfaceRelationship),
+                strict=True,
+            )
+        )
+        self.runs = iter(range(1, 1000))
+        self.columns: dict[str, list[str]] = {}
+        self.rows: dict[str, list[list]] = {}
+        self.ids: dict[str, list[int]] = {}
+        for table, model in self.models.items():
+            fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+            self.columns[table] = [f.column for f in fields]
+            stored = list(
+                model.objects.filter(layer=self.layer)
+                .order_by("pk")
+                .values_list("pk", *[f.attname for f in fields])
+            )
+            self.ids[table] = [row[0] for row in stored]
+            json_columns = {i for i, f in enumerate(fields) if f.get_internal_type() == "JSONField"}
+            self.rows[table] = [
+                [
+                    json.dumps(v) if i in json_columns and v is not None else v
+                    for i, v in enumerate(row[1:])
+                ]
+                for row in stored
+            ]
+
+    def insert(self) -> None:
+        from django.db import connection, transaction
+        from django.utils import timezone
+
+        from contracts.models import InterfaceLayer
+
         layer = InterfaceLayer.objects.create(
-            engagement=engagement,
+            engagement=self.engagement,
             name="Bare",
-            version=str(next(runs)),
-            source_file_name="bare.yaml",
+            version=f"bare-{next(self.runs)}",
+            source_file_name="bare.odcs.yaml",
             source_format="odcs_yaml",
             source_file="",
             file_hash="0" * 64,
-            imported_by=user,
+            imported_by=self.engagement.created_by,
         )
-        with transaction.atomic():
-            entities = InterfaceEntity.objects.bulk_create(
-                [
-                    InterfaceEntity(layer=layer, name=f"entity_{e:03}", position=e)
-                    for e in range(ENTITIES)
+        now = timezone.now()
+        user_id = self.engagement.created_by_id
+        new_ids: dict[str, dict[int, int]] = {}  # per table, old key → new key
+        with transaction.atomic(), connection.cursor() as cursor:
+            for table, model in self.models.items():
+                keys = _next_keys(cursor, model, len(self.rows[table]))
+                new_ids[table] = dict(zip(self.ids[table], keys, strict=True))
+                rows = [
+                    [key, *self._remapped(table, row, layer.pk, new_ids)]
+                    for key, row in zip(keys, self.rows[table], strict=True)
                 ]
-            )
-            InterfaceAttribute.objects.bulk_create(
-                [
-                    InterfaceAttribute(
-                        layer=layer,
-                        entity=entity,
-                        name=f"attr_{a:03}",
-                        position=a,
-                        logical_type="string",
-                        canonical_meaning=f"Canonical meaning of attribute {a}.",
-                    )
-                    for entity in entities
-                    for a in range(ATTRIBUTES)
-                ],
-                batch_size=2000,
-            )
+                history = model.history.model._meta.db_table
+                columns = ["id", *self.columns[table]]
+                _bare_insert(cursor, model._meta.db_table, columns, rows)
+                _bare_insert(
+                    cursor,
+                    history,
+                    [*columns, "history_date", "history_type", "history_user_id"],
+                    [[*row, now, "+", user_id] for row in rows],
+                )
 
-    seconds = timed(import_once, repeat=REPEAT)
-    baseline = timed(bare_insert, repeat=REPEAT)
-    return [
-        Result(
-            name=f"contract import {ENTITIES}x{ATTRIBUTES} ({connection.vendor}, median of {REPEAT})",
-            seconds=seconds,
-            baseline_name="bare bulk insert of the same rows",
-            baseline_seconds=baseline,
-            budget_seconds=BUDGET_SECONDS,
+    def _remapped(
+        self, table: str, row: list, layer_id: int, new_ids: dict[str, dict[int, int]]
+    ) -> list:
+        out = list(row)
+        for i, column in enumerate(self.columns[table]):
+            if column == "layer_id":
+                out[i] = layer_id
+            elif column in self.REFERENCES and out[i] is not None:
+                out[i] = new_ids[self.REFERENCES[column]][out[i]]
+        return out
+
+
+def _next_keys(cursor, model, count: int) -> list[int]:
+    from django.db import connection
+
+    table = model._meta.db_table
+    if connection.vendor == "postgresql":
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+            [table, count],
         )
-    ]
+        return [row[0] for row in cursor.fetchall()]
+    cursor.execute(f'SELECT coalesce(max(id), 0) FROM "{table}"')
+    start = cursor.fetchone()[0] + 1
+    return list(range(start, start + count))
+
+
+def _bare_insert(cursor, table: str, columns: list[str], rows: list[list]) -> None:
+    from django.db import connection
+
+    names = ", ".join(f'"{c}"' for c in columns)
+    if connection.vendor == "postgresql":
+        with cursor.cursor.copy(f'COPY "{table}" ({names}) FROM STDIN') as copy:
+            for row in rows:
+                copy.write_row(row)
+    else:
+        placeholders = ", ".join(["%s"] * len(columns))
+        cursor.executemany(f'INSERT INTO "{table}" ({names}) VALUES ({placeholders})', rows)
