@@ -299,17 +299,20 @@ def change_log(*, engagement: Engagement, since=None) -> list[dict]:
         ids = set(changed.values_list("id", flat=True))
         if not ids:
             continue
-        previous: dict[int, dict] = {}
+        # Streamed in id order: only the row's previous record is kept, never the whole history.
+        previous: dict | None = None
         records = (
             history.filter(id__in=ids)
             .order_by("id", "history_date", "history_id")
             .values("id", "history_type", "history_date", "history_user_id", *key_fields, *logged)
+            .iterator(chunk_size=5000)
         )
         for record in records:
-            before = previous.get(record["id"])
-            previous[record["id"]] = record
+            before = previous if previous is not None and previous["id"] == record["id"] else None
+            previous = record
             if before is None or (since is not None and record["history_date"] <= since):
                 continue
+            key = {name: record[name] for name in key_fields}
             for name, label in logged.items():
                 if record["history_type"] == "-" or before[name] == record[name]:
                     continue
@@ -317,7 +320,7 @@ def change_log(*, engagement: Engagement, since=None) -> list[dict]:
                     {
                         "when": record["history_date"],
                         "user_id": record["history_user_id"],
-                        "key": record,
+                        "key": key,
                         "field": label,
                         "before": before[name],
                         "after": record[name],
@@ -328,7 +331,7 @@ def change_log(*, engagement: Engagement, since=None) -> list[dict]:
                     {
                         "when": record["history_date"],
                         "user_id": record["history_user_id"],
-                        "key": record,
+                        "key": key,
                         "field": "(row deleted)",
                         "before": "",
                         "after": "",
