@@ -71,6 +71,9 @@
     if (row.required) span.append(element("span", "req", "*"));
     if (row.primary_key) span.append(element("span", "badge pk", "PK"));
     if (!row.in_contract) span.append(element("span", "badge st-blocked", "not in contract"));
+    if (row.flags.includes("changed_since_signoff")) {
+      span.append(element("span", "badge changed-since", "changed since sign-off"));
+    }
     cell.getElement().title = row.attribute_name + (row.required ? " (mandatory)" : "");
     return span;
   }
@@ -179,12 +182,15 @@
     if (multiline) input.rows = 1;
     input.setAttribute("aria-label", TITLES[cell.getField()] + " of " + cell.getData().attribute_name);
     let finished = false;
+    editingRow = cell.getRow();
     function finish(keep) {
       if (finished) return;
       finished = true;
       closeHint();
+      editingRow = null;
       if (keep) success(input.value);
       else cancel();
+      applyDeferred(cell.getRow(), keep ? cell.getField() : null);
     }
     input.addEventListener("keydown", function (e) {
       if (e.key === "Enter" && !e.shiftKey && !e.altKey) {
@@ -197,7 +203,9 @@
         finish(false);
       } else if (e.key === "Tab") {
         finish(true);
-      } else if (["ArrowLeft", "ArrowRight", "ArrowUp", "ArrowDown", "Home", "End"].includes(e.key)) {
+      } else {
+        // Every other key is text. Tabulator reads printable keys as key codes, so "(" would be
+        // ArrowDown (40) and "'" ArrowRight (39) to its navigation: keep them in the editor.
         e.stopPropagation();
       }
     });
@@ -305,6 +313,35 @@
 
   // --- saving an edit --------------------------------------------------------------------------
 
+  // The server's row_version of each row: what the next save of the row is based on.
+  const versions = new Map();
+
+  // Redrawing rows ends the edit in progress, so an answer arriving while a cell is being edited
+  // waits until the edit ends (without the field just typed there, whose own save follows).
+  let editingRow = null;
+  const deferred = new Map(); // row id -> {row, data}
+
+  async function showOnRow(row, data) {
+    const id = row.getData().id;
+    if (editingRow !== null) {
+      const waiting = deferred.get(id) || { row: row, data: {} };
+      Object.assign(waiting.data, data);
+      deferred.set(id, waiting);
+      return;
+    }
+    await row.update(data);
+    row.reformat();
+  }
+
+  function applyDeferred(editedRow, typedField) {
+    const waiting = Array.from(deferred.values());
+    deferred.clear();
+    waiting.forEach(function (entry) {
+      if (typedField && entry.row === editedRow) delete entry.data[typedField];
+    });
+    setTimeout(() => waiting.forEach((entry) => showOnRow(entry.row, entry.data)), 0);
+  }
+
   // A row's saves go one after the other: each carries the row_version the previous one returned.
   const queues = new Map();
 
@@ -317,12 +354,13 @@
 
   async function patch(row, fields) {
     const before = row.getData();
-    const answer = await api("PATCH", urlFor(cfg.rowUrl, before.id), Object.assign({ row_version: before.row_version }, fields));
-    const errors = Object.assign({}, before._errors || {});
+    const rowVersion = versions.has(before.id) ? versions.get(before.id) : before.row_version;
+    const answer = await api("PATCH", urlFor(cfg.rowUrl, before.id), Object.assign({ row_version: rowVersion }, fields));
+    const errors = Object.assign({}, row.getData()._errors || {});
     Object.keys(fields).forEach((f) => delete errors[f]);
     if (answer.status === 200) {
-      await row.update(Object.assign({}, answer.data, { _errors: errors }));
-      row.reformat();
+      versions.set(before.id, answer.data.row_version);
+      await showOnRow(row, Object.assign({}, answer.data, { _errors: errors }));
       say("Saved " + before.attribute_name + ".");
       return true;
     }
@@ -334,8 +372,7 @@
     Object.keys(fields).forEach(function (f) {
       if (body[f]) errors[f] = [].concat(body[f]);
     });
-    await row.update({ _errors: errors });
-    row.reformat();
+    await showOnRow(row, { _errors: errors });
     say("Not saved — " + before.attribute_name + ": " + messagesOf(body), "error");
     return false;
   }
@@ -366,15 +403,15 @@
       list.append(element("dd", "theirs", "Theirs: " + (theirs[f] || "∅")));
     });
     dialog.onclose = null;
+    versions.set(theirs.id, theirs.row_version); // the next save is based on their version
     dialog.querySelector("[data-conflict=mine]").onclick = async function () {
       dialog.close();
-      await row.update(Object.assign({}, theirs, fields));
+      await showOnRow(row, Object.assign({}, theirs, fields));
       save(row, fields);
     };
     dialog.querySelector("[data-conflict=theirs]").onclick = async function () {
       dialog.close();
-      await row.update(Object.assign({}, theirs, { _errors: {} }));
-      row.reformat();
+      await showOnRow(row, Object.assign({}, theirs, { _errors: {} }));
       say("Took the current values of " + theirs.attribute_name + ".");
     };
     dialog.showModal();
@@ -434,7 +471,7 @@
     // One copied value onto a taller selection fills it down, as in Excel.
     const height = block.length === 1 ? range.getRows().length : block.length;
     const skipped = new Set();
-    const saves = [];
+    const results = [];
     for (let r = 0; r < height && firstRow + r < rows.length; r++) {
       const values = block[r % block.length];
       const fields = {};
@@ -451,9 +488,8 @@
       const update = {};
       changed.forEach((f) => (update[f] = fields[f]));
       await row.update(update);
-      saves.push(save(row, update));
+      results.push(await save(row, update)); // one by one: each row is its own transaction
     }
-    const results = await Promise.all(saves);
     const saved = results.filter(Boolean).length;
     let text = "Pasted " + results.length + " row" + (results.length === 1 ? "" : "s") + ": " + saved + " saved";
     if (saved < results.length) text += ", " + (results.length - saved) + " refused (marked red; hover for why)";
@@ -506,7 +542,10 @@
     say("Working on " + rows.length + " rows…", "ok");
     const answer = await api("POST", cfg.bulkUrl, payload);
     const body = answer.data || {};
-    if (Array.isArray(body.rows)) await table.updateData(body.rows);
+    if (Array.isArray(body.rows)) {
+      body.rows.forEach((r) => versions.set(r.id, r.row_version));
+      await table.updateData(body.rows);
+    }
     if (answer.status === 200) {
       const skipped = (body.results || []).filter((r) => r.outcome === "skipped");
       let text = body.detail;
