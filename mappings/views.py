@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 from workbench.policy import Action
 from workbench.web import add_service_errors, engagement_context, engagement_view, render_page
 
+from .choices import Feasibility, MappingStatus, SmeReview
 from .compiled import compile_from_clause, compile_rule_context
 from .forms import (
     AttributeMappingForm,
@@ -143,17 +144,31 @@ def _grid_context(request, engagement, entity, **extra) -> dict:
         alias_tables=alias_tables,
         rules_dialect=compiled.dialect_label if entity.driving_table else "",
         lineage=selectors.lineage_graph([r.mapping for r in rows], alias_tables),
+        grid_choices=_grid_choices(),
         **extra,
     )
 
 
+def _grid_choices() -> dict:
+    """The values the grid's status, feasibility and review columns offer, with their labels."""
+    return {
+        "status": dict(MappingStatus.choices),
+        "feasibility": dict(Feasibility.choices),
+        "sme_review": dict(SmeReview.choices),
+    }
+
+
 @engagement_view()
 def mapping_entity(request, engagement, pk):
+    """The entity's FROM clause and its attributes in the editing grid (rows from the API);
+    `?view=table` shows the server-rendered table with its one-row HTMX edit instead."""
     entity = _entity(engagement, pk)
+    table_view = request.GET.get("view") == "table" or request.htmx
     context = _grid_context(
         request,
         engagement,
         entity,
+        table_view=table_view,
         form=_entity_form(entity),
         tables=selectors.catalog_table_names(engagement=engagement),
         comments=_threads(

@@ -16,6 +16,9 @@ ASSETS = {
     "htmx.org/dist/htmx.min.js": "htmx/htmx.min.js",
     "@picocss/pico/css/pico.min.css": "pico/pico.min.css",
     "cytoscape/dist/cytoscape.min.js": "cytoscape/cytoscape.min.js",  # ERD pictures
+    # the mapping grid (editing, keyboard, clipboard, virtual rows)
+    "tabulator-tables/dist/js/tabulator.min.js": "tabulator/tabulator.min.js",
+    "tabulator-tables/dist/css/tabulator_simple.min.css": "tabulator/tabulator_simple.min.css",
 }
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from ..choices import CommentKind, Feasibility, LoadStrategy, SmeReview
+from ..choices import CommentKind, Feasibility, LoadStrategy, MappingStatus, SmeReview
 from ..models import AttributeMapping, EntityMapping, MappingComment
+from ..services.bulk import MAX_BULK_ROWS, BulkAction, Outcome
 
 
 class EntityMappingSerializer(serializers.ModelSerializer):
@@ -216,4 +217,114 @@ class GapItemSerializer(serializers.Serializer):
     suggested_action = serializers.CharField()
 
 
-# --- views -------------------------------------------------------------------------------------
+class GridRowSerializer(AttributeMappingSerializer):
+    """A row of the mapping grid: the attribute mapping with what the contract says of the
+    attribute and the talk about it (a `mappings.selectors.mapping.GridRow` is the instance)."""
+
+    data_type = serializers.SerializerMethodField()
+    canonical_meaning = serializers.SerializerMethodField()
+    required = serializers.SerializerMethodField()  # type: ignore[assignment]  # see `errors`
+    primary_key = serializers.SerializerMethodField()
+    in_contract = serializers.SerializerMethodField()
+    allowed_values = serializers.SerializerMethodField()
+    comment_count = serializers.SerializerMethodField()
+    open_questions = serializers.SerializerMethodField()
+    flags = serializers.SerializerMethodField()
+
+    class Meta(AttributeMappingSerializer.Meta):
+        fields = [
+            *AttributeMappingSerializer.Meta.fields,
+            "data_type",
+            "canonical_meaning",
+            "required",
+            "primary_key",
+            "in_contract",
+            "allowed_values",
+            "comment_count",
+            "open_questions",
+            "flags",
+        ]
+        read_only_fields = fields
+
+    def to_representation(self, instance):
+        self._row = instance  # the GridRow; the model fields come from its mapping
+        return super().to_representation(instance.mapping)
+
+    def get_data_type(self, _mapping) -> str:
+        attribute = self._row.attribute
+        if attribute is None:
+            return ""
+        size = f"({attribute.max_length})" if attribute.max_length else ""
+        return f"{attribute.logical_type}{size}"
+
+    def get_canonical_meaning(self, _mapping) -> str:
+        return self._row.attribute.canonical_meaning if self._row.attribute else ""
+
+    def get_required(self, _mapping) -> bool:
+        return self._row.required
+
+    def get_primary_key(self, _mapping) -> bool:
+        return bool(self._row.attribute and self._row.attribute.primary_key)
+
+    def get_in_contract(self, _mapping) -> bool:
+        return self._row.attribute is not None
+
+    def get_allowed_values(self, _mapping) -> list[str]:
+        return [str(v) for v in self._row.attribute.allowed_values] if self._row.attribute else []
+
+    def get_comment_count(self, _mapping) -> int:
+        return self._row.comment_count
+
+    def get_open_questions(self, _mapping) -> int:
+        return self._row.open_questions
+
+    def get_flags(self, _mapping) -> list[str]:
+        return sorted(self._row.problem_flags)
+
+
+class BulkSerializer(serializers.Serializer):
+    ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1),
+        allow_empty=False,
+        max_length=MAX_BULK_ROWS,
+        help_text=f"The attribute mappings to act on (at most {MAX_BULK_ROWS}).",
+    )
+    action = serializers.ChoiceField(choices=[a.value for a in BulkAction])
+    value = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="set_status: a mapping status; set_feasibility: a verdict; "
+        "set_sme_review: a review state; unused by accept_suggestion.",
+    )
+    comment = serializers.CharField(required=False, allow_blank=True, default="")
+
+    ALLOWED_VALUES = {
+        BulkAction.SET_STATUS: MappingStatus.values,
+        BulkAction.SET_FEASIBILITY: Feasibility.values,
+        BulkAction.SET_SME_REVIEW: SmeReview.values,
+    }
+
+    def validate_ids(self, ids):
+        if len(set(ids)) != len(ids):
+            raise serializers.ValidationError("Name each row once.")
+        return ids
+
+    def validate(self, attrs):
+        allowed = self.ALLOWED_VALUES.get(attrs["action"])
+        if allowed is not None and attrs["value"] not in allowed:
+            raise serializers.ValidationError({"value": f"Choose one of: {', '.join(allowed)}."})
+        return attrs
+
+
+class BulkRowResultSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    attribute = serializers.CharField()
+    outcome = serializers.ChoiceField(choices=[o.value for o in Outcome])
+    message = serializers.CharField()
+
+
+class BulkResultSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    results = BulkRowResultSerializer(many=True)
+    rows = GridRowSerializer(many=True, help_text="The rows as they are now (after the action).")

@@ -5,22 +5,28 @@ feasibility, SME review, comments and the GAP. Thin: every write is a service ca
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
 from workbench.api.base import EngagementScopedViewSet
 
 from ..compiled import compile_rule_context
+from ..hooks import approval_state
 from ..models import AttributeMapping, EntityMapping, MappingComment
 from ..selectors.gap import gap_items
+from ..selectors.mapping import mapping_grid
 from ..selectors.suggestions import attribute_suggestions
 from ..services import mapping as services
+from ..services.bulk import BulkAction, BulkRefused, attribute_mappings_bulk
 from ..services.mapping import MappingConflict
 from .serializers import (
     AttributeMappingSerializer,
     AttributeMappingUpdateSerializer,
+    BulkResultSerializer,
+    BulkSerializer,
     CommentCreateSerializer,
     CommentSerializer,
     ConflictSerializer,
@@ -29,6 +35,7 @@ from .serializers import (
     EntityMappingUpdateSerializer,
     FeasibilitySerializer,
     GapItemSerializer,
+    GridRowSerializer,
     PreparedSerializer,
     RevertSerializer,
     ReviewSerializer,
@@ -115,6 +122,70 @@ class AttributeMappingViewSet(
         except MappingConflict as conflict:
             return _conflict(conflict, AttributeMappingSerializer)
         return Response(AttributeMappingSerializer(mapping).data)
+
+    @extend_schema(
+        parameters=[OpenApiParameter("entity_mapping", int, required=True)],
+        responses=GridRowSerializer(many=True),
+    )
+    @action(detail=False, methods=["get"], pagination_class=None, filter_backends=[])
+    def grid(self, request, engagement_slug=None):
+        """Every attribute mapping of one entity, in contract order, with the contract's type,
+        canonical meaning and flags and the talk count: the rows of the mapping grid."""
+        raw = request.query_params.get("entity_mapping", "")
+        if not raw.isdigit() or len(raw) > 18:
+            raise ValidationError({"entity_mapping": ["Name the entity mapping by its id."]})
+        entity = get_object_or_404(
+            EntityMapping.objects.filter(engagement=self.engagement), pk=int(raw)
+        )
+        return Response(GridRowSerializer(self._grid_rows(entity), many=True).data)
+
+    def _grid_rows(self, entity: EntityMapping, ids: set[int] | None = None) -> list:
+        rows = mapping_grid(
+            entity_mapping=entity,
+            approval=approval_state(engagement=self.engagement)["attributes"],
+        )
+        return rows if ids is None else [r for r in rows if r.mapping.pk in ids]
+
+    @extend_schema(
+        request=BulkSerializer,
+        responses={200: BulkResultSerializer, 400: BulkResultSerializer},
+    )
+    @action(detail=False, methods=["post"])
+    def bulk(self, request, engagement_slug=None):
+        """One action on many rows, all or nothing: accept the top suggestion, set the status,
+        the feasibility or the SME review. Answers each row's outcome and the rows as they are."""
+        payload = BulkSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        ids = data["ids"]
+        by_id = {m.pk: m for m in self.get_queryset().filter(pk__in=ids)}
+        if len(by_id) != len(ids):
+            raise NotFound("Some of these rows are not attribute mappings of this engagement.")
+        mappings = [by_id[pk] for pk in ids]
+        try:
+            results = attribute_mappings_bulk(
+                engagement=self.engagement,
+                mappings=mappings,
+                action=BulkAction(data["action"]),
+                value=data["value"],
+                comment=data["comment"],
+                acting_user=self.acting_user,
+            )
+        except BulkRefused as refused:
+            return self._bulk_answer(str(refused), refused.results, mappings, status=400)
+        changed = sum(1 for r in results if r.outcome == "changed")
+        return self._bulk_answer(f"{changed} of {len(results)} rows changed.", results, mappings)
+
+    def _bulk_answer(self, detail, results, mappings, status=200) -> Response:
+        ids = {m.pk for m in mappings}
+        entities = {m.entity_mapping_id: m.entity_mapping for m in mappings}
+        rows = [row for entity in entities.values() for row in self._grid_rows(entity, ids)]
+        body = {
+            "detail": detail,
+            "results": [r.as_dict() for r in results],
+            "rows": GridRowSerializer(rows, many=True).data,
+        }
+        return Response(body, status=status)
 
     @extend_schema(request=ValidateSerializer, responses=ValidationResultSerializer)
     @action(detail=True, methods=["post"])

@@ -60,7 +60,7 @@ def test_the_ba_maps_a_row_through_htmx_with_no_policy_violation(watched):
     expect(page.get_by_role("region", name="Phase tracker").locator(".phase")).to_have_count(6)
     assert_no_violation(page)
 
-    page.goto(f"/e/{DEMO_SLUG}/mapping/entities/{subscription.pk}/")
+    page.goto(f"/e/{DEMO_SLUG}/mapping/entities/{subscription.pk}/?view=table")
     # plan_code, which no other browser story edits: the demo database is shared between them.
     row = page.locator("tr[data-attribute='plan_code']")
     row.get_by_role("button", name="Edit plan_code").click()

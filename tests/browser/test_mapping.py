@@ -1,4 +1,4 @@
-"""A Tech BA maps attributes in the grid: validation while typing, a refused rule, a suggestion
+"""A Tech BA maps attributes in the table view (the HTMX one-row edit): validation while typing, a refused rule, a suggestion
 taken with one click, the conflict when someone else saved first."""
 
 from __future__ import annotations
@@ -26,6 +26,8 @@ def test_a_ba_maps_in_the_grid_with_validation_and_suggestions(page):
     page.goto(f"/e/{DEMO_SLUG}/mapping/")
     expect(page.locator("tr[data-entity='customer']")).to_contain_text("100%")
     page.get_by_role("link", name="subscription", exact=True).click()
+    # the one-row HTMX edit lives on as the table view (the grid's own stories: test_grid.py)
+    page.get_by_role("link", name="Table view").click()
 
     # a suggestion, accepted with one click
     _row(page, "start_date").get_by_role("button", name="Suggest a source for start_date").click()
@@ -63,7 +65,7 @@ def test_two_people_on_the_same_row_get_the_conflict(page):
     engagement = load_demo()
     customer = EntityMapping.objects.get(engagement=engagement, entity_name="customer")
     log_in(page, "ba", DEMO_PASSWORD)
-    page.goto(f"/e/{DEMO_SLUG}/mapping/entities/{customer.pk}/")
+    page.goto(f"/e/{DEMO_SLUG}/mapping/entities/{customer.pk}/?view=table")
     _row(page, "phone").get_by_role("button", name="Edit phone").click()
     expect(_row(page, "phone").locator("input[name=source_columns]")).to_be_focused()
 
