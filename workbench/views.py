@@ -28,6 +28,7 @@ from .forms import (
     ReferenceLinkForm,
     SignoffOwnerForm,
 )
+from .jobs import job_next_step, job_outcome, job_titles
 from .models import ApiToken, Job, Notification
 from .phases import phase_cards
 from .policy import Action
@@ -63,13 +64,15 @@ def engagement_create(request):
 
 @engagement_view()
 def engagement_dashboard(request, engagement):
+    jobs = list(selectors.engagement_jobs(engagement=engagement, limit=5))
+    job_titles(jobs)
     context = engagement_context(
         request,
         engagement,
         phases=phase_cards(engagement),
         members=selectors.engagement_members(engagement=engagement),
         owners=engagement.signoff_owners.select_related("user"),
-        jobs=selectors.engagement_jobs(engagement=engagement, limit=5),
+        jobs=jobs,
     )
     return render(request, "workbench/dashboard.html", context)
 
@@ -304,19 +307,21 @@ def job_list(request, engagement):
             engagement=engagement, steps=form.cleaned_data["steps"], acting_user=request.user
         )
         return redirect("job-detail", engagement.slug, job.pk)
-    context = engagement_context(
-        request,
-        engagement,
-        jobs=selectors.engagement_jobs(engagement=engagement),
-        form=form if demo else None,
-    )
+    jobs = list(selectors.engagement_jobs(engagement=engagement))
+    job_titles(jobs)
+    context = engagement_context(request, engagement, jobs=jobs, form=form if demo else None)
     return render(request, "workbench/jobs.html", context)
 
 
 @engagement_view()
 def job_detail(request, engagement, pk):
-    job = get_object_or_404(Job.objects.filter(engagement=engagement), pk=pk)
-    context = engagement_context(request, engagement, job=job)
+    job = get_object_or_404(
+        Job.objects.filter(engagement=engagement).select_related("started_by"), pk=pk
+    )
+    job_titles([job])
+    context = engagement_context(
+        request, engagement, job=job, outcome=job_outcome(job), next_step=job_next_step(job)
+    )
     return render_page(
         request,
         "workbench/job_detail.html",
