@@ -30,7 +30,7 @@ from .forms import (
 )
 from .jobs import job_next_step, job_outcome, job_titles
 from .models import ApiToken, Job, Notification
-from .phases import phase_cards
+from .phases import current_phase, phase_cards
 from .policy import Action
 from .web import add_service_errors, engagement_context, engagement_view, render_page
 
@@ -66,10 +66,12 @@ def engagement_create(request):
 def engagement_dashboard(request, engagement):
     jobs = list(selectors.engagement_jobs(engagement=engagement, limit=5))
     job_titles(jobs)
+    cards = phase_cards(engagement)
     context = engagement_context(
         request,
         engagement,
-        phases=phase_cards(engagement),
+        phases=cards,
+        phase=current_phase(engagement, cards),
         members=selectors.engagement_members(engagement=engagement),
         owners=engagement.signoff_owners.select_related("user"),
         jobs=jobs,
@@ -79,10 +81,10 @@ def engagement_dashboard(request, engagement):
 
 @engagement_view(Action.EDIT_ENGAGEMENT)
 def engagement_settings(request, engagement):
-    initial = {
-        f: getattr(engagement, f)
-        for f in ("name", "client", "mart_name", "description", "status", "current_phase")
-    }
+    initial = {f: getattr(engagement, f) for f in ("name", "client", "mart_name", "description")}
+    initial["status"] = engagement.status
+    overridden_phase = engagement.current_phase if engagement.phase_overridden else None
+    initial["current_phase"] = overridden_phase
     form = EngagementEditForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
@@ -93,7 +95,7 @@ def engagement_settings(request, engagement):
                 services.engagement_set_status(
                     engagement=engagement, status=status, acting_user=request.user
                 )
-            if phase != engagement.current_phase:
+            if phase != overridden_phase:
                 services.engagement_set_phase(
                     engagement=engagement, phase=phase, acting_user=request.user
                 )
