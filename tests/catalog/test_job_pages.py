@@ -33,7 +33,7 @@ def test_an_introspection_job_says_what_it_found_and_leads_to_the_catalog(
     # And says in words what it found, and leads on to the source's catalog
     assert f"Cataloged {job.result['tables']} tables, {job.result['columns']} columns" in page
     assert (
-        f'<a href="/e/acme-360/mapping/catalog/?source={source.pk}" role="button">'
+        f'<a href="/e/acme-360/mapping/catalog/?source={source.pk}" class="next-step-link">'
         "Open the catalog</a>"
     ) in page
     # And no raw result is on the page
@@ -72,7 +72,8 @@ def test_a_failed_introspection_says_why_and_leads_back_to_the_sources(
     assert "<h1>Introspection of a deleted source system" in page
     assert "It failed: The source system no longer exists." in page
     assert (
-        'href="/e/acme-360/mapping/sources/" role="button">Back to the source systems</a>' in page
+        'href="/e/acme-360/mapping/sources/" class="next-step-link">Back to the source systems</a>'
+        in page
     )
 
 

@@ -150,7 +150,7 @@ def test_the_job_of_a_failed_run_says_what_failed_and_leads_to_the_failing_tests
         f"Loaded {run.rows_loaded:,} rows into 1 entity; "
         f"{run.tests_total} tests ran: {run.tests_total - run.tests_failed} passed, 8 failed."
     ) in page
-    assert f'<a href="{PAGE}/{run.pk}/" role="button">See the failing tests</a>' in page
+    assert f'<a href="{PAGE}/{run.pk}/" class="next-step-link">See the failing tests</a>' in page
     assert "exports.test_run" not in page and "&#x27;summary&#x27;" not in page
 
 
@@ -172,4 +172,4 @@ def test_the_job_of_a_stopped_run_leads_to_the_stopped_run(
     assert job.error == "A SQLite target must be a file (the Mart is copied beside it)."
     assert f"It failed: {job.error}" in page
     run = TestRun.objects.get(job=job)
-    assert f'<a href="{PAGE}/{run.pk}/" role="button">See the stopped run</a>' in page
+    assert f'<a href="{PAGE}/{run.pk}/" class="next-step-link">See the stopped run</a>' in page
