@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from workbench.jobs import JobError, job_runner
+from django.urls import reverse
+
+from workbench.jobs import JobError, NextStep, job_runner
 
 from .models import SourceSystem
 from .services.profiling import catalog_profile
@@ -18,7 +20,38 @@ def _source(job) -> SourceSystem:
     return source
 
 
-@job_runner("catalog.introspect")
+def _catalog_of_source(label: str):
+    def next_step(job) -> NextStep | None:
+        if job.state != "succeeded":
+            return NextStep(
+                "Back to the source systems", reverse("source-list", args=[job.engagement.slug])
+            )
+        url = reverse("catalog", args=[job.engagement.slug])
+        return NextStep(label, f"{url}?source={job.params.get('source_id', '')}")
+
+    return next_step
+
+
+def _introspection_outcome(job) -> str:
+    result = job.result or {}
+    return f"{result.get('summary', 'Cataloged the Mart')}."
+
+
+def _profiling_outcome(job) -> str:
+    result = job.result or {}
+    return (
+        f"Profiled {result.get('columns', 0)} columns of {result.get('tables', 0)} tables, "
+        f"reading up to {result.get('sample_rows', 0):,} rows of each."
+    )
+
+
+@job_runner(
+    "catalog.introspect",
+    name="Introspection of {subject}",
+    subject=("catalog.SourceSystem", "source_id"),
+    outcome=_introspection_outcome,
+    next_step=_catalog_of_source("Open the catalog"),
+)
 def introspect(job, progress) -> dict:
     result = catalog_introspect(
         source=_source(job),
@@ -42,7 +75,13 @@ def introspect(job, progress) -> dict:
     }
 
 
-@job_runner("catalog.profile")
+@job_runner(
+    "catalog.profile",
+    name="Profiling of {subject}",
+    subject=("catalog.SourceSystem", "source_id"),
+    outcome=_profiling_outcome,
+    next_step=_catalog_of_source("See the profiles in the catalog"),
+)
 def profile(job, progress) -> dict:
     result = catalog_profile(
         source=_source(job),

@@ -7,7 +7,7 @@ from pathlib import Path
 from django.conf import settings
 from django.urls import reverse
 
-from workbench.jobs import JobError, job_runner
+from workbench.jobs import JobError, NextStep, job_runner
 
 from .services import spec as spec_services
 
@@ -17,7 +17,25 @@ def spec_job_path(job) -> Path:
     return Path(settings.MEDIA_ROOT) / "exports" / job.engagement.slug / f"spec-job-{job.pk}.xlsx"
 
 
-@job_runner(spec_services.SPEC_EXPORT_JOB)
+def _spec_outcome(job) -> str:
+    result = job.result or {}
+    return (
+        f"Wrote the Master Mapping Specification {result.get('file_name', '')} "
+        f"({max(1, round(result.get('size', 0) / 1024))} KB)."
+    )
+
+
+def _spec_next_step(job) -> NextStep | None:
+    url = (job.result or {}).get("download_url")
+    return NextStep("Download the workbook", url) if url else None
+
+
+@job_runner(
+    spec_services.SPEC_EXPORT_JOB,
+    name="Spec export",
+    outcome=_spec_outcome,
+    next_step=_spec_next_step,
+)
 def spec_export_job(job, progress) -> dict:
     path = spec_job_path(job)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -35,7 +53,35 @@ def spec_export_job(job, progress) -> dict:
 # --- ETL test runs ----------------------------------------------------------------------------
 
 
-@job_runner("exports.test_run")
+def _test_run_of(job):
+    from .testrun.models import TestRun
+
+    return TestRun.objects.filter(job=job).order_by("-pk").first()
+
+
+def _test_run_outcome(job) -> str:
+    run = _test_run_of(job)
+    if run is None:
+        return "It finished, but its run is no longer kept."
+    return run.outcome
+
+
+def _test_run_next_step(job) -> NextStep | None:
+    run = _test_run_of(job)
+    if run is None:
+        return None
+    label = "See the failing tests" if run.tests_failed else "See the test results"
+    if job.state == "failed":
+        label = "See the stopped run"
+    return NextStep(label, reverse("etl-run", args=[job.engagement.slug, run.pk]))
+
+
+@job_runner(
+    "exports.test_run",
+    name="ETL test run",
+    outcome=_test_run_outcome,
+    next_step=_test_run_next_step,
+)
 def etl_test_run_job(job, progress) -> dict:
     from catalog.models import SourceSystem
 

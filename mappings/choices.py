@@ -12,11 +12,25 @@ class MappingStatus(models.TextChoices):
     BLOCKED = "blocked", "Blocked"
 
 
+# An attribute in one of these states needs no more work (mapped, a default, or not applicable).
+ATTRIBUTE_DONE_STATES = {
+    MappingStatus.MAPPED,
+    MappingStatus.DEFAULT_ONLY,
+    MappingStatus.NOT_APPLICABLE,
+}
+
+
 class EntityStatus(models.TextChoices):
+    """Unmapped, Draft (in progress) and Mapped follow the entity's attributes
+    (mappings.status); Blocked is a decision a person takes and keeps until they lift it."""
+
     UNMAPPED = "unmapped", "Unmapped"
     DRAFT = "draft", "Draft"
     MAPPED = "mapped", "Mapped"
     BLOCKED = "blocked", "Blocked"
+
+
+ENTITY_DECISION_STATES = {EntityStatus.BLOCKED}
 
 
 class Feasibility(models.TextChoices):

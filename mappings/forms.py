@@ -51,7 +51,10 @@ class EntityMappingForm(forms.Form):
         help_text="Source rows that count as deleted (a merge removes them).",
         widget=forms.Textarea(attrs={**SQL, "rows": 1}),
     )
-    status = forms.ChoiceField(choices=EntityStatus.choices)
+    status = forms.ChoiceField(
+        choices=EntityStatus.choices,
+        help_text="Follows the attributes (all done: Mapped); only Blocked is set by hand.",
+    )
     notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 

@@ -22,7 +22,14 @@ class EngagementEditForm(forms.Form):
     mart_name = forms.CharField(label="Mart name", max_length=200, required=False)
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
     status = forms.ChoiceField(choices=EngagementStatus.choices)
-    current_phase = forms.TypedChoiceField(choices=Phase.choices, coerce=int, label="Current phase")
+    current_phase = forms.TypedChoiceField(
+        choices=[("", "Follow the phase outputs"), *Phase.choices],
+        coerce=int,
+        empty_value=None,
+        required=False,
+        label="Current phase",
+        help_text="Set by hand, it overrides what the phase outputs say (the dashboard shows both).",
+    )
 
 
 class MembershipAddForm(forms.Form):

@@ -55,6 +55,9 @@ class Engagement(models.Model):
     current_phase = models.PositiveSmallIntegerField(
         choices=Phase.choices, default=Phase.ORIENTATION
     )
+    # False: the dashboard derives the current phase from the phase outputs (workbench.phases);
+    # True: a Lead set `current_phase` by hand and it holds until they let the outputs decide.
+    phase_overridden = models.BooleanField(default=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
     )

@@ -112,6 +112,32 @@ def phase_output(key: str) -> Callable[[Callable[..., OutputState]], Callable[..
     return decorate
 
 
+@dataclass(frozen=True)
+class CurrentPhase:
+    phase: Phase  # what the dashboard calls current
+    derived: Phase  # what the phase outputs say
+    overridden: bool  # a Lead set it by hand
+
+
+def derived_phase(cards: list[PhaseCard]) -> Phase:
+    """The furthest phase whose outputs have started; the next one once it is done. Phases
+    overlap in practice, so work started later wins over a phase-1 link still missing."""
+    started = [card for card in cards if card.status != OutputStatus.NOT_STARTED]
+    if not started:
+        return Phase.ORIENTATION
+    furthest = started[-1]
+    if furthest.status == OutputStatus.DONE and furthest.phase < max(Phase.values):
+        return Phase(furthest.phase + 1)
+    return Phase(furthest.phase)
+
+
+def current_phase(engagement, cards: list[PhaseCard]) -> CurrentPhase:
+    derived = derived_phase(cards)
+    if engagement.phase_overridden:
+        return CurrentPhase(Phase(engagement.current_phase), derived, overridden=True)
+    return CurrentPhase(derived, derived, overridden=False)
+
+
 def phase_cards(engagement) -> list[PhaseCard]:
     cards = []
     for phase, outputs in PHASE_OUTPUTS.items():

@@ -105,11 +105,18 @@ def engagement_set_status(*, engagement: Engagement, status: str, acting_user: U
 
 
 @transaction.atomic
-def engagement_set_phase(*, engagement: Engagement, phase: int, acting_user: User) -> Engagement:
+def engagement_set_phase(
+    *, engagement: Engagement, phase: int | None, acting_user: User
+) -> Engagement:
+    """A Lead sets the current phase by hand (an override the dashboard shows), or with None lets
+    the phase outputs decide again."""
     policy.check(acting_user, engagement, Action.EDIT_ENGAGEMENT)
-    if phase not in Phase.values:
+    if phase is None:
+        engagement.phase_overridden = False
+    elif phase not in Phase.values:
         raise ValidationError({"current_phase": f"Unknown phase '{phase}' (1–6)."})
-    engagement.current_phase = phase
+    else:
+        engagement.current_phase, engagement.phase_overridden = phase, True
     save_with_history(engagement, acting_user=acting_user)
     return engagement
 

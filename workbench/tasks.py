@@ -11,7 +11,11 @@ from .jobs import JobError, Progress, job_runner
 from .models import Job
 
 
-@job_runner("demo.countdown")
+@job_runner(
+    "demo.countdown",
+    name="Demo countdown",
+    outcome=lambda job: f"Counted {(job.result or {}).get('steps', 0)} steps.",
+)
 def demo_countdown(job: Job, progress: Progress) -> dict:
     """A demo job that proves the whole path: queue, worker, progress, result.
 

@@ -28,8 +28,9 @@ from .forms import (
     ReferenceLinkForm,
     SignoffOwnerForm,
 )
+from .jobs import job_next_step, job_outcome, job_titles
 from .models import ApiToken, Job, Notification
-from .phases import phase_cards
+from .phases import current_phase, phase_cards
 from .policy import Action
 from .web import add_service_errors, engagement_context, engagement_view, render_page
 
@@ -63,23 +64,27 @@ def engagement_create(request):
 
 @engagement_view()
 def engagement_dashboard(request, engagement):
+    jobs = list(selectors.engagement_jobs(engagement=engagement, limit=5))
+    job_titles(jobs)
+    cards = phase_cards(engagement)
     context = engagement_context(
         request,
         engagement,
-        phases=phase_cards(engagement),
+        phases=cards,
+        phase=current_phase(engagement, cards),
         members=selectors.engagement_members(engagement=engagement),
         owners=engagement.signoff_owners.select_related("user"),
-        jobs=selectors.engagement_jobs(engagement=engagement, limit=5),
+        jobs=jobs,
     )
     return render(request, "workbench/dashboard.html", context)
 
 
 @engagement_view(Action.EDIT_ENGAGEMENT)
 def engagement_settings(request, engagement):
-    initial = {
-        f: getattr(engagement, f)
-        for f in ("name", "client", "mart_name", "description", "status", "current_phase")
-    }
+    initial = {f: getattr(engagement, f) for f in ("name", "client", "mart_name", "description")}
+    initial["status"] = engagement.status
+    overridden_phase = engagement.current_phase if engagement.phase_overridden else None
+    initial["current_phase"] = overridden_phase
     form = EngagementEditForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
@@ -90,7 +95,7 @@ def engagement_settings(request, engagement):
                 services.engagement_set_status(
                     engagement=engagement, status=status, acting_user=request.user
                 )
-            if phase != engagement.current_phase:
+            if phase != overridden_phase:
                 services.engagement_set_phase(
                     engagement=engagement, phase=phase, acting_user=request.user
                 )
@@ -304,19 +309,21 @@ def job_list(request, engagement):
             engagement=engagement, steps=form.cleaned_data["steps"], acting_user=request.user
         )
         return redirect("job-detail", engagement.slug, job.pk)
-    context = engagement_context(
-        request,
-        engagement,
-        jobs=selectors.engagement_jobs(engagement=engagement),
-        form=form if demo else None,
-    )
+    jobs = list(selectors.engagement_jobs(engagement=engagement))
+    job_titles(jobs)
+    context = engagement_context(request, engagement, jobs=jobs, form=form if demo else None)
     return render(request, "workbench/jobs.html", context)
 
 
 @engagement_view()
 def job_detail(request, engagement, pk):
-    job = get_object_or_404(Job.objects.filter(engagement=engagement), pk=pk)
-    context = engagement_context(request, engagement, job=job)
+    job = get_object_or_404(
+        Job.objects.filter(engagement=engagement).select_related("started_by"), pk=pk
+    )
+    job_titles([job])
+    context = engagement_context(
+        request, engagement, job=job, outcome=job_outcome(job), next_step=job_next_step(job)
+    )
     return render_page(
         request,
         "workbench/job_detail.html",

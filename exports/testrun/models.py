@@ -60,6 +60,21 @@ class TestRun(models.Model):
             f"{self.tests_total} tests, {self.tests_failed} failed"
         )
 
+    @property
+    def outcome(self) -> str:
+        """The run in one sentence, as the job and run pages say it."""
+        if self.status == RunStatus.ERROR:
+            return f"The run stopped before its tests: {self.message}"
+        if self.status == RunStatus.RUNNING:
+            return "The run is loading the interface tables and testing them."
+        passed = self.tests_total - self.tests_failed
+        sentence = (
+            f"Loaded {self.rows_loaded:,} rows into {self.entities_loaded} "
+            f"entit{'y' if self.entities_loaded == 1 else 'ies'}; {self.tests_total} tests ran: "
+            f"{passed} passed, {self.tests_failed} failed."
+        )
+        return sentence if self.tests_failed else sentence + " Every test passed."
+
 
 class UnitTestResultQuerySet(models.QuerySet):
     def restrict(self, user):

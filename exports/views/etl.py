@@ -118,7 +118,9 @@ def etl_download(request, engagement, dialect: str):
 
 
 def _run(engagement, pk) -> TestRun:
-    return get_object_or_404(TestRun.objects.filter(engagement=engagement), pk=pk)
+    run = get_object_or_404(TestRun.objects.filter(engagement=engagement), pk=pk)
+    run.engagement = engagement  # the page's own, already loaded
+    return run
 
 
 @engagement_view(Action.VIEW)

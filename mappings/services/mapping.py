@@ -50,6 +50,7 @@ from ..snapshot import (
     entity_hashes,
     mapping_attribute_hash,
 )
+from ..status import entity_status_apply, entity_status_refresh
 from ..strategies import resolve_strategy, strategy_problem
 
 
@@ -119,6 +120,10 @@ def mapping_prepare(*, engagement: Engagement, acting_user: User) -> dict[str, i
     )
     touched = {e.entity_name for e in new_entities}
     touched |= {a.entity_mapping.entity_name for a in new_attributes}
+    # Only a Mapped entity changes when unmapped attributes join it (it is in progress again).
+    for name in sorted({a.entity_mapping.entity_name for a in new_attributes}):
+        if entities[name].status == EntityStatus.MAPPED:
+            entity_status_refresh(entity_mapping=entities[name], acting_user=acting_user)
     if touched:
         _spec_written(engagement, [entities[name] for name in touched])
     return {"entities": len(new_entities), "attributes": len(new_attributes)}
@@ -251,8 +256,7 @@ def entity_mapping_update(
     if compiled.delete_condition is not None:
         _refuse(compiled.delete_condition.problems, "delete_condition")
         problems += compiled.delete_condition.problems
-    if current.status == EntityStatus.UNMAPPED and current.driving_table and "status" not in data:
-        current.status = EntityStatus.DRAFT
+    entity_status_apply(current)  # a hand-set status other than Blocked follows the attributes
     current.problems = [p.as_dict() for p in problems]
     current.row_version += 1
     current.updated_by = acting_user
@@ -382,6 +386,8 @@ def attribute_mapping_update(
     current.row_version += 1
     current.updated_by = acting_user
     save_with_history(current, acting_user=acting_user)
+    # The entity's status follows its attributes before its hash is stored (status is spec).
+    entity_status_refresh(entity_mapping=current.entity_mapping, acting_user=acting_user)
     _spec_written(attribute_mapping.engagement, [current.entity_mapping])
     return current
 

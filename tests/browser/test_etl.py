@@ -9,6 +9,7 @@ from django.contrib.auth.models import User
 from playwright.sync_api import expect
 
 from exports.models import TestRun, UnitTestResult
+from mappings.models import AttributeMapping
 from signoff.models import UatItem
 from workbench.demo import DEMO_PASSWORD, DEMO_SLUG, load_demo
 
@@ -53,9 +54,13 @@ def test_an_etl_developer_runs_the_unit_tests_and_routes_a_failure(page, tmp_pat
     expect(row).to_contain_text("Fail")
     detail = row.locator("xpath=following-sibling::tr[1]")
     expect(detail).to_contain_text("sample failing row")
-    expect(
-        detail.get_by_role("link", name="Open the mapping of customer_address.customer_id")
-    ).to_have_attribute("href", f"/e/{DEMO_SLUG}/mapping/attributes/{orphan.attribute_mapping_id}/")
+    grid_row = (
+        f"/e/{DEMO_SLUG}/mapping/entities/{orphan.attribute_mapping.entity_mapping_id}/"
+        f"#row-{orphan.attribute_mapping_id}"
+    )
+    expect(detail.get_by_role("link", name="customer_address.customer_id")).to_have_attribute(
+        "href", grid_row
+    )
     screenshot(page, "etl-run-failures")
     detail.get_by_label("Route").select_option("mapping")
     detail.get_by_placeholder("Comment").fill("Filter the addresses of closed customers.")
@@ -85,3 +90,40 @@ def test_an_etl_developer_runs_the_unit_tests_and_routes_a_failure(page, tmp_pat
     expect(
         page.locator(f"#result-{phone.pk}").locator("xpath=following-sibling::tr[1]")
     ).to_contain_text(f"Raised as UAT item #{item.pk}")
+
+
+def test_a_failed_test_run_leads_in_one_click_to_the_rule_at_fault(page, tmp_path):
+    engagement = load_demo()
+    complete_mapping(engagement, User.objects.get(username="ba"), FIRST_DRAFT)
+    log_in(page, "etl", DEMO_PASSWORD)
+    page.goto(f"/e/{DEMO_SLUG}/exports/etl/")
+    page.get_by_label("Target URL").fill(f"sqlite:///{tmp_path / 'interface.sqlite3'}")
+    page.get_by_role("button", name="Start test run").click()
+    # The job's page names the job in words, says what happened and offers the next step
+    expect(page.get_by_role("heading", name="ETL test run")).to_be_visible()
+    expect(page.locator("#job-progress")).to_have_attribute("data-state", "succeeded")
+    expect(page.locator(".job-outcome")).to_contain_text("8 failed")
+    screenshot(page, "etl-run-job")
+    page.get_by_role("link", name="See the failing tests").click()
+    # The run's page shows what loaded and the rule at fault of each failed load
+    loads = page.locator("#loads")
+    campaign = loads.locator("tr[data-entity='campaign']")
+    expect(campaign).to_contain_text("UNIQUE constraint failed: if_campaign.campaign_code")
+    expect(loads.locator("tr[data-entity='customer']")).to_contain_text("Loaded")
+    expect(loads.locator("tr[data-entity='subscription']")).to_contain_text("Not loaded")
+    screenshot(page, "etl-run-what-loaded")
+    # One click leads to the campaign_code row in the mapping grid
+    campaign.get_by_role("link", name="campaign.campaign_code").click()
+    code = AttributeMapping.objects.get(
+        entity_mapping__engagement=engagement,
+        entity_mapping__entity_name="campaign",
+        attribute_name="campaign_code",
+    )
+    expect(page).to_have_url(
+        f"{page.url.split('/e/')[0]}/e/{DEMO_SLUG}/mapping/entities/"
+        f"{code.entity_mapping_id}/#row-{code.pk}"
+    )
+    row = page.locator(f"#row-{code.pk}")
+    expect(row).to_be_visible()
+    expect(row).to_be_in_viewport()
+    screenshot(page, "etl-run-rule-at-fault")

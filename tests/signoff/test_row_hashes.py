@@ -204,7 +204,7 @@ def test_approving_again_clears_the_flags(approved, ba, sme):
 def test_the_data_migration_fills_the_hashes_of_existing_rows_and_versions(approved):
     import importlib
 
-    fill_rows = importlib.import_module("mappings.migrations.0005_spec_hashes").fill_spec_hashes
+    fill_rows = importlib.import_module("mappings.migrations.0006_spec_hashes").fill_spec_hashes
     fill_parts = importlib.import_module(
         "signoff.migrations.0003_spec_version_entity_hashes"
     ).fill_version_parts

@@ -103,7 +103,9 @@ def test_the_run_page_shows_failures_with_samples_and_mapping_links(
     page = response.content.decode()
     orphan = run.results.get(name="customer_address.customer_id: foreign key to customer")
     assert f'id="result-{orphan.pk}" class="fail"' in page
-    assert f'href="/e/acme-360/mapping/attributes/{orphan.attribute_mapping_id}/"' in page
+    entity = orphan.attribute_mapping.entity_mapping_id
+    grid_row = f"/e/acme-360/mapping/entities/{entity}/#row-{orphan.attribute_mapping_id}"
+    assert f'href="{grid_row}"' in page
     assert "sample failing row" in page
     failing_only = client.get(f"{PAGE}runs/{run.pk}/?failing=1").content.decode()
     assert failing_only.count('class="fail"') == run.tests_failed

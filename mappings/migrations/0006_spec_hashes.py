@@ -44,7 +44,7 @@ def fill_spec_hashes(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("mappings", "0004_load_strategies"),
+        ("mappings", "0005_entity_status_follows_attributes"),
     ]
 
     operations = [
