@@ -242,6 +242,12 @@
     clipboard: "copy",
     clipboardCopyRowRange: "range",
     clipboardCopyConfig: { columnHeaders: false, columnGroups: false, rowHeaders: false },
+    // Links to a row (the GAP, a failed test run) name it #row-<id>, as the table view does.
+    rowFormatter: function (row) {
+      const element = row.getElement();
+      element.id = "row-" + row.getData().id;
+      element.classList.toggle("row-target", element.id === location.hash.slice(1));
+    },
     rowHeader: {
       formatter: "rownum",
       headerSort: false,
@@ -386,7 +392,20 @@
     const holder = host.querySelector(".tabulator-tableholder");
     if (holder) holder.focus({ preventScroll: true });
     updateSelection();
+    showLinkedRow();
   });
+
+  // A link that names a row (#row-<id>) opens the grid on it, marked, in view.
+  function showLinkedRow() {
+    const linked = /^#row-(\d+)$/.exec(location.hash);
+    if (!linked || !table.getRow(Number(linked[1]))) return;
+    setTimeout(function () {
+      table.scrollToRow(Number(linked[1]), "center", false).then(function () {
+        const element = document.getElementById("row-" + linked[1]);
+        if (element) element.scrollIntoView({ block: "center" });
+      });
+    }, 0);
+  }
 
   // --- a conflict: both values, the user picks -----------------------------------------------
 
