@@ -19,6 +19,9 @@ ASSETS = {
     # the mapping grid (editing, keyboard, clipboard, virtual rows)
     "tabulator-tables/dist/js/tabulator.min.js": "tabulator/tabulator.min.js",
     "tabulator-tables/dist/css/tabulator_simple.min.css": "tabulator/tabulator_simple.min.css",
+    # The files name their source maps; collectstatic's manifest needs them beside the files.
+    "tabulator-tables/dist/js/tabulator.min.js.map": "tabulator/tabulator.min.js.map",
+    "tabulator-tables/dist/css/tabulator_simple.min.css.map": "tabulator/tabulator_simple.min.css.map",
 }
 
 

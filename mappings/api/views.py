@@ -146,14 +146,14 @@ class AttributeMappingViewSet(
         )
         return rows if ids is None else [r for r in rows if r.mapping.pk in ids]
 
-    @extend_schema(
-        request=BulkSerializer,
-        responses={200: BulkResultSerializer, 400: BulkResultSerializer},
-    )
+    # A refused action answers 400 with the same body as 200 ("detail", each row's "results" and
+    # the "rows" as they are), which is also a ValidationError body: the shared 400 documents it.
+    @extend_schema(request=BulkSerializer, responses={200: BulkResultSerializer})
     @action(detail=False, methods=["post"])
     def bulk(self, request, engagement_slug=None):
         """One action on many rows, all or nothing: accept the top suggestion, set the status,
-        the feasibility or the SME review. Answers each row's outcome and the rows as they are."""
+        the feasibility or the SME review. Answers each row's outcome and the rows as they are;
+        when any row is refused nothing changes and the answer is 400 with the same body."""
         payload = BulkSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
