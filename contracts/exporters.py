@@ -19,9 +19,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from .importers import allowed_values_rules, canonical_meaning_properties
+from .importers.odcs import EXPORT_API_VERSION
 from .models import InterfaceAttribute, InterfaceLayer, InterfaceRelationship
 
-ODCS_API_VERSION = "v3.1.0"
 TRANSFORM_SOURCE = "transformSource"
 TRANSFORM_SOURCE_DESCRIPTION = (
     "The rows each property's transformLogic reads: the driving table and its alias, the joins "
@@ -114,14 +114,14 @@ def layer_to_odcs(
     """
     extra = dict(layer.extra or {})
     document: dict[str, Any] = {
-        "apiVersion": ODCS_API_VERSION,
+        "apiVersion": extra.pop("apiVersion", None) or EXPORT_API_VERSION,
         "kind": "DataContract",
         "id": layer.contract_id or layer.name,
-        "name": layer.name,
         "version": layer.version,
         "status": extra.pop("status", None) or _odcs_status(layer),
     }
-    extra.pop("apiVersion", None)
+    if layer.name_in_file:
+        document["name"] = layer.name
     description = _contract_description(layer, extra.pop("description", None))
     if description:
         document["description"] = description
@@ -195,17 +195,17 @@ def _relationships(
     groups: dict[tuple[bool, int], dict] = {}
     for rel in rows:
         source = rel.from_reference or f"{rel.from_attribute.entity.name}.{rel.from_attribute.name}"
-        placements = [(True, rel.extra)] if rel.on_schema else [(False, rel.extra)]
-        if rel.also_on_property:
-            placements.append((False, rel.property_extra))
-        for schema_level, extra in placements:
-            if rel.group is not None and (schema_level, rel.group) in groups:
+        as_list = rel.group is not None
+        placements = [(rel.on_schema, rel.extra, as_list)]
+        if rel.also_on_property:  # the property's own declaration joined it: one target, as written
+            placements.append((False, rel.property_extra, False))
+        for schema_level, extra, as_list in placements:
+            if as_list and (schema_level, rel.group) in groups:
                 item = groups[(schema_level, rel.group)]
                 if schema_level:
                     item["from"].append(source)
                 item["to"].append(rel.target)
                 continue
-            as_list = rel.group is not None
             item = {"type": "foreignKey"}
             if schema_level:
                 item["from"] = [source] if as_list else source
@@ -302,7 +302,7 @@ def _quality(attribute: InterfaceAttribute, extra: dict) -> list[dict]:
         rule.get("metric") == "invalidValues" and "validValues" in (rule.get("arguments") or {})
         for rule in quality
     )
-    if attribute.allowed_values and not has_rule:
+    if attribute.allowed_values and not has_rule and "enum" not in extra:  # an enum says them
         rule = allowed_values_rules(attribute.allowed_values)[0]
         legacy = dict(legacy or {})
         rule["arguments"].update(legacy.pop("arguments", {}))

@@ -16,6 +16,7 @@ from simple_history.models import HistoricalRecords
 from workbench.models import Engagement, EngagementScopedQuerySet
 
 from .choices import LayerStatus, LogicalType, SourceFormat
+from .importers.records import split_reference
 
 
 class InterfaceLayer(models.Model):
@@ -23,6 +24,11 @@ class InterfaceLayer(models.Model):
         Engagement, on_delete=models.CASCADE, related_name="interface_layers"
     )
     name = models.CharField(max_length=200)
+    name_in_file = models.BooleanField(
+        default=True,
+        help_text="The file named the contract; when it did not, the id stands in for the name "
+        "and the export writes none.",
+    )
     version = models.CharField(max_length=50)
     contract_id = models.CharField("contract id", max_length=200, blank=True)
     description = models.TextField(blank=True)
@@ -226,6 +232,12 @@ class InterfaceRelationship(models.Model):
     @property
     def is_external(self) -> bool:
         return self.to_attribute_id is None
+
+    @property
+    def is_unresolved(self) -> bool:
+        """External, yet naming an object of this contract: an attribute it does not have."""
+        found = split_reference(self.to_reference) if self.is_external else None
+        return found is not None and self.layer.entities.filter(name=found[0]).exists()
 
     @property
     def target(self) -> str:

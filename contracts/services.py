@@ -77,6 +77,7 @@ def contract_import(
     layer = InterfaceLayer(
         engagement=engagement,
         name=parsed.name,
+        name_in_file=parsed.name_in_file,
         version=version,
         contract_id=parsed.contract_id,
         description=parsed.description,

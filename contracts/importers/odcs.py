@@ -29,7 +29,12 @@ from .records import (
     split_reference,
 )
 
-SUPPORTED_API_VERSIONS = ("v3.0.0", "v3.0.1", "v3.0.2", "v3.1.0")
+SUPPORTED_API_VERSIONS = ("v3.0.0", "v3.0.1", "v3.0.2", "v3.1.0", "v3.2.0")
+# An export says the release its file said from v3.1.0 on. A v3.0.x contract goes out as v3.1.0,
+# under the current names its older spellings are read as (`metric`, not v3.0's `rule`), and so
+# does a contract read from a spreadsheet.
+EXPORT_API_VERSION = "v3.1.0"
+KEPT_API_VERSIONS = ("v3.1.0", "v3.2.0")
 CANONICAL_MEANING = "canonicalMeaning"
 
 LOGICAL_TYPE_OPTIONS = {"maxLength": "max_length", "pattern": "pattern", "format": "format"}
@@ -110,7 +115,7 @@ _PROPERTY_MODELLED = {
     "relationships",
     "customProperties",
 }
-_CONTRACT_MODELLED = {"apiVersion", "kind", "id", "name", "version", "schema"}
+_CONTRACT_MODELLED = {"kind", "id", "name", "version", "schema"}
 
 Json = dict[str, Any]  # a mapping read from the document
 
@@ -240,6 +245,7 @@ class OdcsReader:
         description, extra = self.contract_description_and_extra(document)
         return ParsedContract(
             name=str(document.get("name") or document["id"]),
+            name_in_file=bool(document.get("name")),
             version=str(document["version"]),
             contract_id=str(document["id"]),
             description=description,
@@ -266,6 +272,8 @@ class OdcsReader:
     def contract_description_and_extra(document: Json) -> tuple[str, Json]:
         """The description's purpose, and every other top-level key kept as written."""
         extra = {k: v for k, v in document.items() if k not in _CONTRACT_MODELLED}
+        if extra["apiVersion"] not in KEPT_API_VERSIONS:
+            extra["apiVersion"] = EXPORT_API_VERSION
         description = extra.get("description") or {}
         return str(description.get("purpose") or ""), extra
 
@@ -408,7 +416,8 @@ class OdcsReader:
         return TypeOptions(**modelled), rest
 
     def allowed_values(self, prop: Json, place: str, extra: Json) -> list[JsonValue]:
-        """The validValues of the first `invalidValues` rule. The rules are kept as written in
+        """The validValues of the first `invalidValues` rule, else the values of the property's
+        `enum` (v3.2), which stays in `extra` as written. The rules are kept as written in
         `extra` unless they are exactly the one rule the export writes from the values."""
         quality = [_current_metric(rule) for rule in prop.get("quality") or []]
         allowed: list[JsonValue] = []
@@ -422,7 +431,10 @@ class OdcsReader:
                     values = []
                 allowed = values
                 break
-        if quality and quality != allowed_values_rules(allowed):
+        enum = prop.get("enum")
+        if not allowed and isinstance(enum, list):
+            allowed = [item["value"] for item in enum if isinstance(item, dict) and "value" in item]
+        if quality and (quality != allowed_values_rules(allowed) or "enum" in prop):
             extra["quality"] = quality
         return allowed
 
@@ -526,6 +538,10 @@ class OdcsReader:
             if entity not in names.attributes:
                 return "", ""  # an object of another contract: legal, kept as external
             if attribute not in names.attributes[entity]:
+                if verb == "refers to":
+                    # The standard and its linter accept it (one of its own examples does this):
+                    # kept as written and shown as unresolved; no key is built on it.
+                    return "", ""
                 self.problem(place, f"the relationship {verb} a missing attribute '{reference}'.")
                 return None
             return entity, attribute
@@ -619,7 +635,9 @@ def quality_as_written(allowed_values: list[JsonValue], extra: Json) -> list[Jso
     """An attribute's quality rules as its file wrote them: kept whole in `extra`, or, when they
     were only the allowed values' plain rule, that rule again."""
     kept = extra.get("quality")
-    return list(kept) if kept else allowed_values_rules(allowed_values)
+    if kept or "enum" in extra:  # an enum says the values itself
+        return list(kept or [])
+    return allowed_values_rules(allowed_values)
 
 
 def canonical_meaning_properties(meaning: str) -> list[Json]:

@@ -28,6 +28,7 @@ SCHEMA_FILES = {
     "v3.0.1": "odcs-3.0.2.schema.json",
     "v3.0.2": "odcs-3.0.2.schema.json",
     "v3.1.0": "odcs-3.1.0.schema.json",
+    "v3.2.0": "odcs-3.2.0.schema.json",
 }
 
 

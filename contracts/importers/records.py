@@ -104,6 +104,7 @@ class ParsedContract:
     contract_id: str
     description: str
     source_format: str
+    name_in_file: bool = True
     extra: dict[str, JsonValue] = field(default_factory=dict)
     entities: tuple[EntityRecord, ...] = ()
     relationships: tuple[RelationshipRecord, ...] = ()

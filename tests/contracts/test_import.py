@@ -243,13 +243,13 @@ BAD_ODCS = [
         "bad.yaml",
         _document_with(
             _set(
-                ["schema", 1, "properties", 1, "relationships"],
-                [{"type": "foreignKey", "to": "customer.id"}],
+                ["schema", 1, "relationships"],
+                [{"type": "foreignKey", "from": "email_event.id", "to": "customer.customer_id"}],
             )
         ),
-        "bad.yaml: schema[1].properties[1].relationships[0].to: the relationship refers to a "
-        "missing attribute 'customer.id'.",
-        id="relationship-to-missing-attribute",
+        "bad.yaml: schema[1].relationships[0].from: the relationship starts at a missing "
+        "attribute 'email_event.id'.",
+        id="relationship-from-missing-attribute",
     ),
     pytest.param(
         "bad.yaml",
@@ -278,7 +278,7 @@ BAD_ODCS = [
         "bad.yaml",
         _document_with(_set(["apiVersion"], "v2.2.2")),
         "bad.yaml: apiVersion: unsupported ODCS version 'v2.2.2'; expected one of v3.0.0, "
-        "v3.0.1, v3.0.2, v3.1.0.",
+        "v3.0.1, v3.0.2, v3.1.0, v3.2.0.",
         id="odcs-v2",
     ),
     pytest.param(
