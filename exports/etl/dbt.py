@@ -25,7 +25,7 @@ from exports.testrun.checks import Check, all_checks, tolerance
 from exports.testrun.choices import CheckKind, TestType
 
 from . import sql
-from .plan import Column, EntityPlan, EtlPlan
+from .plan import Column, EntityPlan, EtlPlan, ForeignKey
 
 PROFILE_TARGETS = ("duckdb", "postgres")
 MART_SCHEMAS = {"duckdb": "main", "postgres": "public", "tsql": "dbo"}
@@ -313,16 +313,20 @@ def _purge_hooks(plan: EtlPlan, entity: EntityPlan, dialect: str) -> list[str]:
     hooks = []
     for child in plan.loadable:
         for fk in child.foreign_keys:
-            if fk.parent_entity != entity.name or len(entity.primary_key) != 1:
+            if fk.parent_entity != entity.name or not entity.primary_key:
                 continue
             doomed = (
-                exp.select(exp.column(fk.parent_column, table="t"))
+                exp.select(*[exp.column(c, table="t") for c in fk.parent_columns])
                 .from_(exp.alias_(_jinja_table("{{ this }}"), "t", table=True))
                 .where(_gone(entity, "t"))
             )
+            child_key = [exp.column(c) for c in fk.columns]
             delete = exp.delete(
                 _jinja_table("{{ child }}"),
-                where=exp.In(this=exp.column(fk.column), query=doomed.subquery()),
+                where=exp.In(
+                    this=child_key[0] if len(child_key) == 1 else exp.Tuple(expressions=child_key),
+                    query=doomed.subquery(),
+                ),
             )
             hooks.append(
                 "{% set child = adapter.get_relation(database=this.database, schema=this.schema, "
@@ -358,22 +362,32 @@ def _constraints(
         found.append({"type": "not_null"})
     if column.name in entity.unique_columns:
         found.append({"type": "unique"})
-    for fk in entity.foreign_keys:
-        # A table materialization swaps its table on every run (dropping the constraints that
-        # reference it), so a foreign key is declared to incremental parents only.
-        if (
-            fk.column == column.name
-            and fk.parent_entity in incremental
-            and dialect in FOREIGN_KEY_DIALECTS
-        ):
-            found.append(
-                {
-                    "type": "foreign_key",
-                    "to": f"ref('{fk.parent_table}')",
-                    "to_columns": [fk.parent_column],
-                }
-            )
+    found += [
+        _foreign_key_constraint(fk)
+        for fk in _declared_foreign_keys(entity, dialect, incremental)
+        if fk.columns == (column.name,)
+    ]
     return found
+
+
+def _declared_foreign_keys(
+    entity: EntityPlan, dialect: str, incremental: set[str]
+) -> list[ForeignKey]:
+    """The keys the model contract declares. A table materialization swaps its table on every run
+    (dropping the constraints that reference it), so a key is declared to incremental parents
+    only."""
+    if dialect not in FOREIGN_KEY_DIALECTS:
+        return []
+    return [fk for fk in entity.foreign_keys if fk.parent_entity in incremental]
+
+
+def _foreign_key_constraint(fk: ForeignKey, *, model_level: bool = False) -> dict:
+    constraint: dict = {"type": "foreign_key"}
+    if model_level:
+        constraint["columns"] = list(fk.columns)
+    constraint["to"] = f"ref('{fk.parent_table}')"
+    constraint["to_columns"] = list(fk.parent_columns)
+    return constraint
 
 
 def _schema(plan: EtlPlan, dialect: str, checks: list[Check]) -> str:
@@ -403,9 +417,16 @@ def _schema(plan: EtlPlan, dialect: str, checks: list[Check]) -> str:
             "description": _entity_description(entity, plan),
             "config": _model_config(plan, entity, dialect),
         }
-        if entity.primary_key:
-            model["constraints"] = [{"type": "primary_key", "columns": list(entity.primary_key)}]
-        model_tests = [_model_test(entity, c) for c in mine if c.test_type == "primary_key"]
+        constraints = [{"type": "primary_key", "columns": list(entity.primary_key)}]
+        constraints = constraints if entity.primary_key else []
+        constraints += [
+            _foreign_key_constraint(fk, model_level=True)
+            for fk in _declared_foreign_keys(entity, dialect, incremental)
+            if len(fk.columns) > 1
+        ]
+        if constraints:
+            model["constraints"] = constraints
+        model_tests = [_model_test(entity, c) for c in mine if _is_model_test(entity, c)]
         if model_tests:
             model["data_tests"] = model_tests
         model["columns"] = columns
@@ -486,8 +507,8 @@ def _column_test(plan: EtlPlan, check: Check, dialect: str) -> dict | None:
         }
         return {"accepted_values_within": {"arguments": arguments, **meta}}
     if kind == "foreign_key":
-        fk = next(f for f in entity.foreign_keys if f.column == column.name)
-        arguments = {"to": f"ref('{fk.parent_table}')", "field": fk.parent_column}
+        fk = _foreign_key_of(entity, check)
+        arguments = {"to": f"ref('{fk.parent_table}')", "field": fk.parent_columns[0]}
         return {"relationships": {"arguments": arguments, **meta}}
     if kind == "pattern":
         return {"matches_pattern": {"arguments": {"pattern": column.attribute.pattern}, **meta}}
@@ -503,7 +524,26 @@ def _column_test(plan: EtlPlan, check: Check, dialect: str) -> dict | None:
     return None
 
 
+def _is_model_test(entity: EntityPlan, check: Check) -> bool:
+    """Checks of several columns: the primary key, and a composite foreign key."""
+    return check.test_type == "primary_key" or (
+        check.kind == CheckKind.FOREIGN_KEY and _foreign_key_of(entity, check).columns[1:] != ()
+    )
+
+
+def _foreign_key_of(entity: EntityPlan, check: Check) -> ForeignKey:
+    return next(fk for fk in entity.foreign_keys if fk.label == check.attribute)
+
+
 def _model_test(entity: EntityPlan, check: Check) -> dict:
+    if check.kind == CheckKind.FOREIGN_KEY:
+        fk = _foreign_key_of(entity, check)
+        arguments = {
+            "columns": list(fk.columns),
+            "to": f"ref('{fk.parent_table}')",
+            "to_columns": list(fk.parent_columns),
+        }
+        return {"foreign_key": {"arguments": arguments, **_meta(check)}}
     return {"primary_key": {"arguments": {"columns": list(entity.primary_key)}, **_meta(check)}}
 
 
@@ -589,7 +629,24 @@ def _generic_tests(plan: EtlPlan, dialect: str) -> dict[str, str]:
         + "HAVING COUNT(*) > 1\n"
         + "{% endtest %}\n"
     )
+    files["dbt/tests/generic/foreign_key.sql"] = (
+        _header(plan, "--", "generic test foreign_key: every key set in full finds its parent")
+        + FOREIGN_KEY_TEST
+    )
     return files
+
+
+# The child rows whose key (any width) is set in full but finds no parent row; a key with a null
+# column is not checked, as the database's own foreign key (MATCH SIMPLE) does not check it.
+FOREIGN_KEY_TEST = """\
+{% test foreign_key(model, columns, to, to_columns) %}
+SELECT {% for c in columns %}child.{{ c }}{{ ", " if not loop.last }}{% endfor %}
+FROM {{ model }} AS child
+LEFT JOIN {{ to }} AS parent
+  ON {% for c in columns %}parent.{{ to_columns[loop.index0] }} = child.{{ c }}{{ " AND " if not loop.last }}{% endfor %}
+WHERE {% for c in columns %}child.{{ c }} IS NOT NULL AND {% endfor %}parent.{{ to_columns[0] }} IS NULL
+{% endtest %}
+"""
 
 
 # One row (bad rows, all rows) when the rows outside `values` — counted, or as a percentage of

@@ -74,10 +74,16 @@ class Column:
 
 @dataclass
 class ForeignKey:
-    column: str
+    """A key of one or more columns (a composite key's pairs in key order)."""
+
+    columns: tuple[str, ...]
     parent_entity: str
     parent_table: str
-    parent_column: str
+    parent_columns: tuple[str, ...]
+
+    @property
+    def label(self) -> str:
+        return ", ".join(self.columns)
 
 
 @dataclass
@@ -268,11 +274,13 @@ def build_plan(*, engagement: Engagement) -> EtlPlan:
     attributes = list(
         InterfaceAttribute.objects.filter(layer=layer).order_by("entity__position", "position")
     )
-    relationships = list(
+    declared = list(
         InterfaceRelationship.objects.filter(layer=layer)
-        .internal()
         .select_related("from_attribute__entity", "to_attribute__entity")
+        .order_by("pk")
     )
+    relationships = [rel for rel in declared if not rel.is_external]
+    keys = _foreign_keys(declared)
     compiled = {c.name: c for c in compile_engagement(engagement=engagement)}
     if not compiled:
         raise ValidationError("Nothing is mapped yet: prepare and write the mapping first.")
@@ -286,17 +294,7 @@ def build_plan(*, engagement: Engagement) -> EtlPlan:
     plans = []
     for entity in entities:
         plan = _entity_plan(entity, by_entity.get(entity.pk, []), compiled.get(entity.name))
-        for rel in relationships:
-            if rel.from_attribute.entity_id == entity.pk:
-                parent = rel.to_attribute.entity
-                plan.foreign_keys.append(
-                    ForeignKey(
-                        column=rel.from_attribute.name,
-                        parent_entity=parent.name,
-                        parent_table=parent.physical_name or parent.name,
-                        parent_column=rel.to_attribute.name,
-                    )
-                )
+        plan.foreign_keys = keys.get(entity.pk, [])
         if entity.name in order.cycle and not plan.skipped:
             plan.skipped = "It is part of a relationship cycle: the load order is undefined."
         plans.append(plan)
@@ -309,6 +307,30 @@ def build_plan(*, engagement: Engagement) -> EtlPlan:
         cycle=order.cycle,
         stamp=spec_stamp(engagement=engagement),
     )
+
+
+def _foreign_keys(declared: list[InterfaceRelationship]) -> dict[int, list[ForeignKey]]:
+    """Each child entity's keys: a composite key's column pairs make one key, in key order. A
+    key with a pair outside the contract (or unresolved in it) cannot be enforced: none is made."""
+    pairs_of: dict[tuple, list[InterfaceRelationship]] = {}
+    for rel in declared:
+        pairs_of.setdefault(("group", rel.group) if rel.group else ("one", rel.pk), []).append(rel)
+    keys: dict[int, list[ForeignKey]] = {}
+    for pairs in pairs_of.values():
+        pairs.sort(key=lambda rel: rel.key_position or 0)
+        targets = [rel.to_attribute for rel in pairs if rel.to_attribute is not None]
+        if len(targets) < len(pairs):
+            continue
+        parent = targets[0].entity
+        keys.setdefault(pairs[0].from_attribute.entity_id, []).append(
+            ForeignKey(
+                columns=tuple(rel.from_attribute.name for rel in pairs),
+                parent_entity=parent.name,
+                parent_table=parent.physical_name or parent.name,
+                parent_columns=tuple(t.name for t in targets),
+            )
+        )
+    return keys
 
 
 def _apply_strategies(plans: list[EntityPlan], relationships) -> None:

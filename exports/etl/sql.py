@@ -83,11 +83,11 @@ def create_table(entity: EntityPlan, *, dialect: str, schema: str | None = None)
     for fk in entity.foreign_keys:
         definitions.append(
             exp.ForeignKey(
-                expressions=[exp.to_identifier(fk.column)],
+                expressions=[exp.to_identifier(c) for c in fk.columns],
                 reference=exp.Reference(
                     this=exp.Schema(
                         this=table(fk.parent_table, schema),
-                        expressions=[exp.to_identifier(fk.parent_column)],
+                        expressions=[exp.to_identifier(c) for c in fk.parent_columns],
                     )
                 ),
             )

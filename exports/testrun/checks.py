@@ -38,7 +38,7 @@ class Check:
     """One check. `meta` carries what the check tests, for renderings that are not SQL trees
     (the dbt tests): "columns" (primary key, unique), "values" (allowed values), "pattern",
     "max_length", "min_length", "precision" and "scale", "minimum" or "maximum" (with
-    "exclusive"), "to_entity", "to_table" and "to_column" (foreign key)."""
+    "exclusive"), "to_entity", "to_table" and "to_columns" (foreign key)."""
 
     name: str
     test_type: str
@@ -282,34 +282,45 @@ def _unique(entity: EntityPlan, column: Column, target_schema: str | None) -> Ch
 def _foreign_key(
     entity: EntityPlan, fk: ForeignKey, plan: EtlPlan, target_schema: str | None
 ) -> Check:
-    """Child rows (c) whose key is set but finds no parent row (p)."""
+    """Child rows (c) whose key is set in full but finds no parent row (p): a key with a null
+    column is not checked, as the engines' foreign keys (MATCH SIMPLE) do not check it."""
     parent = plan.entity(fk.parent_entity)
-    child_col = exp.column(fk.column, table="c")
-    parent_col = exp.column(fk.parent_column, table="p")
+    child_cols = [exp.column(c, table="c") for c in fk.columns]
+    parent_cols = [exp.column(c, table="p") for c in fk.parent_columns]
+    targets = ", ".join(f"{parent.name}.{c}" for c in fk.parent_columns)
     return Check(
-        name=f"{entity.name}.{fk.column}: foreign key to {parent.name}",
+        name=f"{entity.name}.{fk.label}: foreign key to {parent.name}",
         test_type=TestType.FOREIGN_KEY,
         kind=CheckKind.FOREIGN_KEY,
         entity=entity.name,
-        attribute=fk.column,
-        description=f"Every {fk.column} resolves to a {parent.name}.{fk.parent_column}.",
+        attribute=fk.label,
+        description=f"Every {fk.label} resolves to a {targets}.",
         violations=exp.select(
-            *[exp.column(k, table="c") for k in entity.primary_key if k != fk.column],
-            child_col.copy(),
+            *[exp.column(k, table="c") for k in entity.primary_key if k not in fk.columns],
+            *[c.copy() for c in child_cols],
         )
         .from_(exp.alias_(sql.table(entity.table, target_schema), "c", table=True))
         .join(
             exp.alias_(sql.table(parent.table, target_schema), "p", table=True),
-            on=exp.EQ(this=parent_col.copy(), expression=child_col.copy()),
+            on=exp.and_(
+                *[
+                    exp.EQ(this=p.copy(), expression=c.copy())
+                    for p, c in zip(parent_cols, child_cols, strict=True)
+                ]
+            ),
             join_type="LEFT",
         )
         .where(
             exp.and_(
-                exp.Not(this=child_col.copy().is_(exp.null())),
-                parent_col.copy().is_(exp.null()),
+                *[exp.Not(this=c.copy().is_(exp.null())) for c in child_cols],
+                parent_cols[0].copy().is_(exp.null()),
             )
         ),
-        meta={"to_entity": parent.name, "to_table": parent.table, "to_column": fk.parent_column},
+        meta={
+            "to_entity": parent.name,
+            "to_table": parent.table,
+            "to_columns": list(fk.parent_columns),
+        },
     )
 
 
