@@ -155,7 +155,7 @@ def rules_to_review(*, user, engagements: dict[int, str]) -> list[WaitingItem]:
             label="SME review",
             title=f"{row['entity_mapping__entity_name']}: {row['count']} mapped "
             f"rule{'s' if row['count'] != 1 else ''} not reviewed yet",
-            detail="Agree with each rule, or raise a query.",
+            detail="",
             url=reverse("mapping-entity", args=[row["engagement__slug"], row["entity_mapping_id"]]),
             engagement=engagements[row["engagement_id"]],
         )

@@ -8,13 +8,21 @@ import io
 
 import openpyxl
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from contracts import services as contract_services
+from contracts.demo import DEMO_CONTRACT
 from exports.services import spec as export_services
-from mappings.models import AttributeMapping
+from mappings.models import AttributeMapping, EntityMapping
 from mappings.services import mapping as mapping_services
 from signoff import services
 from signoff.choices import Gate, ReviewState
+from workbench import services as workbench_services
+from workbench.choices import Role, SignoffGate
+
+from ..factories import EngagementFactory, MembershipFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -103,9 +111,7 @@ def cover_spec_version(engagement, user) -> str:
     return values["Spec Version"]
 
 
-def test_the_cover_and_the_review_page_agree_on_changed_since_the_approval(
-    client, ready, ba, sme
-):
+def test_the_cover_and_the_review_page_agree_on_changed_since_the_approval(client, ready, ba, sme):
     # Given a review of one entity approved (the other entities are not part of it)
     review = services.do_submit_for_review(
         engagement=ready, gate=Gate.MAPPING, entities=["customer"], acting_user=ba
@@ -146,7 +152,10 @@ def test_a_viewer_cannot_approve_and_an_outsider_sees_no_review(
 
     client.force_login(outsider)
     assert client.get(review_url(review)).status_code == 404
-    assert client.post(review_url(review), {"action": "decide", "verdict": "approve"}).status_code == 404
+    assert (
+        client.post(review_url(review), {"action": "decide", "verdict": "approve"}).status_code
+        == 404
+    )
     # nor under their own engagement's address
     other = reverse("signoff-review", args=["other-engagement", review.pk])
     assert client.get(other).status_code == 404
@@ -155,3 +164,46 @@ def test_a_viewer_cannot_approve_and_an_outsider_sees_no_review(
     review.refresh_from_db()
     assert review.state == ReviewState.REQUESTED
     assert not review.decisions.exists()
+
+
+def another_engagement_waiting_for(sme, ba, lead, slug: str):
+    """A second engagement where the same SME owns the mapping sign-off, with a review and a
+    question mentioning them."""
+    engagement = EngagementFactory(slug=slug, name=slug.title(), created_by=lead)
+    for user, role in ((ba, Role.TECH_BA), (sme, Role.CLIENT_SME)):
+        MembershipFactory(engagement=engagement, user=user, role=role)
+    layer = contract_services.contract_import(
+        engagement=engagement,
+        file_name=DEMO_CONTRACT.name,
+        content=DEMO_CONTRACT.read_bytes(),
+        acting_user=ba,
+    )
+    contract_services.contract_publish(layer=layer, acting_user=ba)
+    mapping_services.mapping_prepare(engagement=engagement, acting_user=ba)
+    workbench_services.signoff_owner_set(
+        engagement=engagement, gate=SignoffGate.MAPPING, username=sme.username, acting_user=lead
+    )
+    services.do_submit_for_review(engagement=engagement, gate=Gate.MAPPING, acting_user=ba)
+    entity = EntityMapping.objects.filter(engagement=engagement).first()
+    mapping_services.comment_add(mapping=entity, text=f"@{sme.username} which key?", acting_user=ba)
+    return engagement
+
+
+def test_the_home_reads_a_fixed_number_of_queries_whatever_the_number_of_engagements(
+    client, ready, ba, sme, lead, django_assert_max_num_queries
+):
+    services.do_submit_for_review(engagement=ready, gate=Gate.MAPPING, acting_user=ba)
+    mapping_services.comment_add(
+        mapping=email_of(ready), text="@sme is a blank email a lapsed customer?", acting_user=ba
+    )
+    client.force_login(sme)
+    with CaptureQueriesContext(connection) as one:
+        assert home(client).count('class="waiting-review"') == 1
+
+    for slug in ("beta", "gamma"):
+        another_engagement_waiting_for(sme, ba, lead, slug)
+    with django_assert_max_num_queries(len(one)):
+        page = home(client)
+    assert page.count('class="waiting-review"') == 3
+    assert page.count('class="waiting-mention"') == 3
+    assert "Beta" in page and "Gamma" in page
