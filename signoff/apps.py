@@ -7,12 +7,13 @@ class SignoffConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        # Register the phase outputs and the demo step; listen to mapping changes to tell the
-        # approvers whose sign-off they invalidated; show the mapping pages each approval's state.
+        # Register the phase outputs, the demo step and the home's "waiting for you"; listen to
+        # mapping changes to tell the approvers whose sign-off they invalidated; show the mapping
+        # pages each approval's state.
         from mappings.events import register_spec_change_handler
         from mappings.hooks import register_approval_state_provider
 
-        from . import demo, phases  # noqa: F401
+        from . import demo, phases, waiting  # noqa: F401
         from .selectors import changed_since_signoff
         from .services import tell_approvers_of_change
 

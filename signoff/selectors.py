@@ -148,6 +148,64 @@ def cutover_checklist(*, engagement: Engagement) -> list[CutoverItem]:
     ]
 
 
+# --- what a review approves ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ApprovalChanges:
+    """What approving a review approves, against the newest earlier approval of its gate."""
+
+    since: int | None  # that approval's version number; None: nothing approved before
+    added: dict[str, int]  # entities new to approval → their attribute count
+    removed: list[str]  # entities approved before that the version no longer has
+    changes: list[FieldChange]  # the field changes of the entities in both, before → after
+
+    @property
+    def attributes_changed(self) -> int:
+        return len({(c.entity, c.attribute) for c in self.changes if c.attribute})
+
+    @property
+    def empty(self) -> bool:
+        return not (self.added or self.removed or self.changes)
+
+
+def changes_to_approve(*, review: ReviewRequest) -> ApprovalChanges:
+    """The review's version against the newest earlier approval of its gate covering each of its
+    entities, compared by hashes first: only the differing entities' frozen parts are read."""
+    version = review.version
+    earlier = list(
+        _approvals(review.engagement, review.gate).filter(version__number__lt=version.number)
+    )
+    mine = _version_hashes([version.pk], None)[version.pk]
+    approved = _version_hashes(list({d.version_id for d in earlier}), None)
+    covering: dict[str, int] = {}
+    for decision in earlier:  # newest first
+        for name in approved[decision.version_id]:
+            covering.setdefault(name, decision.version_id)
+    if version.entities:  # a version of some entities approves those only
+        covering = {name: pk for name, pk in covering.items() if name in mine}
+    both = {name for name in mine if name in covering}
+    differing = {name for name in both if approved[covering[name]][name] != mine[name]}
+    added = _parts({name: version.pk for name in set(mine) - both}, "part")
+    before = _parts({name: covering[name] for name in differing}, "part")
+    after = _parts({name: version.pk for name in differing}, "part")
+    last = earlier[0].version if earlier else None
+    contract_before = _contract_of(last.contract_name, last.contract_version) if last else None
+    changes = diff_snapshots(
+        {"contract": contract_before, "entities": before},
+        {
+            "contract": _contract_of(version.contract_name, version.contract_version),
+            "entities": after,
+        },
+    )
+    return ApprovalChanges(
+        since=last.number if last else None,
+        added={name: len(part.get("attributes", {})) for name, part in sorted(added.items())},  # type: ignore[attr-defined]
+        removed=sorted(set(covering) - set(mine)),
+        changes=[c for c in changes if last or c.entity != "(contract)"],
+    )
+
+
 # --- changed since sign-off ----------------------------------------------------------------------
 #
 # Answered from hashes: each mapping row carries the hash of its part of the snapshot, each spec
@@ -311,26 +369,34 @@ def _attribute_states(
             }
 
 
-def changed_decisions(*, engagement: Engagement, decisions: list[Decision]) -> set[int]:
-    """The ids of the approvals among `decisions` whose approved part of the spec changed since:
-    an entity's hash, an entity added to a whole-spec version, or the published contract.
-    Three queries whatever the size."""
-    approvals = [d for d in decisions if d.verdict == Verdict.APPROVE]
-    if not approvals:
+def changed_versions(*, engagement: Engagement, versions: list[SpecVersion]) -> set[int]:
+    """The ids of the `versions` whose frozen part of the spec the working mapping no longer
+    matches: an entity's hash, an entity added to a whole-spec version, or the published
+    contract. The one answer to "changed since?" that the review page, the sign-off table and
+    the spec stamp (the Cover) all give. Three queries whatever the size."""
+    if not versions:
         return set()
-    approved = _version_hashes(list({d.version_id for d in approvals}), None)
+    frozen = _version_hashes(list({v.pk for v in versions}), None)
     working = {name: h for name, (_pk, h) in _entity_rows(engagement, None).items()}
     layer = published_layer(engagement=engagement)
     contract = (layer.name, layer.version) if layer else ("", "")
     changed = set()
-    for decision in approvals:
-        version, hashes = decision.version, approved[decision.version_id]
+    for version in versions:
+        hashes = frozen[version.pk]
         added = not version.entities and bool(set(working) - set(hashes))
         edited = any(working.get(name) != h for name, h in hashes.items())
         moved = (version.contract_name, version.contract_version) != contract
         if added or edited or moved:
-            changed.add(decision.pk)
+            changed.add(version.pk)
     return changed
+
+
+def changed_decisions(*, engagement: Engagement, decisions: list[Decision]) -> set[int]:
+    """The ids of the approvals among `decisions` whose approved version changed since
+    (changed_versions)."""
+    approvals = [d for d in decisions if d.verdict == Verdict.APPROVE]
+    changed = changed_versions(engagement=engagement, versions=[d.version for d in approvals])
+    return {d.pk for d in approvals if d.version_id in changed}
 
 
 def decision_changed(decision: Decision, current: dict | None = None) -> bool:
@@ -405,9 +471,12 @@ class SpecStamp:
     exactly the latest spec version, that version's number and whether a sign-off approved it."""
 
     content_hash: str
-    version: int | None  # None: a draft (no version yet, or changed since `latest_version`)
+    version: int | None  # None: a draft (no version yet, or not exactly `latest_version`)
     approved: bool
     latest_version: int | None
+    # Whether the latest version's frozen part changed since (changed_versions), and what it froze
+    latest_changed: bool = True
+    latest_scope: str = ""
 
     @property
     def label(self) -> str:
@@ -415,23 +484,37 @@ class SpecStamp:
             return f"Version {self.version}"
         if self.latest_version is None:
             return "working copy (no version submitted)"
-        return f"working copy (changed since version {self.latest_version})"
+        if self.latest_changed:
+            return f"working copy (changed since version {self.latest_version})"
+        return f"working copy ({self.latest_scope} unchanged since version {self.latest_version})"
 
 
 def spec_stamp(*, engagement: Engagement, current: dict | None = None) -> SpecStamp:
     """The stamp of the working mapping (mappings.snapshot hash; pass `current` to save reading
-    it again). Its hash equals a version's exactly when nothing changed since that version."""
+    it again). Its hash equals a version's exactly when nothing changed since that version; a
+    version of some entities only is never the whole mapping, and whether it changed since is
+    changed_versions' answer, as on the review page."""
     working_hash = content_hash(current or current_snapshot(engagement=engagement))
     latest = (
         SpecVersion.objects.filter(engagement=engagement)
         .order_by("-number")
-        .only("id", "number", "content_hash")
+        .only("id", "number", "content_hash", "entities", "contract_name", "contract_version")
         .first()
     )
-    if latest is None or latest.content_hash != working_hash:
-        number = latest.number if latest else None
-        return SpecStamp(working_hash, version=None, approved=False, latest_version=number)
+    if latest is None:
+        return SpecStamp(working_hash, version=None, approved=False, latest_version=None)
+    if latest.content_hash != working_hash:
+        return SpecStamp(
+            working_hash,
+            version=None,
+            approved=False,
+            latest_version=latest.number,
+            latest_changed=latest.pk in changed_versions(engagement=engagement, versions=[latest]),
+            latest_scope=latest.scope_label,
+        )
     approved = Decision.objects.filter(
         version=latest, verdict=Verdict.APPROVE, review__state=ReviewState.APPROVED
     ).exists()
-    return SpecStamp(working_hash, latest.number, approved, latest_version=latest.number)
+    return SpecStamp(
+        working_hash, latest.number, approved, latest_version=latest.number, latest_changed=False
+    )

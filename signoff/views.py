@@ -8,13 +8,15 @@ import csv
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from exports.selectors.etl import latest_reconciliation
-from mappings.models import EntityMapping
+from mappings.models import EntityMapping, MappingComment
+from mappings.selectors.gap import gap_counts, gap_items, gap_rows
 from workbench.models import Membership
 from workbench.policy import Action
 from workbench.web import add_service_errors, engagement_context, engagement_view, render_page
@@ -156,6 +158,10 @@ def signoff_review(request, engagement, pk: int):
     else:
         why_not = ""
     decision = next(iter(review.decisions.all()), None)
+    # The same answer the Cover's stamp and sign-off table give (selectors.changed_versions).
+    working_changed = review.version.pk in selectors.changed_versions(
+        engagement=engagement, versions=[review.version]
+    )
     context = engagement_context(
         request,
         engagement,
@@ -169,11 +175,36 @@ def signoff_review(request, engagement, pk: int):
             request.user.pk == review.requested_by_id
             or engagement_context(request, engagement)["role"] == "implementation_lead"
         ),
-        changes=selectors.version_diff(version=review.version),
+        approval=selectors.changes_to_approve(review=review),
+        working_changed=working_changed,
+        changes=selectors.version_diff(version=review.version) if working_changed else [],
         superseded_by=selectors.superseding_version(review.version),
+        **_open_items(engagement, review.version.entities),
         events=list(review.events.select_related("actor").order_by("created_at", "id")),
     )
     return render_page(request, "signoff/review.html", context, status=status)
+
+
+def _open_items(engagement, entities: list[str]) -> dict:
+    """What is still open in the entities under review (all when the version froze all): the GAP
+    items with the row that fixes each, and the unresolved comment threads."""
+    items = gap_items(engagement=engagement)
+    if entities:
+        items = [i for i in items if i.entity in entities]
+    where = gap_rows(engagement=engagement, items=items)
+    threads = (
+        MappingComment.objects.filter(engagement=engagement, parent__isnull=True, resolved=False)
+        .select_related("entity_mapping", "attribute_mapping", "author")
+        .annotate(reply_count=Count("replies"))
+        .order_by("entity_mapping__entity_name", "created_at")
+    )
+    if entities:
+        threads = threads.filter(entity_mapping__entity_name__in=entities)
+    return {
+        "gap": [{"item": i, "where": where.get((i.entity, i.attribute))} for i in items],
+        "gap_counts": gap_counts(items),
+        "threads": list(threads),
+    }
 
 
 @engagement_view(Action.VIEW, write_action=Action.RAISE_UAT_FEEDBACK)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, OuterRef, Q
 
 from .choices import CutoverStep, ReviewGate, Role, SignoffGate
 
@@ -242,6 +243,31 @@ def gate_deciders(engagement, gate: str) -> list:
     roles = GATE_DECIDER_ROLES[gate] or set()
     memberships = Membership.objects.filter(engagement=engagement, role__in=roles)
     return [m.user for m in memberships.select_related("user")]
+
+
+def decidable_by(user) -> Q:
+    """A filter over rows with `engagement` and `gate` (the reviews): the gates `user` may decide,
+    as check_decide_gate rules, for listing them in SQL (the home's "waiting for you")."""
+    from .models import Membership, SignoffOwner
+
+    mine = Membership.objects.filter(engagement=OuterRef("engagement"), user=user)
+    allowed = Q(pk__in=[])
+    for gate, owner_gate in GATE_OWNER.items():
+        if owner_gate is not None:
+            decides = Exists(
+                SignoffOwner.objects.filter(
+                    engagement=OuterRef("engagement"), gate=owner_gate, user=user
+                )
+            )
+        else:
+            roles = {
+                r
+                for r in GATE_DECIDER_ROLES[gate] or set()
+                if Action.DECIDE_REVIEW in ROLE_ACTIONS[r]
+            }
+            decides = Exists(mine.filter(role__in=roles))
+        allowed |= Q(Q(gate=gate), decides)
+    return Q(allowed, Exists(mine.exclude(role=Role.VIEWER)))
 
 
 def check_decide_gate(user, engagement, gate: str) -> None:

@@ -32,6 +32,7 @@ from .jobs import job_next_step, job_outcome, job_titles
 from .models import ApiToken, Job, Notification
 from .phases import current_phase, phase_cards
 from .policy import Action
+from .waiting import waiting_for
 from .web import add_service_errors, engagement_context, engagement_view, render_page
 
 
@@ -43,6 +44,7 @@ def engagement_list(request):
         {
             "engagements": selectors.engagement_list(user=request.user),
             "can_create": policy.can_create_engagement(request.user),
+            "waiting": waiting_for(user=request.user),
         },
     )
 

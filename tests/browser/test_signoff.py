@@ -11,7 +11,9 @@ from playwright.sync_api import expect
 
 from mappings.models import EntityMapping
 from mappings.services import mapping as mapping_services
-from signoff.models import UatItem
+from signoff import services
+from signoff.choices import Gate
+from signoff.models import ReviewRequest, UatItem
 from workbench.demo import DEMO_PASSWORD, DEMO_SLUG, load_demo
 
 from .conftest import log_in, screenshot
@@ -140,3 +142,48 @@ def test_the_three_gates_with_the_demo_users(page):
     page.get_by_role("button", name="Filter").click()
     expect(page.locator("table.audit")).to_contain_text("Engagement in production")
     screenshot(page, "signoff-audit")
+
+
+def test_the_sme_approves_from_the_review_page_after_seeing_the_changes(page):
+    # Given version 1 approved, then a rule changed by the BA and version 2 submitted
+    engagement = load_demo()
+    users = {m.user.username: m.user for m in engagement.memberships.select_related("user")}
+    first = ReviewRequest.objects.get(engagement=engagement)
+    services.do_decide(review=first, verdict="approve", acting_user=users["sme"])
+    email = EntityMapping.objects.get(engagement=engagement, entity_name="customer").attributes.get(
+        attribute_name="email"
+    )
+    mapping_services.attribute_mapping_update(
+        attribute_mapping=email, data={"transformation": "LOWER(c.email)"}, acting_user=users["ba"]
+    )
+    services.do_submit_for_review(
+        engagement=engagement, gate=Gate.MAPPING, acting_user=users["ba"], message="Email fix"
+    )
+
+    # The SME logs in and finds the review waiting for them on the home
+    log_in(page, "sme", DEMO_PASSWORD)
+    page.goto("/")
+    waiting = page.get_by_role("region", name=re.compile("Waiting for you"))
+    expect(waiting).to_contain_text("Mapping sign-off: version 2 waits for your decision")
+    screenshot(page, "home-waiting-for-you")
+    waiting.get_by_role("link", name=re.compile("version 2 waits for your decision")).click()
+
+    # The review page shows the changed rule, before and after, and the open GAP items
+    expect(page.get_by_role("heading", name="Mapping sign-off: version 2")).to_be_visible()
+    changes = page.get_by_role("region", name="What changed since version 1 was approved")
+    expect(changes).to_contain_text("1 attribute changed")
+    expect(changes.locator("td.before")).to_contain_text("LOWER(TRIM(c.email))")
+    expect(changes.locator("td.after")).to_contain_text("LOWER(c.email)")
+    gap = page.get_by_role("region", name=re.compile("Open GAP items"))
+    expect(gap.locator("tbody tr").first).to_be_visible()
+    screenshot(page, "signoff-review-what-is-approved")
+
+    # The SME approves right there; the home no longer lists the review
+    page.get_by_label("Comment").fill("The lower-casing is what we agreed.")
+    page.get_by_role("button", name="Approve version 2").click()
+    expect(page.locator(".badge.big")).to_have_text("Approved")
+    page.goto("/")
+    expect(page.get_by_role("region", name=re.compile("Waiting for you"))).not_to_contain_text(
+        "waits for your decision"
+    )
+    screenshot(page, "home-after-approval")
