@@ -1,4 +1,6 @@
-"""Sizing rows for print. openpyxl writes no row heights of its own and LibreOffice does not grow a
+"""Print setup and row sizing of the workbooks we write (the specification, the Unit Test Package).
+
+Sizing rows for print: openpyxl writes no row heights of its own and LibreOffice does not grow a
 row to its wrapped text when it opens a workbook (it honours the heights written), so a row whose
 wrapped cells need more than one line gets an explicit height computed here from its text and the
 widths of its columns.
@@ -13,8 +15,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from openpyxl.worksheet.properties import PageSetupProperties
+
 LINE_POINTS = 14.0  # one line of 11-point text, leading included
 PADDING_POINTS = 3.0
+MAX_ROW_POINTS = 409.0  # the tallest row a workbook may hold
 CELL_MARGIN = 1.2  # digits lost to the cell's left and right margins
 BOLD = 1.1  # bold text is wider
 
@@ -64,4 +69,19 @@ def row_height(cells: Iterable[tuple[object, float]], *, bold: bool = False) -> 
         (line_count(value, width, bold=bold) for value, width in cells if value not in (None, "")),
         default=1,
     )
-    return lines * LINE_POINTS + PADDING_POINTS if lines > 1 else None
+    if lines == 1:
+        return None
+    return min(lines * LINE_POINTS + PADDING_POINTS, MAX_ROW_POINTS)
+
+
+def page_setup(ws, title: str, *, titles: str | None = "1:1") -> None:
+    """Print on A4 landscape, every column on one page wide, the header row (`titles`) on every
+    page, and a footer naming the sheet and the page."""
+    if titles:
+        ws.print_title_rows = titles
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = "9"  # A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    ws.oddFooter.center.text = f"{title} — page &P of &N"

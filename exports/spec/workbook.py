@@ -20,12 +20,11 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import IllegalCharacterError
 from openpyxl.worksheet.datavalidation import DataValidation
-from openpyxl.worksheet.properties import PageSetupProperties
 
 from mappings.selectors.gap import gap_items
 from mappings.selectors.mapping import UNMAPPED_STATES
 
-from ..printing import row_height
+from ..printing import page_setup, row_height
 from ..selectors.spec import (
     SpecData,
     change_log,
@@ -142,7 +141,7 @@ class SheetWriter:
         for i, width in enumerate(widths, start=1):
             ws.column_dimensions[get_column_letter(i)].width = width
         ws.freeze_panes = freeze
-        _page_setup(ws, title)
+        page_setup(ws, title)
         ws.print_options.gridLines = True
         wrapped = WRAPPED.get(title, set())
         informative = INFORMATIVE_COLUMNS.get(title, set())
@@ -239,18 +238,6 @@ class SheetWriter:
         )
 
 
-def _page_setup(ws, title: str, *, titles: str | None = "1:1") -> None:
-    """Print on A4 landscape, every column on one page wide, the header row on every page."""
-    if titles:
-        ws.print_title_rows = titles
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = "9"  # A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
-    ws.oddFooter.center.text = f"{title} — page &P of &N"
-
-
 def _no_progress(_fraction: float, _message: str = "") -> None:
     return None
 
@@ -288,7 +275,7 @@ def _cover(workbook: Workbook, data: SpecData, generated_by: str) -> dict:
     ws.column_dimensions["A"].width = 22
     for letter in "BCDEF":
         ws.column_dimensions[letter].width = 26
-    _page_setup(ws, L.COVER, titles=None)
+    page_setup(ws, L.COVER, titles=None)
     engagement, layer = data.engagement, data.layer
     now = timezone.localtime()
     stamp = spec_stamp(engagement=engagement)
