@@ -13,6 +13,7 @@ from mappings.models import AttributeMapping, EntityMapping
 from ..etl.plan import build_plan
 from ..testrun.choices import RunStatus, TestType
 from ..testrun.models import TestRun, UnitTestResult
+from ..testrun.package import number_cases
 
 
 def etl_overview(*, engagement) -> dict:
@@ -71,7 +72,7 @@ class EntityOutcome:
 def run_results(*, run: TestRun, only_failing: bool = False) -> dict:
     """A run's results grouped by entity (failing first within each), what each entity loaded,
     and for each failure the rule at fault; four queries whatever the size."""
-    results = list(UnitTestResult.objects.filter(run=run).order_by("position"))
+    results = number_cases(UnitTestResult.objects.filter(run=run).order_by("position"))
     rows = _mapping_rows(run, results)
     groups: dict[str, list[UnitTestResult]] = {}
     for result in results:

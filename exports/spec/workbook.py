@@ -20,11 +20,11 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import IllegalCharacterError
 from openpyxl.worksheet.datavalidation import DataValidation
-from openpyxl.worksheet.properties import PageSetupProperties
 
 from mappings.selectors.gap import gap_items
 from mappings.selectors.mapping import UNMAPPED_STATES
 
+from ..printing import page_setup, row_height
 from ..selectors.spec import (
     SpecData,
     change_log,
@@ -41,7 +41,8 @@ from . import layout as L
 Progress = Callable[[float, str], None]
 
 NAVY = "12263F"
-HEADER_FONT = Font(bold=True, color="FFFFFF")
+# Named as the workbook's default font: without a name LibreOffice prints a header in a serif.
+HEADER_FONT = Font(name="Calibri", bold=True, color="FFFFFF")
 HEADER_FILL = PatternFill("solid", fgColor=NAVY)
 TOP_WRAP = Alignment(vertical="top", wrap_text=True)
 TOP = Alignment(vertical="top")
@@ -50,18 +51,18 @@ BLOCKED_FILL = PatternFill("solid", bgColor="FFF4D6")
 LOCKED_FILL = PatternFill("solid", fgColor="F2F4F7")
 NOT_FEASIBLE_FONT = Font(color="B3261E", bold=True)
 
-# Column widths per sheet (characters); the long-text columns wrap.
+# Column widths per sheet (characters), one per header column; the long-text columns wrap.
 WIDTHS = {
-    L.ENTITIES: [22, 26, 8, 48, 36, 10, 12, 11, 40, 11],
+    L.ENTITIES: [22, 26, 8, 48, 36, 10, 12, 13, 22, 30, 12, 36, 11],
     L.MAPPING: [20, 24, 16, 9, 36, 22, 22, 48, 14, 32, 14, 20, 14, 32, 11],
-    L.SUMMARY: [24, 10, 11, 11, 9, 12, 9, 11, 9, 9, 11, 12, 9, 11, 12],
+    L.SUMMARY: [24, 10, 11, 11, 9, 12, 9, 11, 9, 10, 10, 10, 9, 9, 10],
     L.GAP: [22, 24, 26, 60, 10, 48],
     L.SOURCE_CATALOG: [28, 24, 16, 9, 9, 10, 8, 10, 18, 18, 40],
     L.GLOSSARY: [24, 70, 36],
     L.CHANGE_LOG: [18, 20, 22, 24, 18, 40, 40],
 }
 WRAPPED = {
-    L.ENTITIES: {"Joins", "Filter", "Notes"},
+    L.ENTITIES: {"Joins", "Filter", "Delete Condition", "Notes"},
     L.MAPPING: {
         "Canonical Meaning",
         "Source Table(s)",
@@ -136,19 +137,15 @@ class SheetWriter:
         self.header = header
         self.rows = 0
         ws = self.ws
-        for i, width in enumerate(WIDTHS.get(title, [18] * len(header)), start=1):
+        widths = WIDTHS.get(title, [18] * len(header))
+        for i, width in enumerate(widths, start=1):
             ws.column_dimensions[get_column_letter(i)].width = width
         ws.freeze_panes = freeze
-        ws.print_title_rows = "1:1"
-        ws.page_setup.orientation = "landscape"
-        ws.page_setup.paperSize = "9"  # A4
-        ws.page_setup.fitToWidth = 1
-        ws.page_setup.fitToHeight = 0
-        ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+        page_setup(ws, title)
         ws.print_options.gridLines = True
-        ws.oddFooter.center.text = f"{title} — page &P of &N"
         wrapped = WRAPPED.get(title, set())
         informative = INFORMATIVE_COLUMNS.get(title, set())
+        self.wrapped = [(i, widths[i]) for i, name in enumerate(header) if name in wrapped]
         # One styled cell per column, reused for every row: a write-only sheet writes each row
         # as soon as it is appended, so the cell only carries the value of the row being written.
         self.cells = []
@@ -166,7 +163,7 @@ class SheetWriter:
             cell = Cell(ws, row=1, column=1, value=name)
             cell.font, cell.fill, cell.alignment = HEADER_FONT, HEADER_FILL, TOP_WRAP
             head.append(cell)
-        ws.append(head)
+        self._write(head, 1, row_height(zip(header, widths, strict=True), bold=True))
 
     def append(self, values: Iterable) -> None:
         row: list = []
@@ -181,8 +178,19 @@ class SheetWriter:
             if cell.data_type == "f":
                 cell.data_type = "s"  # text that merely starts with '=' is not a formula
             row.append(cell)
-        self.ws.append(row)
+        height = row_height((row[i].value, width) for i, width in self.wrapped if row[i])
+        self._write(row, self.rows + 2, height)
         self.rows += 1
+
+    def _write(self, row: list, index: int, height: float | None) -> None:
+        """Append a row, at its height when it needs more than one line. The height is set only
+        while the row is written: a write-only sheet writes it at once and keeps nothing."""
+        if height is None:
+            self.ws.append(row)
+            return
+        self.ws.row_dimensions[index].height = height
+        self.ws.append(row)
+        del self.ws.row_dimensions[index]
 
     @property
     def ref(self) -> str:
@@ -267,11 +275,7 @@ def _cover(workbook: Workbook, data: SpecData, generated_by: str) -> dict:
     ws.column_dimensions["A"].width = 22
     for letter in "BCDEF":
         ws.column_dimensions[letter].width = 26
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
-    ws.oddFooter.center.text = f"{L.COVER} — page &P of &N"
+    page_setup(ws, L.COVER, titles=None)
     engagement, layer = data.engagement, data.layer
     now = timezone.localtime()
     stamp = spec_stamp(engagement=engagement)

@@ -8,7 +8,7 @@ from django.core.management.base import CommandError
 
 from exports.services import testrun as services
 from exports.testrun.engine import RunOptions
-from exports.testrun.package import package_markdown, package_xlsx
+from exports.testrun.package import number_cases, package_markdown, package_xlsx
 from exports.testrun.reconciliation import reconciliation_csv, reconciliation_markdown
 from workbench.jobs import JobError
 from workbench.management.base import WorkbenchCommand
@@ -108,6 +108,7 @@ class Command(WorkbenchCommand):
             "reconciliation": run.reconciliation,
             "results": [
                 {
+                    "id": r.case_id,
                     "name": r.name,
                     "type": r.test_type,
                     "entity": r.entity_name,
@@ -116,7 +117,7 @@ class Command(WorkbenchCommand):
                     "expected": r.expected,
                     "actual": r.actual,
                 }
-                for r in run.results.order_by("position")
+                for r in number_cases(run.results.order_by("position"))
             ],
             "packages": packages,
         }

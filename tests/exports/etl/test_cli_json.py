@@ -59,6 +59,7 @@ def test_run_etl_test_reports_each_test_and_the_packages_as_json(
     assert len(report["results"]) == report["tests_total"]
     assert all(result["passed"] for result in report["results"])
     assert {r["entity"] for r in report["results"]} >= {"customer", "email_event"}
+    assert report["results"][0]["id"] == f"UT-{report['results'][0]['entity']}-001"
     assert [Path(p).name for p in report["packages"]] == [
         f"unit_test_package_run_{run.pk}.xlsx",
         f"unit_test_package_run_{run.pk}.md",

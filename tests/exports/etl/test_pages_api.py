@@ -5,6 +5,7 @@ without the right 403; pages keep a fixed number of queries."""
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 
 import pytest
@@ -109,6 +110,12 @@ def test_the_run_page_shows_failures_with_samples_and_mapping_links(
     assert "sample failing row" in page
     failing_only = client.get(f"{PAGE}runs/{run.pk}/?failing=1").content.decode()
     assert failing_only.count('class="fail"') == run.tests_failed
+    # Each test shows its test-case ID, the same whether the passing tests are listed or not
+    case_id = re.search(
+        rf'id="result-{orphan.pk}" class="fail">\s*<td class="case-id">(UT-[\w-]+)</td>', page
+    ).group(1)
+    assert case_id.startswith("UT-customer_address-")
+    assert f'<td class="case-id">{case_id}</td>' in failing_only
 
 
 def test_routing_a_failure_from_the_page(client, run, etl, viewer):

@@ -28,6 +28,7 @@ from exports.testrun.package import HEADERS, package_markdown, package_xlsx
 from mappings.models import AttributeMapping, EntityMapping
 from workbench.jobs import JobError
 
+from ..printed import page_text, pages, require_libreoffice, to_pdf
 from .expected import expected_rows
 from .pgmart import PG_URL, copy_mart, drop_schema, unique_schema
 
@@ -199,24 +200,51 @@ def test_the_unit_test_package_lists_every_query_with_its_result(
 ):
     run = _run(first_draft, etl, f"sqlite:///{demo_mart_file}", f"sqlite:///{tmp_path}/t.sqlite3")
     results = list(run.results.all())
-    # Excel: a cover and one row per test case with the eight columns
-    book = load_workbook(io.BytesIO(package_xlsx(run)))
+    # Excel: a cover and one row per test case with its ID and the eight columns
+    content = package_xlsx(run)
+    book = load_workbook(io.BytesIO(content))
     assert book.sheetnames == ["Cover", "Test Cases"]
+    assert book["Cover"]["A1"].value == "Unit Test Package — Acme 360"
     sheet = book["Test Cases"]
     rows = list(sheet.iter_rows(values_only=True))
     assert list(rows[0]) == HEADERS
     assert len(rows) == 1 + len(results)
     for row, result in zip(rows[1:], results, strict=True):
-        assert row[0] == result.name
-        assert row[1] == TestType(result.test_type).label
-        assert row[3] == result.sql
-        assert (row[4], row[5], row[6]) == (result.expected, result.actual, result.status_label)
-    failing = next(r for r in rows[1:] if r[6] == "Fail" and r[1] != TestType.LOAD.label)
-    assert "sample failing rows" in failing[7]
-    # Markdown: every test case with its SQL
+        assert row[1] == result.name
+        assert row[2] == TestType(result.test_type).label
+        assert row[4] == result.sql
+        assert (row[5], row[6], row[7]) == (result.expected, result.actual, result.status_label)
+    failing = next(r for r in rows[1:] if r[7] == "Fail" and r[2] != TestType.LOAD.label)
+    assert "sample failing rows" in failing[8]
+    # Each test case has an ID a tester can quote: numbered per entity in the order the checks
+    # of the spec are built; a failed load has its own, so it shifts no check's number
+    ids = {row[1]: row[0] for row in rows[1:]}
+    assert len(set(ids.values())) == len(results)
+    assert ids["customer: record count"] == "UT-customer-001"
+    assert ids["customer_address: load"] == "UT-customer_address-LOAD"
+    customer = [row[0] for row in rows[1:] if row[0].startswith("UT-customer-")]
+    assert customer == [f"UT-customer-{n:03d}" for n in range(1, len(customer) + 1)]
+    # Markdown: every test case with its ID and SQL
     text = package_markdown(run)
     assert text.count("```sql") == len(results)
+    assert "## UT-customer-001 — customer: record count" in text
     assert f"**Result:** {run.summary}." in text
+    # Printed by LibreOffice: landscape, every column on one page wide, the header on every page
+    require_libreoffice()
+    workbook = tmp_path / "package.xlsx"
+    workbook.write_bytes(content)
+    laid_out = pages(to_pdf(workbook))
+    cover, *cases = laid_out
+    assert "Unit Test Package — Acme 360" in page_text(cover)
+    assert all(page.width > page.height for page in laid_out)  # landscape
+    assert len(cases) <= len(results) / 4
+    for n, page in enumerate(cases, start=2):
+        text = page_text(page)
+        assert f"Test Cases — page {n} of {len(laid_out)}" in text
+        assert page.lines[0].text.startswith("Test Case ID"), n
+        for label in ("Type of Testing", "Test SQL", "Actual Result", "Status", "Comments"):
+            assert label in text, (n, label)
+    assert "UT-customer-001" in page_text(cases[0]) + page_text(cases[1])
 
 
 def test_a_field_value_that_differs_from_the_rule_fails_with_the_row(
