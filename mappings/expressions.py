@@ -152,9 +152,8 @@ class Target:
     required: bool = False
     allowed_values: tuple[str, ...] = ()
     pattern: str = ""  # a regular expression each (string) value matches
-    values_tolerance: Threshold = (
-        NO_BAD_ROWS  # rows outside the allowed values the contract accepts
-    )
+    # how many rows outside the allowed values the contract accepts (its quality rule's threshold)
+    values_tolerance: Threshold = NO_BAD_ROWS
 
 
 @dataclass
@@ -732,14 +731,20 @@ _VALUE_FUNCTIONS = {exp.Upper: str.upper, exp.Lower: str.lower, exp.Trim: str.st
 _MAX_LISTED = 6  # allowed values named in a warning before "…"
 
 
-def _outcomes(node: exp.Expr, scope: Scope, handled: list[tuple[exp.Expr, set[str]]]):
+def _outcomes(
+    node: exp.Expr, scope: Scope, handled: list[tuple[exp.Expr, set[str]]]
+) -> list[_Outcome]:
     """The values `node` can give that are known without the data: literals and the profiled
     values of columns, through CASE/IF branches, COALESCE, CAST and UPPER/LOWER/TRIM. Anything
     else (concatenation, arithmetic, other functions) gives values only the data knows: none.
     `handled` lists expressions with the values an earlier WHEN already took out of them."""
     found: list[_Outcome] = []
-    if isinstance(node, exp.Paren | exp.Cast | exp.TryCast | exp.Nullif):
+    if isinstance(node, exp.Paren | exp.Cast | exp.TryCast):
         found = _outcomes(node.this, scope, handled)
+    elif isinstance(node, exp.Nullif):  # NULLIF(x, 'n/a') loads no 'n/a'
+        nulled = node.expression
+        gone = {str(nulled.this)} if isinstance(nulled, exp.Literal) else set()
+        found = [o for o in _outcomes(node.this, scope, handled) if o.value not in gone]
     elif isinstance(node, exp.Literal):
         found = [_Outcome(str(node.this), node)]
     elif isinstance(node, exp.Column):
@@ -843,11 +848,12 @@ def _value_problems(checked: Checked, scope: Scope, target: Target) -> None:
             continue
         message = f"'{outcome.value}' {wrong}"
         if outcome.column:
-            rows = "row" if outcome.count == 1 else "rows"
-            message = (
-                f"'{outcome.value}' from {outcome.column} {wrong} — {outcome.count} {rows} in "
-                "the sample have it"
+            rows = (
+                "1 row in the sample has"
+                if outcome.count == 1
+                else f"{outcome.count} rows in the sample have"
             )
+            message = f"'{outcome.value}' from {outcome.column} {wrong} — {rows} it"
             if tolerated and tolerance.percent and outcome.sample_rows:
                 message += f" ({100 * outcome.count / outcome.sample_rows:.1f} % of the sample)"
         message += "."
