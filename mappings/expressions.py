@@ -9,6 +9,7 @@ The services store what it answers; the ETL generator reuses the trees.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 
@@ -727,7 +728,11 @@ class _Outcome:
 
 
 # Functions that hand a value on with a change we can apply to a known value.
-_VALUE_FUNCTIONS = {exp.Upper: str.upper, exp.Lower: str.lower, exp.Trim: str.strip}
+_VALUE_FUNCTIONS: dict[type[exp.Expr], Callable[[str], str]] = {
+    exp.Upper: str.upper,
+    exp.Lower: str.lower,
+    exp.Trim: str.strip,
+}
 _MAX_LISTED = 6  # allowed values named in a warning before "…"
 
 
@@ -748,10 +753,10 @@ def _outcomes(
     elif isinstance(node, exp.Literal):
         found = [_Outcome(str(node.this), node)]
     elif isinstance(node, exp.Column):
-        info = scope.column(node.table, node.name)
+        info = scope.column(node.table, node.name) or ColumnInfo(node.name)
         found = [
             _Outcome(value, node, f"{node.table}.{node.name}", count, info.sample_rows)
-            for value, count in (info.top_values if info else ())
+            for value, count in info.top_values
         ]
     elif type(node) in _VALUE_FUNCTIONS and not (
         node.args.get("expression") or node.args.get("position")
