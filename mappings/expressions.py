@@ -9,7 +9,9 @@ The services store what it answers; the ETL generator reuses the trees.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from decimal import Decimal, InvalidOperation
 
 import sqlglot
 from sqlglot import exp
@@ -19,10 +21,12 @@ from sqlglot.optimizer.annotate_types import annotate_types
 from sqlglot.tokens import Token, TokenType
 
 from catalog.dialects import dialect_name
+from contracts.quality import NO_BAD_ROWS, Threshold
 
 from . import functions
 
 ERROR, WARNING = "error", "warning"
+VALUES = "values"
 
 
 @dataclass(frozen=True)
@@ -32,6 +36,7 @@ class Problem:
     line: int | None = None
     col: int | None = None
     token: str = ""
+    kind: str = ""  # VALUES: a value the contract refuses (the GAP files it under allowed values)
 
     def __str__(self) -> str:
         where = f" (line {self.line}, column {self.col})" if self.line else ""
@@ -44,6 +49,7 @@ class Problem:
             "line": self.line,
             "col": self.col,
             "token": self.token,
+            "kind": self.kind,
         }
 
 
@@ -56,6 +62,8 @@ class ColumnInfo:
     is_primary_key: bool = False
     profiled_max_length: int | None = None
     patterns: tuple[str, ...] = ()
+    top_values: tuple[tuple[str, int], ...] = ()  # the profile's most frequent values and counts
+    sample_rows: int = 0  # how many rows the profile read
 
 
 @dataclass
@@ -144,6 +152,9 @@ class Target:
     max_length: int | None = None
     required: bool = False
     allowed_values: tuple[str, ...] = ()
+    pattern: str = ""  # a regular expression each (string) value matches
+    # how many rows outside the allowed values the contract accepts (its quality rule's threshold)
+    values_tolerance: Threshold = NO_BAD_ROWS
 
 
 @dataclass
@@ -294,9 +305,9 @@ def _position(node: exp.Expr) -> tuple[int | None, int | None]:
     return line, col
 
 
-def _problem_at(node: exp.Expr, message: str, level: str = ERROR) -> Problem:
+def _problem_at(node: exp.Expr, message: str, level: str = ERROR, kind: str = "") -> Problem:
     line, col = _position(node)
-    return Problem(level, message, line, col, node.sql()[:60])
+    return Problem(level, message, line, col, node.sql()[:60], kind)
 
 
 MAX_NESTING = 100  # parentheses: the parser recurses per level, and no rule comes close
@@ -701,6 +712,161 @@ def _length_problems(checked: Checked, scope: Scope, target: Target) -> None:
             )
 
 
+# --- the values a rule loads, against the contract's allowed values and pattern ---------------
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    """A value the rule can load: a literal it writes, or a profiled value of a column it passes
+    on (then `column` names it and `count` says how many rows of the sample hold it)."""
+
+    value: str
+    node: exp.Expr  # where the rule writes it: the literal or the column
+    column: str = ""
+    count: int = 0
+    sample_rows: int = 0
+
+
+# Functions that hand a value on with a change we can apply to a known value.
+_VALUE_FUNCTIONS: dict[type[exp.Expr], Callable[[str], str]] = {
+    exp.Upper: str.upper,
+    exp.Lower: str.lower,
+    exp.Trim: str.strip,
+}
+_MAX_LISTED = 6  # allowed values named in a warning before "…"
+
+
+def _outcomes(
+    node: exp.Expr, scope: Scope, handled: list[tuple[exp.Expr, set[str]]]
+) -> list[_Outcome]:
+    """The values `node` can give that are known without the data: literals and the profiled
+    values of columns, through CASE/IF branches, COALESCE, CAST and UPPER/LOWER/TRIM. Anything
+    else (concatenation, arithmetic, other functions) gives values only the data knows: none.
+    `handled` lists expressions with the values an earlier WHEN already took out of them."""
+    found: list[_Outcome] = []
+    if isinstance(node, exp.Paren | exp.Cast | exp.TryCast):
+        found = _outcomes(node.this, scope, handled)
+    elif isinstance(node, exp.Nullif):  # NULLIF(x, 'n/a') loads no 'n/a'
+        nulled = node.expression
+        gone = {str(nulled.this)} if isinstance(nulled, exp.Literal) else set()
+        found = [o for o in _outcomes(node.this, scope, handled) if o.value not in gone]
+    elif isinstance(node, exp.Literal):
+        found = [_Outcome(str(node.this), node)]
+    elif isinstance(node, exp.Column):
+        info = scope.column(node.table, node.name) or ColumnInfo(node.name)
+        found = [
+            _Outcome(value, node, f"{node.table}.{node.name}", count, info.sample_rows)
+            for value, count in info.top_values
+        ]
+    elif type(node) in _VALUE_FUNCTIONS and not (
+        node.args.get("expression") or node.args.get("position")
+    ):
+        change = _VALUE_FUNCTIONS[type(node)]
+        found = [replace(o, value=change(o.value)) for o in _outcomes(node.this, scope, handled)]
+    elif isinstance(node, exp.Coalesce):
+        for part in (node.this, *node.expressions):
+            found += _outcomes(part, scope, handled)
+    elif isinstance(node, exp.If):
+        found = _outcomes(node.args["true"], scope, handled)
+        if node.args.get("false") is not None:
+            found += _outcomes(node.args["false"], scope, handled)
+    elif isinstance(node, exp.Case):
+        taken = _taken_by_whens(node)
+        for branch in node.args.get("ifs") or []:
+            found += _outcomes(branch.args["true"], scope, handled)
+        if node.args.get("default") is not None:
+            found += _outcomes(node.args["default"], scope, handled + taken)
+    gone = set().union(*(values for tested, values in handled if tested == node))
+    return [o for o in found if o.value not in gone]
+
+
+def _taken_by_whens(case: exp.Case) -> list[tuple[exp.Expr, set[str]]]:
+    """The values each tested expression loses to the WHENs before the ELSE: `CASE x WHEN 'a'`,
+    `WHEN x = 'a'`, `WHEN x IN ('a', 'b')`, or an OR of those."""
+    taken: list[tuple[exp.Expr, set[str]]] = []
+    for branch in case.args.get("ifs") or []:
+        condition = branch.this
+        if case.this is not None:
+            if isinstance(condition, exp.Literal):
+                taken.append((case.this, {str(condition.this)}))
+            continue
+        for part in (
+            condition.unnest().flatten()
+            if isinstance(condition.unnest(), exp.Or)
+            else [condition.unnest()]
+        ):
+            if isinstance(part, exp.EQ) and isinstance(part.expression, exp.Literal):
+                taken.append((part.this, {str(part.expression.this)}))
+            elif isinstance(part, exp.EQ) and isinstance(part.this, exp.Literal):
+                taken.append((part.expression, {str(part.this.this)}))
+            elif isinstance(part, exp.In) and all(
+                isinstance(e, exp.Literal) for e in part.expressions
+            ):
+                taken.append((part.this, {str(e.this) for e in part.expressions}))
+    return taken
+
+
+def _same_value(value: str, allowed: str, numeric: bool) -> bool:
+    if value == allowed:
+        return True
+    if not numeric:
+        return False
+    try:
+        return Decimal(value) == Decimal(allowed)
+    except InvalidOperation:
+        return False
+
+
+def _pattern(text: str) -> re.Pattern | None:
+    """The contract's pattern as a regular expression; None when Python cannot read it (the
+    test run still checks it in the database)."""
+    try:
+        return re.compile(text) if text else None
+    except re.error:
+        return None
+
+
+def _value_problems(checked: Checked, scope: Scope, target: Target) -> None:
+    """Warn of each value the rule can load that the contract refuses: a literal outside the
+    allowed values or not matching the pattern, or a source value the profile saw."""
+    pattern = _pattern(target.pattern) if target.logical_type in ("string", "") else None
+    if checked.tree is None or not (target.allowed_values or pattern):
+        return
+    numeric = target.logical_type in ("integer", "number")
+    listed = ", ".join(target.allowed_values[:_MAX_LISTED])
+    if len(target.allowed_values) > _MAX_LISTED:
+        listed += ", …"
+    tolerance = target.values_tolerance
+    seen = set()
+    for outcome in _outcomes(checked.tree, scope, []):
+        if (outcome.value, outcome.column) in seen:
+            continue
+        seen.add((outcome.value, outcome.column))
+        wrong, tolerated = "", False
+        if target.allowed_values and not any(
+            _same_value(outcome.value, a, numeric) for a in target.allowed_values
+        ):
+            wrong, tolerated = f"is not one of {listed}", not tolerance.is_strict
+        elif pattern is not None and not pattern.search(outcome.value):
+            wrong = f"does not match the pattern {target.pattern}"
+        if not wrong:
+            continue
+        message = f"'{outcome.value}' {wrong}"
+        if outcome.column:
+            rows = (
+                "1 row in the sample has"
+                if outcome.count == 1
+                else f"{outcome.count} rows in the sample have"
+            )
+            message = f"'{outcome.value}' from {outcome.column} {wrong} — {rows} it"
+            if tolerated and tolerance.percent and outcome.sample_rows:
+                message += f" ({100 * outcome.count / outcome.sample_rows:.1f} % of the sample)"
+        message += "."
+        if tolerated:
+            message += f" The contract accepts {tolerance.describe()} outside its allowed values."
+        checked.problems.append(_problem_at(outcome.node, message, WARNING, kind=VALUES))
+
+
 def _guards_null(tree: exp.Expr | None) -> bool:
     """COALESCE or a CASE with an ELSE at the top means the author handled NULLs."""
     node = tree.unnest() if tree is not None else None
@@ -735,6 +901,7 @@ def check_expression(
         checked.inferred_type = _infer_type(tree, scope)
         if target is not None:
             _type_problems(checked, scope, target, default)
+            _value_problems(checked, scope, target)
     return checked
 
 

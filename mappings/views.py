@@ -315,7 +315,8 @@ def attribute_validate(request, engagement, pk):
     )
     problems = [{"level": "error", "message": m} for ms in errors.values() for m in ms]
     if checked is not None and not errors:
-        problems += [p.as_dict() for p in checked.warnings]
+        # with its place, as errors have it: a value warning points at the literal in the rule
+        problems += [{"level": p.level, "message": str(p)} for p in checked.warnings]
     context = {"problems": problems, "checked": checked}
     return render(request, "mappings/partials/problems.html", context)
 

@@ -17,6 +17,7 @@ from contracts.selectors import diff_base, published_layer
 from workbench.models import Engagement
 
 from ..choices import CommentKind, Feasibility, MappingStatus
+from ..expressions import VALUES
 from ..models import AttributeMapping, EntityMapping, MappingComment
 from .mapping import UNMAPPED_STATES
 
@@ -180,7 +181,18 @@ def _attribute_gaps(mappings: list[_MappingFacts], attributes: dict) -> list[Gap
             )
         for warning in mapping.warnings:
             message = warning["message"]
-            if "can be NULL" in message:
+            if warning.get("kind") == VALUES:
+                items.append(
+                    GapItem(
+                        entity,
+                        mapping.attribute_name,
+                        CATEGORIES["values"],
+                        message,
+                        MEDIUM,
+                        "Translate the values with a CASE or a lookup join.",
+                    )
+                )
+            elif "can be NULL" in message:
                 items.append(
                     GapItem(
                         entity,
@@ -284,6 +296,8 @@ def _allowed_value_gaps(engagement, mappings, attributes, entities) -> list[GapI
         attribute = attributes.get((mapping.entity, mapping.attribute_name))
         if attribute is None or not attribute.allowed_values or mapping.transformation:
             continue
+        if any(w.get("kind") == VALUES for w in mapping.warnings):
+            continue  # the row's own warnings, from its last save, already list them
         if not mapping.source_columns or not mapping.lineage_tables:
             continue
         column = mapping.source_columns.split(".", 1)[1].strip().strip('"')

@@ -16,6 +16,7 @@ from sqlglot import exp
 
 from catalog.models import CatalogColumn, CatalogTable
 from contracts.models import InterfaceAttribute, InterfaceEntity, InterfaceRelationship
+from contracts.quality import allowed_values_threshold
 from contracts.selectors import published_layer
 from workbench.models import Engagement
 
@@ -65,6 +66,12 @@ def catalog_index(*, engagement: Engagement, names: set[str] | None = None) -> d
             is_primary_key=column.is_primary_key,
             profiled_max_length=profile.max_length if profile else None,
             patterns=tuple(p.get("pattern", "") for p in (profile.patterns if profile else [])),
+            top_values=tuple(
+                (str(v["value"]), int(v.get("count") or 0))
+                for v in (profile.top_values if profile else [])
+                if isinstance(v, dict) and v.get("value") is not None
+            ),
+            sample_rows=profile.sample_rows if profile else 0,
         )
     index: dict[str, TableInfo] = {}
     for table in ordered:
@@ -109,6 +116,8 @@ def attribute_target(attribute: InterfaceAttribute | None) -> Target:
         max_length=max_length,
         required=attribute.required,
         allowed_values=tuple(str(v) for v in attribute.allowed_values or ()),
+        pattern=attribute.pattern,
+        values_tolerance=allowed_values_threshold(attribute),
     )
 
 
