@@ -19,6 +19,7 @@ from ..services import sources as services
 from ..services.ddl_import import catalog_import_csv, catalog_import_ddl
 from .serializers import (
     CatalogColumnSerializer,
+    CatalogGridSerializer,
     CatalogImportSerializer,
     CatalogTableSerializer,
     ColumnNoteSerializer,
@@ -175,6 +176,20 @@ class CatalogColumnViewSet(
             column=column, notes=serializer.validated_data["notes"], acting_user=request.user
         )
         return Response(CatalogColumnSerializer(column).data)
+
+    @extend_schema(responses=CatalogGridSerializer)
+    @action(detail=False, methods=["get"], pagination_class=None)
+    def grid(self, request, engagement_slug=None):
+        """The columns matching the list's filters with the gist of their profiles, in one answer
+        (at most GRID_LIMIT): the rows of the catalog grid, which sorts and filters them further."""
+        filterset, rows, cut = selectors.catalog_search(
+            engagement=self.engagement, params=request.query_params, limit=selectors.GRID_LIMIT
+        )
+        if not filterset.is_valid():
+            raise ValidationError(filterset.errors)
+        return Response(
+            CatalogGridSerializer({"rows": rows, "cut": cut, "limit": selectors.GRID_LIMIT}).data
+        )
 
 
 class ColumnProfileViewSet(
