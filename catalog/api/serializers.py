@@ -186,8 +186,12 @@ class CatalogGridRowSerializer(serializers.ModelSerializer):
     the column is not profiled)."""
 
     table_name = serializers.CharField(source="table.qualified_name", read_only=True)
-    null_percent = serializers.FloatField(source="profile.null_percent", read_only=True)
-    distinct_count = serializers.IntegerField(source="profile.distinct_count", read_only=True)
+    null_percent = serializers.FloatField(
+        source="profile.null_percent", read_only=True, allow_null=True
+    )
+    distinct_count = serializers.IntegerField(
+        source="profile.distinct_count", read_only=True, allow_null=True
+    )
     patterns = serializers.SerializerMethodField()
 
     class Meta:

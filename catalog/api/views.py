@@ -177,11 +177,13 @@ class CatalogColumnViewSet(
         )
         return Response(CatalogColumnSerializer(column).data)
 
-    @extend_schema(responses=CatalogGridSerializer)
+    @extend_schema(filters=True, responses=CatalogGridSerializer)  # the list's filters
     @action(detail=False, methods=["get"], pagination_class=None)
     def grid(self, request, engagement_slug=None):
-        """The columns matching the list's filters with the gist of their profiles, in one answer
-        (at most GRID_LIMIT): the rows of the catalog grid, which sorts and filters them further."""
+        """The catalog grid's rows: the columns matching the list's filters, with their profiles.
+
+        One answer of at most GRID_LIMIT columns (`cut` says when more match), which the grid
+        sorts and filters further in the browser."""
         filterset, rows, cut = selectors.catalog_search(
             engagement=self.engagement, params=request.query_params, limit=selectors.GRID_LIMIT
         )
