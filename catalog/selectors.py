@@ -12,7 +12,8 @@ from workbench.models import Engagement
 from .choices import DEFAULT_SUBJECT_AREAS, TableKind
 from .models import CatalogColumn, CatalogForeignKey, CatalogTable, ImpactedEntity, SourceSystem
 
-SEARCH_LIMIT = 500
+SEARCH_LIMIT = 500  # the server-rendered table
+GRID_LIMIT = 5000  # the grid: virtual rows, filtered and sorted in the browser
 
 
 class CatalogColumnFilter(django_filters.FilterSet):
@@ -77,16 +78,18 @@ def subject_areas(*, engagement: Engagement) -> list[str]:
     return sorted(set(DEFAULT_SUBJECT_AREAS) | set(used))
 
 
-def catalog_search(*, engagement: Engagement, params) -> tuple[CatalogColumnFilter, list, bool]:
-    """Columns matching the filters (at most SEARCH_LIMIT), their filter, and whether cut off."""
+def catalog_search(
+    *, engagement: Engagement, params, limit: int = SEARCH_LIMIT
+) -> tuple[CatalogColumnFilter, list, bool]:
+    """Columns matching the filters (at most `limit`), their filter, and whether cut off."""
     queryset = (
         CatalogColumn.objects.filter(engagement=engagement)
         .select_related("table", "table__source", "profile")
         .order_by("table__schema", "table__name", "position")
     )
     filterset = CatalogColumnFilter(params, queryset=queryset)
-    rows = list(filterset.qs[: SEARCH_LIMIT + 1])
-    return filterset, rows[:SEARCH_LIMIT], len(rows) > SEARCH_LIMIT
+    rows = list(filterset.qs[: limit + 1])
+    return filterset, rows[:limit], len(rows) > limit
 
 
 def catalog_tables(*, engagement: Engagement):

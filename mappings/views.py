@@ -490,6 +490,7 @@ def gap(request, engagement):
         request,
         engagement,
         rows=rows,
+        grid_rows=[{**row["item"].as_dict(), "link": row["link"]} for row in rows],
         total=len(items),
         summary=gap_summary(items),
         counts=gap_counts(items),

@@ -181,6 +181,48 @@ class CatalogColumnSerializer(serializers.ModelSerializer):
         read_only_fields = [f for f in fields if f != "notes"]
 
 
+class CatalogGridRowSerializer(serializers.ModelSerializer):
+    """A row of the catalog grid: the column, its table and the gist of its profile (null when
+    the column is not profiled)."""
+
+    table_name = serializers.CharField(source="table.qualified_name", read_only=True)
+    null_percent = serializers.FloatField(
+        source="profile.null_percent", read_only=True, allow_null=True
+    )
+    distinct_count = serializers.IntegerField(
+        source="profile.distinct_count", read_only=True, allow_null=True
+    )
+    patterns = serializers.SerializerMethodField()
+
+    class Meta:
+        model = CatalogColumn
+        fields = [
+            "id",
+            "table",
+            "table_name",
+            "name",
+            "comment",
+            "data_type",
+            "nullable",
+            "is_primary_key",
+            "null_percent",
+            "distinct_count",
+            "patterns",
+            "notes",
+        ]
+        read_only_fields = fields
+
+    def get_patterns(self, column: CatalogColumn) -> list[str]:
+        profile = getattr(column, "profile", None)
+        return [p["pattern"] for p in profile.patterns] if profile else []
+
+
+class CatalogGridSerializer(serializers.Serializer):
+    rows = CatalogGridRowSerializer(many=True)
+    cut = serializers.BooleanField(help_text="More columns match: only the first `limit` are here.")
+    limit = serializers.IntegerField()
+
+
 class ColumnNoteSerializer(serializers.Serializer):
     notes = serializers.CharField(allow_blank=True)
 

@@ -19,6 +19,7 @@ from ..services import sources as services
 from ..services.ddl_import import catalog_import_csv, catalog_import_ddl
 from .serializers import (
     CatalogColumnSerializer,
+    CatalogGridSerializer,
     CatalogImportSerializer,
     CatalogTableSerializer,
     ColumnNoteSerializer,
@@ -175,6 +176,22 @@ class CatalogColumnViewSet(
             column=column, notes=serializer.validated_data["notes"], acting_user=request.user
         )
         return Response(CatalogColumnSerializer(column).data)
+
+    @extend_schema(filters=True, responses=CatalogGridSerializer)  # the list's filters
+    @action(detail=False, methods=["get"], pagination_class=None)
+    def grid(self, request, engagement_slug=None):
+        """The catalog grid's rows: the columns matching the list's filters, with their profiles.
+
+        One answer of at most GRID_LIMIT columns (`cut` says when more match), which the grid
+        sorts and filters further in the browser."""
+        filterset, rows, cut = selectors.catalog_search(
+            engagement=self.engagement, params=request.query_params, limit=selectors.GRID_LIMIT
+        )
+        if not filterset.is_valid():
+            raise ValidationError(filterset.errors)
+        return Response(
+            CatalogGridSerializer({"rows": rows, "cut": cut, "limit": selectors.GRID_LIMIT}).data
+        )
 
 
 class ColumnProfileViewSet(

@@ -106,6 +106,27 @@ def test_tables_columns_and_profiles_are_listed_and_filtered(api, profiled):
     assert profiles[0]["null_count"] == 56
 
 
+def test_the_catalog_grid_gets_the_filtered_columns_with_their_profiles_in_one_answer(
+    api, profiled
+):
+    response = api.get(f"{BASE}/catalog/columns/grid/", {"column": "email"})
+
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["cut"], body["limit"]) == (False, 5000)
+    email = next(r for r in body["rows"] if r["table_name"] == "crm_customer")
+    assert (email["name"], email["patterns"]) == ("email", ["email"])
+    assert email["null_percent"] > 0
+    assert {r["name"].lower() for r in body["rows"]} == {"email", "email_address", "owner_email"}
+
+
+def test_the_catalog_grid_refuses_a_filter_it_cannot_read(api, cataloged):
+    response = api.get(f"{BASE}/catalog/columns/grid/", {"source": "the big one"})
+
+    assert response.status_code == 400
+    assert response.json()["source"] == ["Enter a number."]
+
+
 def test_notes_are_written_through_the_api(api, cataloged):
     table = CatalogTable.objects.get(name="crm_subscription")
     column = table.columns.get(name="opt_in_flag")
@@ -166,6 +187,7 @@ def test_a_ddl_that_does_not_parse_is_a_400(api):
         "sources/",
         "catalog/tables/",
         "catalog/columns/",
+        "catalog/columns/grid/",
         "catalog/profiles/",
         "catalog/impacted-entities/",
     ],

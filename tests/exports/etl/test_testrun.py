@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import shutil
 import sqlite3
+from contextlib import closing
 from io import StringIO
 
 import pytest
@@ -247,21 +248,31 @@ def test_the_unit_test_package_lists_every_query_with_its_result(
     assert "UT-customer-001" in page_text(cases[0]) + page_text(cases[1])
 
 
-def test_a_field_value_that_differs_from_the_rule_fails_with_the_row(
-    mapped, etl, tmp_path, demo_mart_file
-):
-    # Given a clean load into SQLite
+def _loaded_then_tampered(engagement, tmp_path, demo_mart_file, *statements):
+    """The demo loaded cleanly into a SQLite target, then `statements` run on that target behind
+    the ETL's back: the plan and the run's options, for running the checks again."""
     target = tmp_path / "t.sqlite3"
-    plan = build_plan(engagement=mapped)
+    plan = build_plan(engagement=engagement)
     options = engine.RunOptions(
         source_url=f"sqlite:///{demo_mart_file}", target_url=f"sqlite:///{target}"
     )
     assert not engine.run(plan, options).failed
-    # When a loaded value is changed behind the ETL's back
-    db = sqlite3.connect(target)
-    db.execute("UPDATE if_campaign SET name = 'Tampered' WHERE campaign_id = '1'")
-    db.commit()
-    db.close()
+    with closing(sqlite3.connect(target)) as db, db:  # closed, and committed
+        for statement in statements:
+            db.execute(statement)
+    return plan, options
+
+
+def test_a_field_value_that_differs_from_the_rule_fails_with_the_row(
+    mapped, etl, tmp_path, demo_mart_file
+):
+    # Given a clean load into SQLite, when a loaded value is changed behind the ETL's back
+    plan, options = _loaded_then_tampered(
+        mapped,
+        tmp_path,
+        demo_mart_file,
+        "UPDATE if_campaign SET name = 'Tampered' WHERE campaign_id = '1'",
+    )
     source, target_engine = (
         sa.create_engine(options.source_url),
         sa.create_engine(options.target_url),
@@ -280,20 +291,15 @@ def test_the_checks_of_a_table_are_counted_in_one_scan_and_agree_with_one_query_
     mapped, etl, tmp_path, demo_mart_file
 ):
     # Given a clean load into SQLite, then rows broken behind the ETL's back
-    target = tmp_path / "t.sqlite3"
-    plan = build_plan(engagement=mapped)
-    options = engine.RunOptions(
-        source_url=f"sqlite:///{demo_mart_file}", target_url=f"sqlite:///{target}"
-    )
-    assert not engine.run(plan, options).failed
-    db = sqlite3.connect(target)
     # (SQLite keeps a value longer than its VARCHAR)
-    db.execute("UPDATE if_campaign SET name = printf('%.201c', 'x') WHERE campaign_id = '1'")
-    db.execute(
-        "UPDATE if_campaign SET campaign_code = printf('%.31c', 'y') || campaign_id WHERE campaign_id < '3'"
+    plan, options = _loaded_then_tampered(
+        mapped,
+        tmp_path,
+        demo_mart_file,
+        "UPDATE if_campaign SET name = printf('%.201c', 'x') WHERE campaign_id = '1'",
+        "UPDATE if_campaign SET campaign_code = printf('%.31c', 'y') || campaign_id"
+        " WHERE campaign_id < '3'",
     )
-    db.commit()
-    db.close()
     source = sa.create_engine(options.source_url)
     target_engine = engine._engine(options.target_url, role="target")
     statements: list[str] = []
