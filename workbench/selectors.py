@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.contrib.auth.models import User
 from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 
 from .choices import Role
@@ -28,6 +29,26 @@ ROLE_ORDER = Case(
 def engagement_members(*, engagement: Engagement) -> QuerySet[Membership]:
     """Members in the order roles are listed (lead first, viewers last), then by name."""
     return engagement.memberships.select_related("user").order_by(ROLE_ORDER, "user__username")
+
+
+CANDIDATE_MIN_QUERY = 2
+
+
+def member_candidates(*, engagement: Engagement, query: str, limit: int = 8) -> QuerySet[User]:
+    """Active users not yet in the engagement whose user name, name or e-mail contains `query`
+    (at least two characters: the picker suggests, it does not list the user directory)."""
+    words = query.split()
+    if len(query.strip()) < CANDIDATE_MIN_QUERY:
+        return User.objects.none()
+    users = User.objects.filter(is_active=True).exclude(memberships__engagement=engagement)
+    for word in words:
+        users = users.filter(
+            Q(username__icontains=word)
+            | Q(first_name__icontains=word)
+            | Q(last_name__icontains=word)
+            | Q(email__icontains=word)
+        )
+    return users.order_by("username")[:limit]
 
 
 def engagement_jobs(*, engagement: Engagement, limit: int = 50) -> QuerySet[Job]:

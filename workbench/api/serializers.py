@@ -57,12 +57,22 @@ class EngagementPhaseSerializer(serializers.Serializer):
 class MembershipSerializer(serializers.ModelSerializer):
     username = serializers.CharField(source="user.username")
     full_name = serializers.CharField(source="user.get_full_name", read_only=True)
-    role = serializers.ChoiceField(choices=Role.choices)
+    # The least a new member can do; the Lead raises it deliberately.
+    role = serializers.ChoiceField(choices=Role.choices, default=Role.VIEWER)
 
     class Meta:
         model = Membership
         fields = ["id", "username", "full_name", "role", "added_at"]
         read_only_fields = ["id", "added_at"]
+
+
+class MembershipInviteSerializer(serializers.Serializer):
+    """A person with no account yet; the service creates it and e-mails a password-set link."""
+
+    name = serializers.CharField(max_length=150)
+    email = serializers.CharField(max_length=254)  # the service judges it, with its own message
+    role = serializers.ChoiceField(choices=Role.choices, default=Role.VIEWER)
+    username = serializers.CharField(max_length=150, required=False, default="")
 
 
 class MembershipRoleSerializer(serializers.Serializer):
