@@ -44,6 +44,7 @@ class MembershipAddForm(forms.Form):
                 "placeholder": "user name, name or e-mail",
                 "hx-trigger": "input changed delay:250ms",
                 "hx-target": "#member-candidates",
+                "hx-swap": "innerHTML",  # the options go inside the datalist
                 "hx-sync": "this:replace",
             }
         ),

@@ -7,6 +7,7 @@ from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 
 from .choices import Role
 from .models import ApiToken, Engagement, Job, Membership, Notification
+from .phases import current_phases
 
 
 def engagement_list(*, user) -> QuerySet[Engagement]:
@@ -18,6 +19,16 @@ def engagement_list(*, user) -> QuerySet[Engagement]:
         .annotate(member_count=Count("memberships", distinct=True))
         .order_by("name")
     )
+
+
+def with_current_phase(engagements) -> list[Engagement]:
+    """The engagements, each with `.phase`: the current phase as its dashboard shows it (derived
+    from the phase outputs, or a Lead's override), in a fixed number of queries for all of them."""
+    engagements = list(engagements)
+    phases = current_phases(engagements)
+    for engagement in engagements:
+        engagement.phase = phases[engagement.pk]
+    return engagements
 
 
 ROLE_ORDER = Case(

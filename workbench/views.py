@@ -44,7 +44,9 @@ def engagement_list(request):
         request,
         "workbench/engagement_list.html",
         {
-            "engagements": selectors.engagement_list(user=request.user),
+            "engagements": selectors.with_current_phase(
+                selectors.engagement_list(user=request.user)
+            ),
             "can_create": policy.can_create_engagement(request.user),
         },
     )

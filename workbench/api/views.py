@@ -48,6 +48,10 @@ class EngagementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     def get_queryset(self):
         return selectors.engagement_list(user=self.request.user)
 
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(queryset)
+        return page if page is None else selectors.with_current_phase(page)
+
     def create(self, request):
         serializer = EngagementSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
