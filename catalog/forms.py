@@ -68,6 +68,11 @@ class CatalogImportForm(forms.Form):
     )
     file = forms.FileField(validators=[size_validator(UploadKind.DDL)])
 
+    def __init__(self, *args, **kwargs):
+        # Its own ids: the sources page also shows the source form, which has a dialect too.
+        kwargs.setdefault("auto_id", "import_%s")
+        super().__init__(*args, **kwargs)
+
 
 class ProfileForm(forms.Form):
     sample_rows = forms.IntegerField(

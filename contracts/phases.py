@@ -4,10 +4,16 @@ from __future__ import annotations
 
 from django.urls import reverse
 
-from workbench.phases import OutputState, OutputStatus, phase_output
+from workbench.phases import (
+    OutputState,
+    OutputStatus,
+    by_engagement,
+    phase_output,
+    phase_statuses,
+)
 
 from .choices import LayerStatus
-from .models import InterfaceLayer, InterfaceNote
+from .models import InterfaceEntity, InterfaceLayer, InterfaceNote
 from .selectors import published_entity_names
 
 
@@ -55,3 +61,46 @@ def interface_notes_state(engagement) -> OutputState:
     return OutputState(
         OutputStatus.IN_PROGRESS, f"{notes}; {len(noted)} of {len(entities)} entities noted", url
     )
+
+
+# --- the same statuses for many engagements at once (the engagement list) ----------------------
+
+
+@phase_statuses("contract")
+def contract_statuses(engagements) -> dict[int, OutputStatus]:
+    rows = InterfaceLayer.objects.filter(engagement__in=engagements).values_list(
+        "engagement_id", "status"
+    )
+    states = {pk: set(values) for pk, values in by_engagement(rows).items()}
+    return {
+        e.pk: OutputStatus.DONE
+        if LayerStatus.PUBLISHED in states.get(e.pk, set())
+        else OutputStatus.IN_PROGRESS
+        if LayerStatus.DRAFT in states.get(e.pk, set())
+        else OutputStatus.NOT_STARTED
+        for e in engagements
+    }
+
+
+@phase_statuses("interface_notes")
+def interface_notes_statuses(engagements) -> dict[int, OutputStatus]:
+    noted = by_engagement(
+        InterfaceNote.objects.filter(engagement__in=engagements).values_list(
+            "engagement_id", "entity_name"
+        )
+    )
+    published = by_engagement(
+        InterfaceEntity.objects.filter(
+            layer__engagement__in=engagements, layer__status=LayerStatus.PUBLISHED
+        ).values_list("layer__engagement_id", "name")
+    )
+    result = {}
+    for e in engagements:
+        entities = set(published.get(e.pk, []))
+        if not noted.get(e.pk):
+            result[e.pk] = OutputStatus.NOT_STARTED
+        elif entities and entities <= set(noted[e.pk]):
+            result[e.pk] = OutputStatus.DONE
+        else:
+            result[e.pk] = OutputStatus.IN_PROGRESS
+    return result

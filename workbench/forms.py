@@ -33,9 +33,37 @@ class EngagementEditForm(forms.Form):
 
 
 class MembershipAddForm(forms.Form):
-    username = forms.CharField(max_length=150, label="User name")
+    # The picker: typing asks the server for matching users, offered through the datalist.
+    username = forms.CharField(
+        max_length=150,
+        label="User",
+        widget=forms.TextInput(
+            attrs={
+                "list": "member-candidates",
+                "autocomplete": "off",
+                "placeholder": "user name, name or e-mail",
+                "hx-trigger": "input changed delay:250ms",
+                "hx-target": "#member-candidates",
+                "hx-swap": "innerHTML",  # the options go inside the datalist
+                "hx-sync": "this:replace",
+            }
+        ),
+    )
     # The least a new member can do; the Lead raises it deliberately.
     role = forms.ChoiceField(choices=Role.choices, initial=Role.VIEWER)
+
+
+class MembershipInviteForm(forms.Form):
+    """A person with no account yet: they get an e-mail with a link to set their password."""
+
+    name = forms.CharField(max_length=150)
+    email = forms.EmailField(label="E-mail")
+    role = forms.ChoiceField(choices=Role.choices, initial=Role.VIEWER)
+
+    def __init__(self, *args, **kwargs):
+        # Its own ids: the page's add form has a role field too.
+        kwargs.setdefault("auto_id", "invite_%s")
+        super().__init__(*args, **kwargs)
 
 
 class MembershipRoleForm(forms.Form):

@@ -5,7 +5,8 @@ from __future__ import annotations
 from django.urls import reverse
 
 from .choices import EngagementStatus, LinkKind, Role, SignoffGate
-from .phases import OutputState, OutputStatus, phase_output
+from .models import GlossaryTerm, Membership, ReferenceLink, SignoffOwner
+from .phases import OutputState, OutputStatus, by_engagement, phase_output, phase_statuses
 
 KEY_ROLES = {Role.TECH_BA, Role.ETL_DEVELOPER, Role.CLIENT_SME}
 
@@ -76,3 +77,61 @@ def in_production_state(engagement) -> OutputState:
     if engagement.status == EngagementStatus.IN_PRODUCTION:
         return OutputState(OutputStatus.DONE, "live")
     return OutputState(OutputStatus.NOT_STARTED, engagement.get_status_display())
+
+
+# --- the same statuses for many engagements at once (the engagement list) ----------------------
+
+DONE, IN_PROGRESS, NOT_STARTED = (
+    OutputStatus.DONE,
+    OutputStatus.IN_PROGRESS,
+    OutputStatus.NOT_STARTED,
+)
+
+
+def _values(model, engagements, field: str) -> dict[int, set]:
+    rows = model.objects.filter(engagement__in=engagements).values_list("engagement_id", field)
+    return {pk: set(values) for pk, values in by_engagement(rows).items()}
+
+
+@phase_statuses("members")
+def members_statuses(engagements) -> dict[int, OutputStatus]:
+    roles = _values(Membership, engagements, "role")
+    return {e.pk: DONE if roles.get(e.pk, set()) >= KEY_ROLES else IN_PROGRESS for e in engagements}
+
+
+@phase_statuses("signoff_owners")
+def signoff_owners_statuses(engagements) -> dict[int, OutputStatus]:
+    named = _values(SignoffOwner, engagements, "gate")
+    every = set(SignoffGate.values)
+    return {
+        e.pk: DONE if named.get(e.pk) == every else IN_PROGRESS if named.get(e.pk) else NOT_STARTED
+        for e in engagements
+    }
+
+
+@phase_statuses("glossary")
+def glossary_statuses(engagements) -> dict[int, OutputStatus]:
+    terms = _values(GlossaryTerm, engagements, "pk")
+    return {e.pk: DONE if terms.get(e.pk) else NOT_STARTED for e in engagements}
+
+
+@phase_statuses("links")
+def links_statuses(engagements) -> dict[int, OutputStatus]:
+    kinds = _values(ReferenceLink, engagements, "kind")
+    wanted = {LinkKind.MART_DOCS, LinkKind.SAMPLE_DATA, LinkKind.INTERFACE_ERD}
+    return {
+        e.pk: DONE
+        if wanted <= kinds.get(e.pk, set())
+        else IN_PROGRESS
+        if kinds.get(e.pk)
+        else NOT_STARTED
+        for e in engagements
+    }
+
+
+@phase_statuses("in_production")
+def in_production_statuses(engagements) -> dict[int, OutputStatus]:
+    return {
+        e.pk: DONE if e.status == EngagementStatus.IN_PRODUCTION else NOT_STARTED
+        for e in engagements
+    }

@@ -3,11 +3,16 @@
 Each output has a function `(engagement) -> OutputState`. The engagement core knows phase 1;
 later apps register theirs with `@phase_output(...)` in their `phases.py`, loaded by AppConfig.ready.
 An output nobody has registered yet is shown as not started.
+
+A list of engagements needs only each output's status; an app registers that for many
+engagements at once with `@phase_statuses(...)` (a fixed number of queries), so the engagement
+list, the API and the CLI show the derived phase without computing every card of every engagement.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections import defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -36,6 +41,8 @@ class PhaseOutput:
     key: str
     name: str
     compute: Callable[..., OutputState] | None = None
+    # engagements -> {engagement pk: status}, the same statuses `compute` gives, in bulk
+    statuses: Callable[[list], dict[int, OutputStatus]] | None = None
 
 
 @dataclass
@@ -98,18 +105,40 @@ PHASE_OUTPUTS: dict[Phase, list[PhaseOutput]] = {
 NOT_STARTED = OutputState(OutputStatus.NOT_STARTED)
 
 
+def _output(key: str) -> PhaseOutput:
+    for outputs in PHASE_OUTPUTS.values():
+        for output in outputs:
+            if output.key == key:
+                return output
+    raise KeyError(f"No phase output named '{key}'.")
+
+
 def phase_output(key: str) -> Callable[[Callable[..., OutputState]], Callable[..., OutputState]]:
     """Register the function that computes the state of the output `key`."""
 
     def decorate(fn: Callable[..., OutputState]) -> Callable[..., OutputState]:
-        for outputs in PHASE_OUTPUTS.values():
-            for output in outputs:
-                if output.key == key:
-                    output.compute = fn
-                    return fn
-        raise KeyError(f"No phase output named '{key}'.")
+        _output(key).compute = fn
+        return fn
 
     return decorate
+
+
+def phase_statuses(key: str):
+    """Register the function giving the status of the output `key` for many engagements."""
+
+    def decorate(fn: Callable[[list], dict[int, OutputStatus]]):
+        _output(key).statuses = fn
+        return fn
+
+    return decorate
+
+
+def by_engagement(rows: Iterable[tuple]) -> defaultdict[int, list]:
+    """(engagement pk, value) rows grouped: {pk: [value, …]}."""
+    grouped: defaultdict[int, list] = defaultdict(list)
+    for pk, value in rows:
+        grouped[pk].append(value)
+    return grouped
 
 
 @dataclass(frozen=True)
@@ -136,6 +165,33 @@ def current_phase(engagement, cards: list[PhaseCard]) -> CurrentPhase:
     if engagement.phase_overridden:
         return CurrentPhase(Phase(engagement.current_phase), derived, overridden=True)
     return CurrentPhase(derived, derived, overridden=False)
+
+
+def current_phases(engagements: Iterable) -> dict[int, CurrentPhase]:
+    """The current phase of each engagement, as its dashboard shows it, from the outputs'
+    statuses in bulk (an output without a bulk function is computed engagement by engagement)."""
+    engagements = list(engagements)
+    statuses: dict[str, dict[int, OutputStatus]] = {}
+    for outputs in PHASE_OUTPUTS.values():
+        for output in outputs:
+            if output.statuses:
+                statuses[output.key] = output.statuses(engagements)
+            else:
+                statuses[output.key] = {
+                    e.pk: output.compute(e).status if output.compute else OutputStatus.NOT_STARTED
+                    for e in engagements
+                }
+    result = {}
+    for engagement in engagements:
+        cards = [
+            PhaseCard(
+                phase,
+                [(o, OutputState(statuses[o.key][engagement.pk])) for o in outputs],
+            )
+            for phase, outputs in PHASE_OUTPUTS.items()
+        ]
+        result[engagement.pk] = current_phase(engagement, cards)
+    return result
 
 
 def phase_cards(engagement) -> list[PhaseCard]:

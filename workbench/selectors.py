@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from django.contrib.auth.models import User
 from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 
 from .choices import Role
 from .models import ApiToken, Engagement, Job, Membership, Notification
+from .phases import current_phases
 
 
 def engagement_list(*, user) -> QuerySet[Engagement]:
@@ -19,6 +21,16 @@ def engagement_list(*, user) -> QuerySet[Engagement]:
     )
 
 
+def with_current_phase(engagements) -> list[Engagement]:
+    """The engagements, each with `.phase`: the current phase as its dashboard shows it (derived
+    from the phase outputs, or a Lead's override), in a fixed number of queries for all of them."""
+    engagements = list(engagements)
+    phases = current_phases(engagements)
+    for engagement in engagements:
+        engagement.phase = phases[engagement.pk]
+    return engagements
+
+
 ROLE_ORDER = Case(
     *(When(role=role, then=Value(position)) for position, role in enumerate(Role.values)),
     output_field=IntegerField(),
@@ -28,6 +40,26 @@ ROLE_ORDER = Case(
 def engagement_members(*, engagement: Engagement) -> QuerySet[Membership]:
     """Members in the order roles are listed (lead first, viewers last), then by name."""
     return engagement.memberships.select_related("user").order_by(ROLE_ORDER, "user__username")
+
+
+CANDIDATE_MIN_QUERY = 2
+
+
+def member_candidates(*, engagement: Engagement, query: str, limit: int = 8) -> QuerySet[User]:
+    """Active users not yet in the engagement whose user name, name or e-mail contains `query`
+    (at least two characters: the picker suggests, it does not list the user directory)."""
+    words = query.split()
+    if len(query.strip()) < CANDIDATE_MIN_QUERY:
+        return User.objects.none()
+    users = User.objects.filter(is_active=True).exclude(memberships__engagement=engagement)
+    for word in words:
+        users = users.filter(
+            Q(username__icontains=word)
+            | Q(first_name__icontains=word)
+            | Q(last_name__icontains=word)
+            | Q(email__icontains=word)
+        )
+    return users.order_by("username")[:limit]
 
 
 def engagement_jobs(*, engagement: Engagement, limit: int = 50) -> QuerySet[Job]:

@@ -6,15 +6,21 @@ Called alike by views, the API, management commands and tasks.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable
 
 from django.conf import settings
 from django.contrib.auth import password_validation
 from django.contrib.auth.models import User
+from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
+from django.core.validators import validate_email
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 
 from . import policy
 from .choices import (
@@ -133,7 +139,7 @@ def _user_by_username(username: str):
 
 @transaction.atomic
 def membership_add(
-    *, engagement: Engagement, username: str, role: str, acting_user: User
+    *, engagement: Engagement, username: str, acting_user: User, role: str = Role.VIEWER
 ) -> Membership:
     policy.check(acting_user, engagement, Action.MANAGE_MEMBERS)
     membership = Membership(engagement=engagement, user=_user_by_username(username), role=role)
@@ -146,22 +152,15 @@ def membership_add_new_user(
     *,
     engagement: Engagement,
     username: str,
-    role: str,
     password: str,
     acting_user: User,
+    role: str = Role.VIEWER,
     email: str = "",
 ) -> Membership:
-    """Create a user account and make it a member (the command line's `add_member --create`).
-
-    Only who manages members may; the password must pass the site's password validators.
-    """
+    """Create a user account with a password and make it a member (for scripted set-ups:
+    `add_member --create --password-env VAR`). The password must pass the site's validators."""
     policy.check(acting_user, engagement, Action.MANAGE_MEMBERS)
-    if User.objects.filter(username=username).exists():
-        raise ValidationError(
-            {"user": f"A user named '{username}' already exists; add them without creating."}
-        )
-    user = User(username=username, email=email.strip())
-    user.full_clean(exclude=["password"])
+    user = _new_user(username=username, email=email)
     try:
         password_validation.validate_password(password, user)
     except ValidationError as exc:
@@ -170,6 +169,87 @@ def membership_add_new_user(
     user.save()
     return membership_add(
         engagement=engagement, username=username, role=role, acting_user=acting_user
+    )
+
+
+@transaction.atomic
+def membership_invite(
+    *,
+    engagement: Engagement,
+    name: str,
+    email: str,
+    acting_user: User,
+    role: str = Role.VIEWER,
+    username: str = "",
+) -> Membership:
+    """Add a person who has no account yet: the account is created without a usable password and
+    they are e-mailed a link to set one (it works once and expires after PASSWORD_RESET_TIMEOUT).
+
+    The e-mail is sent inside the transaction: when it cannot be sent, no account is left behind.
+    """
+    policy.check(acting_user, engagement, Action.MANAGE_MEMBERS)
+    if role not in Role.values:
+        raise ValidationError({"role": f"Unknown role '{role}'."})
+    email = (email or "").strip()
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise ValidationError({"email": f"'{email}' is not a valid e-mail address."}) from None
+    if User.objects.filter(email__iexact=email).exists():
+        raise ValidationError(
+            {"email": f"A user with the e-mail {email} already exists; add them by user name."}
+        )
+    first, _, last = " ".join((name or "").split()).partition(" ")
+    if not first:
+        raise ValidationError({"name": "Give the person's name."})
+    user = _new_user(
+        username=username.strip() or _free_username(email), email=email, first=first, last=last
+    )
+    user.set_unusable_password()
+    user.save()
+    membership = membership_add(
+        engagement=engagement, username=user.username, role=role, acting_user=acting_user
+    )
+    _send_password_set_link(user, engagement=engagement, inviter=acting_user)
+    return membership
+
+
+def _new_user(*, username: str, email: str, first: str = "", last: str = "") -> User:
+    if User.objects.filter(username=username).exists():
+        raise ValidationError(
+            {"user": f"A user named '{username}' already exists; add them without creating."}
+        )
+    user = User(username=username, email=email.strip(), first_name=first, last_name=last)
+    user.full_clean(exclude=["password"])
+    return user
+
+
+def _free_username(email: str) -> str:
+    """The e-mail's local part made a valid user name, numbered when it is taken."""
+    base = re.sub(r"[^\w.@+-]", "", email.split("@")[0])[:140] or "user"
+    taken = set(User.objects.filter(username__startswith=base).values_list("username", flat=True))
+    name, number = base, 1
+    while name in taken:
+        number += 1
+        name = f"{base}{number}"
+    return name
+
+
+def _send_password_set_link(user: User, *, engagement: Engagement, inviter: User) -> None:
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    token = default_token_generator.make_token(user)
+    link = absolute_url(reverse("password-set", args=[uid, token]))
+    days = max(1, settings.PASSWORD_RESET_TIMEOUT // 86400)
+    send_mail(
+        subject=f"[{engagement.name}] You are invited to the Mapping Workbench",
+        message=(
+            f"{inviter.get_full_name() or inviter.username} added you to {engagement.name} as "
+            f"{Role(engagement.memberships.get(user=user).role).label}.\n\n"
+            f"Your user name is {user.username}. Choose your password here (the link works once "
+            f"and for {days} day{'s' if days != 1 else ''}):\n\n{link}"
+        ),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        recipient_list=[user.email],
     )
 
 

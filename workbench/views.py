@@ -9,11 +9,13 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.forms.models import model_to_dict
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse, reverse_lazy
 from django.views.decorators.http import require_POST
 
 from . import policy, selectors, services
@@ -24,6 +26,7 @@ from .forms import (
     EngagementEditForm,
     GlossaryTermForm,
     MembershipAddForm,
+    MembershipInviteForm,
     MembershipRoleForm,
     ReferenceLinkForm,
     SignoffOwnerForm,
@@ -42,7 +45,9 @@ def engagement_list(request):
         request,
         "workbench/engagement_list.html",
         {
-            "engagements": selectors.engagement_list(user=request.user),
+            "engagements": selectors.with_current_phase(
+                selectors.engagement_list(user=request.user)
+            ),
             "can_create": policy.can_create_engagement(request.user),
             "waiting": waiting_for(user=request.user),
         },
@@ -117,12 +122,17 @@ def engagement_settings(request, engagement):
 # --- members -------------------------------------------------------------------------------
 
 
-def _members_page(request, engagement, form=None):
+def _members_page(request, engagement, form=None, invite_form=None):
+    form = form or MembershipAddForm()
+    form.fields["username"].widget.attrs["hx-get"] = reverse(
+        "member-candidates", args=[engagement.slug]
+    )
     context = engagement_context(
         request,
         engagement,
         members=selectors.engagement_members(engagement=engagement),
-        form=form or MembershipAddForm(),
+        form=form,
+        invite_form=invite_form or MembershipInviteForm(),
         role_form=MembershipRoleForm(),
     )
     return render_page(
@@ -132,8 +142,25 @@ def _members_page(request, engagement, form=None):
 
 @engagement_view(write_action=Action.MANAGE_MEMBERS)
 def member_list(request, engagement):
-    form = None
-    if request.method == "POST":
+    """Members; a POST adds a user who has an account, or with `invite` creates and invites one."""
+    form = invite_form = None
+    if request.method == "POST" and "invite" in request.POST:
+        invite_form = MembershipInviteForm(request.POST)
+        if invite_form.is_valid():
+            try:
+                membership = services.membership_invite(
+                    engagement=engagement, acting_user=request.user, **invite_form.cleaned_data
+                )
+            except ValidationError as exc:
+                add_service_errors(invite_form, exc)
+            else:
+                invite_form = None
+                messages.success(
+                    request,
+                    f"{membership.user.get_full_name()} added as {membership.user.username}; "
+                    f"a link to set a password went to {membership.user.email}.",
+                )
+    elif request.method == "POST":
         form = MembershipAddForm(request.POST)
         if form.is_valid():
             try:
@@ -143,7 +170,15 @@ def member_list(request, engagement):
                 form = None
             except ValidationError as exc:
                 add_service_errors(form, exc)
-    return _members_page(request, engagement, form)
+    return _members_page(request, engagement, form, invite_form)
+
+
+@engagement_view(Action.MANAGE_MEMBERS)
+def member_candidates(request, engagement):
+    """The picker's suggestions: a few users matching what was typed, as datalist options."""
+    query = request.GET.get("username", "")[:150]
+    users = selectors.member_candidates(engagement=engagement, query=query)
+    return render(request, "workbench/partials/member_candidates.html", {"users": users})
 
 
 @engagement_view(write_action=Action.MANAGE_MEMBERS)
@@ -381,6 +416,18 @@ def api_token_revoke(request, pk):
     services.token_revoke(token=token, acting_user=request.user)
     messages.success(request, f"Token “{token.name}” revoked; it no longer opens the API.")
     return redirect("api-token-list")
+
+
+class PasswordSetView(auth_views.PasswordResetConfirmView):
+    """Where an invited person chooses their password: Django's token checks the link (it works
+    once, since the token depends on the password, and expires after PASSWORD_RESET_TIMEOUT)."""
+
+    template_name = "workbench/password_set.html"
+    success_url = reverse_lazy("login")
+
+    def form_valid(self, form):
+        messages.success(self.request, "Your password is set; log in with it.")
+        return super().form_valid(form)
 
 
 def healthz(request):

@@ -55,17 +55,32 @@ def test_a_job_progress_bar_runs_to_completion(page):
     screenshot(page, "job")
 
 
-def test_a_lead_adds_a_member_inline_and_a_bad_name_is_refused(page):
+def test_a_lead_picks_a_member_invites_a_newcomer_and_a_bad_name_is_refused(page, mailoutbox):
     load_demo()
 
     log_in(page, "lead", DEMO_PASSWORD)
     page.goto(f"/e/{DEMO_SLUG}/members/")
-    page.get_by_label("User name").fill("nobody-here")
-    page.get_by_role("button", name="Add member").click()
+    add = page.locator("form", has=page.get_by_role("button", name="Add member"))
+    add.get_by_label("User", exact=True).fill("nobody-here")
+    add.get_by_role("button", name="Add member").click()
     expect(page.get_by_text("There is no active user named 'nobody-here'.")).to_be_visible()
 
-    page.get_by_label("User name").fill("outsider")
-    page.get_by_label("Role", exact=True).select_option(label="Viewer")
-    page.get_by_role("button", name="Add member").click()
+    # Typing part of a name offers the matching users (the picker asks the server).
+    add = page.locator("form", has=page.get_by_role("button", name="Add member"))
+    add.get_by_label("User", exact=True).fill("Otto")
+    expect(page.locator("#member-candidates option")).to_have_count(1)
+    expect(page.locator("#member-candidates option")).to_have_attribute("value", "outsider")
+    add.get_by_label("User", exact=True).fill("outsider")
+    expect(add.get_by_label("Role", exact=True)).to_have_value("viewer")  # the default
+    add.get_by_role("button", name="Add member").click()
     expect(page.locator("tr[data-member='outsider']")).to_be_visible()
+
+    invite = page.locator("form", has=page.get_by_role("button", name="Invite"))
+    invite.get_by_label("Name").fill("Nina van Dijk")
+    invite.get_by_label("E-mail").fill("nina@client.test")
+    invite.get_by_role("button", name="Invite").click()
+    expect(page.get_by_text("a link to set a password went to nina@client.test")).to_be_visible()
+    expect(page.locator("tr[data-member='nina'] select")).to_have_value("viewer")
+    invitation = mailoutbox[-1]  # (the demo's own notifications came before it)
+    assert invitation.to == ["nina@client.test"] and "/password/set/" in invitation.body
     screenshot(page, "members")

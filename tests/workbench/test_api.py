@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth.models import User
 from rest_framework.test import APIClient
 
 from tests.factories import GlossaryTermFactory, ReferenceLinkFactory, UserFactory
@@ -43,6 +44,7 @@ def endpoints(term_id=0, link_id=0, member_id=0):
         ("post", f"{BASE}/demo-job/", {"steps": 1, "pause": 0}, "ba"),
         ("get", f"{BASE}/members/", None, "viewer"),
         ("post", f"{BASE}/members/", {"username": "newbie", "role": "viewer"}, "lead"),
+        ("post", f"{BASE}/members/invite/", {"name": "Nina New", "email": "nina@c.test"}, "lead"),
         ("patch", f"{BASE}/members/{member_id}/", {"role": "client_ops"}, "lead"),
         ("delete", f"{BASE}/members/{member_id}/", None, "lead"),
         ("get", f"{BASE}/signoff-owners/", None, "viewer"),
@@ -81,6 +83,7 @@ def _call(client, method, path, payload):
 
 def _snapshot():
     return (
+        User.objects.count(),
         list(Membership.objects.values_list("id", "role").order_by("id")),
         list(GlossaryTerm.objects.values_list("id", "term", "definition").order_by("id")),
         list(ReferenceLink.objects.values_list("id", "title").order_by("id")),

@@ -57,6 +57,7 @@ def test_the_role_can_be_typed_as_its_label_in_any_case(engagement, lead):
         "role": "etl_developer",
         "role_label": "ETL Developer",
         "created": False,
+        "invited": False,
     }
     assert role_of(engagement, "ed") == Role.ETL_DEVELOPER
 
@@ -94,7 +95,7 @@ def test_adding_an_unknown_user_says_how_to_create_them(engagement, lead):
         "add_member", "--engagement", "acme-360", "--as", lead.username, "zoe", "viewer"
     )
     assert str(error) == (
-        "There is no active user named 'zoe'; --create --password-env VAR creates the account."
+        "There is no active user named 'zoe'; --create --email ADDRESS --name NAME invites them."
     )
 
 
@@ -194,12 +195,16 @@ def test_create_of_an_existing_username_is_refused(engagement, lead, ba, monkeyp
     assert str(error) == "user: A user named 'ba' already exists; add them without creating."
 
 
-def test_create_without_a_password_variable_is_a_usage_error(engagement, lead):
+def test_create_without_an_email_or_a_password_variable_is_a_usage_error(engagement, lead):
     error = refused(
         "add_member", "--engagement", "acme-360", "--as", lead.username, "x", "viewer", "--create"
     )
     assert error.returncode == 2
-    assert "--create needs --password-env VAR" in str(error)
+    assert str(error) == (
+        "--create needs --email and --name (the person is e-mailed a link to set their password) "
+        "or --password-env VAR."
+    )
+    assert not User.objects.filter(username="x").exists()
 
 
 # --- list_members and remove_member --------------------------------------------------------------
@@ -297,12 +302,12 @@ def test_create_engagement_reports_as_json(db):
 @pytest.mark.parametrize(
     "args",
     [
-        ["add_member", "--engagement", "acme-360", "bao"],
+        ["add_member", "--engagement", "acme-360"],
         ["decide_review", "--engagement", "acme-360", "7", "--approve", "--reject"],
         ["request_review", "--engagement", "acme-360", "--gate"],
         ["engagement_status", "--engagement", "acme-360", "--format", "yaml"],
     ],
-    ids=["missing-role", "approve-and-reject", "gate-without-value", "unknown-format"],
+    ids=["missing-user", "approve-and-reject", "gate-without-value", "unknown-format"],
 )
 def test_a_usage_error_exits_2_with_the_usage_on_stderr(args, tmp_path):
     env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'cli.sqlite3'}", "PATH": "/usr/bin:/bin"}

@@ -3,15 +3,32 @@ Settings, and the dashboard then shows the override and what the outputs say."""
 
 from __future__ import annotations
 
-import pytest
-from django.urls import reverse
+import re
 
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from rest_framework.test import APIClient
+
+from tests.clirun import run_json
+from tests.factories import (
+    CatalogTableFactory,
+    EngagementFactory,
+    GlossaryTermFactory,
+    ReferenceLinkFactory,
+    SourceSystemFactory,
+)
 from workbench.choices import LinkKind, Phase
+from workbench.demo import load_demo
 from workbench.phases import (
+    PHASE_OUTPUTS,
     OutputState,
     OutputStatus,
     PhaseCard,
     PhaseOutput,
+    current_phase,
+    current_phases,
     derived_phase,
     phase_cards,
 )
@@ -114,3 +131,91 @@ def test_only_a_lead_overrides_the_phase(client, engagement, ba, outsider):
     assert client.get(url).status_code == 404
     engagement.refresh_from_db()
     assert engagement.phase_overridden is False
+
+
+# --- the list, the API and the CLI show the same phase as the dashboard ----------------------------
+
+
+@pytest.fixture
+def three_engagements(engagement, lead):
+    """acme-360 fresh (phase 1), globex with its Mart cataloged (phase 2 by its outputs),
+    initech set by hand to phase 4 although its outputs say 1."""
+    globex = EngagementFactory(slug="globex", name="Globex", created_by=lead)
+    CatalogTableFactory(source=SourceSystemFactory(engagement=globex))
+    GlossaryTermFactory(engagement=globex)
+    ReferenceLinkFactory(engagement=globex, kind=LinkKind.MART_DOCS)
+    initech = EngagementFactory(slug="initech", name="Initech", created_by=lead)
+    engagement_set_phase(engagement=initech, phase=Phase.ETL_BUILD, acting_user=lead)
+    return [engagement, globex, initech]
+
+
+def test_the_engagement_list_shows_the_phase_the_dashboard_shows(client, lead, three_engagements):
+    client.force_login(lead)
+    page = client.get(reverse("engagement-list")).content.decode()
+
+    rows = re.findall(r"<td>(\d) · ([^<]+?)(?: <small[^>]*>\(set by hand\)</small>)?</td>", page)
+    assert rows == [
+        ("1", "Orientation &amp; intake"),  # Acme 360
+        ("2", "Source understanding"),  # Globex
+        ("4", "ETL build &amp; unit test"),  # Initech
+    ]
+    assert 'title="The phase outputs say 1 · Orientation &amp; intake">(set by hand)' in page
+    for engagement in three_engagements:  # each as its own dashboard says
+        assert current_phases([engagement])[engagement.pk] == current_phase(
+            engagement, phase_cards(engagement)
+        )
+
+
+def test_every_output_has_the_same_status_in_bulk_as_on_its_dashboard(lead, three_engagements):
+    # The demo is far along: a catalog, a published contract, mappings, an approved review, runs.
+    engagements = [*three_engagements, load_demo()]
+    seen = set()
+    for outputs in PHASE_OUTPUTS.values():
+        for output in outputs:
+            assert output.statuses, f"{output.key} has no bulk status"
+            bulk = output.statuses(engagements)
+            for engagement in engagements:
+                assert bulk[engagement.pk] == output.compute(engagement).status, output.key
+                seen.add(bulk[engagement.pk])
+    assert seen == set(OutputStatus)  # every status was compared, not only "not started"
+
+
+def test_the_api_and_the_cli_show_the_derived_phase(lead, three_engagements):
+    api = APIClient()
+    api.force_authenticate(lead)
+    listed = api.get("/api/v1/engagements/").json()["results"]
+    one = api.get("/api/v1/engagements/globex/").json()
+    cli = run_json("list_engagements", "--as", lead.username)["engagements"]
+    status = run_json("engagement_status", "--engagement", "initech", "--as", lead.username)
+
+    expected = [("acme-360", 1, 1, False), ("globex", 2, 2, False), ("initech", 4, 1, True)]
+    assert [
+        (e["slug"], e["current_phase"], e["derived_phase"], e["phase_overridden"]) for e in listed
+    ] == expected
+    assert (one["current_phase"], one["derived_phase"]) == (2, 2)
+    assert [(e["slug"], e["current_phase"], e["phase_overridden"]) for e in cli] == [
+        (slug, phase, overridden) for slug, phase, _, overridden in expected
+    ]
+    assert (status["current_phase"], status["derived_phase"], status["phase_overridden"]) == (
+        4,
+        1,
+        True,
+    )
+
+
+def test_the_engagement_list_costs_the_same_queries_for_more_engagements(
+    client, lead, three_engagements
+):
+    client.force_login(lead)
+    client.get(reverse("engagement-list"))  # sessions and caches warm
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(reverse("engagement-list")).status_code == 200
+        return len(captured)
+
+    before = queries()
+    for n in range(3):
+        more = EngagementFactory(slug=f"more-{n}", created_by=lead)
+        CatalogTableFactory(source=SourceSystemFactory(engagement=more))
+    assert queries() == before

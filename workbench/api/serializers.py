@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from workbench.choices import EngagementStatus, LinkKind, Phase, Role, SignoffGate
@@ -14,12 +15,17 @@ from workbench.models import (
     ReferenceLink,
     SignoffOwner,
 )
+from workbench.phases import CurrentPhase, current_phases
 
 
 class EngagementSerializer(serializers.ModelSerializer):
     created_by: serializers.SlugRelatedField = serializers.SlugRelatedField(
         slug_field="username", read_only=True, allow_null=True
     )
+    # As the dashboard shows it: derived from the phase outputs unless a Lead set it by hand.
+    current_phase = serializers.SerializerMethodField()
+    derived_phase = serializers.SerializerMethodField()
+    phase_overridden = serializers.BooleanField(read_only=True)
 
     class Meta:
         model = Engagement
@@ -31,12 +37,29 @@ class EngagementSerializer(serializers.ModelSerializer):
             "description",
             "status",
             "current_phase",
+            "derived_phase",
+            "phase_overridden",
             "created_by",
             "created_at",
         ]
-        read_only_fields = ["status", "current_phase", "created_by", "created_at"]
+        read_only_fields = ["status", "created_by", "created_at"]
         # Uniqueness is checked by the service, which answers with the model's own message.
         extra_kwargs: dict[str, dict] = {"slug": {"validators": []}}
+
+    @staticmethod
+    def _phase(engagement: Engagement) -> CurrentPhase:
+        """A list page has its phases attached in bulk; one engagement computes its own."""
+        if not hasattr(engagement, "phase"):
+            engagement.phase = current_phases([engagement])[engagement.pk]  # type: ignore[attr-defined]
+        return engagement.phase  # type: ignore[attr-defined]
+
+    @extend_schema_field(serializers.ChoiceField(choices=Phase.choices))
+    def get_current_phase(self, engagement: Engagement) -> int:
+        return int(self._phase(engagement).phase)
+
+    @extend_schema_field(serializers.ChoiceField(choices=Phase.choices))
+    def get_derived_phase(self, engagement: Engagement) -> int:
+        return int(self._phase(engagement).derived)
 
 
 class EngagementUpdateSerializer(serializers.Serializer):
@@ -57,12 +80,22 @@ class EngagementPhaseSerializer(serializers.Serializer):
 class MembershipSerializer(serializers.ModelSerializer):
     username = serializers.CharField(source="user.username")
     full_name = serializers.CharField(source="user.get_full_name", read_only=True)
-    role = serializers.ChoiceField(choices=Role.choices)
+    # The least a new member can do; the Lead raises it deliberately.
+    role = serializers.ChoiceField(choices=Role.choices, default=Role.VIEWER)
 
     class Meta:
         model = Membership
         fields = ["id", "username", "full_name", "role", "added_at"]
         read_only_fields = ["id", "added_at"]
+
+
+class MembershipInviteSerializer(serializers.Serializer):
+    """A person with no account yet; the service creates it and e-mails a password-set link."""
+
+    name = serializers.CharField(max_length=150)
+    email = serializers.CharField(max_length=254)  # the service judges it, with its own message
+    role = serializers.ChoiceField(choices=Role.choices, default=Role.VIEWER)
+    username = serializers.CharField(max_length=150, required=False, default="")
 
 
 class MembershipRoleSerializer(serializers.Serializer):

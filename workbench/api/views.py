@@ -31,6 +31,7 @@ from .serializers import (
     EngagementUpdateSerializer,
     GlossaryTermSerializer,
     JobSerializer,
+    MembershipInviteSerializer,
     MembershipRoleSerializer,
     MembershipSerializer,
     NotificationSerializer,
@@ -46,6 +47,10 @@ class EngagementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
 
     def get_queryset(self):
         return selectors.engagement_list(user=self.request.user)
+
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(queryset)
+        return page if page is None else selectors.with_current_phase(page)
 
     def create(self, request):
         serializer = EngagementSerializer(data=request.data)
@@ -141,6 +146,17 @@ class MembershipViewSet(
 
     def perform_destroy(self, instance):
         services.membership_remove(membership=instance, acting_user=self.acting_user)
+
+    @extend_schema(request=MembershipInviteSerializer, responses={201: MembershipSerializer})
+    @action(detail=False, methods=["post"])
+    def invite(self, request, engagement_slug=None):
+        """Create an account for someone new, make them a member and e-mail a password-set link."""
+        serializer = MembershipInviteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        membership = services.membership_invite(
+            engagement=self.engagement, acting_user=request.user, **serializer.validated_data
+        )
+        return Response(MembershipSerializer(membership).data, status=status.HTTP_201_CREATED)
 
 
 class SignoffOwnerViewSet(mixins.ListModelMixin, EngagementScopedViewSet):

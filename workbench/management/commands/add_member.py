@@ -13,8 +13,10 @@ from workbench.policy import Action
 class Command(WorkbenchCommand):
     help = (
         "Add a user to the engagement with a role (as stored, e.g. tech_ba, or its label, e.g. "
-        "'Tech BA'). --create makes the user first, with the password read from the environment "
-        "variable named by --password-env. Only an Implementation Lead may."
+        "'Tech BA'; Viewer when left out). --create makes the account first: with --email and "
+        "--name the person is e-mailed a link to set their password (as on the members page); "
+        "with --password-env the password is read from that environment variable instead. "
+        "Only an Implementation Lead may."
     )
 
     def add_arguments(self, parser):
@@ -22,10 +24,15 @@ class Command(WorkbenchCommand):
         parser.add_argument(
             "role",
             metavar="ROLE",
-            help="one of: " + ", ".join(f"{v} ({label})" for v, label in Role.choices),
+            nargs="?",
+            default=Role.VIEWER.value,
+            help="one of: "
+            + ", ".join(f"{v} ({label})" for v, label in Role.choices)
+            + " (default: viewer)",
         )
         parser.add_argument("--create", action="store_true", help="create the user account first")
         parser.add_argument("--email", default="", help="the new user's e-mail (with --create)")
+        parser.add_argument("--name", default="", help="the new user's full name (with --create)")
         parser.add_argument(
             "--password-env",
             dest="password_env",
@@ -39,7 +46,23 @@ class Command(WorkbenchCommand):
         engagement = self.engagement(options)
         user = self.acting_user(options, engagement)
         role = choice_value(Role, options["role"], "role")
-        if options["create"]:
+        invite = options["create"] and not options["password_env"]
+        if invite and not (options["email"] and options["name"]):
+            raise CommandError(
+                "--create needs --email and --name (the person is e-mailed a link to set their "
+                "password) or --password-env VAR.",
+                returncode=USAGE,
+            )
+        if invite:
+            membership = services.membership_invite(
+                engagement=engagement,
+                username=options["user"],
+                name=options["name"],
+                email=options["email"],
+                role=role,
+                acting_user=user,
+            )
+        elif options["create"]:
             membership = services.membership_add_new_user(
                 engagement=engagement,
                 username=options["user"],
@@ -49,13 +72,15 @@ class Command(WorkbenchCommand):
                 acting_user=user,
             )
         else:
-            if options["email"] or options["password_env"]:
-                raise CommandError("--email and --password-env go with --create.", returncode=USAGE)
+            if options["email"] or options["password_env"] or options["name"]:
+                raise CommandError(
+                    "--email, --name and --password-env go with --create.", returncode=USAGE
+                )
             policy.check(user, engagement, Action.MANAGE_MEMBERS)
             if not User.objects.filter(username=options["user"], is_active=True).exists():
                 raise CommandError(
                     f"There is no active user named '{options['user']}'; "
-                    "--create --password-env VAR creates the account."
+                    "--create --email ADDRESS --name NAME invites them."
                 )
             membership = services.membership_add(
                 engagement=engagement, username=options["user"], role=role, acting_user=user
@@ -69,18 +94,15 @@ class Command(WorkbenchCommand):
                 "role": role,
                 "role_label": label,
                 "created": options["create"],
+                "invited": invite,
             },
             f"added {membership.user.username} to {engagement.slug} as {label}"
-            + (" (new user)" if options["create"] else ""),
+            + (" (new user)" if options["create"] else "")
+            + (f"; a link to set a password went to {membership.user.email}" if invite else ""),
         )
 
 
-def _password(variable: str | None) -> str:
-    if not variable:
-        raise CommandError(
-            "--create needs --password-env VAR: the environment variable holding the password.",
-            returncode=USAGE,
-        )
+def _password(variable: str) -> str:
     password = os.environ.get(variable, "")
     if not password:
         raise CommandError(

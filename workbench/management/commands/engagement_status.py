@@ -1,6 +1,6 @@
 from workbench import policy
 from workbench.management.base import WorkbenchCommand
-from workbench.phases import phase_cards
+from workbench.phases import current_phase, phase_cards
 from workbench.policy import Action
 
 
@@ -13,6 +13,8 @@ class Command(WorkbenchCommand):
     def handle(self, *args, **options):
         engagement = self.engagement(options)
         policy.check(self.acting_user(options, engagement), engagement, Action.VIEW)
+        cards = phase_cards(engagement)
+        phase = current_phase(engagement, cards)
         phases = [
             {
                 "number": int(card.phase),
@@ -30,20 +32,25 @@ class Command(WorkbenchCommand):
                     for output, state in card.outputs
                 ],
             }
-            for card in phase_cards(engagement)
+            for card in cards
         ]
         data = {
             "engagement": engagement.slug,
             "name": engagement.name,
             "status": engagement.status,
-            "current_phase": engagement.current_phase,
+            "current_phase": int(phase.phase),
+            "derived_phase": int(phase.derived),
+            "phase_overridden": phase.overridden,
             "phases": phases,
         }
-        self.report(options, data, lambda: _text(engagement, phases))
+        self.report(options, data, lambda: _text(engagement, phase, phases))
 
 
-def _text(engagement, phases: list[dict]) -> str:
-    lines = [f"{engagement.name} ({engagement.slug}): {engagement.get_status_display()}"]
+def _text(engagement, phase, phases: list[dict]) -> str:
+    current = f"current phase {int(phase.phase)}. {phase.phase.label}"
+    if phase.overridden:
+        current += f" (set by hand; the outputs say {int(phase.derived)}. {phase.derived.label})"
+    lines = [f"{engagement.name} ({engagement.slug}): {engagement.get_status_display()}, {current}"]
     for phase in phases:
         lines.append(
             f"{phase['number']}. {phase['name']}: {phase['state'].replace('_', ' ')} "

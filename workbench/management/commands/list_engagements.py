@@ -10,7 +10,7 @@ class Command(WorkbenchCommand):
     def handle(self, *args, **options):
         user = self.acting_user(options)
         rows = []
-        for engagement in selectors.engagement_list(user=user):
+        for engagement in selectors.with_current_phase(selectors.engagement_list(user=user)):
             role = policy.role_of(user, engagement)
             rows.append(
                 {
@@ -18,7 +18,9 @@ class Command(WorkbenchCommand):
                     "name": engagement.name,
                     "client": engagement.client,
                     "status": engagement.status,
-                    "current_phase": engagement.current_phase,
+                    # as the dashboard shows it: derived, unless a Lead set it by hand
+                    "current_phase": int(engagement.phase.phase),  # type: ignore[attr-defined]
+                    "phase_overridden": engagement.phase.overridden,  # type: ignore[attr-defined]
                     "role": role,
                     "role_label": Role(role).label if role else None,
                     "members": engagement.member_count,  # type: ignore[attr-defined]  # annotated
@@ -29,7 +31,8 @@ class Command(WorkbenchCommand):
             {"user": user.username, "engagements": rows},
             lambda: (
                 "\n".join(
-                    f"{r['slug']:<24} {r['name']:<32} {r['status']:<14} {r['role_label'] or ''}".rstrip()
+                    f"{r['slug']:<24} {r['name']:<32} {r['status']:<14} phase {r['current_phase']}"
+                    f"{'*' if r['phase_overridden'] else ' '} {r['role_label'] or ''}".rstrip()
                     for r in rows
                 )
                 or f"{user.username} is not a member of any engagement"
