@@ -15,7 +15,8 @@ def test_generate_etl_writes_the_artifacts(mapped, etl, tmp_path):
         "-o", str(tmp_path), stdout=out,
     )  # fmt: skip
     # 38 files: five loads and four purges (the events are appended, never purged), two Airflow
-    # DAGs (the daily one and the hourly e-mail events), the dbt project with its own generic tests (foreign_key among them)
+    # DAGs (the daily one and the hourly e-mail events), the dbt project with its own generic
+    # tests (foreign_key among them)
     assert out.getvalue() == (
         f"wrote 38 files to {tmp_path} (snowflake; load order: customer, campaign, "
         "customer_address, subscription, email_event)\n"
