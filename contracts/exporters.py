@@ -63,18 +63,29 @@ class _PythonEmitterNeeded(Exception):
 
 
 class _CDumper(_FastSafeDumper):
-    """`_Dumper` on libyaml's emitter (3x faster), for the documents it writes identically."""
+    """`_Dumper` on libyaml's emitter (3x faster), for the documents it writes identically.
+
+    A contract repeats most of its keys and many values: each text is checked once per dump."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._checked: set[str] = set()
+        self._checked_keys: set[str] = set()
 
     def represent_str(self, data: str):
-        if _LIBYAML_DIFFERS.search(data):
-            raise _PythonEmitterNeeded
+        if data not in self._checked:
+            if _LIBYAML_DIFFERS.search(data):
+                raise _PythonEmitterNeeded
+            self._checked.add(data)
         return _str_representer(self, data)
 
     def represent_dict(self, data):
         for key in data:
-            if isinstance(key, str) and _LIBYAML_KEY_DIFFERS.search(key):
-                raise _PythonEmitterNeeded
-        return super().represent_dict(data)
+            if isinstance(key, str) and key not in self._checked_keys:
+                if _LIBYAML_KEY_DIFFERS.search(key):
+                    raise _PythonEmitterNeeded
+                self._checked_keys.add(key)
+        return self.represent_mapping("tag:yaml.org,2002:map", data)
 
 
 _CDumper.add_representer(str, _CDumper.represent_str)
