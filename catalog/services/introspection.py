@@ -6,10 +6,8 @@ produce; `catalog.catalog_apply` turns any snapshot into catalog rows and a diff
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
@@ -17,6 +15,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.engine.reflection import ObjectKind
 
 from workbench.jobs import JobError
+from workbench.memory import gc_paused
 
 from ..choices import TableKind
 
@@ -78,19 +77,6 @@ def read_catalog(
     report = progress or (lambda _p, _m: None)
     with gc_paused():
         return _read_catalog(conn, schema=schema, report=report, side_conn=side_conn)
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Reading (and then storing) a big catalog allocates hundreds of thousands of small objects
-    that all live on; the cyclic garbage collector would scan them again and again for nothing."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _read_catalog(conn, *, schema: str, report, side_conn) -> list[TableSnap]:

@@ -23,6 +23,7 @@ from workbench.history import (
     save_with_history,
 )
 from workbench.jobs import job_enqueue
+from workbench.memory import gc_paused
 from workbench.models import Engagement, Job
 from workbench.policy import Action
 
@@ -45,7 +46,6 @@ from . import connection
 from .introspection import (
     INFORMATION_SCHEMA_DIALECTS,
     TableSnap,
-    gc_paused,
     read_catalog,
     read_information_schema,
 )

@@ -3,18 +3,20 @@ column under its name in catalog order (see the models `SuggestionName`, `Sugges
 `SuggestionColumn`).
 
 Rebuilt whole for a source whenever its catalog is stored with a change of columns, inside the
-same transaction, so a request never reads an index older than the catalog. It is derived data,
-not history: the rows go in with COPY on PostgreSQL (one executemany elsewhere).
+same transaction, so a request never reads an index older than the catalog (catalogs stored
+before the index existed are indexed by migration catalog 0005: reads never write). It is derived
+data, not history: the rows go in with COPY on PostgreSQL (one executemany elsewhere).
 """
 
 from __future__ import annotations
 
+from django.apps import apps as installed_apps
 from django.db import connection, transaction
 
 from mappings.suggestions import normalise
 
 from ..diff import CatalogDiff
-from ..models import CatalogColumn, SourceSystem, SuggestionColumn, SuggestionName, SuggestionWord
+from ..models import SourceSystem
 
 CHUNK = 10_000
 
@@ -36,9 +38,17 @@ def suggestion_index_rebuild(*, source: SourceSystem) -> int:
 
     The source row is locked first so two rebuilds of one source never interleave."""
     SourceSystem.objects.select_for_update().filter(pk=source.pk).exists()
-    _delete(source.pk)
+    return build_index(source.pk)
+
+
+def build_index(source_id: int, apps=installed_apps) -> int:
+    """The index of one source written afresh. `apps` is the model registry: the installed one,
+    or a migration's historical one (the data migration indexing catalogs stored before)."""
+    CatalogColumn = apps.get_model("catalog", "CatalogColumn")
+    SuggestionName = apps.get_model("catalog", "SuggestionName")
+    _delete(apps, source_id)
     columns = (
-        CatalogColumn.objects.filter(table__source=source)
+        CatalogColumn.objects.filter(table__source_id=source_id)
         .order_by("table__schema", "table__name", "position", "name")
         .values_list("pk", "name")
     )
@@ -52,34 +62,38 @@ def suggestion_index_rebuild(*, source: SourceSystem) -> int:
         counts[key] = counts.get(key, 0) + 1
         placed.append((key, pk))
     names = SuggestionName.objects.bulk_create(
-        [SuggestionName(source=source, words=key, column_count=n) for key, n in counts.items()],
+        [
+            SuggestionName(source_id=source_id, words=key, column_count=n)
+            for key, n in counts.items()
+        ],
         batch_size=CHUNK,
     )
     name_ids = {name.words: name.pk for name in names}
     _insert(
-        SuggestionWord,
+        apps.get_model("catalog", "SuggestionWord"),
         ["source_id", "word", "name_id"],
-        ((source.pk, word, name.pk) for name in names for word in name.words.split()),
+        ((source_id, word, name.pk) for name in names for word in name.words.split()),
     )
     _insert(
-        SuggestionColumn,
+        apps.get_model("catalog", "SuggestionColumn"),
         ["name_id", "column_id", "ordinal"],
         ((name_ids[key], pk, ordinal) for ordinal, (key, pk) in enumerate(placed)),
     )
     return len(placed)
 
 
-def _delete(source_id: int) -> None:
+def _delete(apps, source_id: int) -> None:
     quote = connection.ops.quote_name
-    names = quote(SuggestionName._meta.db_table)
+    names = quote(apps.get_model("catalog", "SuggestionName")._meta.db_table)
+    columns = quote(apps.get_model("catalog", "SuggestionColumn")._meta.db_table)
+    words = quote(apps.get_model("catalog", "SuggestionWord")._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"DELETE FROM {quote(SuggestionColumn._meta.db_table)} "
-            f"WHERE name_id IN (SELECT id FROM {names} WHERE source_id = %s)",
+            f"DELETE FROM {columns} WHERE name_id IN (SELECT id FROM {names} WHERE source_id = %s)",
             [source_id],
         )
         cursor.execute(
-            f"DELETE FROM {quote(SuggestionWord._meta.db_table)} WHERE source_id = %s",
+            f"DELETE FROM {words} WHERE source_id = %s",
             [source_id],
         )
         cursor.execute(f"DELETE FROM {names} WHERE source_id = %s", [source_id])

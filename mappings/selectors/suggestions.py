@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from django.db.models import Count, Sum
+from django.db.models import Sum
 
 from catalog.models import (
     CatalogColumn,
@@ -21,7 +21,6 @@ from catalog.models import (
     SuggestionName,
     SuggestionWord,
 )
-from catalog.services.suggestion_index import suggestion_index_rebuild
 from workbench.models import Engagement
 
 from ..compiled import compile_from_clause
@@ -70,7 +69,7 @@ class CatalogSuggestions:
             .order_by("name")
             .values_list("pk", flat=True)
         )
-        self.total = _fresh_index(engagement, self.sources)
+        self.total = _indexed_total(self.sources)
         self.table_words = TableWords(synonyms)
         self._names: dict[str, list[IndexedName]] = {}
         self._postings: dict[str, list[int]] = {}
@@ -247,33 +246,11 @@ class CatalogSuggestions:
                 )
 
 
-def _fresh_index(engagement: Engagement, sources: list[int]) -> int:
-    """The engagement's number of catalog columns, after rebuilding the index of any source
-    whose indexed columns are not its stored ones (a catalog stored before the index existed)."""
-    total = CatalogColumn.objects.filter(engagement=engagement).count()
-    indexed = _indexed_counts(sources)
-    if sum(indexed.values()) == total:
-        return total
-    stored = dict(
-        CatalogColumn.objects.filter(table__source_id__in=sources)
-        .order_by()
-        .values_list("table__source_id")
-        .annotate(n=Count("pk"))
-    )
-    for source in SourceSystem.objects.filter(pk__in=sources):
-        if stored.get(source.pk, 0) != indexed.get(source.pk, 0):
-            suggestion_index_rebuild(source=source)
-    return total
-
-
-def _indexed_counts(sources: list[int]) -> dict[int, int]:
-    rows = (
-        SuggestionName.objects.filter(source_id__in=sources)
-        .order_by()
-        .values_list("source_id")
-        .annotate(n=Sum("column_count"))
-    )
-    return dict(rows)
+def _indexed_total(sources: list[int]) -> int:
+    """The engagement's number of catalog columns, as its sources' indexes count them (each
+    index is rebuilt with its catalog, so this is the catalog's count)."""
+    total = SuggestionName.objects.filter(source_id__in=sources).aggregate(n=Sum("column_count"))
+    return total["n"] or 0
 
 
 def catalog_suggestions(

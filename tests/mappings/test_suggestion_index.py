@@ -9,7 +9,10 @@ columns whose common words (`id`, `customer`) are in more columns than the short
 
 from __future__ import annotations
 
+import importlib
+
 import pytest
+from django.apps import apps as django_apps
 
 from catalog.models import CatalogColumn, SuggestionColumn, SuggestionName, SuggestionWord
 from catalog.services import sources as catalog_services
@@ -26,6 +29,10 @@ from mappings.services import mapping as services
 from mappings.suggestions import ColumnFacts, SuggestionIndex, normalise, synonym_map
 
 from ..factories import GlossaryTermFactory
+
+index_stale_sources = importlib.import_module(
+    "catalog.migrations.0005_index_catalogs_stored_before"
+).index_stale_sources
 
 DRIVING = {
     "customer": (
@@ -223,11 +230,27 @@ def test_the_index_follows_every_catalog_write(mapped, ba, source):  # noqa: F81
     assert assert_same_as_in_memory(mapped)
 
 
-def test_a_catalog_stored_before_the_index_existed_is_indexed_on_first_request(mapped, source):  # noqa: F811
+def test_a_catalog_stored_before_the_index_existed_is_indexed_by_the_migration(
+    mapped,
+    source,  # noqa: F811
+    django_assert_max_num_queries,
+):
+    # given a catalog stored before the index existed
     SuggestionColumn.objects.filter(name__source=source).delete()
     SuggestionWord.objects.filter(source=source).delete()
     SuggestionName.objects.filter(source=source).delete()
+    email = mapped.entity_mappings.get(entity_name="email_event")
 
-    assert assert_same_as_in_memory(mapped)
+    # then asking for suggestions only reads: it writes no index
+    with django_assert_max_num_queries(30) as captured:
+        entity_suggestions(entity_mapping=email)
+    assert not [q for q in captured.captured_queries if "INSERT" in q["sql"].upper()]
+    assert not SuggestionColumn.objects.filter(name__source=source).exists()
+
+    # when the data migration runs, then it indexes that catalog and leaves the others alone
+    others = list(SuggestionColumn.objects.exclude(name__source=source).values_list("pk"))
+    index_stale_sources(django_apps, None)
     indexed = SuggestionColumn.objects.filter(name__source=source).count()
     assert indexed == CatalogColumn.objects.filter(table__source=source).count() > 0
+    assert list(SuggestionColumn.objects.exclude(name__source=source).values_list("pk")) == others
+    assert assert_same_as_in_memory(mapped)
