@@ -149,7 +149,7 @@ def _orders_plan() -> EtlPlan:
             ),
             _column("product_id", logical_type="string"),
         ],
-        foreign_keys=[ForeignKey("product_id", "product", "if_product", "product_id")],
+        foreign_keys=[ForeignKey(("product_id",), "product", "if_product", ("product_id",))],
     )
     return EtlPlan(
         engagement=None,  # type: ignore[arg-type]  # the SQL files need no engagement
