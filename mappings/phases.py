@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import Count, Q
 from django.urls import reverse
 
-from workbench.phases import OutputState, OutputStatus, phase_output
+from workbench.phases import OutputState, OutputStatus, phase_output, shared_reading
 
 from .choices import Feasibility, MappingStatus
 from .models import AttributeMapping
@@ -14,6 +14,7 @@ from .selectors.mapping import UNMAPPED_STATES
 OPEN = [s.value for s in UNMAPPED_STATES]
 
 
+@shared_reading  # three outputs below read it: one query per dashboard
 def _counts(engagement) -> dict:
     return AttributeMapping.objects.filter(engagement=engagement).aggregate(
         total=Count("pk"),
