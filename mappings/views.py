@@ -12,6 +12,7 @@ import io
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -78,19 +79,14 @@ def _attribute(engagement, pk) -> AttributeMapping:
 
 @engagement_view()
 def mapping_overview(request, engagement):
-    contract = selectors.contract_attributes(engagement=engagement)
-    mapped_names = set(
-        AttributeMapping.objects.filter(engagement=engagement).values_list(
-            "entity_mapping__entity_name", "attribute_name"
-        )
-    )
+    unprepared = selectors.unprepared_count(engagement=engagement)
     order = selectors.contract_load_order(engagement=engagement)
     context = engagement_context(
         request,
         engagement,
         rows=selectors.coverage(engagement=engagement),
-        has_contract=bool(contract),
-        unprepared=len(set(contract) - mapped_names),
+        has_contract=unprepared is not None,
+        unprepared=unprepared,
         cycle=order.cycle,
         open_comments=selectors.open_comment_count(engagement=engagement),
         gap=gap_summary(gap_items(engagement=engagement)),
@@ -477,18 +473,23 @@ def comment_resolve(request, engagement, pk):
 # --- GAP --------------------------------------------------------------------------------------
 
 
+GAP_PAGE_SIZE = 200  # the counts above the list cover every item; the CSV and workbook hold all
+
+
 @engagement_view()
 def gap(request, engagement):
     """The GAP document: every item with the row that fixes it, filtered by severity."""
     items = gap_items(engagement=engagement)
     severity = request.GET.get("severity", "")
-    shown = [i for i in items if not severity or i.severity == severity]
-    where = gap_rows(engagement=engagement, items=shown)
-    rows = [_gap_row(engagement, item, where.get((item.entity, item.attribute))) for item in shown]
+    selected = [i for i in items if not severity or i.severity == severity]
+    page = Paginator(selected, GAP_PAGE_SIZE).get_page(request.GET.get("page"))
+    where = gap_rows(engagement=engagement, items=page.object_list)
+    rows = [_gap_row(engagement, item, where.get((item.entity, item.attribute))) for item in page]
     context = engagement_context(
         request,
         engagement,
         rows=rows,
+        page=page,
         total=len(items),
         summary=gap_summary(items),
         counts=gap_counts(items),
