@@ -118,18 +118,29 @@ def _entity_form(entity: EntityMapping, data=None) -> EntityMappingForm:
     return EntityMappingForm(data, initial=initial)
 
 
-def _grid_context(request, engagement, entity, **extra) -> dict:
+LINEAGE_LIMIT = 500  # attributes: a larger graph cannot be read on screen (nor drawn quickly)
+
+
+def _grid_context(request, engagement, entity, *, with_rows=True, **extra) -> dict:
+    """What the entity's page shows. The editing grid loads its rows from the API, so without
+    `with_rows` (the server-rendered table's) the page reads only what the lineage draws."""
     # Its own ids: the entity form on the same page has a status field too.
     filters = GridFilterForm(request.GET or None, auto_id="filter-%s")
     status = problem = ""
     if filters.is_valid():
         status, problem = filters.cleaned_data["status"], filters.cleaned_data["problem"]
     approval = approval_state(engagement=engagement, entities=[entity.entity_name])
-    rows = selectors.mapping_grid(
-        entity_mapping=entity, status=status, problem=problem, approval=approval["attributes"]
-    )
+    rows = []
+    if with_rows:
+        rows = selectors.mapping_grid(
+            entity_mapping=entity, status=status, problem=problem, approval=approval["attributes"]
+        )
+        drawn = [r.mapping for r in rows]
+    else:
+        drawn = list(entity.attributes.order_by("pk")[: LINEAGE_LIMIT + 1])
     compiled = compile_from_clause(entity_mapping=entity)
     alias_tables = compiled.alias_tables
+    too_large = len(drawn) > LINEAGE_LIMIT
     return engagement_context(
         request,
         engagement,
@@ -139,7 +150,8 @@ def _grid_context(request, engagement, entity, **extra) -> dict:
         filters=filters,
         alias_tables=alias_tables,
         rules_dialect=compiled.dialect_label if entity.driving_table else "",
-        lineage=selectors.lineage_graph([r.mapping for r in rows], alias_tables),
+        lineage={} if too_large else selectors.lineage_graph(drawn, alias_tables),
+        lineage_limit=LINEAGE_LIMIT if too_large else None,
         grid_choices=_grid_choices(),
         **extra,
     )
@@ -164,6 +176,7 @@ def mapping_entity(request, engagement, pk):
         request,
         engagement,
         entity,
+        with_rows=table_view,
         table_view=table_view,
         form=_entity_form(entity),
         tables=selectors.catalog_table_names(engagement=engagement),
@@ -483,7 +496,7 @@ def gap(request, engagement):
     severity = request.GET.get("severity", "")
     selected = [i for i in items if not severity or i.severity == severity]
     page = Paginator(selected, GAP_PAGE_SIZE).get_page(request.GET.get("page"))
-    where = gap_rows(engagement=engagement, items=page.object_list)
+    where = gap_rows(engagement=engagement, items=list(page.object_list))
     rows = [_gap_row(engagement, item, where.get((item.entity, item.attribute))) for item in page]
     context = engagement_context(
         request,
