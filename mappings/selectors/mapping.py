@@ -270,7 +270,9 @@ def contract_target(*conditions: Q, layer, **lookups) -> Exists:
     return Exists(
         InterfaceAttribute.objects.filter(
             *conditions,
-            layer=layer,
+            # through the entity's (layer, name) key, then the attribute's (entity, name): SQLite
+            # would otherwise scan the layer's attributes for every row
+            entity__layer=layer,
             entity__name=OuterRef("entity_mapping__entity_name"),
             name=OuterRef("attribute_name"),
             **lookups,
