@@ -331,8 +331,8 @@ def unprepared_count(*, engagement: Engagement) -> int | None:
     attributes = InterfaceAttribute.objects.filter(layer=layer)
     if layer is None or not attributes.exists():
         return None
-    mapped = AttributeMapping.objects.filter(
-        engagement=engagement,
+    mapped = AttributeMapping.objects.filter(  # through the (engagement, entity name) key
+        entity_mapping__engagement=engagement,
         entity_mapping__entity_name=OuterRef("entity__name"),
         attribute_name=OuterRef("name"),
     )
