@@ -10,6 +10,7 @@ from workbench.phases import (
     OutputStatus,
     phase_output,
     phase_statuses,
+    shared_reading,
 )
 
 from .choices import Feasibility, MappingStatus
@@ -19,6 +20,7 @@ from .selectors.mapping import UNMAPPED_STATES
 OPEN = [s.value for s in UNMAPPED_STATES]
 
 
+@shared_reading  # three outputs below read it: one query per dashboard
 def _counts(engagement) -> dict:
     return AttributeMapping.objects.filter(engagement=engagement).aggregate(
         total=Count("pk"),

@@ -12,6 +12,7 @@ import io
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -78,19 +79,14 @@ def _attribute(engagement, pk) -> AttributeMapping:
 
 @engagement_view()
 def mapping_overview(request, engagement):
-    contract = selectors.contract_attributes(engagement=engagement)
-    mapped_names = set(
-        AttributeMapping.objects.filter(engagement=engagement).values_list(
-            "entity_mapping__entity_name", "attribute_name"
-        )
-    )
+    unprepared = selectors.unprepared_count(engagement=engagement)
     order = selectors.contract_load_order(engagement=engagement)
     context = engagement_context(
         request,
         engagement,
         rows=selectors.coverage(engagement=engagement),
-        has_contract=bool(contract),
-        unprepared=len(set(contract) - mapped_names),
+        has_contract=unprepared is not None,
+        unprepared=unprepared,
         cycle=order.cycle,
         open_comments=selectors.open_comment_count(engagement=engagement),
         gap=gap_summary(gap_items(engagement=engagement)),
@@ -122,18 +118,29 @@ def _entity_form(entity: EntityMapping, data=None) -> EntityMappingForm:
     return EntityMappingForm(data, initial=initial)
 
 
-def _grid_context(request, engagement, entity, **extra) -> dict:
+LINEAGE_LIMIT = 500  # attributes: a larger graph cannot be read on screen (nor drawn quickly)
+
+
+def _grid_context(request, engagement, entity, *, with_rows=True, **extra) -> dict:
+    """What the entity's page shows. The editing grid loads its rows from the API, so without
+    `with_rows` (the server-rendered table's) the page reads only what the lineage draws."""
     # Its own ids: the entity form on the same page has a status field too.
     filters = GridFilterForm(request.GET or None, auto_id="filter-%s")
     status = problem = ""
     if filters.is_valid():
         status, problem = filters.cleaned_data["status"], filters.cleaned_data["problem"]
     approval = approval_state(engagement=engagement, entities=[entity.entity_name])
-    rows = selectors.mapping_grid(
-        entity_mapping=entity, status=status, problem=problem, approval=approval["attributes"]
-    )
+    rows = []
+    if with_rows:
+        rows = selectors.mapping_grid(
+            entity_mapping=entity, status=status, problem=problem, approval=approval["attributes"]
+        )
+        drawn = [r.mapping for r in rows]
+    else:
+        drawn = list(entity.attributes.order_by("pk")[: LINEAGE_LIMIT + 1])
     compiled = compile_from_clause(entity_mapping=entity)
     alias_tables = compiled.alias_tables
+    too_large = len(drawn) > LINEAGE_LIMIT
     return engagement_context(
         request,
         engagement,
@@ -143,7 +150,8 @@ def _grid_context(request, engagement, entity, **extra) -> dict:
         filters=filters,
         alias_tables=alias_tables,
         rules_dialect=compiled.dialect_label if entity.driving_table else "",
-        lineage=selectors.lineage_graph([r.mapping for r in rows], alias_tables),
+        lineage={} if too_large else selectors.lineage_graph(drawn, alias_tables),
+        lineage_limit=LINEAGE_LIMIT if too_large else None,
         grid_choices=_grid_choices(),
         **extra,
     )
@@ -168,6 +176,7 @@ def mapping_entity(request, engagement, pk):
         request,
         engagement,
         entity,
+        with_rows=table_view,
         table_view=table_view,
         form=_entity_form(entity),
         tables=selectors.catalog_table_names(engagement=engagement),
@@ -478,19 +487,24 @@ def comment_resolve(request, engagement, pk):
 # --- GAP --------------------------------------------------------------------------------------
 
 
+GAP_PAGE_SIZE = 200  # the counts above the list cover every item; the CSV and workbook hold all
+
+
 @engagement_view()
 def gap(request, engagement):
     """The GAP document: every item with the row that fixes it, filtered by severity."""
     items = gap_items(engagement=engagement)
     severity = request.GET.get("severity", "")
-    shown = [i for i in items if not severity or i.severity == severity]
-    where = gap_rows(engagement=engagement, items=shown)
-    rows = [_gap_row(engagement, item, where.get((item.entity, item.attribute))) for item in shown]
+    selected = [i for i in items if not severity or i.severity == severity]
+    page = Paginator(selected, GAP_PAGE_SIZE).get_page(request.GET.get("page"))
+    where = gap_rows(engagement=engagement, items=list(page.object_list))
+    rows = [_gap_row(engagement, item, where.get((item.entity, item.attribute))) for item in page]
     context = engagement_context(
         request,
         engagement,
         rows=rows,
         grid_rows=[{**row["item"].as_dict(), "link": row["link"]} for row in rows],
+        page=page,
         total=len(items),
         summary=gap_summary(items),
         counts=gap_counts(items),

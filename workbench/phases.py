@@ -11,8 +11,10 @@ list, the API and the CLI show the derived phase without computing every card of
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Callable, Iterable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -194,12 +196,38 @@ def current_phases(engagements: Iterable) -> dict[int, CurrentPhase]:
     return result
 
 
+# Readings several outputs share, kept for the length of one phase_cards call (never longer, so
+# a later call sees the data as it is then).
+_shared_readings: ContextVar[dict | None] = ContextVar("shared_readings", default=None)
+
+
+def shared_reading(fn: Callable) -> Callable:
+    """Make `fn(engagement)` run once per phase_cards call however many outputs ask for it
+    (the mapping outputs share one aggregate); outside a call it simply runs."""
+
+    @functools.wraps(fn)
+    def read(engagement):
+        memo = _shared_readings.get()
+        if memo is None:
+            return fn(engagement)
+        key = (fn, engagement.pk)
+        if key not in memo:
+            memo[key] = fn(engagement)
+        return memo[key]
+
+    return read
+
+
 def phase_cards(engagement) -> list[PhaseCard]:
-    cards = []
-    for phase, outputs in PHASE_OUTPUTS.items():
-        card = PhaseCard(phase)
-        for output in outputs:
-            state = output.compute(engagement) if output.compute else NOT_STARTED
-            card.outputs.append((output, state))
-        cards.append(card)
-    return cards
+    token = _shared_readings.set({})
+    try:
+        cards = []
+        for phase, outputs in PHASE_OUTPUTS.items():
+            card = PhaseCard(phase)
+            for output in outputs:
+                state = output.compute(engagement) if output.compute else NOT_STARTED
+                card.outputs.append((output, state))
+            cards.append(card)
+        return cards
+    finally:
+        _shared_readings.reset(token)

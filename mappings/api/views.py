@@ -140,10 +140,8 @@ class AttributeMappingViewSet(
         return Response(GridRowSerializer(self._grid_rows(entity), many=True).data)
 
     def _grid_rows(self, entity: EntityMapping, ids: set[int] | None = None) -> list:
-        rows = mapping_grid(
-            entity_mapping=entity,
-            approval=approval_state(engagement=self.engagement)["attributes"],
-        )
+        approval = approval_state(engagement=self.engagement, entities=[entity.entity_name])
+        rows = mapping_grid(entity_mapping=entity, approval=approval["attributes"])
         return rows if ids is None else [r for r in rows if r.mapping.pk in ids]
 
     # A refused action answers 400 with the same body as 200 ("detail", each row's "results" and

@@ -11,7 +11,7 @@ from functools import reduce
 from typing import Any
 
 import sqlglot
-from django.db.models import Count, F, Q
+from django.db.models import Count, Exists, F, OuterRef, Q
 from sqlglot import exp
 
 from catalog.models import CatalogColumn, CatalogTable
@@ -273,43 +273,79 @@ def mapping_grid(
     return rows
 
 
+def contract_target(*conditions: Q, layer, **lookups) -> Exists:
+    """A SQL condition on an attribute mapping row: the contract `layer` has its target (an
+    attribute of that name in the entity of that name) and the target meets the conditions."""
+    return Exists(
+        InterfaceAttribute.objects.filter(
+            *conditions,
+            # through the entity's (layer, name) key, then the attribute's (entity, name): SQLite
+            # would otherwise scan the layer's attributes for every row
+            entity__layer=layer,
+            entity__name=OuterRef("entity_mapping__entity_name"),
+            name=OuterRef("attribute_name"),
+            **lookups,
+        )
+    )
+
+
 def coverage(*, engagement: Engagement) -> list[dict]:
-    """Per entity mapping: attribute counts, mapped, mandatory unmapped, blocked; one query each
-    for the mappings and the contract's required flags."""
-    required = {
-        key
-        for key, attribute in contract_attributes(engagement=engagement).items()
-        if attribute.required
+    """Per entity mapping: attribute counts, mapped, mandatory unmapped, blocked and not feasible,
+    counted in SQL per entity (the rows themselves are never read), in load order."""
+    layer = published_layer(engagement=engagement)
+    per_entity = (
+        AttributeMapping.objects.filter(engagement=engagement)
+        .order_by()
+        .values("entity_mapping_id")
+    )
+    counts = {
+        row["entity_mapping_id"]: row
+        for row in per_entity.annotate(
+            total=Count("pk"),
+            mapped=Count("pk", filter=~Q(status__in=UNMAPPED_STATES)),
+            blocked=Count("pk", filter=Q(status=MappingStatus.BLOCKED)),
+            not_feasible=Count("pk", filter=Q(feasibility=Feasibility.NOT_FEASIBLE)),
+        )
     }
+    mandatory_open = dict(
+        per_entity.filter(contract_target(layer=layer, required=True), status__in=UNMAPPED_STATES)
+        .annotate(count=Count("pk"))
+        .values_list("entity_mapping_id", "count")
+    )
     order = contract_load_order(engagement=engagement)
     rows: list[dict[str, Any]] = []
-    entity_mappings = EntityMapping.objects.filter(engagement=engagement).prefetch_related(
-        "attributes"
-    )
-    for entity in entity_mappings:
-        attributes = list(entity.attributes.all())
-        done = [a for a in attributes if a.status not in UNMAPPED_STATES]
-        mandatory_open = [
-            a
-            for a in attributes
-            if (entity.entity_name, a.attribute_name) in required and a.status in UNMAPPED_STATES
-        ]
+    for entity in EntityMapping.objects.filter(engagement=engagement):
+        own = counts.get(entity.pk, {})
+        total, mapped = own.get("total", 0), own.get("mapped", 0)
         rows.append(
             {
                 "entity": entity,
-                "total": len(attributes),
-                "mapped": len(done),
-                "mandatory_unmapped": len(mandatory_open),
-                "blocked": sum(1 for a in attributes if a.status == MappingStatus.BLOCKED),
-                "not_feasible": sum(
-                    1 for a in attributes if a.feasibility == Feasibility.NOT_FEASIBLE
-                ),
-                "percent": round(100 * len(done) / len(attributes)) if attributes else 0,
+                "total": total,
+                "mapped": mapped,
+                "mandatory_unmapped": mandatory_open.get(entity.pk, 0),
+                "blocked": own.get("blocked", 0),
+                "not_feasible": own.get("not_feasible", 0),
+                "percent": round(100 * mapped / total) if total else 0,
                 "load_position": order.position(entity.entity_name),
             }
         )
     rows.sort(key=lambda r: (r["load_position"] or 10_000, r["entity"].entity_name))
     return rows
+
+
+def unprepared_count(*, engagement: Engagement) -> int | None:
+    """How many attributes of the published contract have no mapping row yet, counted in SQL;
+    None without a published contract that has attributes."""
+    layer = published_layer(engagement=engagement)
+    attributes = InterfaceAttribute.objects.filter(layer=layer)
+    if layer is None or not attributes.exists():
+        return None
+    mapped = AttributeMapping.objects.filter(  # through the (engagement, entity name) key
+        entity_mapping__engagement=engagement,
+        entity_mapping__entity_name=OuterRef("entity__name"),
+        attribute_name=OuterRef("name"),
+    )
+    return attributes.filter(~Exists(mapped)).count()
 
 
 def open_comment_count(*, engagement: Engagement) -> int:

@@ -32,6 +32,18 @@
       const link = element("a", null, label);
       link.href = href;
       link.tabIndex = -1;
+      // The range selection redraws the cell while the button is down, and Chromium then sends
+      // no click: the release opens the link (modified clicks keep the browser's own meaning).
+      const plain = (event) => event.button === 0 && !(event.ctrlKey || event.metaKey || event.shiftKey);
+      let pressed = false; // a drag that ends on the link is a range selection, not a click
+      link.addEventListener("mousedown", (event) => (pressed = plain(event)));
+      link.addEventListener("mouseleave", () => (pressed = false));
+      link.addEventListener("mouseup", (event) => {
+        if (pressed && plain(event)) window.location.assign(href);
+      });
+      link.addEventListener("click", (event) => {
+        if (plain(event)) event.preventDefault();
+      });
       return link;
     };
   }

@@ -99,6 +99,14 @@ def test_one_click_on_a_gap_item_opens_the_row_to_fix(ba_page):
     expect(page.locator("#gap-table")).to_be_hidden()
     header_of(page, "entity").locator("input").press_sequentially(item.entity)
     header_of(page, "attribute").locator("input").press_sequentially(item.attribute)
+    # the header filters apply after a pause: wait for the rows both filters leave (substrings,
+    # any case), so the click lands on a row that stays
+    left = [
+        i
+        for i in gap_items(engagement=page.engagement)
+        if item.entity.lower() in i.entity.lower() and item.attribute.lower() in i.attribute.lower()
+    ]
+    expect(page.locator(".list-grid .tabulator-row")).to_have_count(len(left))
     expect(column_of(page, "severity").first).to_have_text(item.severity)
     screenshot(page, "gap-grid")
 
