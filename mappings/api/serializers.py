@@ -6,6 +6,7 @@ from rest_framework import serializers
 
 from ..choices import CommentKind, Feasibility, LoadStrategy, MappingStatus, SmeReview
 from ..models import AttributeMapping, EntityMapping, MappingComment
+from ..selectors.mapping import PROBLEM_FILTERS
 from ..services.bulk import MAX_BULK_ROWS, BulkAction, Outcome
 
 
@@ -219,17 +220,19 @@ class GapItemSerializer(serializers.Serializer):
 
 class GridRowSerializer(AttributeMappingSerializer):
     """A row of the mapping grid: the attribute mapping with what the contract says of the
-    attribute and the talk about it (a `mappings.selectors.mapping.GridRow` is the instance)."""
+    attribute and the talk about it. It documents the shape only: the rows are built as plain
+    values by `mappings.selectors.mapping.mapping_grid_values` (5,000 rows through a serialiser
+    take seconds)."""
 
-    data_type = serializers.SerializerMethodField()
-    canonical_meaning = serializers.SerializerMethodField()
-    required = serializers.SerializerMethodField()  # type: ignore[assignment]  # see `errors`
-    primary_key = serializers.SerializerMethodField()
-    in_contract = serializers.SerializerMethodField()
-    allowed_values = serializers.SerializerMethodField()
-    comment_count = serializers.SerializerMethodField()
-    open_questions = serializers.SerializerMethodField()
-    flags = serializers.SerializerMethodField()
+    data_type = serializers.CharField(help_text="The contract's logical type and size.")
+    canonical_meaning = serializers.CharField()
+    required = serializers.BooleanField()  # type: ignore[assignment]  # Field.required is a bool
+    primary_key = serializers.BooleanField()
+    in_contract = serializers.BooleanField()
+    allowed_values = serializers.ListField(child=serializers.CharField())
+    comment_count = serializers.IntegerField()
+    open_questions = serializers.IntegerField()
+    flags = serializers.ListField(child=serializers.ChoiceField(choices=list(PROBLEM_FILTERS)))
 
     class Meta(AttributeMappingSerializer.Meta):
         fields = [
@@ -245,41 +248,6 @@ class GridRowSerializer(AttributeMappingSerializer):
             "flags",
         ]
         read_only_fields = fields
-
-    def to_representation(self, instance):
-        self._row = instance  # the GridRow; the model fields come from its mapping
-        return super().to_representation(instance.mapping)
-
-    def get_data_type(self, _mapping) -> str:
-        attribute = self._row.attribute
-        if attribute is None:
-            return ""
-        size = f"({attribute.max_length})" if attribute.max_length else ""
-        return f"{attribute.logical_type}{size}"
-
-    def get_canonical_meaning(self, _mapping) -> str:
-        return self._row.attribute.canonical_meaning if self._row.attribute else ""
-
-    def get_required(self, _mapping) -> bool:
-        return self._row.required
-
-    def get_primary_key(self, _mapping) -> bool:
-        return bool(self._row.attribute and self._row.attribute.primary_key)
-
-    def get_in_contract(self, _mapping) -> bool:
-        return self._row.attribute is not None
-
-    def get_allowed_values(self, _mapping) -> list[str]:
-        return [str(v) for v in self._row.attribute.allowed_values] if self._row.attribute else []
-
-    def get_comment_count(self, _mapping) -> int:
-        return self._row.comment_count
-
-    def get_open_questions(self, _mapping) -> int:
-        return self._row.open_questions
-
-    def get_flags(self, _mapping) -> list[str]:
-        return sorted(self._row.problem_flags)
 
 
 class BulkSerializer(serializers.Serializer):

@@ -9,6 +9,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.fields import DateTimeField
 from rest_framework.response import Response
 
 from workbench.api.base import EngagementScopedViewSet
@@ -17,7 +18,7 @@ from ..compiled import compile_rule_context
 from ..hooks import approval_state
 from ..models import AttributeMapping, EntityMapping, MappingComment
 from ..selectors.gap import gap_items
-from ..selectors.mapping import mapping_grid
+from ..selectors.mapping import mapping_grid_values
 from ..selectors.suggestions import attribute_suggestions
 from ..services import mapping as services
 from ..services.bulk import BulkAction, BulkRefused, attribute_mappings_bulk
@@ -137,12 +138,16 @@ class AttributeMappingViewSet(
         entity = get_object_or_404(
             EntityMapping.objects.filter(engagement=self.engagement), pk=int(raw)
         )
-        return Response(GridRowSerializer(self._grid_rows(entity), many=True).data)
+        return Response(self._grid_rows(entity))
 
-    def _grid_rows(self, entity: EntityMapping, ids: set[int] | None = None) -> list:
+    def _grid_rows(self, entity: EntityMapping, ids: set[int] | None = None) -> list[dict]:
+        """The rows in GridRowSerializer's shape, built from values (see mapping_grid_values)."""
         approval = approval_state(engagement=self.engagement, entities=[entity.entity_name])
-        rows = mapping_grid(entity_mapping=entity, approval=approval["attributes"])
-        return rows if ids is None else [r for r in rows if r.mapping.pk in ids]
+        rows = mapping_grid_values(entity_mapping=entity, approval=approval["attributes"], ids=ids)
+        when = DateTimeField()  # the serialisers' own format of a time
+        for row in rows:
+            row["updated_at"] = when.to_representation(row["updated_at"])
+        return rows
 
     # A refused action answers 400 with the same body as 200 ("detail", each row's "results" and
     # the "rows" as they are), which is also a ValidationError body: the shared 400 documents it.
@@ -181,7 +186,7 @@ class AttributeMappingViewSet(
         body = {
             "detail": detail,
             "results": [r.as_dict() for r in results],
-            "rows": GridRowSerializer(rows, many=True).data,
+            "rows": rows,
         }
         return Response(body, status=status)
 

@@ -6,7 +6,9 @@ from __future__ import annotations
 import pytest
 from rest_framework.test import APIClient
 
+from mappings.api.serializers import GridRowSerializer
 from mappings.models import AttributeMapping, EntityMapping
+from mappings.services import mapping as services
 from mappings.services.bulk import MAX_BULK_ROWS
 from workbench.choices import Role
 
@@ -61,6 +63,28 @@ def test_the_grid_lists_an_entitys_rows_in_contract_order_with_the_contract(
     assert (customer_id["required"], customer_id["primary_key"]) == (True, True)
     assert "mandatory_unmapped" in customer_id["flags"]
     assert customer_id["row_version"] == attribute(customer, "customer_id").row_version
+
+
+def test_a_grid_row_is_the_single_row_api_with_the_contract_and_the_talk_beside_it(
+    api, customer, ba, viewer
+):
+    """The rows are built from plain values, not the serialisers: they must still say what the
+    single-row API says of the mapping, in the shape the schema documents."""
+    email = attribute(customer, "email")
+    question = services.comment_add(mapping=email, text="Which e-mail?", acting_user=ba)
+    services.comment_add(mapping=email, text="Trimmed?", acting_user=ba)
+    services.comment_resolve(comment=question, acting_user=ba)
+
+    rows = api(viewer).get(GRID, {"entity_mapping": customer.pk}).json()
+    row = next(r for r in rows if r["attribute_name"] == "email")
+    assert set(row) == set(GridRowSerializer().fields)
+    single = api(viewer).get(f"{BASE}/attribute-mappings/{email.pk}/").json()
+    assert {k: row[k] for k in single} == single
+    assert (row["comment_count"], row["open_questions"]) == (2, 1)
+    assert "open_questions" in row["flags"]
+    quiet = next(r for r in rows if r["attribute_name"] == "first_name")
+    assert (quiet["comment_count"], quiet["open_questions"]) == (0, 0)
+    assert "open_questions" not in quiet["flags"]
 
 
 def test_the_grid_needs_an_entity_of_the_engagement(api, customer, viewer, outsider):
