@@ -88,18 +88,13 @@ class SpecData:
             for entity in chunk:
                 name = entity["entity_name"]
                 mappings = saved.pop(name, {})
-                rows: list[tuple[dict | None, dict]] = [
-                    (
-                        attribute,
-                        mappings.pop(attribute["name"], None)
-                        or {
-                            **blank,
-                            "entity_mapping__entity_name": name,
-                            "attribute_name": attribute["name"],
-                        },
-                    )
-                    for attribute in contract.get(name, [])
-                ]
+                rows: list[tuple[dict | None, dict]] = []
+                for attribute in contract.get(name, []):
+                    mapping = mappings.pop(attribute["name"], None)
+                    if mapping is None:
+                        mapping = {**blank, "entity_mapping__entity_name": name}
+                        mapping["attribute_name"] = attribute["name"]
+                    rows.append((attribute, mapping))
                 rows += [(None, mapping) for mapping in mappings.values()]
                 yield entity, rows
 
