@@ -138,19 +138,25 @@ def spec_diff(*, engagement: Engagement, parsed: ParsedSpec) -> SpecDiff:
             )
             for row in chunk
         ]
+        # The chunk's entities × its attribute names: about the chunk itself for a workbook in
+        # the exported order (rows grouped by entity), never more than the whole mapping.
         names = {attribute for _entity, attribute in keys}
         ids = {entity_ids[entity] for entity, _a in keys if entity in entity_ids}
         stored = {
             (m["entity_mapping__entity_name"], m["attribute_name"]): _stored(m)
             for m in AttributeMapping.objects.filter(
                 entity_mapping_id__in=ids, attribute_name__in=names
-            ).values(*ATTRIBUTE_VALUES)
+            )
+            .order_by()
+            .values(*ATTRIBUTE_VALUES)
         }
         contract = {
             (a["entity__name"], a["name"]): a
             for a in InterfaceAttribute.objects.filter(
                 layer=layer, entity__name__in={entity for entity, _a in keys}, name__in=names
-            ).values(*CONTRACT_VALUES)
+            )
+            .order_by()
+            .values(*CONTRACT_VALUES)
         }
         for row, key in zip(chunk, keys, strict=True):
             diff.rows += 1
