@@ -58,11 +58,14 @@ class SpecData:
         return sum(self.sizes.values())
 
     def entity_rows(
-        self, values: tuple[str, ...] = ATTRIBUTE_VALUES
+        self,
+        values: tuple[str, ...] = ATTRIBUTE_VALUES,
+        contract_values: tuple[str, ...] = CONTRACT_VALUES,
     ) -> Iterator[tuple[dict, list[tuple[dict | None, dict]]]]:
-        """Per entity in load order: its contract attributes in contract order, each with its
-        mapping (`values`; the model's defaults when not saved yet), then the mappings the
-        contract no longer has (attribute None). Read a chunk of entities at a time."""
+        """Per entity in load order: its contract attributes (`contract_values`) in contract
+        order, each with its mapping (`values`; the model's defaults when not saved yet), then the
+        mappings the contract no longer has (attribute None). Read a chunk of entities at a
+        time."""
         blank = _defaults(AttributeMapping, values)
         for chunk in self._chunks():
             names = [e["entity_name"] for e in chunk]
@@ -71,7 +74,7 @@ class SpecData:
                 for attribute in (
                     InterfaceAttribute.objects.filter(layer=self.layer, entity__name__in=names)
                     .order_by("entity__position", "position")
-                    .values(*CONTRACT_VALUES)
+                    .values(*contract_values)
                 ):
                     contract.setdefault(attribute["entity__name"], []).append(attribute)
             saved: dict[str, dict[str, dict]] = {}

@@ -333,7 +333,7 @@ SUMMARY_VALUES = (
 
 def _summary(workbook: Workbook, data: SpecData) -> None:
     sheet = SheetWriter(workbook, L.SUMMARY, L.SUMMARY_HEADER)
-    for entity, pairs in data.entity_rows(SUMMARY_VALUES):
+    for entity, pairs in data.entity_rows(SUMMARY_VALUES, ("entity__name", "name", "required")):
         rows = [mapping for _attribute, mapping in pairs]
         mapped = sum(1 for r in rows if r["status"] not in UNMAPPED_STATES)
         mandatory = [m for attribute, m in pairs if attribute is not None and attribute["required"]]
