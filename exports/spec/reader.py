@@ -129,13 +129,15 @@ _NUMBER_COLUMNS = {"Row Version", "Load Order"}
 
 
 def _read_rows(ws, sheet: str, header: list[str], errors: list[str]) -> Iterator[SheetRow]:
-    rows = ws.iter_rows(min_row=1, max_col=len(header) + 5)
+    # Plain values (a formula reads as its text, "=..."); missing rows come as empty ones, so a
+    # row's number is its position.
+    rows = ws.iter_rows(min_row=1, max_col=len(header) + 5, values_only=True)
     try:
         first = next(rows)
     except StopIteration:
         errors.append(f"Sheet {sheet}, row 1: the header row is missing.")
         return
-    found = [_plain(c.value) for c in first]
+    found = [_plain(value) for value in first]
     while found and found[-1] == "":
         found.pop()
     if found != header:
@@ -161,36 +163,35 @@ def _read_rows(ws, sheet: str, header: list[str], errors: list[str]) -> Iterator
         if count > limit:
             errors.append(too_many_rows_message(sheet))
             return
-        values: dict[str, str | int | None] = {}
-        number = None
-        for column, cell in zip(header, cells, strict=False):
-            number = getattr(cell, "row", number)
-            values[column] = _value(cell, sheet, column, header, errors)
-        if not any(v not in (None, "") for v in values.values()):
+        if not any(v not in (None, "") for v in cells[: len(header)]):
             continue  # an empty row
+        number = count + 1
+        values: dict[str, str | int | None] = {
+            column: _value(value, number, sheet, column, header, errors)
+            for column, value in zip(header, cells, strict=False)
+        }
         for column in header:
             values.setdefault(column, None if column in _NUMBER_COLUMNS else "")
-        yield SheetRow(sheet, number or 0, values)
+        yield SheetRow(sheet, number, values)
 
 
-def _place(sheet, cell, column, header) -> str:
+def _place(sheet, number, column, header) -> str:
     letter = get_column_letter(header.index(column) + 1)
-    return f"Sheet {sheet}, row {cell.row}, column {letter} ({column})"
+    return f"Sheet {sheet}, row {number}, column {letter} ({column})"
 
 
-def _value(cell, sheet: str, column: str, header: list[str], errors: list[str]):
-    value = cell.value
+def _value(value, row: int, sheet: str, column: str, header: list[str], errors: list[str]):
     if value is None:
         return None if column in _NUMBER_COLUMNS else ""
-    if cell.data_type == "f" or (isinstance(value, str) and value.startswith("=")):
+    if isinstance(value, str) and value.startswith("="):
         errors.append(
-            f"{_place(sheet, cell, column, header)}: formulas are not accepted; type the value."
+            f"{_place(sheet, row, column, header)}: formulas are not accepted; type the value."
         )
         return ""
     if column in _NUMBER_COLUMNS:
         if isinstance(value, bool) or not isinstance(value, int | float | str):
             errors.append(
-                f"{_place(sheet, cell, column, header)}: expected a whole number, got '{value}'."
+                f"{_place(sheet, row, column, header)}: expected a whole number, got '{value}'."
             )
             return None
         try:
@@ -199,7 +200,7 @@ def _value(cell, sheet: str, column: str, header: list[str], errors: list[str]):
             number = None
         if number is None or number != int(number) or number < 1:
             errors.append(
-                f"{_place(sheet, cell, column, header)}: expected a whole number, got '{value}'."
+                f"{_place(sheet, row, column, header)}: expected a whole number, got '{value}'."
             )
             return None
         return int(number)
@@ -218,7 +219,7 @@ def _value(cell, sheet: str, column: str, header: list[str], errors: list[str]):
     if isinstance(value, str):
         return value
     errors.append(
-        f"{_place(sheet, cell, column, header)}: a value of type {type(value).__name__} is not "
+        f"{_place(sheet, row, column, header)}: a value of type {type(value).__name__} is not "
         "accepted here; type text."
     )
     return ""
