@@ -6,14 +6,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Exists, OuterRef
+from django.db.models import Count
 
 from catalog.models import CatalogColumn
 from contracts.models import InterfaceAttribute, InterfaceLayer
 from contracts.selectors import published_layer
 from mappings.load_order import LoadOrder
 from mappings.models import AttributeMapping, EntityMapping
-from mappings.selectors.mapping import contract_load_order
+from mappings.selectors.mapping import contract_attributes_without_mapping, contract_load_order
 from mappings.snapshot import ATTRIBUTE_SPEC_FIELDS, ENTITY_SPEC_FIELDS
 from workbench.models import Engagement
 
@@ -157,19 +157,15 @@ def _render_unsaved(data: SpecData) -> None:
     data.entities.sort(
         key=lambda e: (data.order.position(e["entity_name"]) or 10_000, e["entity_name"])
     )
-    saved = 0
+    unsaved_attributes = 0
     if data.layer is not None:
-        in_contract = InterfaceAttribute.objects.filter(
-            layer=data.layer,
-            entity__name=OuterRef("entity_mapping__entity_name"),
-            name=OuterRef("attribute_name"),
+        unsaved_attributes = sum(
+            1
+            for _pair in contract_attributes_without_mapping(
+                engagement=data.engagement, layer=data.layer
+            )
         )
-        saved = (
-            AttributeMapping.objects.filter(engagement=data.engagement)
-            .filter(Exists(in_contract))
-            .count()
-        )
-    data.unsaved = len(missing_entities) + data.contract_size - saved
+    data.unsaved = len(missing_entities) + unsaved_attributes
 
 
 def type_label(attribute: dict) -> str:

@@ -45,7 +45,7 @@ from ..compiled import (
 from ..events import spec_changed
 from ..expressions import ERROR, Checked, Problem, Target
 from ..models import AttributeMapping, EntityMapping, EntitySpecHash, MappingComment
-from ..selectors.mapping import contract_entity_shape
+from ..selectors.mapping import contract_attributes_without_mapping, contract_entity_shape
 from ..snapshot import (
     ATTRIBUTE_AUTHORED_FIELDS,
     ENTITY_SPEC_FIELDS,
@@ -108,17 +108,7 @@ def mapping_prepare(*, engagement: Engagement, acting_user: User) -> dict[str, i
     if new_entities:
         bulk_create_with_history(new_entities, EntityMapping, default_user=acting_user)
         entities = {e.entity_name: e for e in EntityMapping.objects.filter(engagement=engagement)}
-    saved = AttributeMapping.objects.filter(
-        engagement=engagement,
-        entity_mapping__entity_name=OuterRef("entity__name"),
-        attribute_name=OuterRef("name"),
-    )
-    missing = (
-        InterfaceAttribute.objects.filter(layer=layer)
-        .exclude(Exists(saved))
-        .order_by("entity__position", "position")
-        .values_list("entity__name", "name")
-    )
+    missing = contract_attributes_without_mapping(engagement=engagement, layer=layer)
     new_attributes = [
         AttributeMapping(
             engagement=engagement,
