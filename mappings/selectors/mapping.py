@@ -138,25 +138,27 @@ def contract_attributes_without_mapping(
         .annotate(size=Count("attributes"))
         .values_list("name", "size")
     )
-    batch: list[str] = []
+    batches: list[list[str]] = [[]]
     size = 0
-    for name, count in [*entities, ("", chunk)]:  # the sentinel closes the last batch
-        if batch and (size + count > chunk or not name):
-            mapped = set(
-                AttributeMapping.objects.filter(
-                    engagement=engagement, entity_mapping__entity_name__in=batch
-                ).values_list("entity_mapping__entity_name", "attribute_name")
-            )
-            for pair in (
-                InterfaceAttribute.objects.filter(layer=layer, entity__name__in=batch)
-                .order_by("entity__position", "position")
-                .values_list("entity__name", "name")
-            ):
-                if pair not in mapped:
-                    yield pair
-            batch, size = [], 0
-        batch.append(name)
+    for name, count in entities:
+        if batches[-1] and size + count > chunk:
+            batches.append([])
+            size = 0
+        batches[-1].append(name)
         size += count
+    for batch in batches:
+        mapped = set(
+            AttributeMapping.objects.filter(
+                engagement=engagement, entity_mapping__entity_name__in=batch
+            ).values_list("entity_mapping__entity_name", "attribute_name")
+        )
+        for pair in (
+            InterfaceAttribute.objects.filter(layer=layer, entity__name__in=batch)
+            .order_by("entity__position", "position")
+            .values_list("entity__name", "name")
+        ):
+            if pair not in mapped:
+                yield pair
 
 
 @dataclass(frozen=True)
