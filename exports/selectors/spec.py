@@ -6,12 +6,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from django.db.models import Count
+
 from catalog.models import CatalogColumn
 from contracts.models import InterfaceAttribute, InterfaceLayer
 from contracts.selectors import published_layer
 from mappings.load_order import LoadOrder
 from mappings.models import AttributeMapping, EntityMapping
-from mappings.selectors.mapping import contract_load_order
+from mappings.selectors.mapping import contract_attributes_without_mapping, contract_load_order
 from mappings.snapshot import ATTRIBUTE_SPEC_FIELDS, ENTITY_SPEC_FIELDS
 from workbench.models import Engagement
 
@@ -37,52 +39,104 @@ CONTRACT_VALUES = (
 )
 
 
+# Contract rows read per query while the sheets are written: memory holds one chunk, not the spec.
+CHUNK_ATTRIBUTES = 5000
+
+
 @dataclass
 class SpecData:
     engagement: Engagement
     layer: InterfaceLayer | None
     order: LoadOrder
-    entities: list[dict]  # ENTITY_VALUES, in load order
-    contract: list[dict]  # CONTRACT_VALUES, in contract order
-    attributes: dict[tuple[str, str], dict] = field(default_factory=dict)  # ATTRIBUTE_VALUES
+    entities: list[dict]  # ENTITY_VALUES, in load order, every contract entity included
+    sizes: dict[str, int] = field(default_factory=dict)  # contract attributes per entity
     # Contract rows with no mapping row saved yet, rendered with the model's defaults (pk None).
     unsaved: int = 0
 
-    def mapping_rows(self) -> Iterator[tuple[dict, dict | None]]:
-        """(contract attribute, its mapping or None) in load order, then contract order."""
-        position = {e["entity_name"]: i for i, e in enumerate(self.entities)}
-        rows = sorted(
-            enumerate(self.contract),
-            key=lambda item: (position.get(item[1]["entity__name"], len(position)), item[0]),
-        )
-        for _i, attribute in rows:
-            yield attribute, self.attributes.get((attribute["entity__name"], attribute["name"]))
+    @property
+    def contract_size(self) -> int:
+        return sum(self.sizes.values())
+
+    def entity_rows(
+        self,
+        values: tuple[str, ...] = ATTRIBUTE_VALUES,
+        contract_values: tuple[str, ...] = CONTRACT_VALUES,
+    ) -> Iterator[tuple[dict, list[tuple[dict | None, dict]]]]:
+        """Per entity in load order: its contract attributes (`contract_values`) in contract
+        order, each with its mapping (`values`; the model's defaults when not saved yet), then the
+        mappings the contract no longer has (attribute None). Read a chunk of entities at a
+        time."""
+        blank = _defaults(AttributeMapping, values)
+        for chunk in self._chunks():
+            names = [e["entity_name"] for e in chunk]
+            contract: dict[str, list[dict]] = {}
+            if self.layer is not None:
+                for attribute in (
+                    InterfaceAttribute.objects.filter(layer=self.layer, entity__name__in=names)
+                    .order_by("entity__position", "position")
+                    .values(*contract_values)
+                ):
+                    contract.setdefault(attribute["entity__name"], []).append(attribute)
+            saved: dict[str, dict[str, dict]] = {}
+            for mapping in (
+                AttributeMapping.objects.filter(
+                    engagement=self.engagement, entity_mapping__entity_name__in=names
+                )
+                .order_by("pk")
+                .values(*values)
+            ):
+                saved.setdefault(mapping["entity_mapping__entity_name"], {})[
+                    mapping["attribute_name"]
+                ] = mapping
+            for entity in chunk:
+                name = entity["entity_name"]
+                mappings = saved.pop(name, {})
+                rows: list[tuple[dict | None, dict]] = []
+                for attribute in contract.get(name, []):
+                    mapping = mappings.pop(attribute["name"], None)
+                    if mapping is None:
+                        mapping = {**blank, "entity_mapping__entity_name": name}
+                        mapping["attribute_name"] = attribute["name"]
+                    rows.append((attribute, mapping))
+                rows += [(None, mapping) for mapping in mappings.values()]
+                yield entity, rows
+
+    def mapping_rows(self) -> Iterator[tuple[dict, dict]]:
+        """(contract attribute, its mapping) in load order, then contract order."""
+        for _entity, rows in self.entity_rows():
+            for attribute, mapping in rows:
+                if attribute is not None:
+                    yield attribute, mapping
+
+    def _chunks(self) -> Iterator[list[dict]]:
+        chunk: list[dict] = []
+        size = 0
+        for entity in self.entities:
+            chunk.append(entity)
+            size += max(self.sizes.get(entity["entity_name"], 0), 1)
+            if size >= CHUNK_ATTRIBUTES:
+                yield chunk
+                chunk, size = [], 0
+        if chunk:
+            yield chunk
 
 
 def spec_data(*, engagement: Engagement) -> SpecData:
-    """The published contract and the mapping: five queries (layer, relationships, entities,
-    contract attributes, attribute mappings)."""
+    """The published contract's shape and the entity mappings, in a handful of queries whatever
+    the size; the attribute rows are read chunk by chunk as a sheet is written (entity_rows)."""
     layer = published_layer(engagement=engagement)
     order = contract_load_order(engagement=engagement)
     entities = list(EntityMapping.objects.filter(engagement=engagement).values(*ENTITY_VALUES))
-    entities.sort(key=lambda e: (order.position(e["entity_name"]) or 10_000, e["entity_name"]))
-    contract = (
-        list(
+    sizes: dict[str, int] = {}
+    if layer is not None:
+        sizes = dict(
             InterfaceAttribute.objects.filter(layer=layer)
-            .order_by("entity__position", "position")
-            .values(*CONTRACT_VALUES)
+            .order_by()
+            .values_list("entity__name")
+            .annotate(count=Count("pk"))
+            .values_list("entity__name", "count")
         )
-        if layer
-        else []
-    )
-    attributes = {
-        (a["entity_mapping__entity_name"], a["attribute_name"]): a
-        for a in AttributeMapping.objects.filter(engagement=engagement)
-        .order_by("pk")
-        .values(*ATTRIBUTE_VALUES)
-        .iterator(chunk_size=5000)
-    }
-    data = SpecData(engagement, layer, order, entities, contract, attributes)
+    data = SpecData(engagement, layer, order, entities, sizes)
     _render_unsaved(data)
     return data
 
@@ -93,33 +147,25 @@ def _defaults(model, names: tuple[str, ...]) -> dict:
 
 
 def _render_unsaved(data: SpecData) -> None:
-    """Give every contract entity and attribute a row: the ones nobody prepared yet show what
-    `mapping_prepare` would save (the model's defaults), so the workbook lists the whole contract
-    even for someone who may not write the mapping."""
+    """Give every contract entity a row and count the contract rows nobody prepared yet: they
+    show what `mapping_prepare` would save (the model's defaults), so the workbook lists the whole
+    contract even for someone who may not write the mapping."""
     known = {e["entity_name"] for e in data.entities}
-    missing_entities = [
-        name
-        for name in dict.fromkeys(a["entity__name"] for a in data.contract)
-        if name not in known
-    ]
+    missing_entities = [name for name in data.sizes if name not in known]
     for name in missing_entities:
         data.entities.append({**_defaults(EntityMapping, ENTITY_VALUES), "entity_name": name})
-    if missing_entities:
-        data.entities.sort(
-            key=lambda e: (data.order.position(e["entity_name"]) or 10_000, e["entity_name"])
+    data.entities.sort(
+        key=lambda e: (data.order.position(e["entity_name"]) or 10_000, e["entity_name"])
+    )
+    unsaved_attributes = 0
+    if data.layer is not None:
+        unsaved_attributes = sum(
+            1
+            for _pair in contract_attributes_without_mapping(
+                engagement=data.engagement, layer=data.layer
+            )
         )
-    blank = _defaults(AttributeMapping, ATTRIBUTE_VALUES)
-    missing_attributes = 0
-    for a in data.contract:
-        key = (a["entity__name"], a["name"])
-        if key not in data.attributes:
-            data.attributes[key] = {
-                **blank,
-                "entity_mapping__entity_name": key[0],
-                "attribute_name": key[1],
-            }
-            missing_attributes += 1
-    data.unsaved = len(missing_entities) + missing_attributes
+    data.unsaved = len(missing_entities) + unsaved_attributes
 
 
 def type_label(attribute: dict) -> str:
@@ -179,26 +225,36 @@ def last_approved_at(*, engagement: Engagement):
 
 
 def used_catalog_columns(*, data: SpecData) -> list[dict]:
+    return list(catalog_rows(data=data))
+
+
+FEEDS_SHOWN = 10
+
+
+def catalog_rows(*, data: SpecData) -> Iterator[dict]:
     """Catalog columns of the tables the mapping uses (driving tables, joins, lineage), with their
-    key profile figures and the attributes they feed: two queries."""
+    key profile figures and the attributes they feed: two streamed queries."""
     from mappings.selectors.mapping import referenced_tables
 
     names: set[str] = set()
     for entity_row in data.entities:
         names |= referenced_tables(entity_row["driving_table"], entity_row["joins"])
+    # (table, column) -> the first attributes it feeds, one more than shown to know there are more
     used_by: dict[tuple[str, str], list[str]] = {}
-    entity_tables: dict[str, dict[str, str]] = {}
-    for (entity, attribute), mapping in data.attributes.items():
-        tables = [t for t in mapping["lineage_tables"] if not t.startswith("(")]
+    lineage = (
+        AttributeMapping.objects.filter(engagement=data.engagement)
+        .order_by("pk")
+        .values_list("entity_mapping__entity_name", "attribute_name", "lineage", "lineage_tables")
+    )
+    for entity, attribute, refs, lineage_tables in lineage.iterator(chunk_size=5000):
+        tables = [t for t in lineage_tables if not t.startswith("(")]
         names |= {t.lower() for t in tables}
-        aliases = entity_tables.setdefault(entity, {})
-        for ref in mapping["lineage"]:
-            alias, _, column = ref.partition(".")
-            aliases.setdefault(alias, "")
+        for ref in refs:
+            column = ref.partition(".")[2].strip('"').lower()
             for table in tables:
-                used_by.setdefault((table.lower(), column.strip('"').lower()), []).append(
-                    f"{entity}.{attribute}"
-                )
+                feeds = used_by.setdefault((table.lower(), column), [])
+                if len(feeds) <= FEEDS_SHOWN:
+                    feeds.append(f"{entity}.{attribute}")
     plain = {n.rsplit(".", 1)[-1] for n in names if n}
     columns = (
         CatalogColumn.objects.filter(engagement=data.engagement, table__name__in=plain)
@@ -217,7 +273,6 @@ def used_catalog_columns(*, data: SpecData) -> list[dict]:
             "profile__max_value",
         )
     )
-    rows = []
     for (
         schema,
         name,
@@ -237,7 +292,7 @@ def used_catalog_columns(*, data: SpecData) -> list[dict]:
         feeds = used_by.get((table.lower(), column.lower())) or used_by.get(
             (name.lower(), column.lower()), []
         )
-        rows.append(
+        yield (
             {
                 "table": table,
                 "column": column,
@@ -249,10 +304,10 @@ def used_catalog_columns(*, data: SpecData) -> list[dict]:
                 "distinct": distinct,
                 "min": low or "",
                 "max": high or "",
-                "used_by": ", ".join(feeds[:10]) + (" …" if len(feeds) > 10 else ""),
+                "used_by": ", ".join(feeds[:FEEDS_SHOWN])
+                + (" …" if len(feeds) > FEEDS_SHOWN else ""),
             }
         )
-    return rows
 
 
 # --- the Change Log sheet ------------------------------------------------------------------------

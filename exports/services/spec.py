@@ -30,7 +30,7 @@ from ..models import SpecImport
 from ..selectors.spec import spec_data
 from ..spec import layout as L
 from ..spec.diff import spec_diff
-from ..spec.reader import SpecReadError, read_spec
+from ..spec.reader import SpecReadError, open_spec
 from ..spec.workbook import write_spec
 
 SPEC_EXPORT_JOB = "exports.spec"
@@ -94,15 +94,17 @@ def spec_import_preview(
     """
     policy.check(acting_user, engagement, Action.EDIT_MAPPING)
     try:
-        parsed = read_spec(content)
+        with open_spec(content) as parsed:
+            if published_layer(engagement=engagement) is not None:
+                # A workbook exported before anyone prepared the mapping (or by a Viewer) lists
+                # rows not saved yet: save them (this transaction; a refused preview rolls them
+                # back) so its rows are compared and applied like any other.
+                mapping_prepare(engagement=engagement, acting_user=acting_user)
+            # The rows are read as they are compared; problems reading them come first.
+            diff = spec_diff(engagement=engagement, parsed=parsed)
+            parsed.finish()
     except SpecReadError as exc:
         raise ValidationError({"file": exc.errors}) from None
-    if published_layer(engagement=engagement) is not None:
-        # A workbook exported before anyone prepared the mapping (or by a Viewer) lists rows not
-        # saved yet: save them (this transaction; a refused preview rolls them back) so its rows
-        # are compared and applied like any other.
-        mapping_prepare(engagement=engagement, acting_user=acting_user)
-    diff = spec_diff(engagement=engagement, parsed=parsed)
     if not diff.errors and diff.changes:
         diff.errors = _validate(diff.changes, acting_user)
     if diff.errors:

@@ -8,11 +8,15 @@ conflict, shown side by side and never applied.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
+from django.contrib.auth import get_user_model
+
+from contracts.models import InterfaceAttribute, InterfaceEntity
 from contracts.selectors import published_layer
 from mappings.models import AttributeMapping, EntityMapping
-from mappings.selectors.mapping import contract_attributes
 from workbench.models import Engagement
 
 from . import layout as L
@@ -50,21 +54,54 @@ def _current(field_name: str, value) -> str:
     return _clean(field_name, text(value if value is not None else ""))
 
 
+# Workbook rows compared per query: memory holds a chunk of rows and their stored values.
+CHUNK_ROWS = 2000
+ENTITY_VALUES = ("pk", "entity_name", *L.ENTITY_FIELDS.values(), "row_version", "updated_by_id")
+ATTRIBUTE_VALUES = (
+    "pk",
+    "entity_mapping__entity_name",
+    "attribute_name",
+    *L.ATTRIBUTE_FIELDS.values(),
+    "feasibility",
+    "sme_review",
+    "row_version",
+    "updated_by_id",
+)
+CONTRACT_VALUES = (
+    "entity__name",
+    "name",
+    "physical_type",
+    "logical_type",
+    "required",
+    "canonical_meaning",
+    "description",
+)
+
+
+def _stored(values: dict) -> SimpleNamespace:
+    """A stored row as plain attributes (no model instance: most rows only get compared)."""
+    row = SimpleNamespace(**values)
+    if hasattr(row, "entity_mapping__entity_name"):
+        row.entity_name = values["entity_mapping__entity_name"]
+    return row
+
+
 def spec_diff(*, engagement: Engagement, parsed: ParsedSpec) -> SpecDiff:
+    """Compare the workbook's rows as they are read, a chunk at a time: an unchanged row costs a
+    comparison of its values, and only changed rows are kept."""
     diff = SpecDiff()
     _check_cover(engagement, parsed.cover, diff)
     if diff.errors:
         return diff
-    contract = contract_attributes(engagement=engagement)
-    entities = {e.entity_name: e for e in EntityMapping.objects.filter(engagement=engagement)}
-    attributes = {
-        (a.entity_mapping.entity_name, a.attribute_name): a
-        for a in AttributeMapping.objects.filter(engagement=engagement).select_related(
-            "entity_mapping", "updated_by"
-        )
+    layer = published_layer(engagement=engagement)
+    entities = {
+        e["entity_name"]: _stored(e)
+        for e in EntityMapping.objects.filter(engagement=engagement).values(*ENTITY_VALUES)
     }
-    contract_entities = {entity for entity, _ in contract}
-    stale: list[tuple[SheetRow, object, dict, dict]] = []
+    contract_entities = set(
+        InterfaceEntity.objects.filter(layer=layer).values_list("name", flat=True)
+    )
+    stale: list[tuple[SheetRow, str, SimpleNamespace, dict, dict]] = []
 
     seen: dict[str, int] = {}
     for row in parsed.entities:
@@ -89,37 +126,78 @@ def spec_diff(*, engagement: Engagement, parsed: ParsedSpec) -> SpecDiff:
             continue
         _compare(row, current, wanted, "entity", name, diff, stale)
 
-    seen_attributes: dict[tuple[str, str], int] = {}
-    for row in parsed.mappings:
-        diff.rows += 1
-        key = (
-            _clean("", row.values["Interface Entity"]),
-            _clean("", row.values["Interface Attribute"]),
-        )
-        label = ".".join(key)
-        if key in seen_attributes:
-            diff.errors.append(
-                f"{row.place('Interface Attribute')}: {label} is already on row "
-                f"{seen_attributes[key]}; keep one row per attribute."
+    entity_ids = {name: e.pk for name, e in entities.items()}
+    # Rows seen so far, by stored row (an id) or, for keys the contract lacks, by key.
+    seen_rows: dict[int, int] = {}
+    seen_unknown: dict[tuple[str, str], int] = {}
+    for chunk in _chunked(parsed.mappings):
+        keys = [
+            (
+                _clean("", row.values["Interface Entity"]),
+                _clean("", row.values["Interface Attribute"]),
             )
-            continue
-        seen_attributes[key] = row.row
-        if key not in contract:
-            diff.errors.append(
-                f"{row.place('Interface Attribute')}: {label} is not an attribute of the "
-                "published contract."
+            for row in chunk
+        ]
+        # The chunk's entities × its attribute names: about the chunk itself for a workbook in
+        # the exported order (rows grouped by entity), never more than the whole mapping.
+        names = {attribute for _entity, attribute in keys}
+        ids = {entity_ids[entity] for entity, _a in keys if entity in entity_ids}
+        stored = {
+            (m["entity_mapping__entity_name"], m["attribute_name"]): _stored(m)
+            for m in AttributeMapping.objects.filter(
+                entity_mapping_id__in=ids, attribute_name__in=names
             )
-            continue
-        current_mapping = attributes[key]  # the import prepared every contract row
-        wanted = _wanted(row, L.ATTRIBUTE_FIELDS, MAPPING_LABELS, L.MAPPING_STATUS, diff)
-        if wanted is None:
-            continue
-        if wanted["transformation"]:
-            wanted.pop("source_columns")  # derived lineage, ignored on import
-        _informative(row, current_mapping, contract[key], label, diff)
-        _compare(row, current_mapping, wanted, "attribute", label, diff, stale)
+            .order_by()
+            .values(*ATTRIBUTE_VALUES)
+        }
+        contract = {
+            (a["entity__name"], a["name"]): a
+            for a in InterfaceAttribute.objects.filter(
+                layer=layer, entity__name__in={entity for entity, _a in keys}, name__in=names
+            )
+            .order_by()
+            .values(*CONTRACT_VALUES)
+        }
+        for row, key in zip(chunk, keys, strict=True):
+            diff.rows += 1
+            label = ".".join(key)
+            current_mapping = stored.get(key)
+            if current_mapping is not None:
+                first = seen_rows.setdefault(current_mapping.pk, row.row)
+            else:
+                first = seen_unknown.setdefault(key, row.row)
+            if first != row.row:
+                diff.errors.append(
+                    f"{row.place('Interface Attribute')}: {label} is already on row "
+                    f"{first}; keep one row per attribute."
+                )
+                continue
+            if key not in contract or current_mapping is None:
+                diff.errors.append(
+                    f"{row.place('Interface Attribute')}: {label} is not an attribute of the "
+                    "published contract."
+                )
+                continue
+            wanted = _wanted(row, L.ATTRIBUTE_FIELDS, MAPPING_LABELS, L.MAPPING_STATUS, diff)
+            if wanted is None:
+                continue
+            if wanted["transformation"]:
+                wanted.pop("source_columns")  # derived lineage, ignored on import
+            _informative(row, current_mapping, contract[key], label, diff)
+            _compare(row, current_mapping, wanted, "attribute", label, diff, stale)
     _resolve_stale(stale, diff)
     return diff
+
+
+def _chunked(rows: Iterator[SheetRow]) -> Iterator[list[SheetRow]]:
+    chunk: list[SheetRow] = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) == CHUNK_ROWS:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 def _check_cover(engagement: Engagement, cover: dict, diff: SpecDiff) -> None:
@@ -174,13 +252,13 @@ def _wanted(row: SheetRow, columns: dict, labels: dict, known: dict, diff: SpecD
     return wanted
 
 
-def _informative(row: SheetRow, current: AttributeMapping, attribute, label: str, diff) -> None:
+def _informative(row: SheetRow, current, attribute: dict, label: str, diff) -> None:
     shown = {
         "Feasibility": L.FEASIBILITY.get(current.feasibility, ""),
         "SME Review": L.SME_REVIEW.get(current.sme_review, ""),
-        "Data Type": attribute.physical_type or attribute.logical_type or "",
-        "Required": "Yes" if attribute.required else "No",
-        "Canonical Meaning": text(attribute.canonical_meaning or attribute.description or ""),
+        "Data Type": attribute["physical_type"] or attribute["logical_type"] or "",
+        "Required": "Yes" if attribute["required"] else "No",
+        "Canonical Meaning": text(attribute["canonical_meaning"] or attribute["description"] or ""),
     }
     for column, value in shown.items():
         if _clean("", row.values[column]) != value.strip():
@@ -199,7 +277,7 @@ def _compare(row, current, wanted: dict, kind: str, label: str, diff: SpecDiff, 
         return
     version = row.values["Row Version"]
     if version != current.row_version:
-        stale.append((row, current, wanted, changed))
+        stale.append((row, kind, current, wanted, changed))
         return
     diff.changes.append(_change(row, current, kind, label, changed, version))
 
@@ -222,7 +300,7 @@ def _change(row, current, kind: str, label: str, changed: dict, version: int) ->
         "sheet": row.sheet,
         "row": row.row,
         "key": label,
-        "entity": current.entity_name if kind == "entity" else current.entity_mapping.entity_name,
+        "entity": current.entity_name,
         "row_version": version,
         "data": changed,
         "fields": [
@@ -240,26 +318,24 @@ def _resolve_stale(stale, diff: SpecDiff) -> None:
     """Rows whose Row Version is older than the row: compare with the exported values."""
     if not stale:
         return
-    bases: dict[tuple[type, int, int], object] = {}
-    for model in (EntityMapping, AttributeMapping):
-        wanted = [
-            (c.pk, row.values["Row Version"]) for row, c, _w, _ch in stale if type(c) is model
-        ]
+    bases: dict[tuple[str, int, int], object] = {}
+    for kind, model in (("entity", EntityMapping), ("attribute", AttributeMapping)):
+        wanted = [(c.pk, row.values["Row Version"]) for row, k, c, _w, _ch in stale if k == kind]
         if not wanted:
             continue
         records = model.history.model.objects.filter(
             id__in={pk for pk, _v in wanted}, row_version__in={v for _p, v in wanted}
         ).order_by("history_id")
         for record in records:
-            bases[(model, record.id, record.row_version)] = record
-    for row, current, wanted, changed in stale:
-        kind = "entity" if isinstance(current, EntityMapping) else "attribute"
+            bases[(kind, record.id, record.row_version)] = record
+    users = get_user_model().objects.in_bulk({c.updated_by_id for _r, _k, c, _w, _ch in stale})
+    for row, kind, current, wanted, changed in stale:
         label = (
             current.entity_name
             if kind == "entity"
-            else f"{current.entity_mapping.entity_name}.{current.attribute_name}"
+            else f"{current.entity_name}.{current.attribute_name}"
         )
-        base = bases.get((type(current), current.pk, row.values["Row Version"]))
+        base = bases.get((kind, current.pk, row.values["Row Version"]))
         edited = (
             {n: v for n, v in wanted.items() if _current(n, getattr(base, n)) != v}
             if base is not None
@@ -271,7 +347,7 @@ def _resolve_stale(stale, diff: SpecDiff) -> None:
                 "the workbook; the workbench's values stay."
             )
             continue
-        who = current.updated_by
+        who = users.get(current.updated_by_id)
         diff.conflicts.append(
             {
                 "kind": kind,

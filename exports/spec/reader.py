@@ -1,6 +1,8 @@
 """Reading an edited Master Mapping Specification back (openpyxl, read-only).
 
-The reader only checks the workbook's shape and the type of each cell; what the values mean is
+The sheets are streamed: `open_spec` reads the Cover and hands out the Entities and Mapping rows
+one at a time as the diff asks for them, so memory holds a row, not the workbook. The reader only
+checks the workbook's shape and the type of each cell; what the values mean is
 checked by the diff (exports.spec.diff) with the mapping services' own checks. Every problem names
 the sheet, the row and the column, and the reader goes on to report all of them at once.
 """
@@ -9,6 +11,8 @@ from __future__ import annotations
 
 import io
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -48,16 +52,31 @@ class SheetRow:
 @dataclass
 class ParsedSpec:
     cover: dict[str, str] = field(default_factory=dict)
-    entities: list[SheetRow] = field(default_factory=list)
-    mappings: list[SheetRow] = field(default_factory=list)
+    entities: Iterator[SheetRow] = field(default_factory=lambda: iter(()))
+    mappings: Iterator[SheetRow] = field(default_factory=lambda: iter(()))
+    # Problems found in the rows read so far: the whole list once both sheets are consumed.
+    errors: list[str] = field(default_factory=list)
+
+    def finish(self) -> None:
+        """Read what the caller left unread (it stopped early) and raise the reading problems:
+        they come before anything the rows mean."""
+        for _row in self.entities:
+            pass
+        for _row in self.mappings:
+            pass
+        if self.errors:
+            raise SpecReadError(capped(self.errors, limit=MAX_ERRORS, noun="problems"))
 
 
 def _header(sheet: str) -> list[str]:
     return L.ENTITY_HEADER if sheet == L.ENTITIES else L.MAPPING_HEADER
 
 
-def read_spec(content: bytes) -> ParsedSpec:
-    """Parse the workbook; raise SpecReadError listing every problem found."""
+@contextmanager
+def open_spec(content: bytes) -> Iterator[ParsedSpec]:
+    """The workbook's Cover, and its Entities and Mapping rows as iterators over the open file;
+    raise SpecReadError when the file is no workbook or lacks a sheet. Call `finish()` after
+    using the rows."""
     too_large = too_large_message(UploadKind.WORKBOOK, len(content))
     if too_large:
         raise SpecReadError([too_large])
@@ -68,12 +87,12 @@ def read_spec(content: bytes) -> ParsedSpec:
             ["This file is not an Excel workbook (.xlsx): export the specification and edit that."]
         ) from None
     try:
-        return _read(workbook)
+        yield _open(workbook)
     finally:
         workbook.close()
 
 
-def _read(workbook) -> ParsedSpec:
+def _open(workbook) -> ParsedSpec:
     names = workbook.sheetnames
     missing = [name for name in (L.COVER, L.ENTITIES, L.MAPPING) if name not in names]
     if missing:
@@ -84,12 +103,10 @@ def _read(workbook) -> ParsedSpec:
                 for name in missing
             ]
         )
-    errors: list[str] = []
-    parsed = ParsedSpec(cover=_read_cover(workbook[L.COVER], errors))
-    parsed.entities = _read_rows(workbook[L.ENTITIES], L.ENTITIES, L.ENTITY_HEADER, errors)
-    parsed.mappings = _read_rows(workbook[L.MAPPING], L.MAPPING, L.MAPPING_HEADER, errors)
-    if errors:
-        raise SpecReadError(capped(errors, limit=MAX_ERRORS, noun="problems"))
+    parsed = ParsedSpec()
+    parsed.cover = _read_cover(workbook[L.COVER], parsed.errors)
+    parsed.entities = _read_rows(workbook[L.ENTITIES], L.ENTITIES, L.ENTITY_HEADER, parsed.errors)
+    parsed.mappings = _read_rows(workbook[L.MAPPING], L.MAPPING, L.MAPPING_HEADER, parsed.errors)
     return parsed
 
 
@@ -111,14 +128,16 @@ def _read_cover(ws, errors: list[str]) -> dict[str, str]:
 _NUMBER_COLUMNS = {"Row Version", "Load Order"}
 
 
-def _read_rows(ws, sheet: str, header: list[str], errors: list[str]) -> list[SheetRow]:
-    rows = ws.iter_rows(min_row=1, max_col=len(header) + 5)
+def _read_rows(ws, sheet: str, header: list[str], errors: list[str]) -> Iterator[SheetRow]:
+    # Plain values (a formula reads as its text, "=..."); missing rows come as empty ones, so a
+    # row's number is its position.
+    rows = ws.iter_rows(min_row=1, max_col=len(header) + 5, values_only=True)
     try:
         first = next(rows)
     except StopIteration:
         errors.append(f"Sheet {sheet}, row 1: the header row is missing.")
-        return []
-    found = [_plain(c.value) for c in first]
+        return
+    found = [_plain(value) for value in first]
     while found and found[-1] == "":
         found.pop()
     if found != header:
@@ -138,44 +157,41 @@ def _read_rows(ws, sheet: str, header: list[str], errors: list[str]) -> list[She
                 f"Sheet {sheet}, row 1, column {get_column_letter(len(header) + 1)}: unexpected "
                 f"column '{extra}'. Keep the header row of the exported specification."
             )
-        return []
-    result = []
+        return
     limit = max_sheet_rows()
     for count, cells in enumerate(rows, start=1):
         if count > limit:
             errors.append(too_many_rows_message(sheet))
-            return []
-        values: dict[str, str | int | None] = {}
-        number = None
-        for column, cell in zip(header, cells, strict=False):
-            number = getattr(cell, "row", number)
-            values[column] = _value(cell, sheet, column, header, errors)
-        if not any(v not in (None, "") for v in values.values()):
+            return
+        if not any(v not in (None, "") for v in cells[: len(header)]):
             continue  # an empty row
+        number = count + 1
+        values: dict[str, str | int | None] = {
+            column: _value(value, number, sheet, column, header, errors)
+            for column, value in zip(header, cells, strict=False)
+        }
         for column in header:
             values.setdefault(column, None if column in _NUMBER_COLUMNS else "")
-        result.append(SheetRow(sheet, number or 0, values))
-    return result
+        yield SheetRow(sheet, number, values)
 
 
-def _place(sheet, cell, column, header) -> str:
+def _place(sheet, number, column, header) -> str:
     letter = get_column_letter(header.index(column) + 1)
-    return f"Sheet {sheet}, row {cell.row}, column {letter} ({column})"
+    return f"Sheet {sheet}, row {number}, column {letter} ({column})"
 
 
-def _value(cell, sheet: str, column: str, header: list[str], errors: list[str]):
-    value = cell.value
+def _value(value, row: int, sheet: str, column: str, header: list[str], errors: list[str]):
     if value is None:
         return None if column in _NUMBER_COLUMNS else ""
-    if cell.data_type == "f" or (isinstance(value, str) and value.startswith("=")):
+    if isinstance(value, str) and value.startswith("="):
         errors.append(
-            f"{_place(sheet, cell, column, header)}: formulas are not accepted; type the value."
+            f"{_place(sheet, row, column, header)}: formulas are not accepted; type the value."
         )
         return ""
     if column in _NUMBER_COLUMNS:
         if isinstance(value, bool) or not isinstance(value, int | float | str):
             errors.append(
-                f"{_place(sheet, cell, column, header)}: expected a whole number, got '{value}'."
+                f"{_place(sheet, row, column, header)}: expected a whole number, got '{value}'."
             )
             return None
         try:
@@ -184,7 +200,7 @@ def _value(cell, sheet: str, column: str, header: list[str], errors: list[str]):
             number = None
         if number is None or number != int(number) or number < 1:
             errors.append(
-                f"{_place(sheet, cell, column, header)}: expected a whole number, got '{value}'."
+                f"{_place(sheet, row, column, header)}: expected a whole number, got '{value}'."
             )
             return None
         return int(number)
@@ -203,7 +219,7 @@ def _value(cell, sheet: str, column: str, header: list[str], errors: list[str]):
     if isinstance(value, str):
         return value
     errors.append(
-        f"{_place(sheet, cell, column, header)}: a value of type {type(value).__name__} is not "
+        f"{_place(sheet, row, column, header)}: a value of type {type(value).__name__} is not "
         "accepted here; type text."
     )
     return ""

@@ -27,6 +27,7 @@ from mappings.selectors.mapping import UNMAPPED_STATES
 from ..printing import page_setup, row_height
 from ..selectors.spec import (
     SpecData,
+    catalog_rows,
     change_log,
     last_approved_at,
     rules_dialects,
@@ -34,7 +35,6 @@ from ..selectors.spec import (
     spec_data,
     spec_stamp,
     type_label,
-    used_catalog_columns,
 )
 from . import layout as L
 
@@ -325,16 +325,22 @@ def _cover(workbook: Workbook, data: SpecData, generated_by: str) -> dict:
     return cover
 
 
+SUMMARY_VALUES = (
+    "pk",
+    "entity_mapping__entity_name",
+    "attribute_name",
+    "status",
+    "feasibility",
+    "sme_review",
+)
+
+
 def _summary(workbook: Workbook, data: SpecData) -> None:
     sheet = SheetWriter(workbook, L.SUMMARY, L.SUMMARY_HEADER)
-    required = {(a["entity__name"], a["name"]) for a in data.contract if a["required"]}
-    per_entity: dict[str, list[dict]] = {}
-    for (entity_name, attribute), mapping in data.attributes.items():
-        per_entity.setdefault(entity_name, []).append({**mapping, "_key": (entity_name, attribute)})
-    for entity in data.entities:
-        rows = per_entity.get(entity["entity_name"], [])
+    for entity, pairs in data.entity_rows(SUMMARY_VALUES, ("entity__name", "name", "required")):
+        rows = [mapping for _attribute, mapping in pairs]
         mapped = sum(1 for r in rows if r["status"] not in UNMAPPED_STATES)
-        mandatory = [r for r in rows if r["_key"] in required]
+        mandatory = [m for attribute, m in pairs if attribute is not None and attribute["required"]]
 
         def count(field, value, rows=rows):
             return sum(1 for r in rows if r[field] == value)
@@ -407,10 +413,8 @@ def write_change_log_sheet(workbook: Workbook, engagement) -> int:
 def _mapping(workbook: Workbook, data: SpecData, progress: Progress) -> int:
     sheet = SheetWriter(workbook, L.MAPPING, L.MAPPING_HEADER, freeze="C2")
     status_label, feasibility_label, review_label = L.MAPPING_STATUS, L.FEASIBILITY, L.SME_REVIEW
-    total = max(len(data.contract), 1)
+    total = max(data.contract_size, 1)
     for i, (attribute, m) in enumerate(data.mapping_rows(), start=1):
-        if m is None:
-            m = {"source_columns": "", "transformation": "", "lineage": [], "lineage_tables": []}
         transformation = m.get("transformation", "")
         sheet.append(
             [
@@ -477,7 +481,7 @@ def _gap(workbook: Workbook, items) -> None:
 
 def _catalog(workbook: Workbook, data: SpecData) -> None:
     sheet = SheetWriter(workbook, L.SOURCE_CATALOG, L.CATALOG_HEADER, freeze="C2")
-    for c in used_catalog_columns(data=data):
+    for c in catalog_rows(data=data):
         sheet.append(
             [
                 c["table"],

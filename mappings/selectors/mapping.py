@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import operator
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import reduce
 from typing import Any
@@ -132,6 +133,41 @@ def contract_attributes(
     if entity_name is not None:
         attributes = attributes.filter(entity__name=entity_name)
     return {(a.entity.name, a.name): a for a in attributes.order_by("entity__position", "position")}
+
+
+def contract_attributes_without_mapping(
+    *, engagement: Engagement, layer, chunk: int = 5000
+) -> Iterator[tuple[str, str]]:
+    """(entity, attribute) of the contract that have no attribute mapping yet, in contract
+    order. Read a chunk of entities at a time and matched by name in Python: memory follows the
+    chunk, and no correlated subquery (SQLite would scan the contract once per mapping)."""
+    entities = (
+        InterfaceEntity.objects.filter(layer=layer)
+        .order_by("position")
+        .annotate(size=Count("attributes"))
+        .values_list("name", "size")
+    )
+    batches: list[list[str]] = [[]]
+    size = 0
+    for name, count in entities:
+        if batches[-1] and size + count > chunk:
+            batches.append([])
+            size = 0
+        batches[-1].append(name)
+        size += count
+    for batch in batches:
+        mapped = set(
+            AttributeMapping.objects.filter(
+                engagement=engagement, entity_mapping__entity_name__in=batch
+            ).values_list("entity_mapping__entity_name", "attribute_name")
+        )
+        for pair in (
+            InterfaceAttribute.objects.filter(layer=layer, entity__name__in=batch)
+            .order_by("entity__position", "position")
+            .values_list("entity__name", "name")
+        ):
+            if pair not in mapped:
+                yield pair
 
 
 @dataclass(frozen=True)

@@ -12,10 +12,12 @@ import re
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
+from contracts.models import InterfaceAttribute, InterfaceEntity
 from contracts.selectors import published_layer
 from workbench import policy
 from workbench.choices import NotificationKind
@@ -43,7 +45,7 @@ from ..compiled import (
 from ..events import spec_changed
 from ..expressions import ERROR, Checked, Problem, Target
 from ..models import AttributeMapping, EntityMapping, EntitySpecHash, MappingComment
-from ..selectors.mapping import contract_attributes, contract_entity_shape
+from ..selectors.mapping import contract_attributes_without_mapping, contract_entity_shape
 from ..snapshot import (
     ATTRIBUTE_AUTHORED_FIELDS,
     ENTITY_SPEC_FIELDS,
@@ -86,23 +88,27 @@ def mapping_prepare(*, engagement: Engagement, acting_user: User) -> dict[str, i
     Existing rows (and rows for names the contract dropped) are kept; the GAP reports the latter.
     """
     policy.check(acting_user, engagement, Action.EDIT_MAPPING)
-    if published_layer(engagement=engagement) is None:
+    layer = published_layer(engagement=engagement)
+    if layer is None:
         raise ValidationError("Publish an Interface Layer contract before mapping.")
-    wanted = contract_attributes(engagement=engagement)
+    # Only the missing rows are read (a re-import prepares a mapping of 100,000 rows that are
+    # all there): the contract's entities with attributes, and its attributes without a mapping.
+    contract_entities = (
+        InterfaceEntity.objects.filter(layer=layer)
+        .filter(Exists(InterfaceAttribute.objects.filter(entity=OuterRef("pk"))))
+        .order_by("position")
+        .values_list("name", flat=True)
+    )
     entities = {e.entity_name: e for e in EntityMapping.objects.filter(engagement=engagement)}
     new_entities = [
         EntityMapping(engagement=engagement, entity_name=name, updated_by=acting_user)
-        for name in dict.fromkeys(entity for entity, _ in wanted)
+        for name in contract_entities
         if name not in entities
     ]
     if new_entities:
         bulk_create_with_history(new_entities, EntityMapping, default_user=acting_user)
         entities = {e.entity_name: e for e in EntityMapping.objects.filter(engagement=engagement)}
-    existing = set(
-        AttributeMapping.objects.filter(engagement=engagement).values_list(
-            "entity_mapping__entity_name", "attribute_name"
-        )
-    )
+    missing = contract_attributes_without_mapping(engagement=engagement, layer=layer)
     new_attributes = [
         AttributeMapping(
             engagement=engagement,
@@ -110,8 +116,7 @@ def mapping_prepare(*, engagement: Engagement, acting_user: User) -> dict[str, i
             attribute_name=attribute,
             updated_by=acting_user,
         )
-        for entity, attribute in wanted
-        if (entity, attribute) not in existing
+        for entity, attribute in missing
     ]
     for mapping in new_attributes:
         mapping.spec_hash = mapping_attribute_hash(mapping)

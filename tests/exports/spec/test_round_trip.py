@@ -258,3 +258,51 @@ def test_cancelling_a_preview_applies_nothing_and_cannot_be_accepted_after(mappe
     ]
     assert attribute(mapped, "customer", "email").transformation == "LOWER(TRIM(c.email))"
     assert SpecImport.objects.get().history.first().history_user == ba
+
+
+def test_a_large_workbook_is_read_in_chunks_and_only_its_edited_row_is_checked(
+    mapped, ba, monkeypatch
+):
+    from exports.selectors import spec as spec_selectors
+    from exports.spec import diff as spec_diff
+
+    # Given sheets written and read a few rows at a time, as a workbook of 100,000 rows is
+    monkeypatch.setattr(spec_selectors, "CHUNK_ATTRIBUTES", 4)
+    monkeypatch.setattr(spec_diff, "CHUNK_ROWS", 3)
+    workbook = open_workbook(export_bytes(mapped, ba))
+    mapping = workbook["Mapping"]
+    # every contract attribute is on the Mapping sheet once, with its stored Row Version
+    stored = {
+        (m.entity_mapping.entity_name, m.attribute_name): m.row_version
+        for m in AttributeMapping.objects.filter(engagement=mapped).select_related("entity_mapping")
+    }
+    exported = [row[:2] + row[-1:] for row in mapping.iter_rows(min_row=2, values_only=True)]
+    assert sorted(exported) == sorted((*key, version) for key, version in stored.items())
+    # the BA sorts the rows the other way round and edits one note
+    rows = list(mapping.iter_rows(min_row=2, values_only=True))
+    for number, values in enumerate(reversed(rows), start=2):
+        for column, value in enumerate(values, start=1):
+            mapping.cell(row=number, column=column).value = value
+    edit(mapping, ("customer", "email"), "Notes", "Confirmed with the SME.")
+    checked = []
+    compile_rule_context = mapping_services.compile_rule_context
+    monkeypatch.setattr(
+        mapping_services,
+        "compile_rule_context",
+        lambda **kwargs: (
+            checked.append(kwargs["attribute_mapping"].pk) or compile_rule_context(**kwargs)
+        ),
+    )
+
+    # When the workbook is imported
+    spec_import = services.spec_import_preview(
+        engagement=mapped, file_name="sorted.xlsx", content=save(workbook), acting_user=ba
+    )
+
+    # Then the preview holds exactly the edit, and only that row's rule was checked
+    email = attribute(mapped, "customer", "email")
+    assert [(c["key"], c["data"]) for c in spec_import.preview["changes"]] == [
+        ("customer.email", {"notes": "Confirmed with the SME."})
+    ]
+    assert spec_import.preview["conflicts"] == []
+    assert checked == [email.pk]
