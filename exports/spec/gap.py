@@ -15,7 +15,10 @@ def write_gap(*, engagement, stream) -> int:
     items = gap_items(engagement=engagement)
     workbook = Workbook(write_only=True)
     _gap(workbook, items)
-    summary = SheetWriter(workbook, L.SUMMARY, ["Severity", "Category", "Items"])
+    # the GAP workbook's Summary counts items by severity: its own columns, not the spec's
+    summary = SheetWriter(
+        workbook, L.SUMMARY, ["Severity", "Category", "Items"], widths=[12, 44, 10]
+    )
     for row in gap_counts(items):
         summary.append([row["severity"].capitalize(), row["category"], row["count"]])
     summary.finish()

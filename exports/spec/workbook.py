@@ -126,7 +126,15 @@ def _cells_to_row(cells, row_idx):
 class SheetWriter:
     """One write-only sheet: header, widths, per-column shared styles, print settings."""
 
-    def __init__(self, workbook: Workbook, title: str, header: list[str], *, freeze: str = "A2"):
+    def __init__(
+        self,
+        workbook: Workbook,
+        title: str,
+        header: list[str],
+        *,
+        freeze: str = "A2",
+        widths: list[int] | None = None,
+    ):
         self.ws = workbook.create_sheet(title)
         if hasattr(self.ws, "_values_to_row"):
             # Every appended row here is already a list of positioned-by-order cells (or None);
@@ -137,7 +145,7 @@ class SheetWriter:
         self.header = header
         self.rows = 0
         ws = self.ws
-        widths = WIDTHS.get(title, [18] * len(header))
+        widths = widths or WIDTHS.get(title, [18] * len(header))
         for i, width in enumerate(widths, start=1):
             ws.column_dimensions[get_column_letter(i)].width = width
         ws.freeze_panes = freeze
