@@ -297,14 +297,19 @@ def test_old_authtoken_keys_move_over_hashed_for_90_days_and_their_table_is_drop
         )
 
     executor = MigrationExecutor(connection)  # a fresh graph, as `migrate` would load it
-    executor.migrate([("workbench", "0005_api_token_from_authtoken")])
+    try:
+        executor.migrate([("workbench", "0005_api_token_from_authtoken")])
 
-    assert "authtoken_token" not in connection.introspection.table_names()
-    token = ApiToken.objects.get(user=ba)
-    assert token.key_hash == hashlib.sha256(old_key.encode()).hexdigest()
-    assert token.prefix == old_key[:12]
-    remaining = token.expires_at - timezone.now()
-    assert dt.timedelta(days=89) < remaining <= dt.timedelta(days=90)
+        assert "authtoken_token" not in connection.introspection.table_names()
+        token = ApiToken.objects.get(user=ba)
+        assert token.key_hash == hashlib.sha256(old_key.encode()).hexdigest()
+        assert token.prefix == old_key[:12]
+        remaining = token.expires_at - timezone.now()
+        assert dt.timedelta(days=89) < remaining <= dt.timedelta(days=90)
+    finally:
+        # the latest schema again, for the tests that follow
+        executor.loader.build_graph()
+        executor.migrate(executor.loader.graph.leaf_nodes())
     assert api_with(old_key).get(ENGAGEMENTS).status_code == 200
 
 
