@@ -142,6 +142,8 @@ def test_a_ba_maps_ten_attributes_with_the_keyboard_only(grid, fresh):
     keys.press("Enter")
     keys.type("p.street")
     keys.press("Tab")
+    # the save's answer redraws the row: wait for it, so the next keys land where they are meant
+    expect(page.locator("#grid-status")).to_contain_text("Saved street.")
     keys.press("Tab")
     keys.press("Enter")
     keys.type("'unknown'")
