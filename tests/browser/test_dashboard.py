@@ -66,8 +66,11 @@ def test_a_lead_picks_a_member_invites_a_newcomer_and_a_bad_name_is_refused(page
     expect(page.get_by_text("There is no active user named 'nobody-here'.")).to_be_visible()
 
     # Typing part of a name offers the matching users (the picker asks the server).
+    # (typed as a person types: the form was just swapped in, and htmx binds its new input as
+    # the swap settles)
     add = page.locator("form", has=page.get_by_role("button", name="Add member"))
-    add.get_by_label("User", exact=True).fill("Otto")
+    add.get_by_label("User", exact=True).clear()
+    add.get_by_label("User", exact=True).press_sequentially("Otto", delay=60)
     expect(page.locator("#member-candidates option")).to_have_count(1)
     expect(page.locator("#member-candidates option")).to_have_attribute("value", "outsider")
     add.get_by_label("User", exact=True).fill("outsider")
