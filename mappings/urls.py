@@ -8,6 +8,7 @@ urlpatterns = [
     path("", mapping_views.mapping_overview, name="mapping-overview"),
     path("prepare/", mapping_views.mapping_prepare, name="mapping-prepare"),
     path("gap/", mapping_views.gap, name="mapping-gap"),
+    path("gap/summary/", mapping_views.mapping_gap_summary, name="mapping-gap-summary"),
     path("gap.csv", mapping_views.gap_csv, name="mapping-gap-csv"),
     path("entities/<int:pk>/", mapping_views.mapping_entity, name="mapping-entity"),
     path("entities/<int:pk>/save/", mapping_views.mapping_entity_save, name="mapping-entity-save"),

@@ -16,6 +16,7 @@ from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
 from workbench.policy import Action
@@ -77,21 +78,36 @@ def _attribute(engagement, pk) -> AttributeMapping:
 # --- overview -----------------------------------------------------------------------------------
 
 
+OVERVIEW_PAGE_SIZE = 100  # entities, in load order; the counts above cover them all
+
+
 @engagement_view()
 def mapping_overview(request, engagement):
-    unprepared = selectors.unprepared_count(engagement=engagement)
+    coverage = selectors.coverage(engagement=engagement)
     order = selectors.contract_load_order(engagement=engagement)
+    page = Paginator(coverage.rows, OVERVIEW_PAGE_SIZE).get_page(request.GET.get("page"))
     context = engagement_context(
         request,
         engagement,
-        rows=selectors.coverage(engagement=engagement),
-        has_contract=unprepared is not None,
-        unprepared=unprepared,
+        page=page,
+        has_contract=coverage.unprepared is not None,
+        unprepared=coverage.unprepared,
         cycle=order.cycle,
-        open_comments=selectors.open_comment_count(engagement=engagement),
-        gap=gap_summary(gap_items(engagement=engagement)),
     )
     return render(request, "mappings/overview.html", context)
+
+
+@engagement_view()
+def mapping_gap_summary(request, engagement):
+    """The GAP's counts by severity and the open threads: the overview asks for them once its
+    coverage is on screen."""
+    context = engagement_context(
+        request,
+        engagement,
+        gap=gap_summary(gap_items(engagement=engagement)),
+        open_comments=selectors.open_comment_count(engagement=engagement),
+    )
+    return render(request, "mappings/partials/gap_summary.html", context)
 
 
 @engagement_view(write_action=Action.EDIT_MAPPING)
@@ -509,6 +525,7 @@ def gap(request, engagement):
         summary=gap_summary(items),
         counts=gap_counts(items),
         severity=severity,
+        keep=urlencode({"severity": severity}) + "&" if severity else "",
         mapped_anything=AttributeMapping.objects.filter(engagement=engagement).exists(),
     )
     return render_page(request, "mappings/gap.html", context)

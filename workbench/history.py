@@ -70,6 +70,9 @@ _HISTORY_FIELDS = {
 }
 
 
+ANALYZE_AFTER_ROWS = 1_000  # a batch this large refreshes the planner's statistics (PostgreSQL)
+
+
 def fast_bulk_insert_with_history(
     model: type[models.Model],
     rows: list[dict],
@@ -158,6 +161,11 @@ def fast_bulk_insert_with_history(
                 for key, row in zip(ids, values, strict=True):
                     copy.write_row((key, *row))
             which, params = f"{quote(pk.column)} = ANY(%s)", [ids]
+            if len(ids) >= ANALYZE_AFTER_ROWS:
+                # A first bulk load leaves the planner taking the table for nearly empty until
+                # autovacuum comes round (a minute or more): it then joins 100,000 rows by nested
+                # loops, 5-10 s a page. Its statistics are refreshed now, from a sample.
+                cursor.execute(f"ANALYZE {table}")
         else:
             cursor.execute(
                 f"SELECT max(coalesce(max({quote(pk.column)}), 0), coalesce((SELECT seq FROM "

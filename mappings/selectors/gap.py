@@ -11,23 +11,22 @@ mapped attributes with few open items costs about as little as a small one.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, fields
 from datetime import datetime
 
 from django.db import connection
-from django.db.models import Q
-from django.db.models.expressions import RawSQL
 
 from catalog.models import CatalogColumn, CatalogTable, ColumnProfile
 from contracts.diff import layer_diff
-from contracts.models import InterfaceAttribute, InterfaceLayer
+from contracts.models import InterfaceAttribute, InterfaceEntity, InterfaceLayer
 from contracts.selectors import diff_base, published_layer
 from workbench.models import Engagement
 
 from ..choices import CommentKind, Feasibility, MappingStatus
 from ..expressions import VALUES
 from ..models import AttributeMapping, EntityMapping, MappingComment
-from .mapping import UNMAPPED_STATES, contract_target
+from .mapping import UNMAPPED_STATES
 
 HIGH, MEDIUM, LOW = "high", "medium", "low"
 _OPEN = [s.value for s in UNMAPPED_STATES]
@@ -70,14 +69,13 @@ CATEGORIES = {
 def gap_items(*, engagement: Engagement) -> list[GapItem]:
     layer = published_layer(engagement=engagement)
     entities = list(EntityMapping.objects.filter(engagement=engagement))
-    lineage_tables, single_table_refs = _lineage_in_use(engagement)
-    used = {t.lower() for t in lineage_tables if not t.startswith("(")}
+    lineage = _lineage_in_use(engagement)
+    used = {t.lower() for lists in lineage for t in lists.tables if not t.startswith("(")}
     used |= {e.driving_table.lower() for e in entities if e.driving_table}
     catalog = _catalog_columns(engagement, used)
     changed = _changed_since_previous_version(layer)
-    dropped = _dropped_source_rows(engagement, catalog, lineage_tables, single_table_refs)
-    mappings = _mapping_facts(engagement, layer, changed, dropped)
-    attributes = _contract_facts(layer, mappings)
+    dropped = _dropped_source_rows(catalog, lineage)
+    mappings, attributes = _facts(engagement, layer, changed, dropped)
     items: list[GapItem] = []
     items += _entity_gaps(entities)
     items += _attribute_gaps(mappings, attributes)
@@ -99,8 +97,8 @@ class _TargetFacts:
 
 @dataclass(frozen=True, slots=True)
 class _MappingFacts:
-    """What the GAP needs of an attribute mapping: plain values, read in one query (a spec of
-    20,000 attributes is analysed without building 20,000 model instances)."""
+    """What the GAP needs of an attribute mapping: plain values (a spec of 20,000 attributes is
+    analysed without building 20,000 model instances)."""
 
     entity: str
     attribute_name: str
@@ -127,48 +125,79 @@ class _MappingFacts:
         return self.transformation.strip() or self.source_columns.strip()
 
 
-def _contract_facts(layer, mappings: list[_MappingFacts]) -> dict[tuple[str, str], _TargetFacts]:
-    """The targets of the rows read (and no others): a row missing here is not in the contract."""
-    if layer is None or not mappings:
-        return {}
-    rows = InterfaceAttribute.objects.filter(
-        layer=layer,
-        entity__name__in={m.entity for m in mappings},
-        name__in={m.attribute_name for m in mappings},
-    ).values_list("entity__name", "name", "required", "allowed_values")
-    return {(e, a): _TargetFacts(required, allowed or []) for e, a, required, allowed in rows}
+_MAPPING_COLUMNS = [f.name for f in fields(_MappingFacts) if f.name != "entity"]
 
 
-def _mapping_facts(engagement, layer, changed: dict, dropped: RawSQL | None) -> list[_MappingFacts]:
-    """The rows the GAP can say something about, picked by the database (one UNION query): open
-    and mandatory, with warnings, not feasible, reading a dropped source, a direct move into a
-    list of allowed values, gone from the contract or under a contract change."""
-    rows = AttributeMapping.objects.filter(engagement=engagement).order_by()
-    picks = [rows.exclude(problems=[]), rows.filter(feasibility=Feasibility.NOT_FEASIBLE)]
+def _facts(
+    engagement, layer, changed: dict, dropped: tuple[str, list] | None
+) -> tuple[list[_MappingFacts], dict[tuple[str, str], _TargetFacts]]:
+    """The rows the GAP can say something about, with their contract targets, in one pass the
+    database makes over the engagement's rows: open and mandatory, with warnings, not feasible,
+    reading a dropped source, a direct move into a list of allowed values, gone from the contract
+    or under a contract change. A row missing from the targets is not in the contract."""
+    quote = connection.ops.quote_name
+    length = "jsonb_array_length" if connection.vendor == "postgresql" else "json_array_length"
+    picks = [f"{length}(m.problems) > 0", "m.feasibility = %s"]
+    params: list = [Feasibility.NOT_FEASIBLE.value]
     if dropped is not None:
-        picks.append(rows.filter(pk__in=dropped))
+        picks.append(dropped[0])
+        params += dropped[1]
     if layer is not None:
+        open_states = ", ".join(["%s"] * len(_OPEN))
         picks += [
-            rows.filter(contract_target(layer=layer, required=True), status__in=_OPEN),
-            rows.filter(
-                contract_target(~Q(allowed_values=[]), layer=layer),
-                ~Q(lineage_tables=[]),
-                transformation="",
-            ).exclude(source_columns=""),
-            rows.filter(~contract_target(layer=layer)).exclude(status=MappingStatus.UNMAPPED),
+            f"(a.required AND m.status IN ({open_states}))",
+            f"({length}(a.allowed_values) > 0 AND {length}(m.lineage_tables) > 0 "
+            "AND m.transformation = '' AND m.source_columns <> '')",
+            "(a.id IS NULL AND m.status <> %s)",
         ]
-        if changed and layer.published_at:
+        params += [*_OPEN, MappingStatus.UNMAPPED.value]
+        names = sorted({attribute for _entity, attribute in changed})
+        if names and layer.published_at:
             picks.append(
-                rows.filter(
-                    updated_at__lt=layer.published_at,
-                    attribute_name__in={attribute for _entity, attribute in changed},
-                )
+                f"(m.updated_at < %s AND m.attribute_name IN ({', '.join(['%s'] * len(names))}))"
             )
-    names = ["pk", "entity_mapping__entity_name"]
-    names += [f.name for f in fields(_MappingFacts) if f.name != "entity"]
-    first, *rest = [pick.values_list(*names) for pick in picks]
-    unique = {row[0]: row[1:] for row in first.union(*rest, all=True)}  # a row may match twice
-    return [_MappingFacts(*row) for row in unique.values()]
+            params += [layer.published_at, *names]
+    columns = ", ".join(f"m.{quote(name)}" for name in _MAPPING_COLUMNS)
+    sql = (
+        f"SELECT e.entity_name, {columns}, a.id, a.required, a.allowed_values "
+        f"FROM {_ROWS} m JOIN {EntityMapping._meta.db_table} e ON e.id = m.entity_mapping_id "
+        # the contract's target by (layer, entity name) then (entity, attribute name): its keys
+        f"LEFT JOIN {InterfaceEntity._meta.db_table} ie "
+        "ON ie.layer_id = %s AND ie.name = e.entity_name "
+        f"LEFT JOIN {InterfaceAttribute._meta.db_table} a "
+        "ON a.entity_id = ie.id AND a.name = m.attribute_name "
+        f"WHERE m.engagement_id = %s AND ({' OR '.join(picks)})"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [layer.pk if layer else None, engagement.pk, *params])
+        rows = cursor.fetchall()
+    mapping_value = [_from_db(AttributeMapping, name) for name in _MAPPING_COLUMNS]
+    allowed_value = _from_db(InterfaceAttribute, "allowed_values")
+    mappings, targets = [], {}
+    for entity, *values, target, required, allowed in rows:
+        mapping = _MappingFacts(
+            entity, *(read(v) for read, v in zip(mapping_value, values, strict=True))
+        )
+        mappings.append(mapping)
+        if target is not None:
+            targets[(entity, mapping.attribute_name)] = _TargetFacts(
+                bool(required), allowed_value(allowed) or []
+            )
+    return mappings, targets
+
+
+def _from_db(model, name: str):
+    """A column's value from a cursor as the ORM gives it (on SQLite: JSON text → list, time
+    text → aware datetime)."""
+    column = model._meta.get_field(name).get_col(model._meta.db_table)
+    converters = [*connection.ops.get_db_converters(column), *column.get_db_converters(connection)]
+
+    def read(value):
+        for converter in converters:
+            value = converter(value, column, connection)
+        return value
+
+    return read
 
 
 def _entity_gaps(entities: list[EntityMapping]) -> list[GapItem]:
@@ -287,77 +316,67 @@ def _catalog_columns(engagement, names: set[str]) -> dict[str, set[str]]:
     return columns
 
 
-def _elements(column: str, alias: str) -> str:
-    """The elements of a JSON list column as rows `alias.value`, spelled as the app's database
-    spells it (the app runs on SQLite or PostgreSQL)."""
-    if connection.vendor == "postgresql":
-        return f"jsonb_array_elements_text({column}) AS {alias}(value)"
-    return f"json_each({column}) AS {alias}"
-
-
-def _single_table(column: str) -> str:
-    length = "jsonb_array_length" if connection.vendor == "postgresql" else "json_array_length"
-    return f"{length}({column}) = 1"
-
-
 _ROWS = AttributeMapping._meta.db_table
 
 
-def _lineage_in_use(engagement) -> tuple[set[str], set[tuple[str, str]]]:
-    """Every table the rules read, and every (table, "alias.column") read by a rule over one
-    table: distinct values, from the database (two queries, whatever the number of rows)."""
+@dataclass(frozen=True, slots=True)
+class _Lineage:
+    """One distinct pair of a row's (tables, columns) lists: as the database spells them, and
+    read."""
+
+    tables_text: str
+    columns_text: str
+    tables: list[str]
+    columns: list[str]
+
+
+def _as_text(column: str) -> str:
+    return f"{column}::text" if connection.vendor == "postgresql" else column
+
+
+def _lineage_in_use(engagement) -> list[_Lineage]:
+    """The distinct (tables, columns) lists the rules read: one query whatever the number of
+    rows (comparing the lists as text is cheaper than expanding every row's elements)."""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT DISTINCT t.value FROM {_ROWS} m, {_elements('m.lineage_tables', 't')} "
-            "WHERE m.engagement_id = %s",
+            f"SELECT DISTINCT {_as_text('m.lineage_tables')}, {_as_text('m.lineage')} "
+            f"FROM {_ROWS} m WHERE m.engagement_id = %s",
             [engagement.pk],
         )
-        tables = {table for (table,) in cursor.fetchall()}
-        cursor.execute(
-            f"SELECT DISTINCT m.lineage_tables ->> 0, r.value "
-            f"FROM {_ROWS} m, {_elements('m.lineage', 'r')} "
-            f"WHERE m.engagement_id = %s AND {_single_table('m.lineage_tables')}",
-            [engagement.pk],
-        )
-        refs = {(table, ref) for table, ref in cursor.fetchall()}
-    return tables, refs
+        pairs = cursor.fetchall()
+    return [_Lineage(t, c, json.loads(t), json.loads(c)) for t, c in pairs]
 
 
 def _column(reference: str) -> str:
     return reference.split(".", 1)[1].strip('"')
 
 
-def _dropped_source_rows(engagement, catalog, tables, refs) -> RawSQL | None:
-    """The rows reading a table the catalog no longer has, or (rules over one table) a column
-    it no longer has, as a subquery of their ids; None when there are none."""
-    gone_tables = sorted(t for t in tables if not t.startswith("(") and t.lower() not in catalog)
-    gone_refs = sorted(
-        (table, ref)
-        for table, ref in refs
-        if not table.startswith("(")
-        and table.lower() in catalog
-        and _column(ref).lower() not in catalog[table.lower()]
-    )
-    if not gone_tables and not gone_refs:
+def _reads_dropped_source(lineage: _Lineage, catalog: dict[str, set[str]]) -> bool:
+    """A table the catalog no longer has, or (a rule over one table) a column it no longer has:
+    what _source_gaps reports."""
+    tables = [t for t in lineage.tables if not t.startswith("(")]  # not a lookup's own columns
+    if any(t.lower() not in catalog for t in tables):
+        return True
+    if len(lineage.tables) != 1 or not tables:
+        return False
+    known = catalog[tables[0].lower()]
+    return any(_column(ref).lower() not in known for ref in lineage.columns)
+
+
+def _dropped_source_rows(catalog, lineage: list[_Lineage]) -> tuple[str, list] | None:
+    """The rows reading a dropped source, as a condition on the row `m` and its parameter (the
+    lists' text pairs, as one JSON parameter whatever their number); None when there are none."""
+    dropped = [
+        [x.tables_text, x.columns_text] for x in lineage if _reads_dropped_source(x, catalog)
+    ]
+    if not dropped:
         return None
-    conditions, params = [], [engagement.pk]
-    if gone_tables:
-        conditions.append(
-            f"EXISTS (SELECT 1 FROM {_elements('m.lineage_tables', 't')} "
-            f"WHERE t.value IN ({', '.join(['%s'] * len(gone_tables))}))"
-        )
-        params += gone_tables
-    if gone_refs:
-        pairs = ", ".join(["(%s, %s)"] * len(gone_refs))
-        conditions.append(
-            f"({_single_table('m.lineage_tables')} AND EXISTS (SELECT 1 FROM "
-            f"{_elements('m.lineage', 'r')} WHERE (m.lineage_tables ->> 0, r.value) IN ({pairs})))"
-        )
-        params += [value for pair in gone_refs for value in pair]
-    return RawSQL(
-        f"SELECT m.id FROM {_ROWS} m WHERE m.engagement_id = %s AND ({' OR '.join(conditions)})",
-        params,
-    )
+    if connection.vendor == "postgresql":
+        pairs = "SELECT p ->> 0, p ->> 1 FROM jsonb_array_elements(%s::jsonb) AS p"
+    else:
+        pairs = "SELECT p.value ->> 0, p.value ->> 1 FROM json_each(%s) AS p"
+    lists = f"({_as_text('m.lineage_tables')}, {_as_text('m.lineage')})"
+    return f"{lists} IN ({pairs})", [json.dumps(dropped)]
 
 
 def _source_gaps(mappings, entities, catalog) -> list[GapItem]:

@@ -12,7 +12,8 @@ from functools import reduce
 from typing import Any
 
 import sqlglot
-from django.db.models import Count, Exists, F, OuterRef, Q
+from django.db import connection
+from django.db.models import Count, F, Q
 from sqlglot import exp
 
 from catalog.models import CatalogColumn, CatalogTable
@@ -430,79 +431,79 @@ def mapping_grid_values(
     return rows
 
 
-def contract_target(*conditions: Q, layer, **lookups) -> Exists:
-    """A SQL condition on an attribute mapping row: the contract `layer` has its target (an
-    attribute of that name in the entity of that name) and the target meets the conditions."""
-    return Exists(
-        InterfaceAttribute.objects.filter(
-            *conditions,
-            # through the entity's (layer, name) key, then the attribute's (entity, name): SQLite
-            # would otherwise scan the layer's attributes for every row
-            entity__layer=layer,
-            entity__name=OuterRef("entity_mapping__entity_name"),
-            name=OuterRef("attribute_name"),
-            **lookups,
-        )
-    )
+@dataclass(frozen=True)
+class Coverage:
+    """The mapping's coverage: one row per entity mapping (see coverage), and how many
+    attributes of the published contract have no mapping row yet (None without a published
+    contract that has attributes)."""
+
+    rows: list[dict]
+    unprepared: int | None
 
 
-def coverage(*, engagement: Engagement) -> list[dict]:
+def coverage(*, engagement: Engagement) -> Coverage:
     """Per entity mapping: attribute counts, mapped, mandatory unmapped, blocked and not feasible,
-    counted in SQL per entity (the rows themselves are never read), in load order."""
+    in load order; counted by the database in one pass over the rows joined to their contract
+    targets (the rows themselves are never read)."""
     layer = published_layer(engagement=engagement)
-    per_entity = (
-        AttributeMapping.objects.filter(engagement=engagement)
-        .order_by()
-        .values("entity_mapping_id")
-    )
-    counts = {
-        row["entity_mapping_id"]: row
-        for row in per_entity.annotate(
-            total=Count("pk"),
-            mapped=Count("pk", filter=~Q(status__in=UNMAPPED_STATES)),
-            blocked=Count("pk", filter=Q(status=MappingStatus.BLOCKED)),
-            not_feasible=Count("pk", filter=Q(feasibility=Feasibility.NOT_FEASIBLE)),
-        )
-    }
-    mandatory_open = dict(
-        per_entity.filter(contract_target(layer=layer, required=True), status__in=UNMAPPED_STATES)
-        .annotate(count=Count("pk"))
-        .values_list("entity_mapping_id", "count")
-    )
+    counts = {row[0]: row[1:] for row in _coverage_counts(engagement, layer)}
     order = contract_load_order(engagement=engagement)
     rows: list[dict[str, Any]] = []
     for entity in EntityMapping.objects.filter(engagement=engagement):
-        own = counts.get(entity.pk, {})
-        total, mapped = own.get("total", 0), own.get("mapped", 0)
+        total, mapped, blocked, not_feasible, mandatory_open, _targets = counts.get(
+            entity.pk, (0, 0, 0, 0, 0, 0)
+        )
         rows.append(
             {
                 "entity": entity,
                 "total": total,
                 "mapped": mapped,
-                "mandatory_unmapped": mandatory_open.get(entity.pk, 0),
-                "blocked": own.get("blocked", 0),
-                "not_feasible": own.get("not_feasible", 0),
+                "mandatory_unmapped": mandatory_open,
+                "blocked": blocked,
+                "not_feasible": not_feasible,
                 "percent": round(100 * mapped / total) if total else 0,
                 "load_position": order.position(entity.entity_name),
             }
         )
     rows.sort(key=lambda r: (r["load_position"] or 10_000, r["entity"].entity_name))
-    return rows
+    targets = InterfaceAttribute.objects.filter(layer=layer).count() if layer else 0
+    # a row matches at most one target (names are unique), so the targets left have no row
+    matched = sum(own[-1] for own in counts.values())
+    return Coverage(rows, targets - matched if targets else None)
 
 
-def unprepared_count(*, engagement: Engagement) -> int | None:
-    """How many attributes of the published contract have no mapping row yet, counted in SQL;
-    None without a published contract that has attributes."""
-    layer = published_layer(engagement=engagement)
-    attributes = InterfaceAttribute.objects.filter(layer=layer)
-    if layer is None or not attributes.exists():
-        return None
-    mapped = AttributeMapping.objects.filter(  # through the (engagement, entity name) key
-        entity_mapping__engagement=engagement,
-        entity_mapping__entity_name=OuterRef("entity__name"),
-        attribute_name=OuterRef("name"),
+def _coverage_counts(engagement: Engagement, layer) -> list[tuple]:
+    """(entity mapping id, rows, mapped, blocked, not feasible, mandatory and open, rows with a
+    target in the contract) per entity mapping."""
+    open_states = [s.value for s in UNMAPPED_STATES]
+    marks = ", ".join(["%s"] * len(open_states))
+    sql = (
+        "SELECT m.entity_mapping_id, COUNT(*), "
+        f"SUM(CASE WHEN m.status NOT IN ({marks}) THEN 1 ELSE 0 END), "
+        "SUM(CASE WHEN m.status = %s THEN 1 ELSE 0 END), "
+        "SUM(CASE WHEN m.feasibility = %s THEN 1 ELSE 0 END), "
+        f"SUM(CASE WHEN a.required AND m.status IN ({marks}) THEN 1 ELSE 0 END), "
+        "COUNT(a.id) "
+        f"FROM {AttributeMapping._meta.db_table} m "
+        f"JOIN {EntityMapping._meta.db_table} e ON e.id = m.entity_mapping_id "
+        # the contract's target by (layer, entity name) then (entity, attribute name): its keys
+        f"LEFT JOIN {InterfaceEntity._meta.db_table} ie "
+        "ON ie.layer_id = %s AND ie.name = e.entity_name "
+        f"LEFT JOIN {InterfaceAttribute._meta.db_table} a "
+        "ON a.entity_id = ie.id AND a.name = m.attribute_name "
+        "WHERE m.engagement_id = %s GROUP BY m.entity_mapping_id"
     )
-    return attributes.filter(~Exists(mapped)).count()
+    params = [
+        *open_states,
+        MappingStatus.BLOCKED.value,
+        Feasibility.NOT_FEASIBLE.value,
+        *open_states,
+        layer.pk if layer else None,
+        engagement.pk,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
 
 
 def open_comment_count(*, engagement: Engagement) -> int:

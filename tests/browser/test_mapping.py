@@ -25,6 +25,8 @@ def test_a_ba_maps_in_the_grid_with_validation_and_suggestions(page):
     log_in(page, "ba", DEMO_PASSWORD)
     page.goto(f"/e/{DEMO_SLUG}/mapping/")
     expect(page.locator("tr[data-entity='customer']")).to_contain_text("100%")
+    expect(page.locator("#gap-summary")).to_contain_text("high")  # asked for after the coverage
+    screenshot(page, "mapping-overview")
     page.get_by_role("link", name="subscription", exact=True).click()
     # the one-row HTMX edit lives on as the table view (the grid's own stories: test_grid.py)
     page.get_by_role("link", name="Table view").click()

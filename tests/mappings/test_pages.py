@@ -29,10 +29,41 @@ def url(name, engagement, *args):
 def test_the_overview_lists_entities_with_coverage(as_user, customer, viewer):
     response = as_user(viewer).get(url("mapping-overview", customer.engagement))
     assert response.status_code == 200
-    rows = {r["entity"].entity_name: r for r in response.context["rows"]}
+    rows = {r["entity"].entity_name: r for r in response.context["page"]}
     assert rows["customer"]["total"] == 12
     assert rows["customer"]["load_position"] == 1
     assert rows["email_event"]["load_position"] > rows["campaign"]["load_position"]
+
+
+def test_a_long_overview_is_paged_in_load_order(as_user, customer, viewer, monkeypatch):
+    """Hundreds of entities come a page at a time, the next page going on in load order, while
+    the counts above the table cover them all."""
+    monkeypatch.setattr("mappings.views.OVERVIEW_PAGE_SIZE", 2)
+    client = as_user(viewer)
+    first = client.get(url("mapping-overview", customer.engagement))
+    second = client.get(url("mapping-overview", customer.engagement) + "?page=2")
+    shown = [[r["load_position"] for r in response.context["page"]] for response in (first, second)]
+    assert len(shown[0]) == 2 and shown[1]
+    assert max(shown[0]) < min(shown[1])
+    entities = first.context["page"].paginator.count
+    assert f"Entities 1–2 of {entities}" in first.content.decode()
+    assert 'href="?page=2"' in first.content.decode()
+
+
+def test_the_overview_brings_the_gap_counts_once_its_coverage_is_on_screen(
+    as_user, customer, viewer
+):
+    """The GAP weighs the whole engagement, so the overview answers with its coverage and asks
+    for the GAP's counts afterwards; they agree with the GAP page."""
+    client = as_user(viewer)
+    overview = client.get(url("mapping-overview", customer.engagement)).content.decode()
+    summary_url = url("mapping-gap-summary", customer.engagement)
+    assert f'hx-get="{summary_url}" hx-trigger="load"' in overview
+    summary = client.get(summary_url)
+    gap = client.get(url("mapping-gap", customer.engagement))
+    assert summary.status_code == 200
+    assert summary.context["gap"] == gap.context["summary"]
+    assert f"{gap.context['summary']['high']} high" in summary.content.decode()
 
 
 def test_every_mapping_page_carries_the_mapping_stylesheet(as_user, customer, viewer):
@@ -62,7 +93,9 @@ def test_a_viewer_cannot_prepare(as_user, published, cataloged, viewer):
     assert not AttributeMapping.objects.exists()
 
 
-@pytest.mark.parametrize("name", ["mapping-overview", "mapping-gap", "mapping-gap-csv"])
+@pytest.mark.parametrize(
+    "name", ["mapping-overview", "mapping-gap", "mapping-gap-summary", "mapping-gap-csv"]
+)
 def test_outsiders_get_not_found(as_user, customer, outsider, name):
     assert as_user(outsider).get(url(name, customer.engagement)).status_code == 404
 

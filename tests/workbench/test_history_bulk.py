@@ -8,11 +8,12 @@ import datetime as dt
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from simple_history.utils import bulk_create_with_history
 
 from catalog.models import CatalogColumn, CatalogTable, SourceSystem
 from tests.factories import SourceSystemFactory
-from workbench.history import fast_bulk_insert_with_history
+from workbench.history import ANALYZE_AFTER_ROWS, fast_bulk_insert_with_history
 
 pytestmark = pytest.mark.django_db
 
@@ -180,3 +181,25 @@ def test_other_databases_fall_back_to_bulk_create_with_history(engagement, lead,
     table = CatalogTable.objects.get(pk=ids[0])
     assert (table.name, table.kind) == ("view_x", "view")
     assert [(h.history_type, h.history_user) for h in table.history.all()] == [("+", lead)]
+
+
+def test_a_large_batch_leaves_postgresql_knowing_how_big_the_table_now_is(engagement, lead):
+    """A first bulk load would leave PostgreSQL's planner taking the table for nearly empty (and
+    joining 100,000 rows by nested loops) until autovacuum comes round: a batch of
+    ANALYZE_AFTER_ROWS rows or more refreshes the statistics at once. SQLite plans from its
+    indexes and is not asked."""
+    source = SourceSystemFactory(engagement=engagement)
+    rows = [
+        {"engagement_id": engagement.pk, "source_id": source.pk, "schema": "s", "name": f"t{i}"}
+        for i in range(ANALYZE_AFTER_ROWS)
+    ]
+    with CaptureQueriesContext(connection) as captured:
+        fast_bulk_insert_with_history(CatalogTable, rows, acting_user=lead)
+    analyzed = [q["sql"] for q in captured.captured_queries if q["sql"].startswith("ANALYZE")]
+    if connection.vendor == "sqlite":
+        assert analyzed == []
+        return
+    assert analyzed == [f'ANALYZE "{CatalogTable._meta.db_table}"']
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [analyzed[0][8:]])
+        assert cursor.fetchone()[0] >= ANALYZE_AFTER_ROWS
