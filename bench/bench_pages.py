@@ -115,6 +115,7 @@ def _build_world() -> dict:
 def _grid_in_the_browser(world: dict) -> Result:
     from django.conf import settings
     from django.contrib.staticfiles.handlers import StaticFilesHandler
+    from django.db import connections
     from django.test import Client
     from django.test.testcases import LiveServerThread
     from django.urls import reverse
@@ -155,6 +156,9 @@ def _grid_in_the_browser(world: dict) -> Result:
             open_grid()  # warm: templates compiled, static files cached as a user's would be
             figure, floor = timed_pair(open_grid, bare_read, repeat=5)
             browser.close()
+            # The floor read inside Playwright's greenlet, whose context has a connection of its
+            # own: closed here, or PostgreSQL refuses to drop the scratch database afterwards.
+            connections.close_all()
     finally:
         server.terminate()
     return Result(

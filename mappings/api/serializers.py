@@ -6,7 +6,7 @@ from rest_framework import serializers
 
 from ..choices import CommentKind, Feasibility, LoadStrategy, MappingStatus, SmeReview
 from ..models import AttributeMapping, EntityMapping, MappingComment
-from ..selectors.mapping import PROBLEM_FILTERS
+from ..selectors.mapping import GRID_MAPPING_FIELDS, PROBLEM_FILTERS
 from ..services.bulk import MAX_BULK_ROWS, BulkAction, Outcome
 
 
@@ -218,31 +218,32 @@ class GapItemSerializer(serializers.Serializer):
     suggested_action = serializers.CharField()
 
 
-class GridRowSerializer(AttributeMappingSerializer):
-    """A row of the mapping grid: the attribute mapping with what the contract says of the
-    attribute and the talk about it. It documents the shape only: the rows are built as plain
-    values by `mappings.selectors.mapping.mapping_grid_values` (5,000 rows through a serialiser
-    take seconds)."""
+class GridRowSerializer(serializers.ModelSerializer):
+    """A row of the mapping grid: the attribute mapping's columns the grid shows (the one list
+    `GRID_MAPPING_FIELDS`), what the contract says of the attribute and the talk about it. It
+    documents the shape only: the rows are built as plain values by
+    `mappings.selectors.mapping.mapping_grid_values` (5,000 rows through a serialiser take
+    seconds). The rest of a mapping (edge cases, notes, lineage tables, who changed it when) is in
+    the single-row API."""
 
     data_type = serializers.CharField(help_text="The contract's logical type and size.")
     canonical_meaning = serializers.CharField()
     required = serializers.BooleanField()  # type: ignore[assignment]  # Field.required is a bool
     primary_key = serializers.BooleanField()
     in_contract = serializers.BooleanField()
-    allowed_values = serializers.ListField(child=serializers.CharField())
     comment_count = serializers.IntegerField()
     open_questions = serializers.IntegerField()
     flags = serializers.ListField(child=serializers.ChoiceField(choices=list(PROBLEM_FILTERS)))
 
-    class Meta(AttributeMappingSerializer.Meta):
+    class Meta:
+        model = AttributeMapping
         fields = [
-            *AttributeMappingSerializer.Meta.fields,
+            *GRID_MAPPING_FIELDS,
             "data_type",
             "canonical_meaning",
             "required",
             "primary_key",
             "in_contract",
-            "allowed_values",
             "comment_count",
             "open_questions",
             "flags",

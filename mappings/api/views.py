@@ -9,7 +9,6 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
-from rest_framework.fields import DateTimeField
 from rest_framework.response import Response
 
 from workbench.api.base import EngagementScopedViewSet
@@ -143,11 +142,7 @@ class AttributeMappingViewSet(
     def _grid_rows(self, entity: EntityMapping, ids: set[int] | None = None) -> list[dict]:
         """The rows in GridRowSerializer's shape, built from values (see mapping_grid_values)."""
         approval = approval_state(engagement=self.engagement, entities=[entity.entity_name])
-        rows = mapping_grid_values(entity_mapping=entity, approval=approval["attributes"], ids=ids)
-        when = DateTimeField()  # the serialisers' own format of a time
-        for row in rows:
-            row["updated_at"] = when.to_representation(row["updated_at"])
-        return rows
+        return mapping_grid_values(entity_mapping=entity, approval=approval["attributes"], ids=ids)
 
     # A refused action answers 400 with the same body as 200 ("detail", each row's "results" and
     # the "rows" as they are), which is also a ValidationError body: the shared 400 documents it.

@@ -334,26 +334,24 @@ def mapping_grid(
     return rows
 
 
-# The attribute mapping's own columns in a row of the grid rows API: its serialiser's fields.
+# The attribute mapping's own columns in a row of the mapping grid: what the grid shows, what a
+# cell draws from (the problems of the rule, the lineage of a transformation) and the version the
+# next save is based on. The grid rows API reads these and GridRowSerializer documents them, from
+# this one list. The details the grid does not show (edge cases, notes, who changed the row and
+# when) are on the attribute's page and in the single-row API, whose answer to a save the grid
+# merges into its row.
 GRID_MAPPING_FIELDS = (
     "id",
-    "entity_mapping",
     "attribute_name",
     "source_columns",
     "transformation",
     "default_value",
-    "edge_cases",
-    "notes",
     "status",
-    "lineage",
-    "lineage_tables",
-    "inferred_type",
-    "problems",
     "feasibility",
-    "feasibility_comment",
     "sme_review",
+    "problems",
+    "lineage",
     "row_version",
-    "updated_at",
 )
 
 
@@ -362,68 +360,72 @@ def mapping_grid_values(
 ) -> list[dict[str, Any]]:
     """The grid's rows (of `ids` only, when given) as plain values, in contract order: what
     mapping_grid reads, for the API, where an entity may have thousands of attributes. Three
-    queries and no model instances: building those is most of the time at 5,000 rows."""
+    queries and no model instances: building those is most of the time at 5,000 rows; only the
+    columns the grid shows are read (GRID_MAPPING_FIELDS), so nothing is decoded or sent that no
+    cell draws."""
     entity_name = entity_mapping.entity_name
     layer = published_layer(engagement=entity_mapping.engagement)
-    contract = {}
+    contract: dict[str, dict[str, Any]] = {}
     if layer is not None:
-        contract = {
-            a["name"]: a
-            for a in InterfaceAttribute.objects.filter(layer=layer, entity__name=entity_name)
+        attributes = (
+            InterfaceAttribute.objects.filter(layer=layer, entity__name=entity_name)
             .order_by("position")
-            .values(
-                "name",
-                "logical_type",
-                "max_length",
-                "canonical_meaning",
-                "required",
-                "primary_key",
-                "allowed_values",
+            .values_list(
+                "name", "logical_type", "max_length", "canonical_meaning", "required", "primary_key"
             )
-        }
+        )
+        for name, logical_type, max_length, meaning, required, primary_key in attributes:
+            contract[name] = {
+                "data_type": f"{logical_type}({max_length})" if max_length else logical_type,
+                "canonical_meaning": meaning,
+                "required": bool(required),
+                "primary_key": bool(primary_key),
+                "in_contract": True,
+            }
+    missing = {
+        "data_type": "",
+        "canonical_meaning": "",
+        "required": False,
+        "primary_key": False,
+        "in_contract": False,
+    }
     mappings = entity_mapping.attributes.order_by()
     if ids is not None:
         mappings = mappings.filter(pk__in=ids)
     # counted apart: grouping the rows themselves would group by every column on SQLite
     talk = {
-        row["attribute_mapping_id"]: row
-        for row in MappingComment.objects.filter(attribute_mapping__in=mappings)
+        mapping_id: (comments, questions)
+        for mapping_id, comments, questions in MappingComment.objects.filter(
+            attribute_mapping__in=mappings
+        )
         .order_by()
         .values("attribute_mapping_id")
         .annotate(
             comments=Count("pk"),
             questions=Count("pk", filter=Q(kind=CommentKind.QUESTION, resolved=False)),
         )
+        .values_list("attribute_mapping_id", "comments", "questions")
     }
     position = {name: i for i, name in enumerate(contract)}
+    approval = approval or {}
     rows = []
-    for m in mappings.values(*GRID_MAPPING_FIELDS, by=F("updated_by__username")):
+    for values in mappings.values_list(*GRID_MAPPING_FIELDS):
+        m = dict(zip(GRID_MAPPING_FIELDS, values, strict=True))
         name = m["attribute_name"]
         target = contract.get(name)
-        counts = talk.get(m["id"], {})
-        required = bool(target and target["required"])
-        size = f"({target['max_length']})" if target and target["max_length"] else ""
-        m.update(
-            entity_name=entity_name,
-            updated_by=m.pop("by"),
-            data_type=f"{target['logical_type']}{size}" if target else "",
-            canonical_meaning=target["canonical_meaning"] if target else "",
-            required=required,
-            primary_key=bool(target and target["primary_key"]),
-            in_contract=target is not None,
-            allowed_values=[str(v) for v in target["allowed_values"]] if target else [],
-            comment_count=counts.get("comments", 0),
-            open_questions=counts.get("questions", 0),
-        )
+        comments, questions = talk.get(m["id"], (0, 0))
+        m.update(target or missing)
+        m["comment_count"] = comments
+        m["open_questions"] = questions
         m["flags"] = sorted(
             problem_flags(
                 in_contract=target is not None,
-                required=required,
+                required=m["required"],
                 status=m["status"],
                 feasibility=m["feasibility"],
                 problems=m["problems"],
-                open_questions=m["open_questions"],
-                approval=(approval or {}).get((entity_name, name)),
+                open_questions=questions,
+                approval=approval.get((entity_name, name)),
             )
         )
         rows.append(m)

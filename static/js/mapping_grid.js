@@ -228,11 +228,41 @@
     headerFilterFunc: "=",
   });
 
+  // Every cell is one line (they never wrap), so every row is as tall as one probe row: knowing it
+  // before the first row is drawn, the virtual renderer draws the visible rows in one pass instead
+  // of drawing and measuring them in batches.
+  function oneLineRowHeight() {
+    host.classList.add("tabulator");
+    const probe = element("div", "tabulator-row");
+    const cell = element("div", "tabulator-cell");
+    cell.append(element("span", "badge", "Mapped"), element("code", null, "t.x"));
+    probe.append(cell);
+    host.append(probe);
+    const height = cell.offsetHeight; // as Tabulator measures a row
+    probe.remove();
+    return height || undefined;
+  }
+
+  // The rows: the request grid_rows.js started while the page loaded, or a new one.
+  function loadRows(url, config) {
+    const early = window.mappingGridRows;
+    window.mappingGridRows = null;
+    if (early) return early;
+    return fetch(url, config).then(function (response) {
+      if (!response.ok) throw new Error("The grid's rows could not be read (" + response.status + ").");
+      return response.json();
+    });
+  }
+
   const table = new window.Tabulator(host, {
     ajaxURL: cfg.rowsUrl,
     ajaxConfig: { method: "GET", credentials: "same-origin", headers: { Accept: "application/json" } },
+    ajaxRequestFunc: loadRows,
     index: "id",
     height: "max(420px, calc(100vh - 110px))",
+    rowHeight: oneLineRowHeight(),
+    // Draw a few rows beyond the visible ones (the default draws a whole screen more)
+    renderVerticalBuffer: 240,
     layout: "fitColumns",
     placeholder: "No attribute matches these filters.",
     selectableRange: 1,

@@ -8,6 +8,7 @@ from rest_framework.test import APIClient
 
 from mappings.api.serializers import GridRowSerializer
 from mappings.models import AttributeMapping, EntityMapping
+from mappings.selectors.mapping import GRID_MAPPING_FIELDS
 from mappings.services import mapping as services
 from mappings.services.bulk import MAX_BULK_ROWS
 from workbench.choices import Role
@@ -69,8 +70,15 @@ def test_a_grid_row_is_the_single_row_api_with_the_contract_and_the_talk_beside_
     api, customer, ba, viewer
 ):
     """The rows are built from plain values, not the serialisers: they must still say what the
-    single-row API says of the mapping, in the shape the schema documents."""
+    single-row API says of the columns the grid shows, in the shape the schema documents, and
+    leave the details the grid does not show to the single row."""
     email = attribute(customer, "email")
+    services.attribute_mapping_update(
+        attribute_mapping=email,
+        data={"transformation": "LOWER(TRIM(c.email))", "notes": "Lower-cased for matching."},
+        row_version=email.row_version,
+        acting_user=ba,
+    )
     question = services.comment_add(mapping=email, text="Which e-mail?", acting_user=ba)
     services.comment_add(mapping=email, text="Trimmed?", acting_user=ba)
     services.comment_resolve(comment=question, acting_user=ba)
@@ -79,7 +87,10 @@ def test_a_grid_row_is_the_single_row_api_with_the_contract_and_the_talk_beside_
     row = next(r for r in rows if r["attribute_name"] == "email")
     assert set(row) == set(GridRowSerializer().fields)
     single = api(viewer).get(f"{BASE}/attribute-mappings/{email.pk}/").json()
-    assert {k: row[k] for k in single} == single
+    assert {k: row[k] for k in GRID_MAPPING_FIELDS} == {k: single[k] for k in GRID_MAPPING_FIELDS}
+    assert (row["transformation"], row["lineage"]) == ("LOWER(TRIM(c.email))", ["c.email"])
+    assert single["notes"] == "Lower-cased for matching."
+    assert not {"notes", "edge_cases", "lineage_tables", "updated_at"} & set(row)
     assert (row["comment_count"], row["open_questions"]) == (2, 1)
     assert "open_questions" in row["flags"]
     quiet = next(r for r in rows if r["attribute_name"] == "first_name")
