@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import django_filters
 from django.contrib.auth.models import User
 from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 
-from .choices import Role
+from .choices import Phase, Role
 from .models import ApiToken, Engagement, Job, Membership, Notification
 from .phases import current_phases
 
@@ -19,6 +20,26 @@ def engagement_list(*, user) -> QuerySet[Engagement]:
         .annotate(member_count=Count("memberships", distinct=True))
         .order_by("name")
     )
+
+
+class EngagementFilter(django_filters.FilterSet):
+    """Engagements by status, client and current phase: the phase the dashboard shows (derived
+    from the outputs, or a Lead's override), not the stored field under it."""
+
+    current_phase = django_filters.TypedChoiceFilter(
+        choices=Phase.choices,
+        coerce=int,
+        method="by_current_phase",
+        label="The current phase, as the dashboard shows it.",
+    )
+
+    class Meta:
+        model = Engagement
+        fields = ["status", "client"]
+
+    def by_current_phase(self, queryset, name, value):
+        phases = current_phases(queryset)
+        return queryset.filter(pk__in=[pk for pk, now in phases.items() if now.phase == value])
 
 
 def with_current_phase(engagements) -> list[Engagement]:

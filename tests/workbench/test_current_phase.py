@@ -203,6 +203,25 @@ def test_the_api_and_the_cli_show_the_derived_phase(lead, three_engagements):
     )
 
 
+def test_the_api_filters_engagements_by_the_phase_the_dashboard_shows(lead, three_engagements):
+    """Globex is stored at phase 1 but its outputs put it in phase 2; Initech is overridden to 4."""
+    api = APIClient()
+    api.force_authenticate(lead)
+
+    def listed(phase) -> list[str]:
+        answer = api.get(f"/api/v1/engagements/?current_phase={phase}")
+        assert answer.status_code == 200, answer.content
+        return [e["slug"] for e in answer.json()["results"]]
+
+    assert listed(1) == ["acme-360"]
+    assert listed(2) == ["globex"]
+    assert listed(4) == ["initech"]
+    assert listed(3) == []
+    refused = api.get("/api/v1/engagements/?current_phase=9")
+    assert refused.status_code == 400
+    assert "current_phase" in refused.json()
+
+
 def test_the_engagement_list_costs_the_same_queries_for_more_engagements(
     client, lead, three_engagements
 ):

@@ -43,7 +43,7 @@ from .serializers import (
 class EngagementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = EngagementSerializer
     lookup_field = "slug"
-    filterset_fields = ["status", "current_phase", "client"]
+    filterset_class = selectors.EngagementFilter
 
     def get_queryset(self):
         return selectors.engagement_list(user=self.request.user)
