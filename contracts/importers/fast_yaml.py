@@ -189,14 +189,22 @@ class FastYaml:
         expanded = 0
         root: list[Any] = []
         no_key = object()
-        scalar = self.scalar
+        scalar, shortcuts, resolvable = self.scalar, self.shortcuts, self.resolvable
         # Events are told apart by exact type (`type(...) is`), the cheapest test in a loop that
         # runs once per event; so `event` is left untyped rather than narrowed.
         event: Any
         while (event := next_event()) is not None:
             kind = type(event)
             if kind is ScalarEvent:
-                value = scalar(event)
+                value = event.value
+                # `scalar`'s first answers, inline: a quoted string, or a plain one that cannot be
+                # anything else, is the text itself (most of a contract's values)
+                if (
+                    event.tag is not None
+                    or not shortcuts
+                    or (event.implicit[0] and (not value or value[0] in resolvable))
+                ):
+                    value = scalar(event)
                 count += 1
                 anchor = event.anchor
                 if anchor:
