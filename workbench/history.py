@@ -90,8 +90,10 @@ def fast_bulk_insert_with_history(
     PostgreSQL the keys come from the table's sequence in one `nextval … generate_series` query
     and the rows go in with COPY; on SQLite the keys are the next free ones and the rows go in with
     one executemany (SQLite has one writer: a concurrent insert makes one of the two transactions
-    fail, never share a key). The history rows are then copied from the stored rows by one
-    INSERT … SELECT, so they hold exactly the stored values, plus what
+    fail, never share a key). The history rows hold exactly the stored values — on PostgreSQL a
+    second COPY of the very values the first one wrote (selecting 20,000 new rows back by key for
+    an INSERT … SELECT cost more than sending them again), on SQLite one INSERT … SELECT of the
+    stored rows — plus what
     `bulk_create_with_history(default_user=acting_user)` adds: history_date (one timestamp for the
     batch), history_type '+', history_user_id and a NULL change reason. Other databases fall back
     to `bulk_create_with_history` itself.
@@ -157,7 +159,6 @@ def fast_bulk_insert_with_history(
             with cursor.cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
                 for key, row in zip(ids, values, strict=True):
                     copy.write_row((key, *row))
-            which, params = f"{quote(pk.column)} = ANY(%s)", [ids]
         else:
             cursor.execute(
                 f"SELECT max(coalesce(max({quote(pk.column)}), 0), coalesce((SELECT seq FROM "
@@ -173,6 +174,21 @@ def fast_bulk_insert_with_history(
             )
             which, params = f"{quote(pk.column)} BETWEEN %s AND %s", [ids[0], ids[-1]]
         if not getattr(settings, "SIMPLE_HISTORY_ENABLED", True):
+            return ids
+        if connection.vendor == "postgresql":
+            keep = [i for i, f in enumerate([pk, *fields]) if f.name in history_names]
+            tail = (stamp, None, "+", getattr(acting_user, "pk", None))
+            names = ", ".join([columns[i] for i in keep])
+            with cursor.cursor.copy(
+                f"COPY {history_table} ({names}, {history_columns}) FROM STDIN"
+            ) as copy:
+                if len(keep) == len(columns):
+                    for key, row in zip(ids, values, strict=True):
+                        copy.write_row((key, *row, *tail))
+                else:
+                    for key, row in zip(ids, values, strict=True):
+                        full = (key, *row)
+                        copy.write_row((*[full[i] for i in keep], *tail))
             return ids
         tracked = ", ".join(quote(f.column) for f in [pk, *fields] if f.name in history_names)
         cursor.execute(
