@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from ..choices import LogicalType
 
@@ -31,6 +32,7 @@ _TYPE_SIZE = re.compile(r"^\s*([A-Za-z_][\w ]*?)\s*(?:\(\s*(\d+)\s*(?:,\s*(\d+)\
 _NUMERIC_BASES = {"decimal", "numeric", "number"}
 
 
+@lru_cache(maxsize=4096)  # a contract repeats a few dozen types over thousands of attributes
 def parse_physical_type(physical_type: str) -> tuple[int | None, int | None, int | None]:
     """(length, precision, scale) of e.g. VARCHAR(100) or DECIMAL(12,2)."""
     match = _TYPE_SIZE.match(physical_type or "")

@@ -102,10 +102,14 @@ class FastYaml:
     """Safe YAML loading straight from libyaml's events into dicts and lists.
 
     Composing a node graph before constructing Python objects is most of PyYAML's cost on a large
-    contract (a 200×100 contract: ~4 s, against ~0.3 s for the events). Plain documents — the
-    contracts we see — are built from the events directly, with the same implicit types as
-    `StringDatesLoader` (null, bool, int, float; dates stay strings); anything unusual (explicit
-    tags, merge keys, complex keys, several documents) falls back to the full loader.
+    contract (a 200×100 contract: ~4 s, against ~1 s for libyaml to produce the events). Plain
+    documents — the contracts we see — are built from the events directly, with the same implicit
+    types as `StringDatesLoader` (null, bool, int, float; dates stay strings); anything unusual
+    (explicit tags, merge keys, complex keys, several documents) falls back to the full loader.
+
+    The bounds of `within_limits` are checked in the same loop, event by event, so a hostile
+    document is refused at the same event with the same message, and half a million events do
+    not pay for a second generator.
     """
 
     _str = "tag:yaml.org,2002:str"
@@ -113,9 +117,18 @@ class FastYaml:
     def __init__(self) -> None:
         self.resolver = StringDatesLoader("")
         self.constructor = yaml.constructor.SafeConstructor()
-        # (plain value, implicit flags) → resolved tag: contracts repeat the same scalars a lot.
-        self.resolved: dict[tuple[str, tuple[bool, bool]], str] = {}
+        resolvers = StringDatesLoader.yaml_implicit_resolvers
+        # A plain scalar can be anything but a string only if its first character starts one of
+        # the implicit resolvers' patterns (digits, signs, n/N for null, t/f/y/n/o for bool, ...);
+        # any other is a string without trying a regular expression.
+        # Only while no resolver looks at anything but the text (PyYAML's path resolvers, a
+        # catch-all implicit one) — otherwise every scalar goes to the resolver.
+        self.shortcuts = None not in resolvers and not StringDatesLoader.yaml_path_resolvers
+        self.resolvable = frozenset(k for k in resolvers if k is not None)
+        # plain text → its value: contracts repeat the same keys and values a lot.
+        self.plain: dict[str, Any] = {}
         self.convert: dict[str, Callable[[str], Any]] = {
+            self._str: lambda value: value,
             "tag:yaml.org,2002:null": lambda value: None,
             "tag:yaml.org,2002:bool": self._scalar(self.constructor.construct_yaml_bool),
             "tag:yaml.org,2002:int": self._scalar(self.constructor.construct_yaml_int),
@@ -126,71 +139,132 @@ class FastYaml:
     def _scalar(construct: Callable[[yaml.ScalarNode], Any]) -> Callable[[str], Any]:
         return lambda value: construct(yaml.ScalarNode("", value))
 
-    def scalar(self, event: ScalarEvent) -> Any:
-        tag = event.tag
-        if tag is None or tag == "!":
-            key = (event.value, event.implicit)
-            tag = self.resolved.get(key)
-            if tag is None:
-                tag = self.resolved[key] = self.resolver.resolve(
-                    yaml.ScalarNode, event.value, event.implicit
-                )
-        if tag == self._str:
-            return event.value
+    def resolved(self, value: str, implicit: tuple[bool, bool]) -> Any:
+        """The value of a scalar written without a tag (or with the non-specific `!`)."""
+        tag = self.resolver.resolve(yaml.ScalarNode, value, implicit)
         convert = self.convert.get(tag)
         if convert is None:
             raise Fallback(tag)
-        return convert(event.value)
+        return convert(value)
 
-    def load(self, text: str) -> Any:
-        stack: list[list[Any]] = []  # [container, pending key] per open mapping or sequence
-        anchors: dict[str, Any] = {}
+    def scalar(self, event: ScalarEvent) -> Any:
+        value, tag = event.value, event.tag
+        if tag is None and self.shortcuts:
+            if not event.implicit[0]:  # quoted
+                return value
+            if value and value[0] not in self.resolvable:
+                return value
+            try:
+                return self.plain[value]
+            except KeyError:
+                result = self.plain[value] = self.resolved(value, event.implicit)
+                return result
+        if tag is None or tag == "!":
+            return self.resolved(value, event.implicit)
+        if tag == self._str:
+            return value
+        convert = self.convert.get(tag)
+        if convert is None:
+            raise Fallback(tag)
+        return convert(value)
+
+    def load(
+        self, text: str, *, max_depth: int = MAX_DEPTH, alias_budget: int = ALIAS_BUDGET
+    ) -> Any:
+        parser = _SafeLoader(text)
+        try:
+            return self._build(parser.get_event, max_depth, alias_budget)
+        finally:
+            parser.dispose()
+
+    def _build(self, next_event: Callable[[], Any], max_depth: int, alias_budget: int) -> Any:
+        # One entry per open mapping or sequence: [container, pending key, anchor, `count` when
+        # it opened]. `count` is how many values everything read so far stands for, aliases
+        # expanded, so a collection stands for `count` at its end minus `count` at its start
+        # (itself included), as `within_limits` counts it.
+        stack: list[list[Any]] = []
+        anchors: dict[str, Any] = {}  # anchor → value
+        anchored: dict[str, int] = {}  # anchor → how many values an alias of it stands for
+        count = 0
+        expanded = 0
         root: list[Any] = []
         no_key = object()
+        scalar, shortcuts, resolvable = self.scalar, self.shortcuts, self.resolvable
         # Events are told apart by exact type (`type(...) is`), the cheapest test in a loop that
         # runs once per event; so `event` is left untyped rather than narrowed.
-        events: Iterator[Any] = within_limits(yaml.parse(text, Loader=_SafeLoader))
-        for event in events:
+        event: Any
+        while (event := next_event()) is not None:
             kind = type(event)
             if kind is ScalarEvent:
-                value = self.scalar(event)
+                value = event.value
+                # `scalar`'s first answers, inline: a quoted string, or a plain one that cannot be
+                # anything else, is the text itself (most of a contract's values)
+                if (
+                    event.tag is not None
+                    or not shortcuts
+                    or (event.implicit[0] and (not value or value[0] in resolvable))
+                ):
+                    value = scalar(event)
+                count += 1
+                anchor = event.anchor
+                if anchor:
+                    anchored[anchor] = 1
+                    anchors[anchor] = value
             elif kind is MappingStartEvent or kind is SequenceStartEvent:
+                if len(stack) >= max_depth:
+                    raise YamlLimitError(
+                        f"nested more than {max_depth} levels deep", event.start_mark
+                    )
                 if event.tag not in _PLAIN_COLLECTION_TAGS:
                     raise Fallback(event.tag)
                 container: Any = {} if kind is MappingStartEvent else []
-                if event.anchor:
-                    anchors[event.anchor] = container
-                stack.append([container, no_key])
+                anchor = event.anchor
+                if anchor:
+                    anchors[anchor] = container
+                stack.append([container, no_key, anchor, count])
                 continue
             elif kind is MappingEndEvent or kind is SequenceEndEvent:
-                container, key = stack.pop()
+                value, key, anchor, start = stack.pop()
+                count += 1
+                if anchor:
+                    anchored[anchor] = count - start
                 if key is not no_key:
                     raise Fallback("dangling key")
-                value = container
-                event = None
             elif kind is AliasEvent:
-                if event.anchor not in anchors:
+                anchor = event.anchor
+                if any(entry[2] == anchor for entry in stack):
+                    # a value containing itself never ends when expanded
+                    raise YamlLimitError(
+                        "an alias refers to a value that contains it", event.start_mark
+                    )
+                size = anchored.get(anchor, 1)
+                expanded += size
+                if expanded > alias_budget:
+                    raise YamlLimitError(
+                        f"aliases would expand to more than {alias_budget:,} values",
+                        event.start_mark,
+                    )
+                count += size
+                if anchor not in anchors:
                     raise Fallback("unknown alias")
-                value = anchors[event.anchor]
-                event = None
+                value = anchors[anchor]
             else:
                 continue
-            if event is not None and event.anchor:
-                anchors[event.anchor] = value
             if not stack:
                 root.append(value)
                 if len(root) > 1:
                     raise Fallback("several documents")
                 continue
             top = stack[-1]
-            if isinstance(top[0], list):
-                top[0].append(value)
+            container = top[0]
+            if type(container) is list:
+                container.append(value)
             elif top[1] is no_key:
                 if isinstance(value, dict | list) or value == "<<":
                     raise Fallback("complex or merge key")
                 top[1] = value
             else:
-                top[0][top[1]] = value
+                container[top[1]] = value
                 top[1] = no_key
         return root[0] if root else None
 

@@ -131,6 +131,9 @@ class TypeOptions:
     maximum: JsonValue = None
 
 
+_NO_TYPE_OPTIONS = TypeOptions()
+
+
 @dataclass(slots=True)
 class _Declaration:
     """A relationship as written, before its references are resolved."""
@@ -180,7 +183,7 @@ def _modern_properties(properties: list[Any], place: str, problems: list[Problem
     result = []
     for index, prop in enumerate(properties):
         prop_place = f"{place}.properties[{index}]"
-        older = isinstance(prop, dict) and any(k in prop for k in OLDER_PROPERTY_SPELLINGS)
+        older = isinstance(prop, dict) and not prop.keys().isdisjoint(OLDER_PROPERTY_SPELLINGS)
         nested = isinstance(prop, dict) and isinstance(prop.get("properties"), list)
         if older or nested:
             prop = dict(prop)
@@ -396,9 +399,12 @@ class OdcsReader:
 
     def type_options(self, prop: Json, place: str) -> tuple[TypeOptions, Json]:
         """The modelled `logicalTypeOptions`, and the rest as written."""
+        options = prop.get("logicalTypeOptions")
+        if not options:  # most properties
+            return _NO_TYPE_OPTIONS, {}
         modelled: dict[str, Any] = {}
         rest: Json = {}
-        for key, value in (prop.get("logicalTypeOptions") or {}).items():
+        for key, value in options.items():
             if key == "maxLength":
                 # Without a logicalType the schema does not type the options: check ours.
                 if isinstance(value, bool) or not isinstance(value, int) or value < 0:
@@ -419,7 +425,10 @@ class OdcsReader:
         """The validValues of the first `invalidValues` rule, else the values of the property's
         `enum` (v3.2), which stays in `extra` as written. The rules are kept as written in
         `extra` unless they are exactly the one rule the export writes from the values."""
-        quality = [_current_metric(rule) for rule in prop.get("quality") or []]
+        rules = prop.get("quality")
+        if not rules and "enum" not in prop:  # most properties: nothing to read or keep
+            return []
+        quality = [_current_metric(rule) for rule in rules or []]
         allowed: list[JsonValue] = []
         for index, rule in enumerate(quality):
             values = (rule.get("arguments") or {}).get("validValues")
@@ -442,6 +451,11 @@ class OdcsReader:
     def canonical_meaning(prop: Json, extra: Json) -> str:
         """The `canonicalMeaning` custom property; the list is kept unless it is only that one."""
         custom = prop.get("customProperties") or []
+        if len(custom) == 1:  # most properties: only the meaning, which is all the export writes
+            only = custom[0]
+            value = only.get("value") if isinstance(only, dict) and len(only) == 2 else None
+            if isinstance(value, str) and value and only.get("property") == CANONICAL_MEANING:
+                return value
         meaning = next(
             (str(c.get("value") or "") for c in custom if c.get("property") == CANONICAL_MEANING),
             "",

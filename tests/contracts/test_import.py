@@ -319,6 +319,12 @@ YAML_SAMPLES = [
     pytest.param(
         "a: 1\nb: 1.5\nc: true\nd: ~\ne: 2024-01-31\nf: '007'\ng: [x, 'y', 3]\n", id="types"
     ),
+    pytest.param(
+        "a: 'true'\nb: \"null\"\nc:\nd: no\ne: Yes\nf: -5\ng: .inf\nh: 0x1A\ni: +1_000\n"
+        "j: Name\nk: n/a\nl: '12'\nm: 1e3\nn: ~x\no: off\np: [null, Null, NULL, 'x y']\n"
+        "'q': FALSE\n\"r\": .5\n",
+        id="plain-and-quoted-scalars",
+    ),
     pytest.param("base: &b {x: 1}\nuse: *b\nlist: &l [1, 2]\nagain: *l\n", id="anchors"),
     pytest.param("base: &b {x: 1}\nmerged:\n  <<: *b\n  y: 2\n", id="merge-key-falls-back"),
     pytest.param("a: !!str 12\nb: !!binary aGk=\n", id="explicit-tags-fall-back"),
