@@ -235,7 +235,7 @@ def attribute_fields(row: dict) -> dict:
     return {field: row.get(field) for field in ATTRIBUTE_SPEC_FIELDS}
 
 
-def canonical_json(snapshot: dict) -> str:
+def canonical_json(snapshot: object) -> str:
     return json.dumps(snapshot, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
