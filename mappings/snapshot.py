@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import sqlglot
+from django.db.models import Count
 from sqlglot import exp
 
 from contracts.selectors import published_layer
@@ -147,6 +148,83 @@ def spec_snapshot(*, engagement: Engagement, entities: list[str] | None = None) 
     }
 
 
+# Attribute rows read per query while the hash is computed: memory holds a chunk, not the spec.
+HASH_CHUNK_ROWS = 5000
+
+
+def snapshot_hash(*, engagement: Engagement) -> str:
+    """content_hash(spec_snapshot(engagement=engagement)), computed as the rows stream past.
+
+    The canonical JSON is written piece by piece into the hash in the order its sorted keys give
+    (catalog_columns, contract, entities by name, format): a first pass over the lineage gathers
+    the catalog columns, a second reads the entities in name order a chunk at a time. Memory
+    holds the entities' own fields, the catalog column names and one chunk of attribute rows."""
+    layer = published_layer(engagement=engagement)
+    entities: dict[str, dict] = {}
+    aliases: dict[int, dict[str, str]] = {}
+    ids: dict[str, int] = {}
+    for row in EntityMapping.objects.filter(engagement=engagement).values(
+        "id", "entity_name", *ENTITY_SPEC_FIELDS
+    ):
+        entities[row["entity_name"]] = entity_fields(row)
+        ids[row["entity_name"]] = row["id"]
+        aliases[row["id"]] = _alias_tables(row["driving_table"], row["driving_alias"], row["joins"])
+    attribute_rows = AttributeMapping.objects.filter(engagement=engagement)
+    columns: set[str] = set()
+    lineage = attribute_rows.order_by().values_list("entity_mapping_id", "lineage")
+    for entity_id, items in lineage.iterator(chunk_size=HASH_CHUNK_ROWS):
+        alias_map = aliases[entity_id]
+        for item in items or []:
+            alias, _, column = str(item).partition(".")
+            table = alias_map.get(alias.lower())
+            if table and column:
+                columns.add(f"{table}.{column}")
+    sizes = dict(
+        attribute_rows.order_by()
+        .values_list("entity_mapping_id")
+        .annotate(rows=Count("id"))
+        .values_list("entity_mapping_id", "rows")
+    )
+    digest = hashlib.sha256()
+    contract = {"name": layer.name, "version": layer.version} if layer else None
+    digest.update(
+        f'{{"catalog_columns":{canonical_json(sorted(columns))},'
+        f'"contract":{canonical_json(contract)},"entities":{{'.encode()
+    )
+    del columns
+    names = sorted(entities)
+    first = True
+    for chunk in _name_chunks(names, ids, sizes):
+        attributes: dict[int, dict[str, dict]] = {ids[name]: {} for name in chunk}
+        rows = (
+            attribute_rows.filter(entity_mapping_id__in=list(attributes))
+            .order_by("entity_mapping_id", "id")
+            .values("entity_mapping_id", "attribute_name", *ATTRIBUTE_SPEC_FIELDS)
+        )
+        for row in rows:
+            attributes[row["entity_mapping_id"]][row["attribute_name"]] = attribute_fields(row)
+        for name in chunk:
+            part = {**entities.pop(name), "attributes": attributes.pop(ids[name])}
+            piece = f"{canonical_json(name)}:{canonical_json(part)}"
+            digest.update((piece if first else "," + piece).encode())
+            first = False
+    digest.update(f'}},"format":{SNAPSHOT_FORMAT}}}'.encode())
+    return digest.hexdigest()
+
+
+def _name_chunks(names: list[str], ids: dict[str, int], sizes: dict[int, int]):
+    chunk: list[str] = []
+    rows = 0
+    for name in names:
+        chunk.append(name)
+        rows += sizes.get(ids[name], 0)
+        if rows >= HASH_CHUNK_ROWS:
+            yield chunk
+            chunk, rows = [], 0
+    if chunk:
+        yield chunk
+
+
 def entity_fields(row: dict) -> dict:
     """An entity's own spec content (without its attributes), from a row or a snapshot part."""
     return {field: row.get(field) for field in ENTITY_SPEC_FIELDS}
@@ -157,7 +235,7 @@ def attribute_fields(row: dict) -> dict:
     return {field: row.get(field) for field in ATTRIBUTE_SPEC_FIELDS}
 
 
-def canonical_json(snapshot: dict) -> str:
+def canonical_json(snapshot: object) -> str:
     return json.dumps(snapshot, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 

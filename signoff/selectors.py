@@ -494,7 +494,8 @@ def spec_stamp(*, engagement: Engagement, current: dict | None = None) -> SpecSt
     it again). Its hash equals a version's exactly when nothing changed since that version; a
     version of some entities only is never the whole mapping, and whether it changed since is
     changed_versions' answer, as on the review page."""
-    working_hash = content_hash(current or current_snapshot(engagement=engagement))
+    # Streamed (mappings.snapshot.snapshot_hash): the hash, without holding the snapshot.
+    working_hash = content_hash(current) if current else spec.snapshot_hash(engagement=engagement)
     latest = (
         SpecVersion.objects.filter(engagement=engagement)
         .order_by("-number")

@@ -3,6 +3,7 @@ documentation print, in a fixed number of queries whatever the size of the mappi
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -337,75 +338,102 @@ ATTRIBUTE_LOGGED = {
 }
 
 
-def change_log(*, engagement: Engagement, since=None) -> list[dict]:
+def change_log(*, engagement: Engagement, since=None) -> Iterator[dict]:
     """Field changes of entity and attribute mappings since `since` (all when None), newest
-    first: who, when, what, before, after. Creations are not changes; four queries."""
+    first: who, when, what, before, after. Creations are not changes.
+
+    Streamed: the database pairs each history record with the one before it (LAG over the row's
+    history) and sorts them newest first; the two models' records are merged as they come (on
+    the same moment, entity changes first, then by row and record). Memory holds a chunk of
+    records, the entity names and the people, not the log. Four queries."""
     from django.contrib.auth import get_user_model
 
-    rows: list[dict] = []
-    for model, logged, key_fields in (
-        (EntityMapping, ENTITY_LOGGED, ("entity_name",)),
-        (AttributeMapping, ATTRIBUTE_LOGGED, ("entity_mapping_id", "attribute_name")),
+    streams = []
+    people: set[int] = set()
+    for rank, (model, logged, key_fields) in enumerate(
+        (
+            (EntityMapping, ENTITY_LOGGED, ("entity_name",)),
+            (AttributeMapping, ATTRIBUTE_LOGGED, ("entity_mapping_id", "attribute_name")),
+        )
     ):
-        history = model.history.model.objects.filter(engagement=engagement)
+        history = model.history.model.objects.filter(engagement=engagement)  # type: ignore[attr-defined]
         changed = history.filter(history_type__in=["~", "-"])
         if since is not None:
             changed = changed.filter(history_date__gt=since)
-        ids = set(changed.values_list("id", flat=True))
-        if not ids:
-            continue
-        # Streamed in id order: only the row's previous record is kept, never the whole history.
-        previous: dict | None = None
-        records = (
-            history.filter(id__in=ids)
-            .order_by("id", "history_date", "history_id")
-            .values("id", "history_type", "history_date", "history_user_id", *key_fields, *logged)
-            .iterator(chunk_size=5000)
+        records = history.filter(id__in=changed.values("id"))
+        people |= set(
+            records.exclude(history_user_id=None)
+            .order_by()
+            .values_list("history_user_id", flat=True)
+            .distinct()
         )
-        for record in records:
-            before = previous if previous is not None and previous["id"] == record["id"] else None
-            previous = record
-            if before is None or (since is not None and record["history_date"] <= since):
-                continue
-            key = {name: record[name] for name in key_fields}
-            for name, label in logged.items():
-                if record["history_type"] == "-" or before[name] == record[name]:
-                    continue
-                rows.append(
-                    {
-                        "when": record["history_date"],
-                        "user_id": record["history_user_id"],
-                        "key": key,
-                        "field": label,
-                        "before": before[name],
-                        "after": record[name],
-                    }
-                )
-            if record["history_type"] == "-":
-                rows.append(
-                    {
-                        "when": record["history_date"],
-                        "user_id": record["history_user_id"],
-                        "key": key,
-                        "field": "(row deleted)",
-                        "before": "",
-                        "after": "",
-                    }
-                )
+        streams.append(_changed_records(records, rank, logged, key_fields, since))
     entity_names = dict(
         EntityMapping.objects.filter(engagement=engagement).values_list("pk", "entity_name")
     )
     users = {
         u.pk: u.get_full_name() or u.username
-        for u in get_user_model().objects.filter(pk__in={r["user_id"] for r in rows})
+        for u in get_user_model().objects.filter(pk__in=people)
     }
-    for row in rows:
-        key = row.pop("key")
-        row["entity"] = key.get("entity_name") or entity_names.get(key.get("entity_mapping_id"), "")
-        row["attribute"] = key.get("attribute_name", "")
-        row["who"] = users.get(row.pop("user_id"), "")
-    rows.sort(key=lambda r: r["when"], reverse=True)
-    return rows
+    for _order, record, rows in heapq.merge(*streams, reverse=True, key=lambda item: item[0]):
+        entity = record.get("entity_name") or entity_names.get(record.get("entity_mapping_id"), "")
+        for field_label, before, after in rows:
+            yield {
+                "when": record["history_date"],
+                "who": users.get(record["history_user_id"], ""),
+                "entity": entity,
+                "attribute": record.get("attribute_name", ""),
+                "field": field_label,
+                "before": before,
+                "after": after,
+            }
+
+
+def _changed_records(records, rank: int, logged: dict, key_fields: tuple, since):
+    """(merge order, record, [(field, before, after)]) of each record with a record before it,
+    newest first."""
+    from django.db.models import F, Window
+    from django.db.models.functions import Lag
+
+    def previous(name: str) -> Window:
+        return Window(
+            Lag(name),
+            partition_by=[F("id")],
+            order_by=[F("history_date").asc(), F("history_id").asc()],
+        )
+
+    rows = (
+        records.annotate(
+            previous_record=previous("history_id"),
+            **{f"before_{name}": previous(name) for name in logged},
+        )
+        .filter(previous_record__isnull=False)
+        .order_by("-history_date", "id", "history_id")
+        .values(
+            "id",
+            "history_id",
+            "history_type",
+            "history_date",
+            "history_user_id",
+            *key_fields,
+            *logged,
+            *(f"before_{name}" for name in logged),
+        )
+    )
+    for record in rows.iterator(chunk_size=5000):
+        if since is not None and record["history_date"] <= since:
+            continue
+        if record["history_type"] == "-":
+            changes = [("(row deleted)", "", "")]
+        else:
+            changes = [
+                (label, record[f"before_{name}"], record[name])
+                for name, label in logged.items()
+                if record[f"before_{name}"] != record[name]
+            ]
+        if changes:
+            order = (record["history_date"], -rank, -record["id"], -record["history_id"])
+            yield order, record, changes
 
 
 def rules_dialects(*, engagement: Engagement) -> str:

@@ -8,18 +8,23 @@ frozen headers, autofilters and print settings are sheet-level records written o
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import TypeVar, overload
 
 from django.utils import timezone
 from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
+from openpyxl.cell._writer import _set_attributes
+from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE, Cell
+from openpyxl.compat import safe_string
 from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
-from openpyxl.utils.exceptions import IllegalCharacterError
+from openpyxl.worksheet._writer import WorksheetWriter
 from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.xml.constants import SHEET_MAIN_NS
+from openpyxl.xml.functions import xmlfile
 
 from mappings.selectors.gap import gap_items
 from mappings.selectors.mapping import UNMAPPED_STATES
@@ -106,7 +111,8 @@ def text(value: object) -> object:
 
 
 class _ColumnCell(Cell):
-    """A column's reused cell: its style never changes, so its style id is looked up once."""
+    """A column's cell: its style never changes, so its style id is looked up once. Used for the
+    values the row writer leaves to openpyxl (numbers other than whole ones, dates, booleans)."""
 
     __slots__ = ("_style_id",)
 
@@ -115,7 +121,23 @@ class _ColumnCell(Cell):
         return self._style_id
 
 
+MAX_CELL_TEXT = 32767  # the longest text a cell holds; openpyxl cuts longer text there
+
+
+class _Row(list):
+    """A data row for SheetWriter's row writer: (column index, value) pairs, empty cells left
+    out."""
+
+    __slots__ = ()
+
+
 def _cells_to_row(cells, row_idx):
+    if isinstance(cells, _Row):
+        return cells
+    return _positioned(cells, row_idx)
+
+
+def _positioned(cells, row_idx):
     for col_idx, cell in enumerate(cells, 1):
         if cell is None:
             continue
@@ -123,8 +145,53 @@ def _cells_to_row(cells, row_idx):
         yield cell
 
 
+# What lxml refuses in a text even once the control characters are gone.
+_NOT_XML = re.compile("[\ud800-\udfff\ufffe\uffff]")
+
+
+def _escaped(value: str) -> str:
+    """Text as lxml writes it in an element: &, <, > and carriage returns escaped."""
+    return (
+        value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
+    )
+
+
+class _RowsWriter(WorksheetWriter):
+    """openpyxl's sheet writer, over a file this module holds too: SheetWriter writes its rows'
+    XML into it directly, after what lxml buffered."""
+
+    def get_stream(self):
+        with (
+            open(self.out, "wb") as self.file,
+            xmlfile(self.file) as xf,
+            xf.element("worksheet", xmlns=SHEET_MAIN_NS),
+        ):
+            try:
+                while True:
+                    element = yield
+                    if element is True:
+                        yield xf
+                    elif element is not None:
+                        xf.write(element)
+            except GeneratorExit:
+                pass
+
+
+def _cell_text(value: str) -> str:
+    """A text as openpyxl stores it: without the control characters a workbook cannot hold, cut
+    at the longest text a cell holds."""
+    if ILLEGAL_CHARACTERS_RE.search(value):
+        value = ILLEGAL_CHARACTERS_RE.sub("", value)
+    return value[:MAX_CELL_TEXT]
+
+
 class SheetWriter:
-    """One write-only sheet: header, widths, per-column shared styles, print settings."""
+    """One write-only sheet: header, widths, per-column shared styles, print settings.
+
+    Data rows are written as openpyxl writes them (an inline string, or a number, per cell, with
+    the column's style), but each row as one XML element built at once: openpyxl's own path binds
+    every value to a cell object and opens an XML context per cell, which costs more than the
+    rest of the export together."""
 
     def __init__(
         self,
@@ -136,11 +203,6 @@ class SheetWriter:
         widths: list[int] | None = None,
     ):
         self.ws = workbook.create_sheet(title)
-        if hasattr(self.ws, "_values_to_row"):
-            # Every appended row here is already a list of positioned-by-order cells (or None);
-            # openpyxl's own conversion first tries each cell as a *value* and recovers from the
-            # error, which costs more than writing the cell. Hand the cells over directly.
-            self.ws._values_to_row = _cells_to_row
         self.title = title
         self.header = header
         self.rows = 0
@@ -154,8 +216,7 @@ class SheetWriter:
         wrapped = WRAPPED.get(title, set())
         informative = INFORMATIVE_COLUMNS.get(title, set())
         self.wrapped = [(i, widths[i]) for i, name in enumerate(header) if name in wrapped]
-        # One styled cell per column, reused for every row: a write-only sheet writes each row
-        # as soon as it is appended, so the cell only carries the value of the row being written.
+        # One styled cell per column: its style id is what every cell of the column carries.
         self.cells = []
         for name in header:
             cell = _ColumnCell(ws, row=1, column=1)
@@ -166,6 +227,15 @@ class SheetWriter:
                 cell.number_format = "yyyy-mm-dd hh:mm"
             cell._style_id = workbook._cell_styles.add(cell._style)
             self.cells.append(cell)
+        self._letters = [get_column_letter(i) for i in range(1, len(header) + 1)]
+        self._styles = [str(cell._style_id) for cell in self.cells]
+        # The sheet's start (widths, frozen panes, print set-up) is written now, and rows go
+        # through this writer's row writer from here on.
+        ws._values_to_row = _cells_to_row
+        ws._writer = _RowsWriter(ws)
+        ws._writer.write_top()
+        self._write_cells = ws._writer.write_row
+        ws._writer.write_row = self._write_row
         head = []
         for name in header:
             cell = Cell(ws, row=1, column=1, value=name)
@@ -174,19 +244,19 @@ class SheetWriter:
         self._write(head, 1, row_height(zip(header, widths, strict=True), bold=True))
 
     def append(self, values: Iterable) -> None:
-        row: list = []
-        for value, cell in zip(values, self.cells, strict=True):
+        values = list(values)
+        if len(values) != len(self.header):
+            raise ValueError(f"{self.title}: {len(values)} values for {len(self.header)} columns")
+        row = _Row()
+        shown = [None] * len(values)
+        for column, value in enumerate(values):
             if value is None or value == "":
-                row.append(None)  # an empty cell is not written at all
-                continue
-            try:
-                cell.value = value
-            except IllegalCharacterError:
-                cell.value = text(value)
-            if cell.data_type == "f":
-                cell.data_type = "s"  # text that merely starts with '=' is not a formula
-            row.append(cell)
-        height = row_height((row[i].value, width) for i, width in self.wrapped if row[i])
+                continue  # an empty cell is not written at all
+            if isinstance(value, str):
+                value = _cell_text(value)
+            row.append((column, value))
+            shown[column] = value
+        height = row_height((shown[i], width) for i, width in self.wrapped if shown[i])
         self._write(row, self.rows + 2, height)
         self.rows += 1
 
@@ -199,6 +269,52 @@ class SheetWriter:
         self.ws.row_dimensions[index].height = height
         self.ws.append(row)
         del self.ws.row_dimensions[index]
+
+    def _write_row(self, xf, row, row_idx: int) -> None:
+        if not isinstance(row, _Row):
+            self._write_cells(xf, row, row_idx)  # the header's own styled cells
+            return
+        attrs = {"r": f"{row_idx}"}
+        attrs.update(self.ws.row_dimensions.get(row_idx, {}))
+        letters, styles = self._letters, self._styles
+        parts = ["<row", *(f' {name}="{value}"' for name, value in attrs.items()), ">"]
+        for column, value in row:
+            if type(value) is str and value not in ERROR_CODES:
+                if _NOT_XML.search(value):  # as lxml refuses it
+                    raise ValueError(
+                        "All strings must be XML compatible: Unicode or ASCII, no NULL bytes or "
+                        "control characters"
+                    )
+                space = ' xml:space="preserve"' if value != value.strip() else ""
+                parts.append(
+                    f'<c r="{letters[column]}{row_idx}" s="{styles[column]}" t="inlineStr">'
+                    f"<is><t{space}>{_escaped(value)}</t></is></c>"
+                )
+            elif type(value) is int:
+                parts.append(
+                    f'<c r="{letters[column]}{row_idx}" s="{styles[column]}" t="n">'
+                    f"<v>{safe_string(value)}</v></c>"
+                )
+            else:
+                parts.append(self._other(column, value, row_idx))
+        parts.append("</row>")
+        xf.flush()  # what lxml holds goes first
+        # As lxml writes a sheet: ASCII, other characters as references.
+        self.ws._writer.file.write("".join(parts).encode("ascii", "xmlcharrefreplace"))
+
+    def _other(self, column: int, value, row_idx: int) -> str:
+        """A cell of another type (a date, a decimal, a boolean, an error code), typed and
+        converted by openpyxl's own cell."""
+        cell = self.cells[column]
+        cell.value = value
+        if cell.data_type == "f":
+            cell.data_type = "s"  # text that merely starts with '=' is not a formula
+        cell.column, cell.row = column + 1, row_idx
+        converted, attrs = _set_attributes(cell, True)
+        head = "".join(f' {name}="{value}"' for name, value in attrs.items())
+        if cell.data_type == "s":
+            return f"<c{head}><is><t>{_escaped(converted)}</t></is></c>"
+        return f"<c{head}><v>{_escaped(safe_string(converted))}</v></c>"
 
     @property
     def ref(self) -> str:

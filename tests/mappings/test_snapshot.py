@@ -7,8 +7,11 @@ import pytest
 
 from exports.selectors import spec as spec_selectors
 from mappings import snapshot
+from mappings.demo import apply_demo_mapping
 from mappings.models import AttributeMapping, EntityMapping
 from mappings.services import mapping as mapping_services
+from signoff import selectors as signoff_selectors
+from workbench.history import save_with_history
 
 
 @pytest.mark.parametrize(
@@ -55,3 +58,26 @@ def test_the_hash_is_the_sha256_of_the_canonical_json():
     )
     assert snapshot.content_hash(a) == snapshot.content_hash(b)
     assert len(snapshot.content_hash(a)) == 64
+
+
+@pytest.mark.django_db
+def test_the_streamed_hash_is_the_hash_of_the_whole_snapshot(
+    published, cataloged, engagement, ba, monkeypatch
+):
+    # Given an engagement prepared but not mapped yet, then the demo mapping (joins, lookups,
+    # transformations) with a note in other scripts, read a few rows per query
+    monkeypatch.setattr(snapshot, "HASH_CHUNK_ROWS", 3)
+    mapping_services.mapping_prepare(engagement=engagement, acting_user=ba)
+    prepared = snapshot.content_hash(snapshot.spec_snapshot(engagement=engagement))
+    assert snapshot.snapshot_hash(engagement=engagement) == prepared
+
+    apply_demo_mapping(engagement, ba)
+    customer = AttributeMapping.objects.filter(engagement=engagement).order_by("pk").first()
+    customer.notes = "Vérifié avec le client → «oui» 😀"
+    save_with_history(customer, acting_user=ba)
+
+    # Then the hash computed as the rows stream past is the hash of the snapshot built whole
+    whole = snapshot.content_hash(snapshot.spec_snapshot(engagement=engagement))
+    assert whole != prepared
+    assert snapshot.snapshot_hash(engagement=engagement) == whole
+    assert signoff_selectors.spec_stamp(engagement=engagement).content_hash == whole
