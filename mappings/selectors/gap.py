@@ -19,14 +19,14 @@ from django.db import connection
 
 from catalog.models import CatalogColumn, CatalogTable, ColumnProfile
 from contracts.diff import layer_diff
-from contracts.models import InterfaceAttribute, InterfaceEntity, InterfaceLayer
+from contracts.models import InterfaceAttribute, InterfaceLayer
 from contracts.selectors import diff_base, published_layer
 from workbench.models import Engagement
 
 from ..choices import CommentKind, Feasibility, MappingStatus
 from ..expressions import VALUES
 from ..models import AttributeMapping, EntityMapping, MappingComment
-from .mapping import UNMAPPED_STATES
+from .mapping import ROWS_WITH_CONTRACT_TARGET, UNMAPPED_STATES
 
 HIGH, MEDIUM, LOW = "high", "medium", "low"
 _OPEN = [s.value for s in UNMAPPED_STATES]
@@ -160,12 +160,7 @@ def _facts(
     columns = ", ".join(f"m.{quote(name)}" for name in _MAPPING_COLUMNS)
     sql = (
         f"SELECT e.entity_name, {columns}, a.id, a.required, a.allowed_values "
-        f"FROM {_ROWS} m JOIN {EntityMapping._meta.db_table} e ON e.id = m.entity_mapping_id "
-        # the contract's target by (layer, entity name) then (entity, attribute name): its keys
-        f"LEFT JOIN {InterfaceEntity._meta.db_table} ie "
-        "ON ie.layer_id = %s AND ie.name = e.entity_name "
-        f"LEFT JOIN {InterfaceAttribute._meta.db_table} a "
-        "ON a.entity_id = ie.id AND a.name = m.attribute_name "
+        f"FROM {ROWS_WITH_CONTRACT_TARGET} "
         f"WHERE m.engagement_id = %s AND ({' OR '.join(picks)})"
     )
     with connection.cursor() as cursor:

@@ -474,6 +474,18 @@ def coverage(*, engagement: Engagement) -> Coverage:
     return Coverage(rows, targets - matched if targets else None)
 
 
+# The attribute mapping rows `m` with their entity mapping `e` and their target `a` in the contract
+# (NULL when it has none), through the keys (layer, entity name) then (entity, attribute name).
+# Its one parameter is the contract layer's id (NULL without a published contract).
+ROWS_WITH_CONTRACT_TARGET = (
+    f"{AttributeMapping._meta.db_table} m "
+    f"JOIN {EntityMapping._meta.db_table} e ON e.id = m.entity_mapping_id "
+    f"LEFT JOIN {InterfaceEntity._meta.db_table} ie ON ie.layer_id = %s AND ie.name = e.entity_name "
+    f"LEFT JOIN {InterfaceAttribute._meta.db_table} a "
+    "ON a.entity_id = ie.id AND a.name = m.attribute_name"
+)
+
+
 def _coverage_counts(engagement: Engagement, layer) -> list[tuple]:
     """(entity mapping id, rows, mapped, blocked, not feasible, mandatory and open, rows with a
     target in the contract) per entity mapping."""
@@ -486,13 +498,7 @@ def _coverage_counts(engagement: Engagement, layer) -> list[tuple]:
         "SUM(CASE WHEN m.feasibility = %s THEN 1 ELSE 0 END), "
         f"SUM(CASE WHEN a.required AND m.status IN ({marks}) THEN 1 ELSE 0 END), "
         "COUNT(a.id) "
-        f"FROM {AttributeMapping._meta.db_table} m "
-        f"JOIN {EntityMapping._meta.db_table} e ON e.id = m.entity_mapping_id "
-        # the contract's target by (layer, entity name) then (entity, attribute name): its keys
-        f"LEFT JOIN {InterfaceEntity._meta.db_table} ie "
-        "ON ie.layer_id = %s AND ie.name = e.entity_name "
-        f"LEFT JOIN {InterfaceAttribute._meta.db_table} a "
-        "ON a.entity_id = ie.id AND a.name = m.attribute_name "
+        f"FROM {ROWS_WITH_CONTRACT_TARGET} "
         "WHERE m.engagement_id = %s GROUP BY m.entity_mapping_id"
     )
     params = [
