@@ -79,6 +79,18 @@ class LayerChildQuerySet(models.QuerySet):
         return self.filter(layer__engagement__in=Engagement.objects.restrict(user))
 
 
+class AttributeQuerySet(LayerChildQuerySet):
+    def of_entities(self, layer, names):
+        """The attributes of the entities of `layer` named `names` (a name or an iterable).
+
+        Filtered on the entity alone, so the planner reaches the attributes through the entity's
+        (layer, name) key: with `layer=` on the attribute, SQLite scans every attribute of the
+        layer instead (20 ms for one entity of a 100,000-attribute contract, not 1 ms)."""
+        if isinstance(names, str):
+            return self.filter(entity__layer=layer, entity__name=names)
+        return self.filter(entity__layer=layer, entity__name__in=names)
+
+
 class RelationshipQuerySet(LayerChildQuerySet):
     def internal(self):
         """The foreign keys whose both ends are in the contract (not the external ones)."""
@@ -142,7 +154,7 @@ class InterfaceAttribute(models.Model):
     extra = models.JSONField(default=dict, blank=True)
 
     history = HistoricalRecords()
-    objects = LayerChildQuerySet.as_manager()
+    objects = AttributeQuerySet.as_manager()
 
     class Meta:
         ordering = ["entity", "position"]

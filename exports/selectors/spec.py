@@ -73,7 +73,7 @@ class SpecData:
             contract: dict[str, list[dict]] = {}
             if self.layer is not None:
                 for attribute in (
-                    InterfaceAttribute.objects.filter(layer=self.layer, entity__name__in=names)
+                    InterfaceAttribute.objects.of_entities(self.layer, names)
                     .order_by("entity__position", "position")
                     .values(*contract_values)
                 ):

@@ -152,9 +152,8 @@ def spec_diff(*, engagement: Engagement, parsed: ParsedSpec) -> SpecDiff:
         }
         contract = {
             (a["entity__name"], a["name"]): a
-            for a in InterfaceAttribute.objects.filter(
-                layer=layer, entity__name__in={entity for entity, _a in keys}, name__in=names
-            )
+            for a in InterfaceAttribute.objects.of_entities(layer, {entity for entity, _a in keys})
+            .filter(name__in=names)
             .order_by()
             .values(*CONTRACT_VALUES)
         }

@@ -130,9 +130,11 @@ def contract_attributes(
     layer = published_layer(engagement=engagement)
     if layer is None:
         return {}
-    attributes = InterfaceAttribute.objects.filter(layer=layer).select_related("entity")
-    if entity_name is not None:
-        attributes = attributes.filter(entity__name=entity_name)
+    attributes = InterfaceAttribute.objects.select_related("entity")
+    if entity_name is None:
+        attributes = attributes.filter(layer=layer)
+    else:
+        attributes = attributes.of_entities(layer, entity_name)
     return {(a.entity.name, a.name): a for a in attributes.order_by("entity__position", "position")}
 
 
@@ -163,7 +165,7 @@ def contract_attributes_without_mapping(
             ).values_list("entity_mapping__entity_name", "attribute_name")
         )
         for pair in (
-            InterfaceAttribute.objects.filter(layer=layer, entity__name__in=batch)
+            InterfaceAttribute.objects.of_entities(layer, batch)
             .order_by("entity__position", "position")
             .values_list("entity__name", "name")
         ):
@@ -368,7 +370,7 @@ def mapping_grid_values(
     contract: dict[str, dict[str, Any]] = {}
     if layer is not None:
         attributes = (
-            InterfaceAttribute.objects.filter(layer=layer, entity__name=entity_name)
+            InterfaceAttribute.objects.of_entities(layer, entity_name)
             .order_by("position")
             .values_list(
                 "name", "logical_type", "max_length", "canonical_meaning", "required", "primary_key"
