@@ -11,6 +11,7 @@ Public for other apps (keep the signatures stable):
 from __future__ import annotations
 
 from dataclasses import dataclass
+from types import MappingProxyType
 
 from django.db.models import Q
 
@@ -279,10 +280,11 @@ def changed_since_signoff(
                                "approved_by": str, "approved_at": datetime,
                                "changed": bool, "changes": [FieldChange.as_dict(), …]}},
          "attributes": {(entity, attribute): {"version": int, "changed": bool,
-                                              "changes": [FieldChange.as_dict(), …]}}}
+                                              "changes": (FieldChange.as_dict(), …)}}}
 
     "changes" of an entity holds all its changes (its own fields and its attributes'); an
-    attribute's holds its own. Entities never approved are absent.
+    attribute's holds its own; attribute states are read-only mappings, shared by the
+    attributes of an unchanged entity. Entities never approved are absent.
     `entities` restricts everything to those entities (a page showing one entity reads only
     it); `attributes=False` leaves "attributes" empty and `changes=False` every "changes" list
     (the dashboard needs neither). A fixed number of queries whatever the size: the approvals,
@@ -308,13 +310,10 @@ def changed_since_signoff(
         if working.get(name, (None, None))[1] != approved[decision.version_id][name]
     }
     result["changed"] = bool(changed_names)
+    approvals = {decision.pk: _approval_fields(decision) for decision in decisions}
     for name, decision in covering.items():
         result["entities"][name] = {
-            "version": decision.version.number,
-            "content_hash": decision.version.content_hash,
-            "decision_id": decision.pk,
-            "approved_by": decision.decided_by.get_full_name() or decision.decided_by.username,
-            "approved_at": decision.decided_at,
+            **approvals[decision.pk],
             "changed": name in changed_names,
             "changes": [],
         }
@@ -323,6 +322,18 @@ def changed_since_signoff(
     if attributes:
         _attribute_states(result, covering, changed_names, working, per_attribute)
     return result
+
+
+def _approval_fields(decision: Decision) -> dict:
+    """What every entity state covered by `decision` repeats: read once per approval, not per
+    entity (the related objects' descriptors cost more than the dict)."""
+    return {
+        "version": decision.version.number,
+        "content_hash": decision.version.content_hash,
+        "decision_id": decision.pk,
+        "approved_by": decision.decided_by.get_full_name() or decision.decided_by.username,
+        "approved_at": decision.decided_at,
+    }
 
 
 def _field_changes(engagement: Engagement, pairs: dict[str, int], states: dict) -> dict:
@@ -357,16 +368,25 @@ def _attribute_states(
             entity_mapping_id__in=list(changed_ids)
         ).values_list("entity_mapping_id", "attribute_name", "spec_hash"):
             current[changed_ids[entity_id]][attribute] = spec_hash
-    for name, decision in covering.items():
+    states = result["attributes"]
+    for name in covering:
+        version = result["entities"][name]["version"]
         was: dict[str, str] = approved.get(name) or {}  # type: ignore[assignment]
-        now = current.get(name, was)
+        if name not in current:
+            # Every attribute of an unchanged entity shares one state: at 100,000 attributes a
+            # dict and a list each would leave the collector most of the work.
+            unchanged = MappingProxyType({"version": version, "changed": False, "changes": ()})
+            states.update(dict.fromkeys([(name, attribute) for attribute in was], unchanged))
+            continue
+        now = current[name]
         for attribute in set(was) | set(now):
-            changes = per_attribute.get((name, attribute), [])
-            result["attributes"][(name, attribute)] = {
-                "version": decision.version.number,
-                "changed": was.get(attribute) != now.get(attribute),
-                "changes": changes,
-            }
+            states[(name, attribute)] = MappingProxyType(
+                {
+                    "version": version,
+                    "changed": was.get(attribute) != now.get(attribute),
+                    "changes": tuple(per_attribute.get((name, attribute), ())),
+                }
+            )
 
 
 def changed_versions(*, engagement: Engagement, versions: list[SpecVersion]) -> set[int]:

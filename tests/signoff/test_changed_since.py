@@ -41,7 +41,7 @@ def test_an_untouched_approval_is_not_flagged(approved, ready):
     assert changed["attributes"][("customer", "email")] == {
         "version": 1,
         "changed": False,
-        "changes": [],
+        "changes": (),
     }
     assert mapping_signoff_state(ready).status == OutputStatus.DONE
     assert [row["changed_since"] for row in selectors.signoff_table(engagement=ready)] == [False]
@@ -63,7 +63,7 @@ def test_a_change_after_approval_is_flagged_with_its_diff_everywhere(approved, r
     }
     assert changed["entities"]["customer"]["changed"] is True
     assert changed["entities"]["customer"]["changes"] == [expected]
-    assert changed["attributes"][("customer", "email")]["changes"] == [expected]
+    assert changed["attributes"][("customer", "email")]["changes"] == (expected,)
     assert changed["attributes"][("customer", "first_name")]["changed"] is False
     assert changed["entities"]["campaign"]["changed"] is False
     # the sign-off table (Excel cover sheet) and the dashboard say so too
