@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -113,88 +114,87 @@ def spec_snapshot(*, engagement: Engagement, entities: list[str] | None = None) 
     {"format": 1, "contract": {"name", "version"} | None,
      "entities": {entity: {<ENTITY_SPEC_FIELDS>, "attributes": {attribute: {<ATTRIBUTE_SPEC_FIELDS>}}}},
      "catalog_columns": ["table.column", …]}  — the catalog columns the lineage uses.
-    Three queries whatever the size.
     """
+    head, parts = _read_snapshot(engagement=engagement, entities=entities)
+    return {**head, "entities": dict(parts)}
+
+
+def snapshot_hash(*, engagement: Engagement) -> str:
+    """content_hash(spec_snapshot(engagement=engagement)), computed as the parts stream past:
+    the canonical JSON is written into the hash piece by piece, in the order its sorted keys
+    give (catalog_columns, contract, entities by name, format). Memory holds the entities' own
+    fields, the catalog column names and one chunk of attribute rows, not the spec."""
+    head, parts = _read_snapshot(engagement=engagement)
+    digest = hashlib.sha256()
+    digest.update(
+        f'{{"catalog_columns":{canonical_json(head["catalog_columns"])},'
+        f'"contract":{canonical_json(head["contract"])},"entities":{{'.encode()
+    )
+    separator = ""
+    for name, part in parts:
+        digest.update(f"{separator}{canonical_json(name)}:{canonical_json(part)}".encode())
+        separator = ","
+    digest.update(f'}},"format":{head["format"]}}}'.encode())
+    return digest.hexdigest()
+
+
+# Attribute rows read per query while the entity parts are read: memory holds a chunk of them.
+SNAPSHOT_CHUNK_ROWS = 5000
+
+
+def _read_snapshot(
+    *, engagement: Engagement, entities: list[str] | None = None
+) -> tuple[dict, Iterator[tuple[str, dict]]]:
+    """The one reader of the snapshot: its head (format, contract, the catalog columns the
+    lineage uses) and an iterator of (entity, part) in name order, whose attribute rows are
+    read a chunk of entities at a time. The head needs a first pass over the lineage alone,
+    so that a streamed hash can write the catalog columns (its first key) before any part."""
     layer = published_layer(engagement=engagement)
     entity_rows = EntityMapping.objects.filter(engagement=engagement)
     attribute_rows = AttributeMapping.objects.filter(engagement=engagement)
     if entities is not None:
         entity_rows = entity_rows.filter(entity_name__in=entities)
         attribute_rows = attribute_rows.filter(entity_mapping__entity_name__in=entities)
-    snapshot_entities: dict[str, dict] = {}
-    by_id: dict[int, dict] = {}
+    own: dict[str, dict] = {}
+    ids: dict[str, int] = {}
     aliases: dict[int, dict[str, str]] = {}
     for row in entity_rows.values("id", "entity_name", *ENTITY_SPEC_FIELDS):
-        data = {**entity_fields(row), "attributes": {}}
-        snapshot_entities[row["entity_name"]] = data
-        by_id[row["id"]] = data
-        aliases[row["id"]] = _alias_tables(row["driving_table"], row["driving_alias"], row["joins"])
-    columns: set[str] = set()
-    for row in attribute_rows.order_by("entity_mapping_id", "id").values(
-        "entity_mapping_id", "attribute_name", *ATTRIBUTE_SPEC_FIELDS
-    ):
-        by_id[row["entity_mapping_id"]]["attributes"][row["attribute_name"]] = attribute_fields(row)
-        alias_map = aliases[row["entity_mapping_id"]]
-        for item in row["lineage"] or []:
-            alias, _, column = str(item).partition(".")
-            table = alias_map.get(alias.lower())
-            if table and column:
-                columns.add(f"{table}.{column}")
-    return {
-        "format": SNAPSHOT_FORMAT,
-        "contract": {"name": layer.name, "version": layer.version} if layer else None,
-        "entities": snapshot_entities,
-        "catalog_columns": sorted(columns),
-    }
-
-
-# Attribute rows read per query while the hash is computed: memory holds a chunk, not the spec.
-HASH_CHUNK_ROWS = 5000
-
-
-def snapshot_hash(*, engagement: Engagement) -> str:
-    """content_hash(spec_snapshot(engagement=engagement)), computed as the rows stream past.
-
-    The canonical JSON is written piece by piece into the hash in the order its sorted keys give
-    (catalog_columns, contract, entities by name, format): a first pass over the lineage gathers
-    the catalog columns, a second reads the entities in name order a chunk at a time. Memory
-    holds the entities' own fields, the catalog column names and one chunk of attribute rows."""
-    layer = published_layer(engagement=engagement)
-    entities: dict[str, dict] = {}
-    aliases: dict[int, dict[str, str]] = {}
-    ids: dict[str, int] = {}
-    for row in EntityMapping.objects.filter(engagement=engagement).values(
-        "id", "entity_name", *ENTITY_SPEC_FIELDS
-    ):
-        entities[row["entity_name"]] = entity_fields(row)
+        own[row["entity_name"]] = entity_fields(row)
         ids[row["entity_name"]] = row["id"]
         aliases[row["id"]] = _alias_tables(row["driving_table"], row["driving_alias"], row["joins"])
-    attribute_rows = AttributeMapping.objects.filter(engagement=engagement)
+    head = {
+        "format": SNAPSHOT_FORMAT,
+        "contract": {"name": layer.name, "version": layer.version} if layer else None,
+        "catalog_columns": _catalog_columns(attribute_rows, aliases),
+    }
+    return head, _entity_parts(attribute_rows, own, ids)
+
+
+def _catalog_columns(attribute_rows, aliases: dict[int, dict[str, str]]) -> list[str]:
+    """The sorted "table.column" names the rows' lineage reads, through each entity's aliases."""
     columns: set[str] = set()
     lineage = attribute_rows.order_by().values_list("entity_mapping_id", "lineage")
-    for entity_id, items in lineage.iterator(chunk_size=HASH_CHUNK_ROWS):
+    for entity_id, items in lineage.iterator(chunk_size=SNAPSHOT_CHUNK_ROWS):
         alias_map = aliases[entity_id]
         for item in items or []:
             alias, _, column = str(item).partition(".")
             table = alias_map.get(alias.lower())
             if table and column:
                 columns.add(f"{table}.{column}")
+    return sorted(columns)
+
+
+def _entity_parts(
+    attribute_rows, own: dict[str, dict], ids: dict[str, int]
+) -> Iterator[tuple[str, dict]]:
+    """(entity, part) in name order: its own fields and its attributes' spec content."""
     sizes = dict(
         attribute_rows.order_by()
         .values_list("entity_mapping_id")
         .annotate(rows=Count("id"))
         .values_list("entity_mapping_id", "rows")
     )
-    digest = hashlib.sha256()
-    contract = {"name": layer.name, "version": layer.version} if layer else None
-    digest.update(
-        f'{{"catalog_columns":{canonical_json(sorted(columns))},'
-        f'"contract":{canonical_json(contract)},"entities":{{'.encode()
-    )
-    del columns
-    names = sorted(entities)
-    first = True
-    for chunk in _name_chunks(names, ids, sizes):
+    for chunk in _name_chunks(sorted(own), ids, sizes):
         attributes: dict[int, dict[str, dict]] = {ids[name]: {} for name in chunk}
         rows = (
             attribute_rows.filter(entity_mapping_id__in=list(attributes))
@@ -204,21 +204,17 @@ def snapshot_hash(*, engagement: Engagement) -> str:
         for row in rows:
             attributes[row["entity_mapping_id"]][row["attribute_name"]] = attribute_fields(row)
         for name in chunk:
-            part = {**entities.pop(name), "attributes": attributes.pop(ids[name])}
-            piece = f"{canonical_json(name)}:{canonical_json(part)}"
-            digest.update((piece if first else "," + piece).encode())
-            first = False
-    digest.update(f'}},"format":{SNAPSHOT_FORMAT}}}'.encode())
-    return digest.hexdigest()
+            yield name, {**own.pop(name), "attributes": attributes.pop(ids[name])}
 
 
 def _name_chunks(names: list[str], ids: dict[str, int], sizes: dict[int, int]):
+    """The names in runs whose entities hold about SNAPSHOT_CHUNK_ROWS attribute rows."""
     chunk: list[str] = []
     rows = 0
     for name in names:
         chunk.append(name)
         rows += sizes.get(ids[name], 0)
-        if rows >= HASH_CHUNK_ROWS:
+        if rows >= SNAPSHOT_CHUNK_ROWS:
             yield chunk
             chunk, rows = [], 0
     if chunk:

@@ -66,7 +66,7 @@ def test_the_streamed_hash_is_the_hash_of_the_whole_snapshot(
 ):
     # Given an engagement prepared but not mapped yet, then the demo mapping (joins, lookups,
     # transformations) with a note in other scripts, read a few rows per query
-    monkeypatch.setattr(snapshot, "HASH_CHUNK_ROWS", 3)
+    monkeypatch.setattr(snapshot, "SNAPSHOT_CHUNK_ROWS", 3)
     mapping_services.mapping_prepare(engagement=engagement, acting_user=ba)
     prepared = snapshot.content_hash(snapshot.spec_snapshot(engagement=engagement))
     assert snapshot.snapshot_hash(engagement=engagement) == prepared
@@ -76,8 +76,17 @@ def test_the_streamed_hash_is_the_hash_of_the_whole_snapshot(
     customer.notes = "Vérifié avec le client → «oui» 😀"
     save_with_history(customer, acting_user=ba)
 
-    # Then the hash computed as the rows stream past is the hash of the snapshot built whole
-    whole = snapshot.content_hash(snapshot.spec_snapshot(engagement=engagement))
+    # Then the snapshot read a few rows at a time is the one read in one go
+    chunked = snapshot.spec_snapshot(engagement=engagement)
+    monkeypatch.setattr(snapshot, "SNAPSHOT_CHUNK_ROWS", 100_000)
+    assert snapshot.spec_snapshot(engagement=engagement) == chunked
+    assert sum(len(part["attributes"]) for part in chunked["entities"].values()) == (
+        AttributeMapping.objects.filter(engagement=engagement).count()
+    )
+    monkeypatch.setattr(snapshot, "SNAPSHOT_CHUNK_ROWS", 3)
+
+    # And the hash computed as the parts stream past is the hash of the snapshot built whole
+    whole = snapshot.content_hash(chunked)
     assert whole != prepared
     assert snapshot.snapshot_hash(engagement=engagement) == whole
     assert signoff_selectors.spec_stamp(engagement=engagement).content_hash == whole
