@@ -214,6 +214,22 @@ def membership_invite(
     return membership
 
 
+def membership_resend_invitation(*, membership: Membership, acting_user: User) -> Membership:
+    """E-mail an invited member a fresh password-set link (the first one expired or was lost).
+    Refused for a member who has chosen a password already: they sign in."""
+    engagement = membership.engagement
+    policy.check(acting_user, engagement, Action.MANAGE_MEMBERS)
+    user = membership.user
+    if user.has_usable_password():
+        raise ValidationError(
+            {"user": f"{user.username} has already chosen a password; they can sign in."}
+        )
+    if not user.email:
+        raise ValidationError({"user": f"{user.username} has no e-mail address to send a link to."})
+    _send_password_set_link(user, engagement=engagement, inviter=acting_user)
+    return membership
+
+
 def _new_user(*, username: str, email: str, first: str = "", last: str = "") -> User:
     if User.objects.filter(username=username).exists():
         raise ValidationError(

@@ -188,6 +188,11 @@ def member_change(request, engagement, pk):
     try:
         if request.POST.get("remove"):
             services.membership_remove(membership=membership, acting_user=request.user)
+        elif request.POST.get("resend"):
+            services.membership_resend_invitation(membership=membership, acting_user=request.user)
+            messages.success(
+                request, f"A new link to set a password went to {membership.user.email}."
+            )
         else:
             form = MembershipRoleForm(request.POST)
             if not form.is_valid():

@@ -86,4 +86,13 @@ def test_a_lead_picks_a_member_invites_a_newcomer_and_a_bad_name_is_refused(page
     expect(page.locator("tr[data-member='nina'] select")).to_have_value("viewer")
     invitation = mailoutbox[-1]  # (the demo's own notifications came before it)
     assert invitation.to == ["nina@client.test"] and "/password/set/" in invitation.body
+
+    # Her invitation stays marked until she chooses a password; the Lead can send a fresh link
+    nina = page.locator("tr[data-member='nina']")
+    expect(nina.get_by_text("Invited, no password yet")).to_be_visible()
+    nina.get_by_role("button", name="Re-send the invitation to nina").click()
+    expect(
+        page.get_by_text("A new link to set a password went to nina@client.test.")
+    ).to_be_visible()
+    assert mailoutbox[-1].to == ["nina@client.test"] and mailoutbox[-1] is not invitation
     screenshot(page, "members")

@@ -35,7 +35,7 @@ def link(engagement):
 
 
 # (method, path, payload, the fixture name of a user allowed to do it)
-def endpoints(term_id=0, link_id=0, member_id=0):
+def endpoints(term_id=0, link_id=0, member_id=0, invitee_id=0):
     return [
         ("get", f"{BASE}/", None, "viewer"),
         ("patch", f"{BASE}/", {"client": "Acme Group"}, "lead"),
@@ -46,6 +46,7 @@ def endpoints(term_id=0, link_id=0, member_id=0):
         ("post", f"{BASE}/members/", {"username": "newbie", "role": "viewer"}, "lead"),
         ("post", f"{BASE}/members/invite/", {"name": "Nina New", "email": "nina@c.test"}, "lead"),
         ("patch", f"{BASE}/members/{member_id}/", {"role": "client_ops"}, "lead"),
+        ("post", f"{BASE}/members/{invitee_id}/resend-invitation/", None, "lead"),
         ("delete", f"{BASE}/members/{member_id}/", None, "lead"),
         ("get", f"{BASE}/signoff-owners/", None, "viewer"),
         ("post", f"{BASE}/signoff-owners/", {"gate": "mapping", "username": "sme"}, "lead"),
@@ -73,8 +74,12 @@ def world(engagement, lead, ba, sme, viewer, outsider, term, link):
     ops_member = Membership.objects.create(
         engagement=engagement, user=UserFactory(username="opsy"), role="viewer"
     )
+    invitee = UserFactory(username="invitee", email="invitee@c.test")
+    invitee.set_unusable_password()
+    invitee.save()
+    invited = Membership.objects.create(engagement=engagement, user=invitee, role="viewer")
     users = {"lead": lead, "ba": ba, "sme": sme, "viewer": viewer, "outsider": outsider}
-    return users, endpoints(term.pk, link.pk, ops_member.pk)
+    return users, endpoints(term.pk, link.pk, ops_member.pk, invited.pk)
 
 
 def _call(client, method, path, payload):

@@ -137,6 +137,69 @@ def test_a_password_set_link_expires(client, engagement, lead, mailoutbox, monke
     assert not User.objects.get(username="nina").has_usable_password()
 
 
+def test_a_lead_re_sends_an_expired_invitation_and_the_new_link_works(
+    client, engagement, lead, mailoutbox, monkeypatch
+):
+    # Given Nina was invited, and her link expired before she used it
+    client.force_login(lead)
+    members = reverse("member-list", args=[engagement.slug])
+    client.post(
+        members, {"invite": "1", "name": "Nina", "email": "nina@client.test", "role": "viewer"}
+    )
+    nina = Membership.objects.get(engagement=engagement, user__username="nina")
+    later = dt.datetime.now() + dt.timedelta(seconds=settings.PASSWORD_RESET_TIMEOUT + 60)
+    monkeypatch.setattr(PasswordResetTokenGenerator, "_now", lambda self: later)
+
+    # When the Lead sees her invitation pending on the members page and re-sends it
+    page = client.get(members).content.decode()
+    assert "Invited, no password yet" in page
+    assert page.count("Re-send invitation") == 1  # only Nina: everyone else signs in
+    resent = client.post(
+        reverse("member-change", args=[engagement.slug, nina.pk]), {"resend": "1"}, follow=True
+    )
+    assert "A new link to set a password went to nina@client.test." in resent.content.decode()
+
+    # Then the first link stays dead and the new one lets her choose a password
+    first, second = mailoutbox
+    assert second.to == ["nina@client.test"] and _link(second) != _link(first)
+    client.logout()
+    assert "has expired" in client.get(_link(first), follow=True).content.decode()
+    form = client.get(_link(second), follow=True)
+    password = "a-long-enough-secret-9"
+    client.post(form.redirect_chain[-1][0], {"new_password1": password, "new_password2": password})
+    assert User.objects.get(username="nina").check_password(password)
+
+
+def test_no_invitation_is_re_sent_to_a_member_who_has_a_password(engagement, lead, mailoutbox):
+    api = APIClient()
+    api.force_authenticate(lead)
+    member = Membership.objects.create(
+        engagement=engagement, user=UserFactory(username="omar"), role=Role.VIEWER
+    )
+
+    response = api.post(f"{BASE}/members/{member.pk}/resend-invitation/")
+
+    assert response.status_code == 400
+    assert response.json() == {"user": ["omar has already chosen a password; they can sign in."]}
+    assert mailoutbox == []
+
+
+def test_only_a_lead_re_sends_an_invitation(client, engagement, lead, ba, mailoutbox):
+    client.force_login(lead)
+    client.post(
+        reverse("member-list", args=[engagement.slug]),
+        {"invite": "1", "name": "Nina", "email": "nina@client.test", "role": "viewer"},
+    )
+    nina = Membership.objects.get(engagement=engagement, user__username="nina")
+    client.force_login(ba)
+
+    response = client.post(
+        reverse("member-change", args=[engagement.slug, nina.pk]), {"resend": "1"}
+    )
+
+    assert response.status_code == 403 and len(mailoutbox) == 1
+
+
 @pytest.mark.parametrize(
     "payload, error",
     [

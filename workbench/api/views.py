@@ -158,6 +158,15 @@ class MembershipViewSet(
         )
         return Response(MembershipSerializer(membership).data, status=status.HTTP_201_CREATED)
 
+    @extend_schema(request=None, responses=MembershipSerializer)
+    @action(detail=True, methods=["post"], url_path="resend-invitation")
+    def resend_invitation(self, request, engagement_slug=None, pk=None):
+        """E-mail an invited member who has not chosen a password yet a fresh password-set link."""
+        membership = services.membership_resend_invitation(
+            membership=self.get_object(), acting_user=request.user
+        )
+        return Response(MembershipSerializer(membership).data)
+
 
 class SignoffOwnerViewSet(mixins.ListModelMixin, EngagementScopedViewSet):
     """Named sign-off owners; POST names (or replaces) the owner of a gate."""
