@@ -52,6 +52,9 @@ def test_the_ba_explores_the_mart_catalog_and_writes_the_understanding(page):
     phone.get_by_label("Note on phone").fill("Normalise to E.164")
     phone.get_by_role("button", name="Save").click()
     expect(phone.get_by_role("status")).to_have_text("saved")
+    # the columns, their profile and notes fit the screen: nothing hides behind a scroll bar
+    table = page.locator(".scroll-x").first
+    assert table.evaluate("el => el.scrollWidth <= el.clientWidth"), page.viewport_size
     screenshot(page, "catalog-table")
 
     page.goto(f"/e/{DEMO_SLUG}/mapping/catalog/erd/")
