@@ -60,6 +60,12 @@ class Check:
     # scan (`violating()` of each), not one query each.
     scan: exp.Expr | None = None
     condition: exp.Expr | None = None
+    # The number `count_tree()` answers, asked more cheaply (the duplicates of a key counted per
+    # group, not per row through a window): the same number, so the check says the same.
+    counted: exp.Select | None = None
+    # The rows of `scan` counted in another query's words (the record count's source side): the
+    # scan that counts the checks together answers that query too.
+    scan_rows: exp.Select | None = None
 
     @property
     def key(self) -> str:
@@ -70,6 +76,8 @@ class Check:
 
     def count_tree(self) -> exp.Select:
         assert self.violations is not None, "count_tree() of a check without a violations query"
+        if self.counted is not None:
+            return self.counted.copy()
         return exp.select(exp.alias_(exp.Count(this=exp.Star()), "violations")).from_(
             self.violations.subquery("v")
         )
@@ -235,21 +243,37 @@ def _not_null(entity: EntityPlan, column: Column, target_schema: str | None) -> 
     )
 
 
-def _duplicates(entity: EntityPlan, columns: list[str], target_schema: str | None) -> exp.Select:
+def _duplicates(entity: EntityPlan, columns: list[str], target_schema: str | None) -> dict:
     """Rows whose value of `columns` another row has too (NULLs are never duplicates, as in a
-    UNIQUE constraint), with the primary key and the number of copies."""
+    UNIQUE constraint), with the primary key and the number of copies; counted per group of
+    copies (the rows of the groups of more than one), which needs no window over every row.
+    As the Check fields `violations` and `counted`."""
     shown = [*entity.primary_key, *[c for c in columns if c not in entity.primary_key]]
+    present = exp.and_(*[_present(c) for c in columns])
     copies = exp.Window(this=exp.Count(this=exp.Star()), partition_by=[_col(c) for c in columns])
     counted = (
         exp.select(*[_col(c) for c in shown], exp.alias_(copies, "copies"))
         .from_(sql.table(entity.table, target_schema))
-        .where(exp.and_(*[_present(c) for c in columns]))
+        .where(present.copy())
     )
-    return (
-        exp.select(*[_col(c) for c in shown], _col("copies"))
+    groups = (
+        exp.select(exp.alias_(exp.Count(this=exp.Star()), "copies"))
+        .from_(sql.table(entity.table, target_schema))
+        .where(present)
+        .group_by(*[_col(c) for c in columns])
+        .having(exp.GT(this=exp.Count(this=exp.Star()), expression=exp.Literal.number(1)))
+    )
+    # a whole number on every engine (PostgreSQL's SUM of counts is a NUMERIC)
+    total = exp.Cast(
+        this=exp.Coalesce(this=exp.Sum(this=_col("copies")), expressions=[exp.Literal.number(0)]),
+        to=exp.DataType.build("BIGINT"),
+    )
+    return {
+        "violations": exp.select(*[_col(c) for c in shown], _col("copies"))
         .from_(counted.subquery("counted"))
-        .where(exp.GT(this=_col("copies"), expression=exp.Literal.number(1)))
-    )
+        .where(exp.GT(this=_col("copies"), expression=exp.Literal.number(1))),
+        "counted": exp.select(exp.alias_(total, "violations")).from_(groups.subquery("v")),
+    }
 
 
 def _primary_key_unique(entity: EntityPlan, target_schema: str | None) -> Check:
@@ -261,7 +285,7 @@ def _primary_key_unique(entity: EntityPlan, target_schema: str | None) -> Check:
         entity=entity.name,
         attribute=keys,
         description=f"No two rows share the primary key ({keys}).",
-        violations=_duplicates(entity, entity.primary_key, target_schema),
+        **_duplicates(entity, entity.primary_key, target_schema),
         meta={"columns": list(entity.primary_key)},
     )
 
@@ -274,7 +298,7 @@ def _unique(entity: EntityPlan, column: Column, target_schema: str | None) -> Ch
         entity=entity.name,
         attribute=column.name,
         description=f"No two rows share a {column.name} (the contract marks it unique).",
-        violations=_duplicates(entity, [column.name], target_schema),
+        **_duplicates(entity, [column.name], target_schema),
         meta={"columns": [column.name]},
     )
 
@@ -373,8 +397,13 @@ def _allowed_values(entity: EntityPlan, column: Column, target_schema: str | Non
 
 
 def _row_count(entity: EntityPlan, target_schema: str | None) -> exp.Select:
+    return row_count_tree(entity.table, target_schema)
+
+
+def row_count_tree(table: str, schema: str | None) -> exp.Select:
+    """The rows of an interface table: the record count's target side."""
     return exp.select(exp.alias_(exp.Count(this=exp.Star()), "row_count")).from_(
-        sql.table(entity.table, target_schema)
+        sql.table(table, schema)
     )
 
 
@@ -610,6 +639,8 @@ def _fits_before_cast(
         # every ruled column computed: the entity's checks of its rules share the one scan
         scan=_computed(entity, None, rules_dialect, source_schema).subquery("computed"),
         condition=condition,
+        # the scan's rows are the extraction's: the record count's source side
+        scan_rows=sql.source_count_tree(entity, source_schema=source_schema),
     )
 
 

@@ -36,7 +36,7 @@ from exports.testrun.choices import CheckKind, TestType
 from mappings.compiled import compile_from_clause
 from workbench.jobs import JobError
 
-from .checks import SAMPLE_LIMIT, Check, all_checks, field_value_tree
+from .checks import SAMPLE_LIMIT, Check, all_checks, field_value_tree, row_count_tree
 
 BATCH_SIZE = 10_000
 STAGING_SCHEMA = "workbench_mart"
@@ -226,16 +226,24 @@ def run(plan: EtlPlan, options: RunOptions, progress: Progress | None = None) ->
         )
         progress(10, "Running the generated scripts")
         loads, failures = run_scripts(scripts, target, dialect, progress)
-        _count_rows(target, loads, dialect, options.target_schema)
         progress(78, "Running the unit tests")
         started = time.perf_counter()
+        counted: dict[str, int | None] = {}  # the target's numbers the unit tests asked
         with _failed_extractions(
             plan, failures, target, dialect, options, scripts_source
         ) as checked:
             results = _load_results(plan, failures) + run_checks(
-                checked, source, target, source_dialect, dialect, options, progress=progress
+                checked,
+                source,
+                target,
+                source_dialect,
+                dialect,
+                options,
+                progress=progress,
+                target_numbers=counted,
             )
         checks_seconds = time.perf_counter() - started
+        _count_rows(target, loads, dialect, options.target_schema, counted)
     finally:
         source.dispose()
         target.dispose()
@@ -425,12 +433,22 @@ def _execute(conn: sa.Connection, script: Script, dialect: str) -> dict[str, int
     return counts
 
 
-def _count_rows(target: sa.Engine, loads: list[EntityLoad], dialect: str, schema) -> None:
-    """What each loaded table holds after the run."""
+def _count_rows(
+    target: sa.Engine,
+    loads: list[EntityLoad],
+    dialect: str,
+    schema,
+    counted: dict[str, int | None] | None = None,
+) -> None:
+    """What each loaded table holds after the run: the unit tests' count of its rows when they
+    counted them (the same query), else counted here."""
+    counted = counted or {}
     with target.connect() as conn:
         for load in loads:
-            count = exp.select(exp.Count(this=exp.Star())).from_(sql.table(load.table, schema))
-            load.rows = conn.execute(sa.text(count.sql(dialect=dialect))).scalar() or 0
+            count = sql.render(row_count_tree(load.table, schema), dialect)
+            if counted.get(count) is None:
+                counted[count] = conn.execute(sa.text(count)).scalar()
+            load.rows = counted[count] or 0
 
 
 # --- a load that failed, explained by the checks ----------------------------------------------------
@@ -596,7 +614,10 @@ def run_checks(
     options: RunOptions,
     *,
     progress: Progress | None = None,
+    target_numbers: dict[str, int | None] | None = None,
 ) -> list[CheckResult]:
+    """Every unit test of `plan`, in the list's order. `target_numbers` (rendered query → its
+    number) collects what the target answered, for a caller that needs the same numbers."""
     dialects = rules_dialects(plan)
     checks = all_checks(
         plan,
@@ -611,7 +632,7 @@ def run_checks(
     with _reading(source, options.statement_timeout) as sconn, target.connect() as tconn:
         sides = {
             True: _Side(sconn, source_dialect, read_only=options.statement_timeout),
-            False: _Side(tconn, dialect),
+            False: _Side(tconn, dialect, numbers=target_numbers),
         }
         for on_source, side in sides.items():
             side.count_together([c for c in checks if c.on_source == on_source], sides.values())
@@ -663,11 +684,19 @@ class _Side:
     once (the same query of two checks runs once), and the checks that are a condition on the
     same rows counted together in one scan of those rows."""
 
-    def __init__(self, conn: sa.Connection, dialect: str, *, read_only: float | None = None):
+    def __init__(
+        self,
+        conn: sa.Connection,
+        dialect: str,
+        *,
+        read_only: float | None = None,
+        numbers: dict[str, int | None] | None = None,
+    ):
         self.conn = conn
         self.dialect = dialect
         self.read_only = read_only  # the source's statement timeout: it reads read-only
-        self.numbers: dict[str, int | None] = {}  # rendered query → its number
+        # rendered query → its number
+        self.numbers: dict[str, int | None] = {} if numbers is None else numbers
         self.counted: dict[int, int] = {}  # id(check) → its violating rows, counted together
 
     def scalar(self, text: str):
@@ -705,6 +734,9 @@ class _Side:
         )
         numbers = self.conn.execute(sa.text(sql.render(together, self.dialect))).one()
         self.numbers[sql.render(rows, self.dialect)] = numbers[0]
+        for check in checks:
+            if check.scan_rows is not None:  # the same rows, asked in another query's words
+                self.numbers[sql.render(check.scan_rows, self.dialect)] = numbers[0]
         for check, count in zip(checks, numbers[1:], strict=True):
             self.counted[id(check)] = count or 0
 
