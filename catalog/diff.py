@@ -114,8 +114,8 @@ def unique_snaps(tables: list[TableSnap]) -> dict[TableKey, TableSnap]:
         if snap.key in snaps:
             raise ValidationError(f"The table {qualified(snap.key)} is defined twice.")
         names = [c.name for c in snap.columns]
-        duplicates = sorted({n for n in names if names.count(n) > 1})
-        if duplicates:
+        if len(set(names)) < len(names):
+            duplicates = sorted({n for n in names if names.count(n) > 1})
             raise ValidationError(
                 f"The table {qualified(snap.key)} has the column {duplicates[0]} twice."
             )
@@ -180,9 +180,37 @@ def _diff_tables(snaps: dict[TableKey, TableSnap], stored: StoredCatalog, diff: 
 
 def _diff_columns(snaps: dict[TableKey, TableSnap], stored: StoredCatalog, diff: CatalogDiff):
     seen: set[ColumnKey] = set()
+    stored_columns = stored.columns
+    to_add = diff.columns_to_add
+    added_report = diff.report["columns_added"]
     for key, snap in snaps.items():
         primary_key = set(snap.primary_key)
+        table_is_stored = key in stored.tables
         for col in snap.columns:
+            name = col.name
+            row = stored_columns.get((key, name)) if stored_columns else None
+            if row is None:
+                # the values of COLUMN_STRUCTURE, written out: a new column's row as it is stored
+                to_add.append(
+                    (
+                        key,
+                        {
+                            "name": name,
+                            "position": col.position,
+                            "data_type": col.data_type,
+                            "length": col.length,
+                            "precision": col.precision,
+                            "scale": col.scale,
+                            "nullable": col.nullable,
+                            "default": col.default,
+                            "comment": col.comment,
+                            "is_primary_key": name in primary_key,
+                        },
+                    )
+                )
+                if table_is_stored:
+                    added_report.append(f"{qualified(key)}.{name}")
+                continue
             values = (
                 col.position,
                 col.data_type,
@@ -192,23 +220,15 @@ def _diff_columns(snaps: dict[TableKey, TableSnap], stored: StoredCatalog, diff:
                 col.nullable,
                 col.default,
                 col.comment,
-                col.name in primary_key,
+                name in primary_key,
             )
-            row = stored.columns.get((key, col.name))
-            if row is None:
-                diff.columns_to_add.append(
-                    (key, {"name": col.name, **dict(zip(COLUMN_STRUCTURE, values, strict=True))})
-                )
-                if key in stored.tables:
-                    diff.report["columns_added"].append(f"{qualified(key)}.{col.name}")
-                continue
-            seen.add((key, col.name))
+            seen.add((key, name))
             if row.structure == values:
                 continue
             if row.structure[1:5] != values[1:5]:
                 diff.report["types_changed"].append(
                     {
-                        "column": f"{qualified(key)}.{col.name}",
+                        "column": f"{qualified(key)}.{name}",
                         "from": type_text(*row.structure[1:5]),
                         "to": type_text(col.data_type, col.length, col.precision, col.scale),
                     }

@@ -112,7 +112,8 @@ def fast_bulk_insert_with_history(
     pk = opts.pk
     fields = [f for f in opts.concrete_fields if f is not pk]
     known = {f.attname for f in fields}
-    unknown = set().union(*rows) - known
+    some_row_gives = set().union(*rows)
+    unknown = some_row_gives - known
     if unknown:
         raise ValueError(f"{opts.label} has no field {', '.join(sorted(unknown))}.")
     history = get_history_model_for_model(model)
@@ -128,9 +129,17 @@ def fast_bulk_insert_with_history(
     given = [
         f for f in fields if f.get_internal_type() in _PLAIN_TYPES and f.attname in every_row_gives
     ]
-    others = [f for f in fields if f not in given]
+    # A field no row gives has the same value in every row (its default, or the batch's
+    # timestamp): worked out once — unless its default is a function whose values may differ.
+    constant = [
+        f
+        for f in fields
+        if f not in given and f.attname not in some_row_gives and _same_default_for_all(f)
+    ]
+    others = [f for f in fields if f not in given and f not in constant]
     getters = [_value_getter(field, now, connection) for field in others]
-    fields = given + others  # the order of the values in each row
+    constant_values = tuple(_value_getter(field, now, connection)({}) for field in constant)
+    fields = given + others + constant  # the order of the values in each row
     if connection.vendor not in ("postgresql", "sqlite"):
         objs = bulk_create_with_history(
             [model(**row) for row in rows],
@@ -140,7 +149,12 @@ def fast_bulk_insert_with_history(
         )
         return [obj.pk for obj in objs]
     take_given = _tuple_getter([f.attname for f in given])
-    values = [take_given(row) + tuple([get(row) for get in getters]) for row in rows]
+    if getters:
+        values = [
+            take_given(row) + tuple([get(row) for get in getters]) + constant_values for row in rows
+        ]
+    else:
+        values = [take_given(row) + constant_values for row in rows]
 
     quote = connection.ops.quote_name
     table, history_table = quote(opts.db_table), quote(history._meta.db_table)
@@ -205,6 +219,15 @@ def fast_bulk_insert_with_history(
             [stamp, getattr(acting_user, "pk", None), *params],
         )
     return ids
+
+
+def _same_default_for_all(field: models.Field) -> bool:
+    """Whether every row left without `field` gets one same database value: a plain default, a
+    fresh empty list or mapping, or the batch's timestamp (auto_now) — not a default function
+    whose values may differ (uuid4, now)."""
+    if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+        return True
+    return not callable(field.default) or field.default in (list, dict)
 
 
 def _tuple_getter(names: list[str]) -> Callable[[dict], tuple]:

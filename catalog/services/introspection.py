@@ -171,28 +171,40 @@ def _optional(call, default=None):
 
 def _column(col: dict, position: int, dialect, type_names: dict | None = None) -> ColumnSnap:
     type_ = col["type"]
-    # a type's compiled name depends only on its class and attributes: compile each once (the
-    # reflection sets the attributes in one order, so they need no sorting to make a key)
+    # a type's facts (compiled name, length, precision, scale) depend only on its class and
+    # attributes: work them out once per distinct type (the reflection sets the attributes in one
+    # order, so they need no sorting to make a key)
     try:
         key = (type(type_), tuple(vars(type_).items()))
-        data_type = (type_names or {}).get(key)
-    except TypeError:  # an attribute that cannot be a key (a list of enum values): compile
-        key, data_type = None, None
-    if data_type is None:
-        data_type = _type_name(type_, dialect)
+        facts = (type_names or {}).get(key)
+    except TypeError:  # an attribute that cannot be a key (a list of enum values): work them out
+        key, facts = None, None
+    if facts is None:
+        facts = _type_facts(type_, dialect)
         if key is not None and type_names is not None:
-            type_names[key] = data_type
+            type_names[key] = facts
+    data_type, length, precision, scale = facts
     default = col.get("default")
     return ColumnSnap(
         name=col["name"],
-        data_type=data_type[:200],
-        length=_int(getattr(type_, "length", None)),
-        precision=_int(getattr(type_, "precision", None)),
-        scale=_int(getattr(type_, "scale", None), signed=True),
+        data_type=data_type,
+        length=length,
+        precision=precision,
+        scale=scale,
         nullable=bool(col.get("nullable", True)),
         default="" if default is None else str(default),
         comment=col.get("comment") or "",
         position=position,
+    )
+
+
+def _type_facts(type_, dialect) -> tuple[str, int | None, int | None, int | None]:
+    """ColumnSnap's data_type, length, precision and scale of one reflected type."""
+    return (
+        _type_name(type_, dialect)[:200],
+        _int(getattr(type_, "length", None)),
+        _int(getattr(type_, "precision", None)),
+        _int(getattr(type_, "scale", None), signed=True),
     )
 
 

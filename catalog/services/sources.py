@@ -457,14 +457,14 @@ def _write_columns(
 ) -> None:
     for column in CatalogColumn.objects.filter(pk__in=diff.columns_to_drop).order_by():
         delete_with_history(column, acting_user=acting_user)
-    fast_bulk_insert_with_history(
-        CatalogColumn,
-        [
-            {"engagement_id": source.engagement_id, "table_id": table_ids[key], **values}
-            for key, values in diff.columns_to_add
-        ],
-        acting_user=acting_user,
-    )
+    engagement_id = source.engagement_id
+    rows = []
+    for key, values in diff.columns_to_add:
+        # the diff's own dict of the new column becomes its row (no copy per column)
+        values["engagement_id"] = engagement_id
+        values["table_id"] = table_ids[key]
+        rows.append(values)
+    fast_bulk_insert_with_history(CatalogColumn, rows, acting_user=acting_user)
     _update_with_history(CatalogColumn, diff.columns_to_change, COLUMN_STRUCTURE, acting_user)
 
 

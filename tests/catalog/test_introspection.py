@@ -263,8 +263,9 @@ def test_deleting_a_source_deletes_its_catalog_with_history(cataloged, ba):
 
 
 def test_type_names_compiled_once_per_distinct_type_are_those_of_each_column_alone(tmp_path):
-    """The reader compiles each distinct type once and reuses the name; every column must still
-    get the name its own type compiles to (no two different types may share a cache entry)."""
+    """The reader works out each distinct type's name, length, precision and scale once and
+    reuses them; every column must still get those of its own type (no two different types may
+    share a cache entry)."""
     import sqlalchemy as sa
 
     from catalog.services.introspection import _column
@@ -280,11 +281,17 @@ def test_type_names_compiled_once_per_distinct_type_are_those_of_each_column_alo
     columns = sa.inspect(engine).get_columns("t")
 
     cache: dict = {}
-    shared = [_column(col, n, engine.dialect, cache).data_type for n, col in enumerate(columns)]
-    alone = [_column(col, n, engine.dialect).data_type for n, col in enumerate(columns)]
+    shared = [_column(col, n, engine.dialect, cache) for n, col in enumerate(columns)]
+    alone = [_column(col, n, engine.dialect) for n, col in enumerate(columns)]
 
     assert shared == alone
-    assert shared[:5] == [
+    assert [(c.length, c.precision, c.scale) for c in shared[:4]] == [
+        (10, None, None),
+        (20, None, None),
+        (None, 12, 2),
+        (None, 12, 3),
+    ]
+    assert [c.data_type for c in shared[:5]] == [
         "VARCHAR(10)",
         "VARCHAR(20)",
         "NUMERIC(12, 2)",
