@@ -4,6 +4,7 @@ documentation print, in a fixed number of queries whatever the size of the mappi
 from __future__ import annotations
 
 import heapq
+from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -230,50 +231,91 @@ def used_catalog_columns(*, data: SpecData) -> list[dict]:
 
 
 FEEDS_SHOWN = 10
+# Catalog columns written per chunk: the attributes they feed are read for a chunk's tables only.
+CATALOG_CHUNK_COLUMNS = 5000
+# Attribute mappings read per query while a chunk's "Used By" lists are gathered.
+FEED_ROWS = 5000
+
+_CATALOG_VALUES = (
+    "table__schema",
+    "table__name",
+    "table__row_count",
+    "name",
+    "data_type",
+    "nullable",
+    "is_primary_key",
+    "profile__null_percent",
+    "profile__distinct_count",
+    "profile__min_value",
+    "profile__max_value",
+)
 
 
 def catalog_rows(*, data: SpecData) -> Iterator[dict]:
     """Catalog columns of the tables the mapping uses (driving tables, joins, lineage), with their
-    key profile figures and the attributes they feed: two streamed queries."""
+    key profile figures and the attributes they feed (the first FEEDS_SHOWN, in row order).
+
+    Streamed a chunk of tables at a time: memory holds, besides one chunk of columns and their
+    feeds, the tables each row reads as row ids (8 bytes a row), never a list per column of the
+    whole catalog."""
     from mappings.selectors.mapping import referenced_tables
 
     names: set[str] = set()
     for entity_row in data.entities:
         names |= referenced_tables(entity_row["driving_table"], entity_row["joins"])
-    # (table, column) -> the first attributes it feeds, one more than shown to know there are more
-    used_by: dict[tuple[str, str], list[str]] = {}
-    lineage = (
-        AttributeMapping.objects.filter(engagement=data.engagement)
-        .order_by("pk")
-        .values_list("entity_mapping__entity_name", "attribute_name", "lineage", "lineage_tables")
-    )
-    for entity, attribute, refs, lineage_tables in lineage.iterator(chunk_size=5000):
-        tables = [t for t in lineage_tables if not t.startswith("(")]
-        names |= {t.lower() for t in tables}
-        for ref in refs:
-            column = ref.partition(".")[2].strip('"').lower()
-            for table in tables:
-                feeds = used_by.setdefault((table.lower(), column), [])
-                if len(feeds) <= FEEDS_SHOWN:
-                    feeds.append(f"{entity}.{attribute}")
+    readers = _rows_reading(data.engagement)
+    spellings: dict[str, list[str]] = {}  # lower-case table name -> the lineage's spellings of it
+    for table in readers:
+        spellings.setdefault(table.lower(), []).append(table)
+    names |= set(spellings)
     plain = {n.rsplit(".", 1)[-1] for n in names if n}
     columns = (
         CatalogColumn.objects.filter(engagement=data.engagement, table__name__in=plain)
         .order_by("table__schema", "table__name", "position")
-        .values_list(
-            "table__schema",
-            "table__name",
-            "table__row_count",
-            "name",
-            "data_type",
-            "nullable",
-            "is_primary_key",
-            "profile__null_percent",
-            "profile__distinct_count",
-            "profile__min_value",
-            "profile__max_value",
-        )
+        .values_list(*_CATALOG_VALUES)
     )
+    chunk: list[tuple] = []
+    for row in columns.iterator(chunk_size=CATALOG_CHUNK_COLUMNS):
+        schema, name = row[0], row[1]
+        table = f"{schema}.{name}" if schema else name
+        if table.lower() not in names and name.lower() not in names:
+            continue  # the same name in a schema the mapping does not use
+        if len(chunk) >= CATALOG_CHUNK_COLUMNS and (schema, name) != chunk[-1][:2]:
+            yield from _catalog_chunk(data.engagement, chunk, readers, spellings)
+            chunk = []
+        chunk.append(row)
+    if chunk:
+        yield from _catalog_chunk(data.engagement, chunk, readers, spellings)
+
+
+def _rows_reading(engagement: Engagement) -> dict[str, array]:
+    """Each table the rules read, as the lineage spells it (not a lookup's own columns, "(…)"),
+    → the ids of the attribute mappings reading it, ascending."""
+    readers: dict[str, array] = {}
+    rows = (
+        AttributeMapping.objects.filter(engagement=engagement)
+        .order_by("pk")
+        .values_list("pk", "lineage_tables")
+    )
+    for pk, tables in rows.iterator(chunk_size=FEED_ROWS):
+        for table in tables:
+            if not table.startswith("("):
+                ids = readers.setdefault(table, array("q"))
+                if not ids or ids[-1] != pk:
+                    ids.append(pk)
+    return readers
+
+
+def _catalog_chunk(
+    engagement: Engagement,
+    chunk: list[tuple],
+    readers: dict[str, array],
+    spellings: dict[str, list[str]],
+) -> Iterator[dict]:
+    keys = set()
+    for schema, name, *_rest in chunk:
+        keys |= {f"{schema}.{name}".lower() if schema else name.lower(), name.lower()}
+    used_by = _feeds(engagement, keys, [readers[s] for k in keys for s in spellings.get(k, ())])
     for (
         schema,
         name,
@@ -286,10 +328,8 @@ def catalog_rows(*, data: SpecData) -> Iterator[dict]:
         distinct,
         low,
         high,
-    ) in columns.iterator(chunk_size=5000):
+    ) in chunk:
         table = f"{schema}.{name}" if schema else name
-        if table.lower() not in names and name.lower() not in names:
-            continue  # the same name in a schema the mapping does not use
         feeds = used_by.get((table.lower(), column.lower())) or used_by.get(
             (name.lower(), column.lower()), []
         )
@@ -309,6 +349,53 @@ def catalog_rows(*, data: SpecData) -> Iterator[dict]:
                 + (" …" if len(feeds) > FEEDS_SHOWN else ""),
             }
         )
+
+
+def _feeds(
+    engagement: Engagement, keys: set[str], readers: list[array]
+) -> dict[tuple[str, str], list[str]]:
+    """(lower-case table of `keys`, lower-case column) → the first attributes it feeds, in row
+    order, one more than shown to know there are more. Reads the rows reading those tables,
+    FEED_ROWS at a time."""
+    used_by: dict[tuple[str, str], list[str]] = {}
+    for batch in _batches(_distinct(heapq.merge(*readers)), FEED_ROWS):
+        rows = (
+            AttributeMapping.objects.filter(engagement=engagement, pk__in=batch)
+            .order_by("pk")
+            .values_list(
+                "entity_mapping__entity_name", "attribute_name", "lineage", "lineage_tables"
+            )
+        )
+        for entity, attribute, refs, lineage_tables in rows:
+            tables = [t.lower() for t in lineage_tables if not t.startswith("(")]
+            for ref in refs:
+                column = ref.partition(".")[2].strip('"').lower()
+                for table in tables:
+                    if table not in keys:
+                        continue
+                    feeds = used_by.setdefault((table, column), [])
+                    if len(feeds) <= FEEDS_SHOWN:
+                        feeds.append(f"{entity}.{attribute}")
+    return used_by
+
+
+def _distinct(ids: Iterator[int]) -> Iterator[int]:
+    last = None
+    for pk in ids:
+        if pk != last:
+            yield pk
+            last = pk
+
+
+def _batches(items: Iterator[int], size: int) -> Iterator[list[int]]:
+    batch: list[int] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 # --- the Change Log sheet ------------------------------------------------------------------------
