@@ -7,6 +7,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from catalog.diff import (
+    COLUMN_STRUCTURE,
     StoredCatalog,
     StoredColumn,
     StoredForeignKey,
@@ -127,3 +128,24 @@ def test_a_foreign_key_is_relinked_when_its_table_appears():
 def test_a_table_defined_twice_is_refused():
     with pytest.raises(ValidationError, match="The table crm.customer is defined twice."):
         unique_snaps([_customer(), _customer()])
+
+
+def test_a_new_column_is_stored_with_every_structural_fact_the_next_diff_compares():
+    # Given a column that appeared in the Mart since yesterday
+    snaps = unique_snaps(
+        [
+            _customer(
+                ColumnSnap("id", "integer", nullable=False, position=1),
+                ColumnSnap("email", "varchar", length=100, position=2),
+                ColumnSnap("score", "numeric", precision=9, scale=2, position=3, comment="RFM"),
+            )
+        ]
+    )
+
+    [(key, row)] = catalog_diff(snaps, _stored_customer()).columns_to_add
+
+    # Then its row carries exactly the facts a re-introspection compares, with their values
+    assert key == ("crm", "customer")
+    assert set(row) == {"name", *COLUMN_STRUCTURE}
+    assert (row["name"], row["position"], row["precision"], row["scale"]) == ("score", 3, 9, 2)
+    assert (row["comment"], row["is_primary_key"]) == ("RFM", False)
