@@ -367,6 +367,7 @@ def test_the_gap_names_the_clients_own_mart(as_user, customer, viewer):
     visible = re.sub(r"<[^>]+>", " ", html)
     assert "What stands between the Initech Mart and the Interface Layer" in visible
     assert "Acme" not in visible
+    assert " Initech 360 · recomputed" in visible  # the client once, inside the engagement's name
 
 
 def test_the_gap_page_keeps_a_bounded_number_of_queries(
