@@ -17,6 +17,7 @@ from mappings.load_order import LoadOrder
 from mappings.models import AttributeMapping, EntityMapping
 from mappings.selectors.mapping import contract_attributes_without_mapping, contract_load_order
 from mappings.snapshot import ATTRIBUTE_SPEC_FIELDS, ENTITY_SPEC_FIELDS
+from workbench.iterables import batched
 from workbench.models import Engagement
 
 # The workbook prints the whole spec content (mappings.snapshot) plus the review state around it.
@@ -358,7 +359,7 @@ def _feeds(
     order, one more than shown to know there are more. Reads the rows reading those tables,
     FEED_ROWS at a time."""
     used_by: dict[tuple[str, str], list[str]] = {}
-    for batch in _batches(_distinct(heapq.merge(*readers)), FEED_ROWS):
+    for batch in batched(_distinct(heapq.merge(*readers)), FEED_ROWS):
         rows = (
             AttributeMapping.objects.filter(engagement=engagement, pk__in=batch)
             .order_by("pk")
@@ -385,17 +386,6 @@ def _distinct(ids: Iterator[int]) -> Iterator[int]:
         if pk != last:
             yield pk
             last = pk
-
-
-def _batches(items: Iterator[int], size: int) -> Iterator[list[int]]:
-    batch: list[int] = []
-    for item in items:
-        batch.append(item)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
 
 
 # --- the Change Log sheet ------------------------------------------------------------------------

@@ -8,7 +8,6 @@ conflict, shown side by side and never applied.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 
@@ -17,6 +16,7 @@ from django.contrib.auth import get_user_model
 from contracts.models import InterfaceAttribute, InterfaceEntity
 from contracts.selectors import published_layer
 from mappings.models import AttributeMapping, EntityMapping
+from workbench.iterables import batched
 from workbench.models import Engagement
 
 from . import layout as L
@@ -130,7 +130,7 @@ def spec_diff(*, engagement: Engagement, parsed: ParsedSpec) -> SpecDiff:
     # Rows seen so far, by stored row (an id) or, for keys the contract lacks, by key.
     seen_rows: dict[int, int] = {}
     seen_unknown: dict[tuple[str, str], int] = {}
-    for chunk in _chunked(parsed.mappings):
+    for chunk in batched(parsed.mappings, CHUNK_ROWS):
         keys = [
             (
                 _clean("", row.values["Interface Entity"]),
@@ -186,17 +186,6 @@ def spec_diff(*, engagement: Engagement, parsed: ParsedSpec) -> SpecDiff:
             _compare(row, current_mapping, wanted, "attribute", label, diff, stale)
     _resolve_stale(stale, diff)
     return diff
-
-
-def _chunked(rows: Iterator[SheetRow]) -> Iterator[list[SheetRow]]:
-    chunk: list[SheetRow] = []
-    for row in rows:
-        chunk.append(row)
-        if len(chunk) == CHUNK_ROWS:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
 
 
 def _check_cover(engagement: Engagement, cover: dict, diff: SpecDiff) -> None:
