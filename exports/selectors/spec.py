@@ -415,6 +415,10 @@ ATTRIBUTE_LOGGED = {
 }
 
 
+# History records read per query: each carries every logged field twice (before and after).
+CHANGE_LOG_CHUNK = 1000
+
+
 def change_log(*, engagement: Engagement, since=None) -> Iterator[dict]:
     """Field changes of entity and attribute mappings since `since` (all when None), newest
     first: who, when, what, before, after. Creations are not changes.
@@ -437,7 +441,10 @@ def change_log(*, engagement: Engagement, since=None) -> Iterator[dict]:
         changed = history.filter(history_type__in=["~", "-"])
         if since is not None:
             changed = changed.filter(history_date__gt=since)
-        records = history.filter(id__in=changed.values("id"))
+        # The whole history of each changed row, found by row id alone: a row never changes
+        # engagement, and filtering on both lets a planner with stale statistics AND two
+        # indexes once per row (PostgreSQL took 24 s for 10,000 rows after a bulk load).
+        records = model.history.model.objects.filter(id__in=changed.values("id"))  # type: ignore[attr-defined]
         people |= set(
             records.exclude(history_user_id=None)
             .order_by()
@@ -497,7 +504,7 @@ def _changed_records(records, rank: int, logged: dict, key_fields: tuple, since)
             *(f"before_{name}" for name in logged),
         )
     )
-    for record in rows.iterator(chunk_size=5000):
+    for record in rows.iterator(chunk_size=CHANGE_LOG_CHUNK):
         if since is not None and record["history_date"] <= since:
             continue
         if record["history_type"] == "-":
