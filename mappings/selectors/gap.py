@@ -12,8 +12,10 @@ mapped attributes with few open items costs about as little as a small one.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, fields
 from datetime import datetime
+from typing import NamedTuple
 
 from django.db import connection
 
@@ -68,23 +70,34 @@ CATEGORIES = {
 
 def gap_items(*, engagement: Engagement) -> list[GapItem]:
     layer = published_layer(engagement=engagement)
-    entities = list(EntityMapping.objects.filter(engagement=engagement))
-    lineage = _lineage_in_use(engagement)
-    used = {t.lower() for lists in lineage for t in lists.tables if not t.startswith("(")}
-    used |= {e.driving_table.lower() for e in entities if e.driving_table}
-    catalog = _catalog_columns(engagement, used)
+    entities = [
+        _EntityFacts(*values)
+        for values in EntityMapping.objects.filter(engagement=engagement).values_list(
+            *_EntityFacts._fields
+        )
+    ]
+    driving_tables = _known_tables(engagement, {e.driving_table for e in entities})
     changed = _changed_since_previous_version(layer)
-    dropped = _dropped_source_rows(catalog, lineage)
-    mappings, attributes = _facts(engagement, layer, changed, dropped)
+    dropped = _dropped_sources(engagement)
+    mappings, attributes = _facts(engagement, layer, changed, dropped.rows_condition())
     items: list[GapItem] = []
     items += _entity_gaps(entities)
     items += _attribute_gaps(mappings, attributes)
-    items += _source_gaps(mappings, entities, catalog)
+    items += _source_gaps(mappings, entities, dropped, driving_tables)
     items += _allowed_value_gaps(engagement, mappings, attributes, entities)
     items += _contract_change_gaps(layer, changed, mappings, attributes)
     items += _question_gaps(engagement)
     items.sort(key=lambda i: (SEVERITY_ORDER[i.severity], i.entity, i.attribute, i.category))
     return items
+
+
+class _EntityFacts(NamedTuple):
+    """What the GAP needs of an entity mapping."""
+
+    entity_name: str
+    driving_table: str
+    feasibility: str
+    feasibility_comment: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,7 +208,7 @@ def _from_db(model, name: str):
     return read
 
 
-def _entity_gaps(entities: list[EntityMapping]) -> list[GapItem]:
+def _entity_gaps(entities: list[_EntityFacts]) -> list[GapItem]:
     items = []
     for entity in entities:
         if not entity.driving_table:
@@ -290,28 +303,35 @@ def _attribute_gaps(mappings: list[_MappingFacts], attributes: dict) -> list[Gap
     return items
 
 
-def _catalog_columns(engagement, names: set[str]) -> dict[str, set[str]]:
-    """The named catalog tables (by lower-case `schema.table` and `table`) → their column names."""
+def _known_tables(engagement, names: set[str]) -> set[str]:
+    """The named catalog tables the catalog has, by lower-case `schema.table` and `table`."""
+    return set(_catalog_columns(engagement, names, with_columns=False))
+
+
+def _catalog_columns(engagement, names: set[str], *, with_columns=True) -> dict[str, set[str]]:
+    """The named catalog tables (by lower-case `schema.table` and `table`) → their column names
+    (left empty without `with_columns`). The columns are read by table id, through the index a
+    table's columns have."""
     plain = {name.rsplit(".", 1)[-1] for name in names}
-    columns: dict[str, set[str]] = {}
-    rows = CatalogColumn.objects.filter(engagement=engagement, table__name__in=plain).values_list(
-        "table__schema", "table__name", "name"
-    )
-    for schema, table, column in rows:
-        # by `schema.table` exactly; by the plain name, the columns of every schema's table
-        columns.setdefault(table.lower(), set()).add(column.lower())
-        if schema:
-            columns.setdefault(f"{schema}.{table}".lower(), set()).add(column.lower())
-    for schema, name in CatalogTable.objects.filter(
+    keys: dict[int, list[str]] = {}
+    for pk, schema, name in CatalogTable.objects.filter(
         engagement=engagement, name__in=plain
-    ).values_list("schema", "name"):
-        columns.setdefault(name.lower(), set())  # a table without columns still exists
-        if schema:
-            columns.setdefault(f"{schema}.{name}".lower(), set())
+    ).values_list("pk", "schema", "name"):
+        # by `schema.table` exactly; by the plain name, the columns of every schema's table
+        keys[pk] = [name.lower(), f"{schema}.{name}".lower()] if schema else [name.lower()]
+    columns: dict[str, set[str]] = {key: set() for table in keys.values() for key in table}
+    if with_columns and keys:
+        for table_id, column in CatalogColumn.objects.filter(table_id__in=keys).values_list(
+            "table_id", "name"
+        ):
+            for key in keys[table_id]:
+                columns[key].add(column.lower())
     return columns
 
 
 _ROWS = AttributeMapping._meta.db_table
+# Distinct lineages checked against the catalog at a time: memory holds their tables' columns only.
+LINEAGE_BATCH = 2000
 
 
 @dataclass(frozen=True, slots=True)
@@ -324,61 +344,100 @@ class _Lineage:
     tables: list[str]
     columns: list[str]
 
+    @property
+    def key(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        return tuple(self.tables), tuple(self.columns)
+
+
+@dataclass(frozen=True, slots=True)
+class _DroppedSources:
+    """The lineages reading a source the catalog no longer has, with what each misses."""
+
+    messages: dict[tuple[tuple[str, ...], tuple[str, ...]], list[str]]
+    texts: list[list[str]]  # their (tables, columns) lists as the database spells them
+
+    def of(self, mapping: _MappingFacts) -> list[str]:
+        return self.messages.get((tuple(mapping.lineage_tables), tuple(mapping.lineage)), [])
+
+    def rows_condition(self) -> tuple[str, list] | None:
+        """The rows reading a dropped source, as a condition on the row `m` and its parameter
+        (the lists' text pairs, as one JSON parameter whatever their number); None when there are
+        none."""
+        if not self.texts:
+            return None
+        if connection.vendor == "postgresql":
+            pairs = "SELECT p ->> 0, p ->> 1 FROM jsonb_array_elements(%s::jsonb) AS p"
+        else:
+            pairs = "SELECT p.value ->> 0, p.value ->> 1 FROM json_each(%s) AS p"
+        lists = f"({_as_text('m.lineage_tables')}, {_as_text('m.lineage')})"
+        return f"{lists} IN ({pairs})", [json.dumps(self.texts)]
+
 
 def _as_text(column: str) -> str:
     return f"{column}::text" if connection.vendor == "postgresql" else column
 
 
-def _lineage_in_use(engagement) -> list[_Lineage]:
-    """The distinct (tables, columns) lists the rules read: one query whatever the number of
-    rows (comparing the lists as text is cheaper than expanding every row's elements)."""
-    with connection.cursor() as cursor:
+def _dropped_sources(engagement) -> _DroppedSources:
+    """The distinct lineages the rules read that the catalog no longer fully has. Streamed in
+    batches ordered by their tables, each checked against its own tables' columns: memory holds a
+    batch, not the engagement's lineage nor its catalog."""
+    dropped = _DroppedSources({}, [])
+    for batch in _lineage_batches(engagement):
+        tables = {t for lineage in batch for t in lineage.tables if not t.startswith("(")}
+        catalog = _catalog_columns(engagement, tables)
+        for lineage in batch:
+            messages = _missing_sources(lineage, catalog)
+            if messages:
+                dropped.messages[lineage.key] = messages
+                dropped.texts.append([lineage.tables_text, lineage.columns_text])
+    return dropped
+
+
+def _lineage_batches(engagement) -> Iterator[list[_Lineage]]:
+    """The distinct (tables, columns) lists the rules read, LINEAGE_BATCH at a time, in the order
+    of their tables (comparing the lists as text is cheaper than expanding every row's
+    elements)."""
+    with connection.chunked_cursor() as cursor:
         cursor.execute(
             f"SELECT DISTINCT {_as_text('m.lineage_tables')}, {_as_text('m.lineage')} "
-            f"FROM {_ROWS} m WHERE m.engagement_id = %s",
+            f"FROM {_ROWS} m WHERE m.engagement_id = %s ORDER BY 1",
             [engagement.pk],
         )
-        pairs = cursor.fetchall()
-    return [_Lineage(t, c, json.loads(t), json.loads(c)) for t, c in pairs]
+        while pairs := cursor.fetchmany(LINEAGE_BATCH):
+            tables: dict[str, list[str]] = {}  # a batch's pairs share a few tables lists
+            yield [
+                _Lineage(t, c, tables.get(t) or tables.setdefault(t, json.loads(t)), json.loads(c))
+                for t, c in pairs
+            ]
 
 
 def _column(reference: str) -> str:
     return reference.split(".", 1)[1].strip('"')
 
 
-def _reads_dropped_source(lineage: _Lineage, catalog: dict[str, set[str]]) -> bool:
-    """A table the catalog no longer has, or (a rule over one table) a column it no longer has:
-    what _source_gaps reports."""
-    tables = [t for t in lineage.tables if not t.startswith("(")]  # not a lookup's own columns
-    if any(t.lower() not in catalog for t in tables):
-        return True
-    if len(lineage.tables) != 1 or not tables:
-        return False
-    known = catalog[tables[0].lower()]
-    return any(_column(ref).lower() not in known for ref in lineage.columns)
+def _missing_sources(lineage: _Lineage, catalog: dict[str, set[str]]) -> list[str]:
+    """What one lineage reads that the catalog no longer has: a table, or (a rule over one table)
+    its columns. A lookup's own columns, "(…)", are not the Mart's."""
+    messages = []
+    for table_name in lineage.tables:
+        if table_name.startswith("("):
+            continue
+        table = catalog.get(table_name.lower())
+        if table is None:
+            messages.append(f"{table_name}: (table dropped) no longer in the Mart.")
+        elif len(lineage.tables) == 1:
+            missing = [c for c in map(_column, lineage.columns) if c.lower() not in table]
+            if missing:
+                messages.append(f"{table_name}: {', '.join(missing)} no longer in the Mart.")
+    return messages
 
 
-def _dropped_source_rows(catalog, lineage: list[_Lineage]) -> tuple[str, list] | None:
-    """The rows reading a dropped source, as a condition on the row `m` and its parameter (the
-    lists' text pairs, as one JSON parameter whatever their number); None when there are none."""
-    dropped = [
-        [x.tables_text, x.columns_text] for x in lineage if _reads_dropped_source(x, catalog)
-    ]
-    if not dropped:
-        return None
-    if connection.vendor == "postgresql":
-        pairs = "SELECT p ->> 0, p ->> 1 FROM jsonb_array_elements(%s::jsonb) AS p"
-    else:
-        pairs = "SELECT p.value ->> 0, p.value ->> 1 FROM json_each(%s) AS p"
-    lists = f"({_as_text('m.lineage_tables')}, {_as_text('m.lineage')})"
-    return f"{lists} IN ({pairs})", [json.dumps(dropped)]
-
-
-def _source_gaps(mappings, entities, catalog) -> list[GapItem]:
-    """Lineage pointing at a column the catalog no longer has (after a re-introspection)."""
+def _source_gaps(mappings, entities, dropped: _DroppedSources, known_tables) -> list[GapItem]:
+    """Lineage pointing at a table or column the catalog no longer has (after a
+    re-introspection)."""
     items = []
     for entity in entities:
-        if entity.driving_table and entity.driving_table.lower() not in catalog:
+        if entity.driving_table and entity.driving_table.lower() not in known_tables:
             items.append(
                 GapItem(
                     entity.entity_name,
@@ -390,27 +449,17 @@ def _source_gaps(mappings, entities, catalog) -> list[GapItem]:
                 )
             )
     for mapping in mappings:
-        for table_name in mapping.lineage_tables:
-            if table_name.startswith("("):
-                continue  # a lookup's own columns
-            table = catalog.get(table_name.lower())
-            columns = [ref.split(".", 1)[1].strip('"') for ref in mapping.lineage]
-            missing = (
-                [c for c in columns if c.lower() not in table]
-                if table is not None
-                else ["(table dropped)"]
-            )
-            if table is None or (missing and len(mapping.lineage_tables) == 1):
-                items.append(
-                    GapItem(
-                        mapping.entity,
-                        mapping.attribute_name,
-                        CATEGORIES["source_dropped"],
-                        f"{table_name}: {', '.join(missing)} no longer in the Mart.",
-                        HIGH,
-                        "Re-map the attribute from the current catalog.",
-                    )
+        for message in dropped.of(mapping):
+            items.append(
+                GapItem(
+                    mapping.entity,
+                    mapping.attribute_name,
+                    CATEGORIES["source_dropped"],
+                    message,
+                    HIGH,
+                    "Re-map the attribute from the current catalog.",
                 )
+            )
     return items
 
 

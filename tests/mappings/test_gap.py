@@ -103,6 +103,36 @@ def test_a_dropped_source_column_is_listed_after_reintrospection(customer, ba, m
     assert dropped.issue == "crm_customer: phone no longer in the Mart."
 
 
+def test_the_lineage_checked_a_batch_at_a_time_finds_the_same_dropped_sources(
+    customer, ba, mart_copy, source, monkeypatch
+):
+    """The rules' lineage is checked against the catalog in batches (memory holds one batch's
+    tables): with a batch of one lineage, the GAP is the same."""
+    import sqlite3
+
+    from mappings.selectors import gap
+
+    source.url = f"sqlite:///{mart_copy}"
+    source.save()
+    for name, rule in (("phone", "c.phone"), ("email", "c.email"), ("first_name", "c.first_name")):
+        services.attribute_mapping_update(
+            attribute_mapping=attribute(customer, name),
+            data={"source_columns": rule},
+            acting_user=ba,
+        )
+    with sqlite3.connect(mart_copy) as mart:
+        mart.execute("ALTER TABLE crm_customer DROP COLUMN phone")
+    catalog_introspect(source=source, acting_user=ba)
+    whole = gap_items(engagement=customer.engagement)
+
+    monkeypatch.setattr(gap, "LINEAGE_BATCH", 1)
+    assert gap_items(engagement=customer.engagement) == whole
+    dropped = [i for i in whole if i.category == "Source column disappeared"]
+    assert [(i.attribute, i.issue) for i in dropped] == [
+        ("phone", "crm_customer: phone no longer in the Mart.")
+    ]
+
+
 def test_not_feasible_items_and_open_questions(customer, ba, etl_dev):
     services.feasibility_set(
         mapping=attribute(customer, "gender"),
