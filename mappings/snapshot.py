@@ -23,6 +23,7 @@ from django.db.models import Count
 from sqlglot import exp
 
 from contracts.selectors import published_layer
+from workbench.iterables import sorted_distinct
 from workbench.models import Engagement
 
 from .expressions import split_joins, table_lookup_name
@@ -116,20 +117,22 @@ def spec_snapshot(*, engagement: Engagement, entities: list[str] | None = None) 
      "catalog_columns": ["table.column", …]}  — the catalog columns the lineage uses.
     """
     head, parts = _read_snapshot(engagement=engagement, entities=entities)
-    return {**head, "entities": dict(parts)}
+    return {**head, "catalog_columns": list(head["catalog_columns"]), "entities": dict(parts)}
 
 
 def snapshot_hash(*, engagement: Engagement) -> str:
     """content_hash(spec_snapshot(engagement=engagement)), computed as the parts stream past:
     the canonical JSON is written into the hash piece by piece, in the order its sorted keys
     give (catalog_columns, contract, entities by name, format). Memory holds the entities' own
-    fields, the catalog column names and one chunk of attribute rows, not the spec."""
+    fields and a chunk of catalog column names or of attribute rows, not the spec."""
     head, parts = _read_snapshot(engagement=engagement)
     digest = hashlib.sha256()
-    digest.update(
-        f'{{"catalog_columns":{canonical_json(head["catalog_columns"])},'
-        f'"contract":{canonical_json(head["contract"])},"entities":{{'.encode()
-    )
+    digest.update(b'{"catalog_columns":[')
+    separator = ""
+    for column in head["catalog_columns"]:
+        digest.update(f"{separator}{canonical_json(column)}".encode())
+        separator = ","
+    digest.update(f'],"contract":{canonical_json(head["contract"])},"entities":{{'.encode())
     separator = ""
     for name, part in parts:
         digest.update(f"{separator}{canonical_json(name)}:{canonical_json(part)}".encode())
@@ -138,87 +141,102 @@ def snapshot_hash(*, engagement: Engagement) -> str:
     return digest.hexdigest()
 
 
-# Attribute rows read per query while the entity parts are read: memory holds a chunk of them.
+# Attribute rows read per query while the entity parts are read, and catalog column names sorted
+# in memory at a time (larger lists are sorted in runs spilled to disk): memory holds a chunk.
 SNAPSHOT_CHUNK_ROWS = 5000
 
 
 def _read_snapshot(
     *, engagement: Engagement, entities: list[str] | None = None
 ) -> tuple[dict, Iterator[tuple[str, dict]]]:
-    """The one reader of the snapshot: its head (format, contract, the catalog columns the
-    lineage uses) and an iterator of (entity, part) in name order, whose attribute rows are
-    read a chunk of entities at a time. The head needs a first pass over the lineage alone,
-    so that a streamed hash can write the catalog columns (its first key) before any part."""
+    """The one reader of the snapshot: its head (format, contract, and an iterator of the
+    catalog columns the lineage uses, sorted) and an iterator of (entity, part) in name order.
+    Both read a chunk of entities at a time, with their attribute rows. The catalog columns take
+    a first pass over the lineage alone, so that a streamed hash can write them (its first key)
+    before any part: read them first."""
     layer = published_layer(engagement=engagement)
     entity_rows = EntityMapping.objects.filter(engagement=engagement)
     attribute_rows = AttributeMapping.objects.filter(engagement=engagement)
     if entities is not None:
         entity_rows = entity_rows.filter(entity_name__in=entities)
         attribute_rows = attribute_rows.filter(entity_mapping__entity_name__in=entities)
-    own: dict[str, dict] = {}
-    ids: dict[str, int] = {}
-    aliases: dict[int, dict[str, str]] = {}
-    for row in entity_rows.values("id", "entity_name", *ENTITY_SPEC_FIELDS):
-        own[row["entity_name"]] = entity_fields(row)
-        ids[row["entity_name"]] = row["id"]
-        aliases[row["id"]] = _alias_tables(row["driving_table"], row["driving_alias"], row["joins"])
+    chunks = _entity_chunks(entity_rows, attribute_rows)
     head = {
         "format": SNAPSHOT_FORMAT,
         "contract": {"name": layer.name, "version": layer.version} if layer else None,
-        "catalog_columns": _catalog_columns(attribute_rows, aliases),
+        "catalog_columns": _catalog_columns(entity_rows, attribute_rows, chunks),
     }
-    return head, _entity_parts(attribute_rows, own, ids)
+    return head, _entity_parts(entity_rows, attribute_rows, chunks)
 
 
-def _catalog_columns(attribute_rows, aliases: dict[int, dict[str, str]]) -> list[str]:
-    """The sorted "table.column" names the rows' lineage reads, through each entity's aliases."""
-    columns: set[str] = set()
-    lineage = attribute_rows.order_by().values_list("entity_mapping_id", "lineage")
-    for entity_id, items in lineage.iterator(chunk_size=SNAPSHOT_CHUNK_ROWS):
-        alias_map = aliases[entity_id]
-        for item in items or []:
-            alias, _, column = str(item).partition(".")
-            table = alias_map.get(alias.lower())
-            if table and column:
-                columns.add(f"{table}.{column}")
-    return sorted(columns)
-
-
-def _entity_parts(
-    attribute_rows, own: dict[str, dict], ids: dict[str, int]
-) -> Iterator[tuple[str, dict]]:
-    """(entity, part) in name order: its own fields and its attributes' spec content."""
+def _entity_chunks(entity_rows, attribute_rows) -> list[list[int]]:
+    """The entity mapping ids in name order, in runs whose entities hold about
+    SNAPSHOT_CHUNK_ROWS attribute rows."""
     sizes = dict(
         attribute_rows.order_by()
         .values_list("entity_mapping_id")
         .annotate(rows=Count("id"))
         .values_list("entity_mapping_id", "rows")
     )
-    for chunk in _name_chunks(sorted(own), ids, sizes):
-        attributes: dict[int, dict[str, dict]] = {ids[name]: {} for name in chunk}
+    chunks: list[list[int]] = [[]]
+    rows = 0
+    for pk in entity_rows.order_by("entity_name").values_list("pk", flat=True):
+        chunks[-1].append(pk)
+        rows += sizes.get(pk, 0)
+        if rows >= SNAPSHOT_CHUNK_ROWS:
+            chunks.append([])
+            rows = 0
+    return [chunk for chunk in chunks if chunk]
+
+
+def _catalog_columns(entity_rows, attribute_rows, chunks: list[list[int]]) -> Iterator[str]:
+    """The sorted, distinct "table.column" names the rows' lineage reads, through each entity's
+    aliases."""
+    return sorted_distinct(
+        _lineage_columns(entity_rows, attribute_rows, chunks), run=SNAPSHOT_CHUNK_ROWS
+    )
+
+
+def _lineage_columns(entity_rows, attribute_rows, chunks: list[list[int]]) -> Iterator[str]:
+    for chunk in chunks:
+        aliases = {
+            pk: _alias_tables(table, alias, joins)
+            for pk, table, alias, joins in entity_rows.filter(pk__in=chunk).values_list(
+                "pk", "driving_table", "driving_alias", "joins"
+            )
+        }
+        lineage = attribute_rows.filter(entity_mapping_id__in=chunk).order_by()
+        for entity_id, items in lineage.values_list("entity_mapping_id", "lineage"):
+            alias_map = aliases[entity_id]
+            for item in items or []:
+                alias, _, column = str(item).partition(".")
+                table = alias_map.get(alias.lower())
+                if table and column:
+                    yield f"{table}.{column}"
+
+
+def _entity_parts(
+    entity_rows, attribute_rows, chunks: list[list[int]]
+) -> Iterator[tuple[str, dict]]:
+    """(entity, part) in name order: its own fields and its attributes' spec content."""
+    for chunk in chunks:
+        own = {
+            row["id"]: row
+            for row in entity_rows.filter(pk__in=chunk).values(
+                "id", "entity_name", *ENTITY_SPEC_FIELDS
+            )
+        }
+        attributes: dict[int, dict[str, dict]] = {pk: {} for pk in chunk}
         rows = (
-            attribute_rows.filter(entity_mapping_id__in=list(attributes))
+            attribute_rows.filter(entity_mapping_id__in=chunk)
             .order_by("entity_mapping_id", "id")
             .values("entity_mapping_id", "attribute_name", *ATTRIBUTE_SPEC_FIELDS)
         )
         for row in rows:
             attributes[row["entity_mapping_id"]][row["attribute_name"]] = attribute_fields(row)
-        for name in chunk:
-            yield name, {**own.pop(name), "attributes": attributes.pop(ids[name])}
-
-
-def _name_chunks(names: list[str], ids: dict[str, int], sizes: dict[int, int]):
-    """The names in runs whose entities hold about SNAPSHOT_CHUNK_ROWS attribute rows."""
-    chunk: list[str] = []
-    rows = 0
-    for name in names:
-        chunk.append(name)
-        rows += sizes.get(ids[name], 0)
-        if rows >= SNAPSHOT_CHUNK_ROWS:
-            yield chunk
-            chunk, rows = [], 0
-    if chunk:
-        yield chunk
+        for pk in chunk:
+            entity = own.pop(pk)
+            yield entity["entity_name"], {**entity_fields(entity), "attributes": attributes.pop(pk)}
 
 
 def entity_fields(row: dict) -> dict:

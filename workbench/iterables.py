@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import heapq
+import json
+import tempfile
 from collections.abc import Iterable, Iterator
+from contextlib import ExitStack
 from itertools import islice
-from typing import TypeVar
+from typing import IO, TypeVar
 
 T = TypeVar("T")
 
@@ -15,3 +19,36 @@ def batched(items: Iterable[T], size: int) -> Iterator[list[T]]:
     iterator = iter(items)
     while batch := list(islice(iterator, size)):
         yield batch
+
+
+def sorted_distinct(texts: Iterable[str], *, run: int) -> Iterator[str]:
+    """The distinct `texts` in sorted order, as sorted(set(texts)) gives them, holding at most
+    `run` of them in memory: each full run is sorted and spilled to a temporary file, and the
+    files are merged as they are read back (an external merge sort)."""
+    seen: set[str] = set()
+    with ExitStack() as files:
+        runs: list[IO[str]] = []
+        for text in texts:
+            seen.add(text)
+            if len(seen) >= run:
+                runs.append(_spilled(sorted(seen), files))
+                seen.clear()
+        if not runs:
+            yield from sorted(seen)
+            return
+        if seen:
+            runs.append(_spilled(sorted(seen), files))
+            seen.clear()
+        last = None
+        for text in heapq.merge(*(map(json.loads, spilled) for spilled in runs)):
+            if text != last:
+                yield text
+                last = text
+
+
+def _spilled(texts: list[str], files: ExitStack) -> IO[str]:
+    """A sorted run written to a temporary file, one JSON string a line, rewound for reading."""
+    spilled = files.enter_context(tempfile.TemporaryFile("w+", encoding="utf-8"))  # noqa: SIM115
+    spilled.writelines(f"{json.dumps(text)}\n" for text in texts)
+    spilled.seek(0)
+    return spilled
