@@ -35,7 +35,7 @@ _OPEN = [s.value for s in UNMAPPED_STATES]
 SEVERITY_ORDER = {HIGH: 0, MEDIUM: 1, LOW: 2}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class GapItem:
     entity: str
     attribute: str
@@ -76,16 +76,18 @@ def gap_items(*, engagement: Engagement) -> list[GapItem]:
             *_EntityFacts._fields
         )
     ]
-    driving_tables = _known_tables(engagement, {e.driving_table for e in entities})
     changed = _changed_since_previous_version(layer)
     dropped = _dropped_sources(engagement)
-    mappings, attributes = _facts(engagement, layer, changed, dropped.rows_condition())
     items: list[GapItem] = []
     items += _entity_gaps(entities)
-    items += _attribute_gaps(mappings, attributes)
-    items += _source_gaps(mappings, entities, dropped, driving_tables)
-    items += _allowed_value_gaps(engagement, mappings, attributes, entities)
-    items += _contract_change_gaps(layer, changed, mappings, attributes)
+    items += _driving_table_gaps(
+        entities, _known_tables(engagement, {e.driving_table for e in entities})
+    )
+    for mappings, attributes in _facts(engagement, layer, changed, dropped.rows_condition()):
+        items += _attribute_gaps(mappings, attributes)
+        items += _source_gaps(mappings, dropped)
+        items += _allowed_value_gaps(engagement, mappings, attributes)
+        items += _contract_change_gaps(layer, changed, mappings, attributes)
     items += _question_gaps(engagement)
     items.sort(key=lambda i: (SEVERITY_ORDER[i.severity], i.entity, i.attribute, i.category))
     return items
@@ -141,13 +143,19 @@ class _MappingFacts:
 _MAPPING_COLUMNS = [f.name for f in fields(_MappingFacts) if f.name != "entity"]
 
 
+# Picked rows analysed at a time (each chunk costs one query for its columns' profiles).
+FACTS_CHUNK = 2000
+
+
 def _facts(
     engagement, layer, changed: dict, dropped: tuple[str, list] | None
-) -> tuple[list[_MappingFacts], dict[tuple[str, str], _TargetFacts]]:
+) -> Iterator[tuple[list[_MappingFacts], dict[tuple[str, str], _TargetFacts]]]:
     """The rows the GAP can say something about, with their contract targets, in one pass the
     database makes over the engagement's rows: open and mandatory, with warnings, not feasible,
     reading a dropped source, a direct move into a list of allowed values, gone from the contract
-    or under a contract change. A row missing from the targets is not in the contract."""
+    or under a contract change. A row missing from the targets is not in the contract.
+
+    Read FACTS_CHUNK rows at a time: memory holds a chunk of rows, not every open row."""
     quote = connection.ops.quote_name
     length = "jsonb_array_length" if connection.vendor == "postgresql" else "json_array_length"
     picks = [f"{length}(m.problems) > 0", "m.feasibility = %s"]
@@ -176,22 +184,22 @@ def _facts(
         f"FROM {ROWS_WITH_CONTRACT_TARGET} "
         f"WHERE m.engagement_id = %s AND ({' OR '.join(picks)})"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [layer.pk if layer else None, engagement.pk, *params])
-        rows = cursor.fetchall()
     mapping_value = [_from_db(AttributeMapping, name) for name in _MAPPING_COLUMNS]
     allowed_value = _from_db(InterfaceAttribute, "allowed_values")
-    mappings, targets = [], {}
-    for entity, *values, target, required, allowed in rows:
-        mapping = _MappingFacts(
-            entity, *(read(v) for read, v in zip(mapping_value, values, strict=True))
-        )
-        mappings.append(mapping)
-        if target is not None:
-            targets[(entity, mapping.attribute_name)] = _TargetFacts(
-                bool(required), allowed_value(allowed) or []
-            )
-    return mappings, targets
+    with connection.chunked_cursor() as cursor:
+        cursor.execute(sql, [layer.pk if layer else None, engagement.pk, *params])
+        while rows := cursor.fetchmany(FACTS_CHUNK):
+            mappings, targets = [], {}
+            for entity, *values, target, required, allowed in rows:
+                mapping = _MappingFacts(
+                    entity, *(read(v) for read, v in zip(mapping_value, values, strict=True))
+                )
+                mappings.append(mapping)
+                if target is not None:
+                    targets[(entity, mapping.attribute_name)] = _TargetFacts(
+                        bool(required), allowed_value(allowed) or []
+                    )
+            yield mappings, targets
 
 
 def _from_db(model, name: str):
@@ -432,38 +440,39 @@ def _missing_sources(lineage: _Lineage, catalog: dict[str, set[str]]) -> list[st
     return messages
 
 
-def _source_gaps(mappings, entities, dropped: _DroppedSources, known_tables) -> list[GapItem]:
-    """Lineage pointing at a table or column the catalog no longer has (after a
-    re-introspection)."""
-    items = []
-    for entity in entities:
-        if entity.driving_table and entity.driving_table.lower() not in known_tables:
-            items.append(
-                GapItem(
-                    entity.entity_name,
-                    "",
-                    CATEGORIES["source_dropped"],
-                    f"The driving table {entity.driving_table} is no longer in the Mart.",
-                    HIGH,
-                    "Choose another driving table.",
-                )
-            )
-    for mapping in mappings:
-        for message in dropped.of(mapping):
-            items.append(
-                GapItem(
-                    mapping.entity,
-                    mapping.attribute_name,
-                    CATEGORIES["source_dropped"],
-                    message,
-                    HIGH,
-                    "Re-map the attribute from the current catalog.",
-                )
-            )
-    return items
+def _driving_table_gaps(entities: list[_EntityFacts], known_tables: set[str]) -> list[GapItem]:
+    """Entities driven by a table the catalog no longer has (after a re-introspection)."""
+    return [
+        GapItem(
+            entity.entity_name,
+            "",
+            CATEGORIES["source_dropped"],
+            f"The driving table {entity.driving_table} is no longer in the Mart.",
+            HIGH,
+            "Choose another driving table.",
+        )
+        for entity in entities
+        if entity.driving_table and entity.driving_table.lower() not in known_tables
+    ]
 
 
-def _allowed_value_gaps(engagement, mappings, attributes, entities) -> list[GapItem]:
+def _source_gaps(mappings, dropped: _DroppedSources) -> list[GapItem]:
+    """Lineage pointing at a table or column the catalog no longer has."""
+    return [
+        GapItem(
+            mapping.entity,
+            mapping.attribute_name,
+            CATEGORIES["source_dropped"],
+            message,
+            HIGH,
+            "Re-map the attribute from the current catalog.",
+        )
+        for mapping in mappings
+        for message in dropped.of(mapping)
+    ]
+
+
+def _allowed_value_gaps(engagement, mappings, attributes) -> list[GapItem]:
     """Direct moves whose profiled top values fall outside the attribute's allowed values."""
     wanted = []
     for mapping in mappings:
@@ -589,17 +598,24 @@ def affected_by_contract_diff(engagement, diff) -> list[dict]:
 def _question_gaps(engagement) -> list[GapItem]:
     questions = MappingComment.objects.filter(
         engagement=engagement, kind=CommentKind.QUESTION, resolved=False, parent__isnull=True
-    ).select_related("entity_mapping", "attribute_mapping", "author")
+    ).values_list(
+        "entity_mapping__entity_name",
+        "attribute_mapping__attribute_name",
+        "author__first_name",
+        "author__last_name",
+        "author__username",
+        "text",
+    )
     return [
         GapItem(
-            q.entity_mapping.entity_name,
-            q.attribute_mapping.attribute_name if q.attribute_mapping else "",
+            entity,
+            attribute or "",
             CATEGORIES["question"],
-            f"{q.author.get_full_name() or q.author.username}: {q.text[:200]}",
+            f"{f'{first} {last}'.strip() or username}: {text[:200]}",
             LOW,
             "Answer the question and resolve the thread.",
         )
-        for q in questions
+        for entity, attribute, first, last, username, text in questions
     ]
 
 

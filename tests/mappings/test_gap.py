@@ -103,11 +103,12 @@ def test_a_dropped_source_column_is_listed_after_reintrospection(customer, ba, m
     assert dropped.issue == "crm_customer: phone no longer in the Mart."
 
 
-def test_the_lineage_checked_a_batch_at_a_time_finds_the_same_dropped_sources(
+def test_the_gap_read_a_batch_at_a_time_is_the_same_gap(
     customer, ba, mart_copy, source, monkeypatch
 ):
-    """The rules' lineage is checked against the catalog in batches (memory holds one batch's
-    tables): with a batch of one lineage, the GAP is the same."""
+    """The rules' lineage is checked against the catalog in batches, and the rows the GAP speaks of
+    are analysed in chunks (memory holds one batch, one chunk): with batches and chunks of one,
+    the GAP is the same."""
     import sqlite3
 
     from mappings.selectors import gap
@@ -127,6 +128,10 @@ def test_the_lineage_checked_a_batch_at_a_time_finds_the_same_dropped_sources(
 
     monkeypatch.setattr(gap, "LINEAGE_BATCH", 1)
     assert gap_items(engagement=customer.engagement) == whole
+    monkeypatch.setattr(gap, "FACTS_CHUNK", 1)
+    assert gap_items(engagement=customer.engagement) == whole
+    rows_with_items = {(i.entity, i.attribute) for i in whole if i.attribute}
+    assert len(rows_with_items) > 10  # many chunks: unmapped mandatory rows and the dropped one
     dropped = [i for i in whole if i.category == "Source column disappeared"]
     assert [(i.attribute, i.issue) for i in dropped] == [
         ("phone", "crm_customer: phone no longer in the Mart.")
