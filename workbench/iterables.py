@@ -52,3 +52,38 @@ def _spilled(texts: list[str], files: ExitStack) -> IO[str]:
     spilled.writelines(f"{json.dumps(text)}\n" for text in texts)
     spilled.seek(0)
     return spilled
+
+
+class AscendingIds:
+    """Ascending non-negative integers (row ids) packed as varint-encoded gaps: ids of rows
+    created together take a byte each, against eight in an array. Read back in order by
+    iterating; an id equal to the last one appended is dropped."""
+
+    __slots__ = ("_bytes", "_last")
+
+    def __init__(self) -> None:
+        self._bytes = bytearray()
+        self._last = -1
+
+    def append(self, value: int) -> None:
+        if value == self._last:
+            return
+        if value < self._last:
+            raise ValueError(f"{value} after {self._last}: ids must be appended in ascending order")
+        gap = value - self._last
+        self._last = value
+        while gap >= 0x80:
+            self._bytes.append(gap & 0x7F | 0x80)
+            gap >>= 7
+        self._bytes.append(gap)
+
+    def __iter__(self) -> Iterator[int]:
+        value, gap, shift = -1, 0, 0
+        for byte in self._bytes:
+            gap |= (byte & 0x7F) << shift
+            if byte & 0x80:
+                shift += 7
+                continue
+            value += gap
+            yield value
+            gap, shift = 0, 0

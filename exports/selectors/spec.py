@@ -4,7 +4,6 @@ documentation print, in a fixed number of queries whatever the size of the mappi
 from __future__ import annotations
 
 import heapq
-from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -17,7 +16,7 @@ from mappings.load_order import LoadOrder
 from mappings.models import AttributeMapping, EntityMapping
 from mappings.selectors.mapping import contract_attributes_without_mapping, contract_load_order
 from mappings.snapshot import ATTRIBUTE_SPEC_FIELDS, ENTITY_SPEC_FIELDS
-from workbench.iterables import batched
+from workbench.iterables import AscendingIds, batched
 from workbench.models import Engagement
 
 # The workbook prints the whole spec content (mappings.snapshot) plus the review state around it.
@@ -51,7 +50,7 @@ class SpecData:
     engagement: Engagement
     layer: InterfaceLayer | None
     order: LoadOrder
-    entities: list[dict]  # ENTITY_VALUES, in load order, every contract entity included
+    names: list[str]  # the entity mappings' names, in load order, every contract entity included
     sizes: dict[str, int] = field(default_factory=dict)  # contract attributes per entity
     # Contract rows with no mapping row saved yet, rendered with the model's defaults (pk None).
     unsaved: int = 0
@@ -59,6 +58,11 @@ class SpecData:
     @property
     def contract_size(self) -> int:
         return sum(self.sizes.values())
+
+    def entities(self) -> Iterator[dict]:
+        """The entity mappings (ENTITY_VALUES) in load order, read a chunk at a time."""
+        for chunk in self._chunks():
+            yield from chunk
 
     def entity_rows(
         self,
@@ -112,11 +116,24 @@ class SpecData:
                     yield attribute, mapping
 
     def _chunks(self) -> Iterator[list[dict]]:
-        chunk: list[dict] = []
+        """The entity mappings in load order, about CHUNK_ATTRIBUTES contract rows at a time: an
+        entity nobody prepared yet with the model's defaults."""
+        for names in self._chunk_names():
+            saved = {
+                e["entity_name"]: e
+                for e in EntityMapping.objects.filter(
+                    engagement=self.engagement, entity_name__in=names
+                ).values(*ENTITY_VALUES)
+            }
+            blank = _defaults(EntityMapping, ENTITY_VALUES)
+            yield [saved.get(name) or {**blank, "entity_name": name} for name in names]
+
+    def _chunk_names(self) -> Iterator[list[str]]:
+        chunk: list[str] = []
         size = 0
-        for entity in self.entities:
-            chunk.append(entity)
-            size += max(self.sizes.get(entity["entity_name"], 0), 1)
+        for name in self.names:
+            chunk.append(name)
+            size += max(self.sizes.get(name, 0), 1)
             if size >= CHUNK_ATTRIBUTES:
                 yield chunk
                 chunk, size = [], 0
@@ -125,11 +142,14 @@ class SpecData:
 
 
 def spec_data(*, engagement: Engagement) -> SpecData:
-    """The published contract's shape and the entity mappings, in a handful of queries whatever
-    the size; the attribute rows are read chunk by chunk as a sheet is written (entity_rows)."""
+    """The published contract's shape and the entity mappings' names, in a handful of queries
+    whatever the size; the entity and attribute rows are read chunk by chunk as a sheet is written
+    (entities, entity_rows)."""
     layer = published_layer(engagement=engagement)
     order = contract_load_order(engagement=engagement)
-    entities = list(EntityMapping.objects.filter(engagement=engagement).values(*ENTITY_VALUES))
+    names = list(
+        EntityMapping.objects.filter(engagement=engagement).values_list("entity_name", flat=True)
+    )
     sizes: dict[str, int] = {}
     if layer is not None:
         sizes = dict(
@@ -139,7 +159,7 @@ def spec_data(*, engagement: Engagement) -> SpecData:
             .annotate(count=Count("pk"))
             .values_list("entity__name", "count")
         )
-    data = SpecData(engagement, layer, order, entities, sizes)
+    data = SpecData(engagement, layer, order, names, sizes)
     _render_unsaved(data)
     return data
 
@@ -153,13 +173,10 @@ def _render_unsaved(data: SpecData) -> None:
     """Give every contract entity a row and count the contract rows nobody prepared yet: they
     show what `mapping_prepare` would save (the model's defaults), so the workbook lists the whole
     contract even for someone who may not write the mapping."""
-    known = {e["entity_name"] for e in data.entities}
+    known = set(data.names)
     missing_entities = [name for name in data.sizes if name not in known]
-    for name in missing_entities:
-        data.entities.append({**_defaults(EntityMapping, ENTITY_VALUES), "entity_name": name})
-    data.entities.sort(
-        key=lambda e: (data.order.position(e["entity_name"]) or 10_000, e["entity_name"])
-    )
+    data.names += missing_entities
+    data.names.sort(key=lambda name: (data.order.position(name) or 10_000, name))
     unsaved_attributes = 0
     if data.layer is not None:
         unsaved_attributes = sum(
@@ -257,13 +274,17 @@ def catalog_rows(*, data: SpecData) -> Iterator[dict]:
     key profile figures and the attributes they feed (the first FEEDS_SHOWN, in row order).
 
     Streamed a chunk of tables at a time: memory holds, besides one chunk of columns and their
-    feeds, the tables each row reads as row ids (8 bytes a row), never a list per column of the
-    whole catalog."""
+    feeds, the tables each row reads as packed row ids (a byte or so a row), never a list per
+    column of the whole catalog."""
     from mappings.selectors.mapping import referenced_tables
 
     names: set[str] = set()
-    for entity_row in data.entities:
-        names |= referenced_tables(entity_row["driving_table"], entity_row["joins"])
+    for driving_table, joins in (
+        EntityMapping.objects.filter(engagement=data.engagement)
+        .values_list("driving_table", "joins")
+        .iterator()
+    ):
+        names |= referenced_tables(driving_table, joins)
     readers = _rows_reading(data.engagement)
     spellings: dict[str, list[str]] = {}  # lower-case table name -> the lineage's spellings of it
     for table in readers:
@@ -289,10 +310,10 @@ def catalog_rows(*, data: SpecData) -> Iterator[dict]:
         yield from _catalog_chunk(data.engagement, chunk, readers, spellings)
 
 
-def _rows_reading(engagement: Engagement) -> dict[str, array]:
+def _rows_reading(engagement: Engagement) -> dict[str, AscendingIds]:
     """Each table the rules read, as the lineage spells it (not a lookup's own columns, "(…)"),
-    → the ids of the attribute mappings reading it, ascending."""
-    readers: dict[str, array] = {}
+    → the ids of the attribute mappings reading it, ascending (a byte or so an id)."""
+    readers: dict[str, AscendingIds] = {}
     rows = (
         AttributeMapping.objects.filter(engagement=engagement)
         .order_by("pk")
@@ -301,16 +322,14 @@ def _rows_reading(engagement: Engagement) -> dict[str, array]:
     for pk, tables in rows.iterator(chunk_size=FEED_ROWS):
         for table in tables:
             if not table.startswith("("):
-                ids = readers.setdefault(table, array("q"))
-                if not ids or ids[-1] != pk:
-                    ids.append(pk)
+                readers.setdefault(table, AscendingIds()).append(pk)
     return readers
 
 
 def _catalog_chunk(
     engagement: Engagement,
     chunk: list[tuple],
-    readers: dict[str, array],
+    readers: dict[str, AscendingIds],
     spellings: dict[str, list[str]],
 ) -> Iterator[dict]:
     keys = set()
@@ -353,7 +372,7 @@ def _catalog_chunk(
 
 
 def _feeds(
-    engagement: Engagement, keys: set[str], readers: list[array]
+    engagement: Engagement, keys: set[str], readers: list[AscendingIds]
 ) -> dict[tuple[str, str], list[str]]:
     """(lower-case table of `keys`, lower-case column) → the first attributes it feeds, in row
     order, one more than shown to know there are more. Reads the rows reading those tables,

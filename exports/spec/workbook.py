@@ -494,7 +494,7 @@ def _summary(workbook: Workbook, data: SpecData) -> None:
 
 def _entities(workbook: Workbook, data: SpecData) -> None:
     sheet = SheetWriter(workbook, L.ENTITIES, L.ENTITY_HEADER, freeze="B2")
-    for e in data.entities:
+    for e in data.entities():
         sheet.append(
             [
                 e["entity_name"],

@@ -2,7 +2,9 @@
 
 import random
 
-from workbench.iterables import batched, sorted_distinct
+import pytest
+
+from workbench.iterables import AscendingIds, batched, sorted_distinct
 
 
 def test_batched_reads_lists_of_the_size_with_a_shorter_last_one():
@@ -23,3 +25,23 @@ def test_sorted_distinct_merges_runs_spilled_to_disk_into_the_same_order():
     texts = ["".join(generator.choices(alphabet, k=generator.randint(0, 4))) for _ in range(2000)]
     assert len(set(texts)) > 50  # several runs of 50
     assert list(sorted_distinct(texts, run=50)) == sorted(set(texts))
+
+
+def test_ascending_ids_read_back_what_was_appended_without_repeats():
+    generator = random.Random(11)
+    ids, value = [], 0
+    for _ in range(5000):  # neighbours, and gaps wider than one and several varint bytes
+        value += generator.choice([0, 1, 1, 2, 200, 70_000, 3_000_000_000])
+        ids.append(value)
+    packed = AscendingIds()
+    for pk in ids:
+        packed.append(pk)
+    assert list(packed) == sorted(set(ids))
+    assert list(AscendingIds()) == []
+
+
+def test_ascending_ids_refuse_an_id_smaller_than_the_last():
+    packed = AscendingIds()
+    packed.append(5)
+    with pytest.raises(ValueError, match="ascending"):
+        packed.append(4)
