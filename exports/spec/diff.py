@@ -8,6 +8,7 @@ conflict, shown side by side and never applied.
 
 from __future__ import annotations
 
+from array import array
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 
@@ -94,41 +95,10 @@ def spec_diff(*, engagement: Engagement, parsed: ParsedSpec) -> SpecDiff:
     if diff.errors:
         return diff
     layer = published_layer(engagement=engagement)
-    entities = {
-        e["entity_name"]: _stored(e)
-        for e in EntityMapping.objects.filter(engagement=engagement).values(*ENTITY_VALUES)
-    }
-    contract_entities = set(
-        InterfaceEntity.objects.filter(layer=layer).values_list("name", flat=True)
-    )
     stale: list[tuple[SheetRow, str, SimpleNamespace, dict, dict]] = []
-
-    seen: dict[str, int] = {}
-    for row in parsed.entities:
-        diff.rows += 1
-        name = _clean("", row.values["Interface Entity"])
-        if name in seen:
-            diff.errors.append(
-                f"{row.place('Interface Entity')}: the entity {name} is already on row "
-                f"{seen[name]}; keep one row per entity."
-            )
-            continue
-        seen[name] = row.row
-        current = entities.get(name)
-        if current is None or name not in contract_entities:
-            diff.errors.append(
-                f"{row.place('Interface Entity')}: '{name}' is not an entity of the published "
-                "contract."
-            )
-            continue
-        wanted = _wanted(row, L.ENTITY_FIELDS, ENTITY_LABELS, L.ENTITY_STATUS, diff)
-        if wanted is None:
-            continue
-        _compare(row, current, wanted, "entity", name, diff, stale)
-
-    entity_ids = {name: e.pk for name, e in entities.items()}
+    entity_ids = _diff_entities(engagement, layer, parsed, diff, stale)
     # Rows seen so far, by stored row (an id) or, for keys the contract lacks, by key.
-    seen_rows: dict[int, int] = {}
+    seen_rows = _FirstRows()
     seen_unknown: dict[tuple[str, str], int] = {}
     for chunk in batched(parsed.mappings, CHUNK_ROWS):
         keys = [
@@ -186,6 +156,60 @@ def spec_diff(*, engagement: Engagement, parsed: ParsedSpec) -> SpecDiff:
             _compare(row, current_mapping, wanted, "attribute", label, diff, stale)
     _resolve_stale(stale, diff)
     return diff
+
+
+def _diff_entities(engagement, layer, parsed: ParsedSpec, diff: SpecDiff, stale) -> dict[str, int]:
+    """Compare the Entities sheet; returns the stored entity mappings' ids by name (their values
+    are let go before the Mapping sheet is read)."""
+    entities = {
+        e["entity_name"]: _stored(e)
+        for e in EntityMapping.objects.filter(engagement=engagement).values(*ENTITY_VALUES)
+    }
+    contract_entities = set(
+        InterfaceEntity.objects.filter(layer=layer).values_list("name", flat=True)
+    )
+    seen: dict[str, int] = {}
+    for row in parsed.entities:
+        diff.rows += 1
+        name = _clean("", row.values["Interface Entity"])
+        if name in seen:
+            diff.errors.append(
+                f"{row.place('Interface Entity')}: the entity {name} is already on row "
+                f"{seen[name]}; keep one row per entity."
+            )
+            continue
+        seen[name] = row.row
+        current = entities.get(name)
+        if current is None or name not in contract_entities:
+            diff.errors.append(
+                f"{row.place('Interface Entity')}: '{name}' is not an entity of the published "
+                "contract."
+            )
+            continue
+        wanted = _wanted(row, L.ENTITY_FIELDS, ENTITY_LABELS, L.ENTITY_STATUS, diff)
+        if wanted is None:
+            continue
+        _compare(row, current, wanted, "entity", name, diff, stale)
+    return {name: e.pk for name, e in entities.items()}
+
+
+class _FirstRows:
+    """The first workbook row naming each stored row id: four bytes an id, in blocks allocated as
+    ids arrive (a dict of ints took 120 bytes a row; rows saved together have neighbouring ids)."""
+
+    BLOCK = 1024
+
+    def __init__(self) -> None:
+        self._blocks: dict[int, array] = {}
+
+    def setdefault(self, pk: int, row: int) -> int:
+        """The first row seen for `pk`, `row` when it is the first."""
+        block = self._blocks.get(pk // self.BLOCK)
+        if block is None:
+            block = self._blocks[pk // self.BLOCK] = array("I", bytes(4 * self.BLOCK))
+        if not block[pk % self.BLOCK]:  # 0: not seen (sheet rows start at 2)
+            block[pk % self.BLOCK] = row
+        return block[pk % self.BLOCK]
 
 
 def _check_cover(engagement: Engagement, cover: dict, diff: SpecDiff) -> None:
