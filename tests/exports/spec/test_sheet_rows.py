@@ -109,3 +109,44 @@ def test_a_row_of_the_wrong_length_is_refused():
         sheet.append(["term", "definition"])
     sheet.append(["term", "definition", ""])
     sheet.ws.close()
+
+
+def test_a_read_only_read_yields_every_row_and_lets_each_go_once_read():
+    """openpyxl's sheet parser empties each row it read but left it in the tree (10 MiB at 100,000
+    rows), and kept the attributes of every tall row: the reader's iterparse takes the row out
+    (the same rows and events, an empty <sheetData>) and its read-only parser keeps no row
+    attributes."""
+    from xml.etree.ElementTree import iterparse
+
+    from exports.spec import reader
+
+    workbook = Workbook(write_only=True)
+    sheet = SheetWriter(workbook, L.MAPPING, HEADER, widths=[10, 10, 10, 12, 10])
+    for row in ROWS * 50:
+        sheet.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    xml = zipfile.ZipFile(buffer).read("xl/worksheets/sheet1.xml")
+
+    plain = [(event, element.tag) for event, element in iterparse(io.BytesIO(xml))]
+    seen, sheet_data = [], None
+    for event, element in reader._iterparse_letting_rows_go(io.BytesIO(xml)):
+        seen.append((event, element.tag))
+        if element.tag.endswith("}sheetData"):
+            sheet_data = element
+    assert seen == plain
+    assert sheet_data is not None and len(sheet_data) == 0  # 201 rows read, none kept
+
+    from openpyxl.worksheet import _read_only, _reader
+
+    assert _reader.iterparse is reader._iterparse_letting_rows_go  # what openpyxl's reads use
+    # Nor does a read-only read keep each tall row's attributes, as openpyxl's parser does.
+    assert _read_only.WorkSheetParser is reader._ReadOnlySheetParser
+    kept = _reader.WorkSheetParser(io.BytesIO(xml), [])
+    assert len(list(kept.parse())) == len(ROWS) * 50 + 1 and len(kept.row_dimensions) >= 50
+    forgotten = reader._ReadOnlySheetParser(io.BytesIO(xml), [])
+    assert len(list(forgotten.parse())) == len(ROWS) * 50 + 1 and not forgotten.row_dimensions
+    read = openpyxl.load_workbook(buffer, read_only=True)
+    values = list(read[L.MAPPING].iter_rows(min_row=2, values_only=True))
+    assert len(values) == len(ROWS) * 50
+    assert values[0][0] == ROWS[0][0] and values[-1][-1] == ROWS[-1][-1]
