@@ -7,14 +7,17 @@ import re
 import sqlite3
 
 import pytest
+import sqlglot
 import yaml
 from sqlglot import exp
 
 from contracts.demo import DEMO_CONTRACT
 from contracts.models import InterfaceAttribute
+from exports.etl import sql
 from exports.etl.plan import Column, EntityPlan, EtlPlan, ForeignKey, build_plan, target_type
 from exports.etl.unit_tests import parse_checks, unit_tests_sql
-from exports.testrun.checks import all_checks
+from exports.testrun.checks import all_checks, field_value_tree
+from mappings.models import AttributeMapping
 from tests.conftest import require_module
 
 CONTRACT_KINDS = {
@@ -249,3 +252,53 @@ def test_the_shipped_file_is_one_query_per_check_line():
         # one statement: only its last line ends with ";"
         assert [line.endswith(";") for line in body] == [False] * (len(body) - 1) + [True]
         assert not any(line.startswith("--") for line in body)
+
+
+# --- the field-value sample ------------------------------------------------------------------
+
+
+def _customers_keyed_by(rule: str) -> EntityPlan:
+    """Customers whose interface key is `rule`, computed from the Mart's integer key."""
+    key = _column("customer_id", logical_type="string", primary_key=True)
+    key.rule = sqlglot.parse_one(rule, read="sqlite")
+    key.mapping = AttributeMapping(transformation=rule)
+    name = _column("name", logical_type="string")
+    name.rule = sqlglot.parse_one("UPPER(c.name)", read="sqlite")
+    name.mapping = AttributeMapping(transformation="UPPER(c.name)")
+    return EntityPlan(
+        name="customer",
+        table="if_customer",
+        description="",
+        mapping=None,
+        driving=exp.alias_(exp.to_table("crm_customer"), "c", table=True),
+        columns=[key, name],
+        dialect="sqlite",
+    )
+
+
+def _sampled(rule: str) -> tuple[list[str], str]:
+    """The keys a sample of three reads from a Mart of twelve customers, and how SQLite plans it."""
+    mart = sqlite3.connect(":memory:")
+    mart.execute("CREATE TABLE crm_customer (customer_id INTEGER PRIMARY KEY, name TEXT)")
+    mart.executemany("INSERT INTO crm_customer VALUES (?, ?)", [(n, f"n{n}") for n in range(1, 13)])
+    query = sql.render(field_value_tree(_customers_keyed_by(rule), None, limit=3), "sqlite")
+    plan = " / ".join(row[-1] for row in mart.execute(f"EXPLAIN QUERY PLAN {query}"))
+    return [row[0] for row in mart.execute(query)], plan
+
+
+def test_a_field_value_sample_is_the_first_mart_rows_by_the_columns_its_key_is_computed_from():
+    # Given a key computed as text from the Mart's integer key
+    # When the test run samples three rows to recompute their rules
+    keys, plan = _sampled("CAST(c.customer_id AS TEXT)")
+    # Then the sample is the Mart's first three customers, read in its own key order: no key of
+    # the other nine is computed and sorted to find them
+    assert keys == ["1", "2", "3"]
+    assert "TEMP B-TREE" not in plan, plan
+
+
+def test_a_key_from_a_window_samples_by_the_computed_keys():
+    # Given a key the Mart computes over every row (a window), not from the row's own columns
+    keys, plan = _sampled("CAST(ROW_NUMBER() OVER (ORDER BY c.name) AS TEXT)")
+    # Then the sample is ordered by the computed keys, text order included
+    assert keys == ["1", "10", "11"]
+    assert "TEMP B-TREE FOR ORDER BY" in plan, plan
