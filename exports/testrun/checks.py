@@ -591,13 +591,14 @@ def field_value_tree(
         if column is not None
         else [c for c in entity.columns if c not in keys and c.rule is not None]
     )
+    written = {c.name: _written(c, rules_dialect) for c in shown}
     select = select.select(
-        *[exp.alias_(_written(c, rules_dialect), c.name) for c in shown], copy=False
+        *[exp.alias_(tree.copy(), name) for name, tree in written.items()], copy=False
     )
-    return select.order_by(*_sample_order(keys, rules_dialect)).limit(limit)
+    return select.order_by(*_sample_order(keys, written)).limit(limit)
 
 
-def _sample_order(keys: list[Column], rules_dialect: str) -> list[exp.Ordered]:
+def _sample_order(keys: list[Column], written: dict[str, exp.Expr]) -> list[exp.Ordered]:
     """The Mart columns the key rules read, where each key is a plain expression of qualified
     columns: the engine reads the first rows of the Mart's own index instead of computing every
     key to sort them (1.7 s of a 1M-row test run on PostgreSQL). Unique keys come from unique
@@ -605,7 +606,7 @@ def _sample_order(keys: list[Column], rules_dialect: str) -> list[exp.Ordered]:
     an aggregate, a window, a subquery) orders by the computed keys."""
     read: dict[str, exp.Column] = {}
     for key in keys:
-        tree = _written(key, rules_dialect)
+        tree = written[key.name]
         columns = list(tree.find_all(exp.Column))
         if (
             not columns
