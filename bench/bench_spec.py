@@ -30,7 +30,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.common import Result, scratch_database, timed_pair
+from bench.common import Result, contract_file, scratch_database, timed_pair
 
 ATTRIBUTES = 100
 # Entities: 20,000 and 100,000 attribute mappings (BENCH_SPEC_SMALL / _LARGE change them for a try).
@@ -89,7 +89,7 @@ def _build_world(slug: str, entities: int) -> World:
         status=LayerStatus.PUBLISHED,
         source_file_name="c360.yaml",
         source_format="odcs",
-        source_file="",
+        source_file=contract_file(entities=entities, attributes=ATTRIBUTES),
         file_hash="0" * 64,
         imported_by=ba,
         published_by=ba,

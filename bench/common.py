@@ -18,6 +18,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 
+def contract_file(*, entities: int, attributes: int) -> str:
+    """The text of an ODCS contract of this shape, as an import keeps it on its layer
+    (`InterfaceLayer.source_file`): a world's published layer carries a file of the size a real
+    one has (5.6 MB for 200 x 100), so a page that read it would pay for it here too."""
+    from bench.bench_contracts import generated_contract
+
+    return generated_contract(entities=entities, attributes=attributes).decode()
+
+
 def machine_load() -> float:
     """The one-minute load average: what else the machine was doing while we measured."""
     return os.getloadavg()[0]
