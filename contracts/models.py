@@ -19,6 +19,16 @@ from .choices import LayerStatus, LogicalType, SourceFormat
 from .importers.records import split_reference
 
 
+class _LayerManager(models.Manager.from_queryset(EngagementScopedQuerySet)):  # type: ignore[misc]
+    """Layers without their imported file: kept as it was read, and never read back by the app,
+    it is megabytes for a large contract (28 MB for 1,000 x 100), which every page asking for the
+    published layer would otherwise load. A save of such a layer writes only its loaded fields;
+    `.only("source_file")` reads the file where it is wanted."""
+
+    def get_queryset(self):
+        return super().get_queryset().defer("source_file")
+
+
 class InterfaceLayer(models.Model):
     engagement = models.ForeignKey(
         Engagement, on_delete=models.CASCADE, related_name="interface_layers"
@@ -48,10 +58,11 @@ class InterfaceLayer(models.Model):
     published_at = models.DateTimeField(null=True, blank=True)
 
     history = HistoricalRecords(excluded_fields=["source_file"])
-    objects = EngagementScopedQuerySet.as_manager()
+    objects = _LayerManager()
 
     class Meta:
         ordering = ["engagement", "-imported_at", "-pk"]
+        base_manager_name = "objects"  # a related layer (`entity.layer`) comes without its file
         constraints = [
             models.UniqueConstraint(
                 fields=["engagement", "name", "version"],

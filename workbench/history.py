@@ -18,9 +18,11 @@ from simple_history.utils import bulk_create_with_history, get_history_model_for
 def save_with_history(
     instance: models.Model, *, acting_user: User | None, validate: bool = True
 ) -> None:
-    """Validate (fields, choices and named constraints), then save with `acting_user` in history."""
+    """Validate (fields, choices and named constraints), then save with `acting_user` in history.
+    Fields the instance was loaded without are neither validated nor written (Model.save writes
+    the loaded fields only)."""
     if validate:
-        instance.full_clean()
+        instance.full_clean(exclude=instance.get_deferred_fields())
     instance._history_user = acting_user  # type: ignore[attr-defined]  # simple-history reads it
     instance.save()
 

@@ -10,6 +10,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from contracts import services
+from contracts.choices import LayerStatus
+from contracts.models import InterfaceEntity, InterfaceLayer
+from contracts.selectors import published_layer
 
 pytestmark = pytest.mark.django_db
 
@@ -145,3 +148,24 @@ def test_the_contract_pages_do_not_query_per_entity_or_attribute(
         response = client.get(reverse(name, args=[engagement.slug, *args]))
 
     assert response.status_code == 200
+
+
+def test_the_layer_is_read_without_its_file_and_publishing_keeps_the_file(engagement, ba):
+    """The imported file is kept as it was read (megabytes for a large contract) but no page reads
+    it back: loading a layer, its entity's layer or publishing it never selects the file."""
+    content = generated_contract(entities=3, attributes=5)
+    layer = services.contract_import(
+        engagement=engagement, file_name="g.yaml", content=content, acting_user=ba
+    )
+
+    with CaptureQueriesContext(connection) as captured:
+        services.contract_publish(layer=layer, acting_user=ba)
+        published = published_layer(engagement=engagement)
+        entity = InterfaceEntity.objects.filter(layer=published).first()
+        assert entity.layer.status == LayerStatus.PUBLISHED
+
+    assert published.pk == layer.pk
+    assert "source_file" in published.get_deferred_fields()
+    assert not [q["sql"] for q in captured.captured_queries if '."source_file"' in q["sql"]]
+    kept = InterfaceLayer.objects.only("source_file").get(pk=layer.pk)
+    assert kept.source_file == content.decode()
