@@ -55,6 +55,12 @@ def _current(field_name: str, value) -> str:
     return _clean(field_name, text(value if value is not None else ""))
 
 
+def _same(field_name: str, stored, value: str) -> bool:
+    """Whether the workbook's cleaned `value` is the stored one as the workbook shows it. Most
+    stored values are already that text: compared as they are before being cleaned."""
+    return stored == value or _current(field_name, stored) == value
+
+
 # Workbook rows compared per query: memory holds a chunk of rows and their stored values.
 CHUNK_ROWS = 2000
 ENTITY_VALUES = ("pk", "entity_name", *L.ENTITY_FIELDS.values(), "row_version", "updated_by_id")
@@ -283,7 +289,7 @@ def _compare(row, current, wanted: dict, kind: str, label: str, diff: SpecDiff, 
     changed = {
         name: value
         for name, value in wanted.items()
-        if _current(name, getattr(current, name)) != value
+        if not _same(name, getattr(current, name), value)
     }
     if not changed:
         return

@@ -204,12 +204,16 @@ def _read_rows(ws, sheet: str, header: list[str], errors: list[str]) -> Iterator
         if not any(v not in (None, "") for v in cells[: len(header)]):
             continue  # an empty row
         number = count + 1
+        # Most cells are text as typed, taken as they are; `_value` reads the others.
         values: dict[str, str | int | None] = {
-            column: _value(value, number, sheet, column, header, errors)
+            column: value
+            if type(value) is str and value[:1] != "=" and column not in _NUMBER_COLUMNS
+            else _value(value, number, sheet, column, header, errors)
             for column, value in zip(header, cells, strict=False)
         }
-        for column in header:
-            values.setdefault(column, None if column in _NUMBER_COLUMNS else "")
+        if len(values) < len(header):
+            for column in header:
+                values.setdefault(column, None if column in _NUMBER_COLUMNS else "")
         yield SheetRow(sheet, number, values)
 
 
