@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import operator
 import re
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from functools import reduce
 from typing import Any
@@ -124,9 +124,10 @@ def attribute_target(attribute: InterfaceAttribute | None) -> Target:
 
 
 def contract_attributes(
-    *, engagement: Engagement, entity_name: str | None = None
+    *, engagement: Engagement, entity_name: str | Collection[str] | None = None
 ) -> dict[tuple[str, str], InterfaceAttribute]:
-    """The published contract's attributes keyed by (entity, attribute), in one query."""
+    """The published contract's attributes keyed by (entity, attribute), in one query: of every
+    entity, of the one named, or of the names given."""
     layer = published_layer(engagement=engagement)
     if layer is None:
         return {}

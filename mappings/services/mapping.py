@@ -355,11 +355,14 @@ def attribute_mapping_update(
     data: dict,
     acting_user: User,
     row_version: int | None = None,
+    rule_context: CompiledEntity | None = None,
 ) -> AttributeMapping:
     """Save an attribute's rule, default, edge cases, notes or status.
 
     The rule is validated against the catalog; errors refuse the save (nothing is written),
     warnings are stored on the row. Without an explicit status, a changed rule sets it.
+    `rule_context` is the entity's `compile_rule_context` when the caller compiled it already
+    (an import compiles the entities of all its rows at once).
     """
     policy.check(acting_user, attribute_mapping.engagement, Action.EDIT_MAPPING)
     current = (
@@ -374,7 +377,9 @@ def attribute_mapping_update(
         return current
     if current.transformation:
         current.source_columns = ""  # lineage is derived from the transformation
-    compiled = compile_rule_context(attribute_mapping=current)
+    compiled = rule_context
+    if compiled is None or compiled.entity_mapping.pk != current.entity_mapping_id:
+        compiled = compile_rule_context(attribute_mapping=current)
     checked, errors = compiled.compile_rule(
         attribute_name=current.attribute_name,
         source_columns=current.source_columns,

@@ -8,6 +8,8 @@ import pytest
 from exports.choices import SpecImportState
 from exports.models import SpecImport
 from exports.services import spec as services
+from mappings import compiled as compiled_module
+from mappings.compiled import CompiledEntity
 from mappings.models import AttributeMapping, EntityMapping
 from mappings.services import mapping as mapping_services
 
@@ -284,13 +286,27 @@ def test_a_large_workbook_is_read_in_chunks_and_only_its_edited_row_is_checked(
         for column, value in enumerate(values, start=1):
             mapping.cell(row=number, column=column).value = value
     edit(mapping, ("customer", "email"), "Notes", "Confirmed with the SME.")
-    checked = []
-    compile_rule_context = mapping_services.compile_rule_context
+    other = (
+        AttributeMapping.objects.filter(engagement=mapped, entity_mapping__entity_name="customer")
+        .exclude(attribute_name="email")
+        .earliest("pk")
+    )
+    edit(mapping, ("customer", other.attribute_name), "Notes", "Also confirmed.")
+    checked, compiled = [], []
+    compile_rule = CompiledEntity.compile_rule
     monkeypatch.setattr(
-        mapping_services,
-        "compile_rule_context",
+        CompiledEntity,
+        "compile_rule",
+        lambda self, **kwargs: (
+            checked.append(kwargs["attribute_name"]) or compile_rule(self, **kwargs)
+        ),
+    )
+    compile_entity = compiled_module.compile_entity
+    monkeypatch.setattr(
+        compiled_module,
+        "compile_entity",
         lambda **kwargs: (
-            checked.append(kwargs["attribute_mapping"].pk) or compile_rule_context(**kwargs)
+            compiled.append(kwargs["entity_mapping"].entity_name) or compile_entity(**kwargs)
         ),
     )
 
@@ -299,10 +315,14 @@ def test_a_large_workbook_is_read_in_chunks_and_only_its_edited_row_is_checked(
         engagement=mapped, file_name="sorted.xlsx", content=save(workbook), acting_user=ba
     )
 
-    # Then the preview holds exactly the edit, and only that row's rule was checked
-    email = attribute(mapped, "customer", "email")
-    assert [(c["key"], c["data"]) for c in spec_import.preview["changes"]] == [
-        ("customer.email", {"notes": "Confirmed with the SME."})
-    ]
+    # Then the preview holds exactly the edits, and only those rows' rules were checked
+    assert sorted((c["key"], c["data"]) for c in spec_import.preview["changes"]) == sorted(
+        [
+            ("customer.email", {"notes": "Confirmed with the SME."}),
+            (f"customer.{other.attribute_name}", {"notes": "Also confirmed."}),
+        ]
+    )
     assert spec_import.preview["conflicts"] == []
-    assert checked == [email.pk]
+    assert sorted(checked) == sorted(["email", other.attribute_name])
+    # … against their entity, compiled once for both (the edited rows' entities at once)
+    assert compiled == ["customer"]
