@@ -259,7 +259,6 @@ class _BareContractRows:
             version=f"bare-{next(self.runs)}",
             source_file_name="bare.odcs.yaml",
             source_format="odcs_yaml",
-            source_file="",
             file_hash="0" * 64,
             imported_by=self.engagement.created_by,
         )

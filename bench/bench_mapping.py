@@ -49,7 +49,6 @@ def _build_world() -> dict:
         status=LayerStatus.PUBLISHED,
         source_file_name="bench.yaml",
         source_format="odcs_yaml",
-        source_file="",
         file_hash="0",
         imported_by=user,
     )

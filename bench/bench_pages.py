@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 
-from bench.common import Result, contract_file, scratch_database, timed_pair
+from bench.common import Result, keep_contract_file, scratch_database, timed_pair
 
 CHROMIUM = "/usr/bin/chromium"
 ATTRIBUTES = 5_000
@@ -51,7 +51,6 @@ def _build_world() -> dict:
                 "status": LayerStatus.PUBLISHED.value,
                 "source_file_name": "bench.yaml",
                 "source_format": SourceFormat.ODCS_YAML.value,
-                "source_file": contract_file(entities=1, attributes=ATTRIBUTES),
                 "file_hash": "0" * 64,
                 "imported_by_id": ba.pk,
                 "published_by_id": ba.pk,
@@ -59,6 +58,7 @@ def _build_world() -> dict:
         ],
         acting_user=ba,
     )
+    keep_contract_file(layer_id=layer_id, entities=1, attributes=ATTRIBUTES)
     (entity_id,) = fast_bulk_insert_with_history(
         InterfaceEntity, [{"layer_id": layer_id, "name": "wide", "position": 0}], acting_user=ba
     )

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import os
 
-from bench.common import Result, contract_file, scratch_database, timed_pair
+from bench.common import Result, keep_contract_file, scratch_database, timed_pair
 
 # `BENCH_SIGNOFF_SCALES=2000,20000` for a quicker run; the budgets are the at 100k
 SCALES = tuple(
@@ -98,7 +98,6 @@ def _contract(engagement, user, entities: int) -> None:
                 "status": LayerStatus.PUBLISHED.value,
                 "source_file_name": "bench.yaml",
                 "source_format": SourceFormat.ODCS_YAML.value,
-                "source_file": contract_file(entities=entities, attributes=ATTRIBUTES),
                 "file_hash": "0" * 64,
                 "imported_by_id": user.pk,
                 "published_by_id": user.pk,
@@ -106,6 +105,7 @@ def _contract(engagement, user, entities: int) -> None:
         ],
         acting_user=user,
     )
+    keep_contract_file(layer_id=layer_id, entities=entities, attributes=ATTRIBUTES)
     entity_ids = fast_bulk_insert_with_history(
         InterfaceEntity,
         [{"layer_id": layer_id, "name": f"entity_{e:04}", "position": e} for e in range(entities)],

@@ -18,13 +18,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 
-def contract_file(*, entities: int, attributes: int) -> str:
-    """The text of an ODCS contract of this shape, as an import keeps it on its layer
-    (`InterfaceLayer.source_file`): a world's published layer carries a file of the size a real
-    one has (5.6 MB for 200 x 100), so a page that read it would pay for it here too."""
+def keep_contract_file(*, layer_id: int, entities: int, attributes: int) -> None:
+    """Keep beside a world's layer the file an import of a contract of this shape keeps
+    (`InterfaceLayerFile`, 5.6 MB for 200 x 100), so a page that read it would pay for it here
+    too."""
     from bench.bench_contracts import generated_contract
+    from contracts.models import InterfaceLayerFile
 
-    return generated_contract(entities=entities, attributes=attributes).decode()
+    content = generated_contract(entities=entities, attributes=attributes).decode()
+    InterfaceLayerFile.objects.create(layer_id=layer_id, content=content)
 
 
 def machine_load() -> float:

@@ -19,7 +19,6 @@ class InterfaceLayerAdmin(ReadOnlyHistoryAdmin):
     list_display = ["engagement", "name", "version", "status", "imported_by", "imported_at"]
     list_filter = ["status"]
     search_fields = ["engagement__slug", "name", "version"]
-    exclude = ["source_file"]
 
 
 @admin.register(InterfaceEntity)

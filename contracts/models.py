@@ -19,16 +19,6 @@ from .choices import LayerStatus, LogicalType, SourceFormat
 from .importers.records import split_reference
 
 
-class _LayerManager(models.Manager.from_queryset(EngagementScopedQuerySet)):  # type: ignore[misc]
-    """Layers without their imported file: kept as it was read, and never read back by the app,
-    it is megabytes for a large contract (28 MB for 1,000 x 100), which every page asking for the
-    published layer would otherwise load. A save of such a layer writes only its loaded fields;
-    `.only("source_file")` reads the file where it is wanted."""
-
-    def get_queryset(self):
-        return super().get_queryset().defer("source_file")
-
-
 class InterfaceLayer(models.Model):
     engagement = models.ForeignKey(
         Engagement, on_delete=models.CASCADE, related_name="interface_layers"
@@ -45,7 +35,6 @@ class InterfaceLayer(models.Model):
     status = models.CharField(max_length=20, choices=LayerStatus.choices, default=LayerStatus.DRAFT)
     source_file_name = models.CharField(max_length=255)
     source_format = models.CharField(max_length=20, choices=SourceFormat.choices)
-    source_file = models.TextField(help_text="The imported file as it was read (text or base64).")
     file_hash = models.CharField(max_length=64, help_text="SHA-256 of the imported file.")
     extra = models.JSONField(default=dict, blank=True, help_text="Unknown top-level keys, kept.")
     imported_by = models.ForeignKey(
@@ -57,12 +46,11 @@ class InterfaceLayer(models.Model):
     )
     published_at = models.DateTimeField(null=True, blank=True)
 
-    history = HistoricalRecords(excluded_fields=["source_file"])
-    objects = _LayerManager()
+    history = HistoricalRecords()
+    objects = EngagementScopedQuerySet.as_manager()
 
     class Meta:
         ordering = ["engagement", "-imported_at", "-pk"]
-        base_manager_name = "objects"  # a related layer (`entity.layer`) comes without its file
         constraints = [
             models.UniqueConstraint(
                 fields=["engagement", "name", "version"],
@@ -83,6 +71,22 @@ class InterfaceLayer(models.Model):
     @property
     def is_published(self) -> bool:
         return self.status == LayerStatus.PUBLISHED
+
+
+class InterfaceLayerFile(models.Model):
+    """The contract file a layer version was imported from, kept as it was read (text, or base64
+    for a workbook). A table of its own: megabytes for a large contract (28 MB for 1,000 x 100),
+    never read back by the app, it would otherwise weigh on every read of its layer (SQLite walks
+    a long value's pages to reach the columns after it). Written once with the layer, which
+    history records; deleted with it."""
+
+    layer = models.OneToOneField(
+        InterfaceLayer, on_delete=models.CASCADE, primary_key=True, related_name="file"
+    )
+    content = models.TextField()
+
+    def __str__(self) -> str:
+        return f"File of layer {self.layer_id}"
 
 
 class LayerChildQuerySet(models.QuerySet):

@@ -41,6 +41,7 @@ from .models import (
     InterfaceAttribute,
     InterfaceEntity,
     InterfaceLayer,
+    InterfaceLayerFile,
     InterfaceNote,
     InterfaceRelationship,
 )
@@ -93,7 +94,6 @@ def _import(
         status=LayerStatus.DRAFT,
         source_file_name=file_name,
         source_format=parsed.source_format,
-        source_file=base64.b64encode(content).decode() if binary else content.decode("utf-8-sig"),
         file_hash=hashlib.sha256(content).hexdigest(),
         extra=parsed.extra,
         imported_by=acting_user,
@@ -103,6 +103,10 @@ def _import(
     except ValidationError as exc:
         raise ContractFileError(file_name, "", " ".join(exc.messages)) from None
     save_with_history(layer, acting_user=acting_user, validate=False)
+    InterfaceLayerFile.objects.create(
+        layer=layer,
+        content=base64.b64encode(content).decode() if binary else content.decode("utf-8-sig"),
+    )
     _write_contents(layer, parsed, file_name, acting_user)
     return layer
 

@@ -39,7 +39,6 @@ def _slow_import(engagement, user, path: Path) -> InterfaceLayer:
         version="slow",
         source_file_name=path.name,
         source_format=parsed.source_format,
-        source_file="",
         file_hash="0" * 64,
         imported_by=user,
     )

@@ -387,7 +387,6 @@ def test_an_older_version_can_be_browsed_and_another_engagements_cannot(
         version="1",
         source_file_name="o.yaml",
         source_format="odcs_yaml",
-        source_file="",
         file_hash="0" * 64,
         imported_by=outsider,
     )
