@@ -4,6 +4,8 @@ an edited workbook — read, previewed row by row, then applied atomically or ca
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
+from functools import partial
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
@@ -146,7 +148,7 @@ def _apply(changes: list[dict], acting_user: User, *, errors: list[str] | None) 
     Each service call reports its change (mappings.events.spec_changed): however many rows, the
     import's transaction queues one notice per engagement, and a dry run's rollback drops it.
     """
-    applied, refused = 0, []
+    applied, refused = 0, list[dict]()
     entity_changes = [c for c in changes if c["kind"] == "entity"]
     attribute_changes = [c for c in changes if c["kind"] == "attribute"]
     entities = EntityMapping.objects.in_bulk([c["pk"] for c in entity_changes])
@@ -156,21 +158,16 @@ def _apply(changes: list[dict], acting_user: User, *, errors: list[str] | None) 
     version_before = {pk: mapping.row_version for pk, mapping in attributes.items()}
     touched: set[str] = set()
     for change in entity_changes:
-        try:
-            entity_mapping_update(
-                entity_mapping=entities[change["pk"]],
-                data=change["data"],
-                acting_user=acting_user,
-                row_version=change["row_version"],
-            )
-        except MappingConflict:
-            refused.append(change)
-            continue
-        except ValidationError as exc:
-            _refusal(change, exc, errors)
-            continue
-        touched.add(change["entity"])
-        applied += 1
+        update_entity = partial(
+            entity_mapping_update,
+            entity_mapping=entities[change["pk"]],
+            data=change["data"],
+            acting_user=acting_user,
+            row_version=change["row_version"],
+        )
+        if _applied(update_entity, change, refused=refused, errors=errors):
+            touched.add(change["entity"])
+            applied += 1
     for chunk in batched(attribute_changes, RULE_CONTEXT_CHUNK):
         contexts = _rule_contexts([attributes[c["pk"]] for c in chunk])
         for change in chunk:
@@ -181,22 +178,31 @@ def _apply(changes: list[dict], acting_user: User, *, errors: list[str] | None) 
                 # workbook was based on the version before this import.
                 mapping.refresh_from_db(fields=["row_version"])
                 version = mapping.row_version
-            try:
-                attribute_mapping_update(
-                    attribute_mapping=mapping,
-                    data=change["data"],
-                    acting_user=acting_user,
-                    row_version=version,
-                    rule_context=contexts.get(mapping.entity_mapping_id),
-                )
-            except MappingConflict:
-                refused.append(change)
-                continue
-            except ValidationError as exc:
-                _refusal(change, exc, errors)
-                continue
-            applied += 1
+            update = partial(
+                attribute_mapping_update,
+                attribute_mapping=mapping,
+                data=change["data"],
+                acting_user=acting_user,
+                row_version=version,
+                rule_context=contexts.get(mapping.entity_mapping_id),
+            )
+            applied += _applied(update, change, refused=refused, errors=errors)
     return applied, refused
+
+
+def _applied(
+    update: Callable[[], object], change: dict, *, refused: list, errors: list[str] | None
+) -> bool:
+    """Run one row's service call; a conflict joins `refused`, a refusal goes to `_refusal`."""
+    try:
+        update()
+    except MappingConflict:
+        refused.append(change)
+        return False
+    except ValidationError as exc:
+        _refusal(change, exc, errors)
+        return False
+    return True
 
 
 # Attribute changes checked at a time against their entities, compiled together: a compiled

@@ -22,6 +22,7 @@ from catalog.models import (
     SourceSystem,
 )
 from catalog.services import sources as services
+from tests.migrations import latest_migrations, migrate_to
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -36,18 +37,6 @@ MODELS = [
 
 
 BEFORE_THE_MOVE = ("mappings", "0002_mapping_rules")
-
-
-def _migrate(targets, state_at):
-    """Migrate the test database to `targets`; returns the model registry at `state_at`."""
-    executor = MigrationExecutor(connection)
-    executor.migrate(targets)
-    executor.loader.build_graph()
-    return executor.loader.project_state(state_at).apps
-
-
-def _latest() -> list[tuple[str, str]]:
-    return MigrationExecutor(connection).loader.graph.leaf_nodes()
 
 
 def _counts(registry, app_label: str) -> dict[str, tuple[int, int]]:
@@ -82,7 +71,7 @@ def test_a_populated_catalog_survives_the_move_back_and_forth(profiled, ba, enga
     assert all(before.values()), before  # every table and history table holds rows
 
     # When the database goes back to the day before the move (`migrate catalog zero`)
-    old = _migrate([("catalog", None)], state_at=BEFORE_THE_MOVE)
+    old = migrate_to([("catalog", None)], state_at=BEFORE_THE_MOVE)
 
     # Then the old `mappings` models read every row and every history row, and nothing moved
     assert _counts(old, "mappings") == {
@@ -96,7 +85,7 @@ def test_a_populated_catalog_survives_the_move_back_and_forth(profiled, ba, enga
     assert _table_counts() == before
 
     # When it migrates forward again
-    new = _migrate(_latest(), state_at=_latest())
+    new = migrate_to(latest_migrations(), state_at=latest_migrations())
 
     # Then the `catalog` app owns the same rows, the note included, and its content types
     assert _counts(new, "catalog") == _counts(old, "mappings")
