@@ -13,7 +13,7 @@ from typing import Any
 
 import sqlglot
 from django.db import connection
-from django.db.models import Count, F, Q
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from sqlglot import exp
 
 from catalog.models import CatalogColumn, CatalogTable
@@ -137,6 +137,25 @@ def contract_attributes(
     else:
         attributes = attributes.of_entities(layer, entity_name)
     return {(a.entity.name, a.name): a for a in attributes.order_by("entity__position", "position")}
+
+
+def contract_has_attributes_without_mapping(*, engagement: Engagement, layer) -> bool:
+    """Whether any attribute of the contract has no attribute mapping yet: one anti-join the
+    database answers from the two unique indexes, for the common case (a re-import, a prepared
+    mapping) where none is missing and reading every key pair would be wasted."""
+    return unmapped_contract_attributes(engagement=engagement, layer=layer).exists()
+
+
+def unmapped_contract_attributes(*, engagement: Engagement, layer) -> QuerySet[InterfaceAttribute]:
+    """The contract's attributes without an attribute mapping. The engagement is the entity
+    mapping's, not the attribute mapping's own column: SQLite would otherwise search all the
+    engagement's attribute mappings for each contract attribute."""
+    mapped = AttributeMapping.objects.filter(
+        entity_mapping__engagement=engagement,
+        entity_mapping__entity_name=OuterRef("entity__name"),
+        attribute_name=OuterRef("name"),
+    )
+    return InterfaceAttribute.objects.filter(entity__layer=layer).filter(~Exists(mapped)).order_by()
 
 
 def contract_attributes_without_mapping(

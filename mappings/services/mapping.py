@@ -45,7 +45,11 @@ from ..compiled import (
 from ..events import spec_changed
 from ..expressions import ERROR, Checked, Problem, Target
 from ..models import AttributeMapping, EntityMapping, EntitySpecHash, MappingComment
-from ..selectors.mapping import contract_attributes_without_mapping, contract_entity_shape
+from ..selectors.mapping import (
+    contract_attributes_without_mapping,
+    contract_entity_shape,
+    contract_has_attributes_without_mapping,
+)
 from ..snapshot import (
     ATTRIBUTE_AUTHORED_FIELDS,
     ENTITY_SPEC_FIELDS,
@@ -108,7 +112,11 @@ def mapping_prepare(*, engagement: Engagement, acting_user: User) -> dict[str, i
     if new_entities:
         bulk_create_with_history(new_entities, EntityMapping, default_user=acting_user)
         entities = {e.entity_name: e for e in EntityMapping.objects.filter(engagement=engagement)}
-    missing = contract_attributes_without_mapping(engagement=engagement, layer=layer)
+    missing = (
+        contract_attributes_without_mapping(engagement=engagement, layer=layer)
+        if contract_has_attributes_without_mapping(engagement=engagement, layer=layer)
+        else []
+    )
     new_attributes = [
         AttributeMapping(
             engagement=engagement,

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
 
+from contracts.selectors import published_layer
 from mappings.choices import EntityStatus, MappingStatus
 from mappings.models import AttributeMapping, EntityMapping
+from mappings.selectors.mapping import unmapped_contract_attributes
 from mappings.services import mapping as services
 from mappings.services.mapping import MappingConflict
 
@@ -21,6 +24,40 @@ def test_preparing_creates_one_mapping_per_interface_attribute(prepared, ba):
         "attributes": 0,
     }
     assert AttributeMapping.history.first().history_user == ba
+
+
+def test_preparing_a_prepared_mapping_reads_no_pairs_of_names(prepared, ba, monkeypatch):
+    # Given a mapping with a row for every attribute of the contract; reading its pairs of names
+    # (every row of a 100,000-row mapping) would fail the test
+    def every_pair(**_kwargs):
+        raise AssertionError("read every pair of names to find none missing")
+
+    monkeypatch.setattr(services, "contract_attributes_without_mapping", every_pair)
+    # When it is prepared again
+    created = services.mapping_prepare(engagement=prepared, acting_user=ba)
+    # Then the database answered that none is missing, and nothing was created
+    assert created == {"entities": 0, "attributes": 0}
+    # And once a row is missing, preparing finds it and creates it again
+    monkeypatch.undo()
+    AttributeMapping.objects.filter(engagement=prepared, attribute_name="email").first().delete()
+    created = services.mapping_prepare(engagement=prepared, acting_user=ba)
+    assert created == {"entities": 0, "attributes": 1}
+
+
+def test_asking_for_a_missing_row_looks_each_attribute_up_by_its_unique_keys(prepared):
+    # Given the question "which contract attributes have no mapping row?"
+    layer = published_layer(engagement=prepared)
+    plan = unmapped_contract_attributes(engagement=prepared, layer=layer).explain()
+    # Then the database answers it as an anti-join...
+    if connection.vendor == "postgresql":
+        assert "Anti Join" in plan
+    else:
+        # ...looking each attribute up by the entity's (engagement, name) and the row's
+        # (entity, attribute name), never by the engagement alone (all its rows, per attribute)
+        assert "CORRELATED SCALAR SUBQUERY" in plan
+        assert "(engagement_id=? AND entity_name=?)" in plan
+        assert "(entity_mapping_id=? AND attribute_name=?)" in plan
+        assert "attributemapping_engagement_id" not in plan
 
 
 def test_preparing_needs_a_published_contract(engagement, ba):
