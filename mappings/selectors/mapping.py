@@ -57,23 +57,39 @@ def catalog_index(*, engagement: Engagement, names: set[str] | None = None) -> d
     infos: dict[int, TableInfo] = {
         t.pk: TableInfo(name=_qualified(t), dialect=t.source_dialect) for t in ordered
     }
-    columns = CatalogColumn.objects.filter(table_id__in=infos).select_related("profile")
-    for column in columns.order_by("position"):
-        profile = getattr(column, "profile", None)
-        infos[column.table_id].columns[column.name.lower()] = ColumnInfo(
-            name=column.name,
-            data_type=column.data_type,
-            length=column.length,
-            nullable=column.nullable and not column.is_primary_key,  # SQLite says otherwise
-            is_primary_key=column.is_primary_key,
-            profiled_max_length=profile.max_length if profile else None,
-            patterns=tuple(p.get("pattern", "") for p in (profile.patterns if profile else [])),
+    # plain values, not model instances: an entity's rules read hundreds of columns
+    columns = (
+        CatalogColumn.objects.filter(table_id__in=infos)
+        .order_by("position")
+        .values_list(
+            "table_id",
+            "name",
+            "data_type",
+            "length",
+            "nullable",
+            "is_primary_key",
+            "profile__max_length",
+            "profile__patterns",
+            "profile__top_values",
+            "profile__sample_rows",
+        )
+    )
+    for table_id, name, data_type, length, nullable, is_key, *profile in columns:
+        max_length, patterns, top_values, sample_rows = profile
+        infos[table_id].columns[name.lower()] = ColumnInfo(
+            name=name,
+            data_type=data_type,
+            length=length,
+            nullable=nullable and not is_key,  # SQLite says otherwise
+            is_primary_key=is_key,
+            profiled_max_length=max_length,
+            patterns=tuple(p.get("pattern", "") for p in patterns or ()),
             top_values=tuple(
                 (str(v["value"]), int(v.get("count") or 0))
-                for v in (profile.top_values if profile else [])
+                for v in top_values or ()
                 if isinstance(v, dict) and v.get("value") is not None
             ),
-            sample_rows=profile.sample_rows if profile else 0,
+            sample_rows=sample_rows or 0,
         )
     index: dict[str, TableInfo] = {}
     for table in ordered:
