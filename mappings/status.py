@@ -57,5 +57,5 @@ def entity_status_refresh(*, entity_mapping: EntityMapping, acting_user: User) -
     if entity_status_apply(current):
         current.row_version += 1
         current.updated_by = acting_user
-        save_with_history(current, acting_user=acting_user)
+        save_with_history(current, acting_user=acting_user, relations_as_loaded=True)
     return current

@@ -16,13 +16,24 @@ from simple_history.utils import bulk_create_with_history, get_history_model_for
 
 
 def save_with_history(
-    instance: models.Model, *, acting_user: User | None, validate: bool = True
+    instance: models.Model,
+    *,
+    acting_user: User | None,
+    validate: bool = True,
+    relations_as_loaded: bool = False,
 ) -> None:
     """Validate (fields, choices and named constraints), then save with `acting_user` in history.
     Fields the instance was loaded without are neither validated nor written (Model.save writes
-    the loaded fields only)."""
+    the loaded fields only).
+
+    `relations_as_loaded` is for a service saving a row it loaded, whose foreign keys it did not
+    change (or set to the acting user): they are not looked up again, one query each, nor the
+    unique constraints that include them — the database's own constraints hold them."""
     if validate:
-        instance.full_clean(exclude=instance.get_deferred_fields())
+        exclude = set(instance.get_deferred_fields())
+        if relations_as_loaded and not instance._state.adding:
+            exclude |= {f.name for f in instance._meta.concrete_fields if f.is_relation}
+        instance.full_clean(exclude=exclude)
     instance._history_user = acting_user  # type: ignore[attr-defined]  # simple-history reads it
     instance.save()
 

@@ -273,7 +273,7 @@ def entity_mapping_update(
     current.problems = [p.as_dict() for p in problems]
     current.row_version += 1
     current.updated_by = acting_user
-    save_with_history(current, acting_user=acting_user)
+    save_with_history(current, acting_user=acting_user, relations_as_loaded=True)
     if reaches_rules:
         _recheck_attributes(compiled, acting_user)
     _spec_written(entity_mapping.engagement, [current])
@@ -403,7 +403,7 @@ def attribute_mapping_update(
     current.spec_hash = mapping_attribute_hash(current)
     current.row_version += 1
     current.updated_by = acting_user
-    save_with_history(current, acting_user=acting_user)
+    save_with_history(current, acting_user=acting_user, relations_as_loaded=True)
     # The entity's status follows its attributes before its hash is stored (status is spec).
     entity_status_refresh(entity_mapping=current.entity_mapping, acting_user=acting_user)
     _spec_written(attribute_mapping.engagement, [current.entity_mapping])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from contracts.selectors import published_layer
 from mappings.choices import EntityStatus, MappingStatus
@@ -164,6 +165,25 @@ def test_a_direct_move_is_mapped_with_its_lineage(customer, ba):
     )
     assert email.row_version == 2
     assert email.history.first().history_user == ba
+
+
+def test_a_save_does_not_look_up_again_the_rows_it_was_loaded_with(customer, ba):
+    # Given an attribute row and its entity, loaded by the service that saves them
+    email = attribute(customer, "email")
+    # When its rule is saved (and the entity's status follows)
+    with CaptureQueriesContext(connection) as queries:
+        services.attribute_mapping_update(
+            attribute_mapping=email, data={"source_columns": "c.email"}, acting_user=ba
+        )
+    # Then no query asks whether its engagement, entity or user still exist (one query each,
+    # per save, that the database's constraints answer anyway)
+    looked_up = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("SELECT 1 AS")]
+    assert not [sql for sql in looked_up if "engagement" in sql or "auth_user" in sql], looked_up
+    # And a value the row's own fields refuse is still refused
+    with pytest.raises(ValidationError):
+        services.attribute_mapping_update(
+            attribute_mapping=email, data={"status": "no such status"}, acting_user=ba
+        )
 
 
 def test_a_transformation_derives_lineage_and_type(customer, ba):
