@@ -14,7 +14,7 @@ from contracts.models import InterfaceAttribute, InterfaceLayer
 from contracts.selectors import published_layer
 from mappings.load_order import LoadOrder
 from mappings.models import AttributeMapping, EntityMapping
-from mappings.selectors.mapping import contract_attributes_without_mapping, contract_load_order
+from mappings.selectors.mapping import contract_load_order, unmapped_contract_attributes
 from mappings.snapshot import ATTRIBUTE_SPEC_FIELDS, ENTITY_SPEC_FIELDS
 from workbench.iterables import AscendingIds, batched
 from workbench.models import Engagement
@@ -179,12 +179,9 @@ def _render_unsaved(data: SpecData) -> None:
     data.names.sort(key=lambda name: (data.order.position(name) or 10_000, name))
     unsaved_attributes = 0
     if data.layer is not None:
-        unsaved_attributes = sum(
-            1
-            for _pair in contract_attributes_without_mapping(
-                engagement=data.engagement, layer=data.layer
-            )
-        )
+        unsaved_attributes = unmapped_contract_attributes(
+            engagement=data.engagement, layer=data.layer
+        ).count()
     data.unsaved = len(missing_entities) + unsaved_attributes
 
 

@@ -148,7 +148,8 @@ def _apply(changes: list[dict], acting_user: User, *, errors: list[str] | None) 
     Each service call reports its change (mappings.events.spec_changed): however many rows, the
     import's transaction queues one notice per engagement, and a dry run's rollback drops it.
     """
-    applied, refused = 0, list[dict]()
+    applied = 0
+    refused: list[dict] = []
     entity_changes = [c for c in changes if c["kind"] == "entity"]
     attribute_changes = [c for c in changes if c["kind"] == "attribute"]
     entities = EntityMapping.objects.in_bulk([c["pk"] for c in entity_changes])

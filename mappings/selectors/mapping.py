@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import operator
 import re
-from collections.abc import Collection, Iterator
+from collections.abc import Collection
 from dataclasses import dataclass
 from functools import reduce
 from typing import Any
@@ -155,17 +155,11 @@ def contract_attributes(
     return {(a.entity.name, a.name): a for a in attributes.order_by("entity__position", "position")}
 
 
-def contract_has_attributes_without_mapping(*, engagement: Engagement, layer) -> bool:
-    """Whether any attribute of the contract has no attribute mapping yet: one anti-join the
-    database answers from the two unique indexes, for the common case (a re-import, a prepared
-    mapping) where none is missing and reading every key pair would be wasted."""
-    return unmapped_contract_attributes(engagement=engagement, layer=layer).exists()
-
-
 def unmapped_contract_attributes(*, engagement: Engagement, layer) -> QuerySet[InterfaceAttribute]:
-    """The contract's attributes without an attribute mapping. The engagement is the entity
-    mapping's, not the attribute mapping's own column: SQLite would otherwise search all the
-    engagement's attribute mappings for each contract attribute."""
+    """The contract's attributes without an attribute mapping, answered by the database from the
+    two unique indexes (entity by engagement and name, row by entity and attribute name). The
+    engagement is the entity mapping's, not the attribute mapping's own column: SQLite would
+    otherwise search all the engagement's attribute mappings for each contract attribute."""
     mapped = AttributeMapping.objects.filter(
         entity_mapping__engagement=engagement,
         entity_mapping__entity_name=OuterRef("entity__name"),
@@ -174,39 +168,15 @@ def unmapped_contract_attributes(*, engagement: Engagement, layer) -> QuerySet[I
     return InterfaceAttribute.objects.filter(entity__layer=layer).filter(~Exists(mapped)).order_by()
 
 
-def contract_attributes_without_mapping(
-    *, engagement: Engagement, layer, chunk: int = 5000
-) -> Iterator[tuple[str, str]]:
+def contract_attributes_without_mapping(*, engagement: Engagement, layer) -> list[tuple[str, str]]:
     """(entity, attribute) of the contract that have no attribute mapping yet, in contract
-    order. Read a chunk of entities at a time and matched by name in Python: memory follows the
-    chunk, and no correlated subquery (SQLite would scan the contract once per mapping)."""
-    entities = (
-        InterfaceEntity.objects.filter(layer=layer)
-        .order_by("position")
-        .annotate(size=Count("attributes"))
-        .values_list("name", "size")
+    order: one anti-join, which reads nothing when none is missing (a re-import, a prepared
+    mapping of 100,000 rows)."""
+    return list(
+        unmapped_contract_attributes(engagement=engagement, layer=layer)
+        .order_by("entity__position", "position")
+        .values_list("entity__name", "name")
     )
-    batches: list[list[str]] = [[]]
-    size = 0
-    for name, count in entities:
-        if batches[-1] and size + count > chunk:
-            batches.append([])
-            size = 0
-        batches[-1].append(name)
-        size += count
-    for batch in batches:
-        mapped = set(
-            AttributeMapping.objects.filter(
-                engagement=engagement, entity_mapping__entity_name__in=batch
-            ).values_list("entity_mapping__entity_name", "attribute_name")
-        )
-        for pair in (
-            InterfaceAttribute.objects.of_entities(layer, batch)
-            .order_by("entity__position", "position")
-            .values_list("entity__name", "name")
-        ):
-            if pair not in mapped:
-                yield pair
 
 
 @dataclass(frozen=True)

@@ -48,7 +48,6 @@ from ..models import AttributeMapping, EntityMapping, EntitySpecHash, MappingCom
 from ..selectors.mapping import (
     contract_attributes_without_mapping,
     contract_entity_shape,
-    contract_has_attributes_without_mapping,
 )
 from ..snapshot import (
     ATTRIBUTE_AUTHORED_FIELDS,
@@ -112,11 +111,7 @@ def mapping_prepare(*, engagement: Engagement, acting_user: User) -> dict[str, i
     if new_entities:
         bulk_create_with_history(new_entities, EntityMapping, default_user=acting_user)
         entities = {e.entity_name: e for e in EntityMapping.objects.filter(engagement=engagement)}
-    missing = (
-        contract_attributes_without_mapping(engagement=engagement, layer=layer)
-        if contract_has_attributes_without_mapping(engagement=engagement, layer=layer)
-        else []
-    )
+    missing = contract_attributes_without_mapping(engagement=engagement, layer=layer)
     new_attributes = [
         AttributeMapping(
             engagement=engagement,
