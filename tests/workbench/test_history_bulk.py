@@ -203,3 +203,34 @@ def test_a_large_batch_leaves_postgresql_knowing_how_big_the_table_now_is(engage
     with connection.cursor() as cursor:
         cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [analyzed[0][8:]])
         assert cursor.fetchone()[0] >= ANALYZE_AFTER_ROWS
+
+
+def test_a_batch_into_a_table_the_planner_already_knows_as_large_is_not_analyzed_again(
+    engagement, lead
+):
+    """Sampling a large table again costs far more than the rows it adds would change a plan:
+    a batch refreshes the statistics only when it at least doubles the table as they last saw
+    it; autovacuum sees to the rest."""
+    source = SourceSystemFactory(engagement=engagement)
+
+    def batch(start: int, count: int) -> list[str]:
+        rows = [
+            {"engagement_id": engagement.pk, "source_id": source.pk, "schema": "s", "name": f"t{i}"}
+            for i in range(start, start + count)
+        ]
+        with CaptureQueriesContext(connection) as captured:
+            fast_bulk_insert_with_history(CatalogTable, rows, acting_user=lead)
+        return [q["sql"] for q in captured.captured_queries if q["sql"].startswith("ANALYZE")]
+
+    if connection.vendor == "sqlite":
+        assert batch(0, ANALYZE_AFTER_ROWS) == []
+        return
+    with connection.cursor() as cursor:  # what earlier stories left behind: start from empty
+        cursor.execute(f'ANALYZE "{CatalogTable._meta.db_table}"')
+    analyze = [f'ANALYZE "{CatalogTable._meta.db_table}"']
+    assert batch(0, max(2 * ANALYZE_AFTER_ROWS, CatalogTable.objects.count())) == analyze
+    size = CatalogTable.objects.count()
+    assert size // 2 >= ANALYZE_AFTER_ROWS
+    assert batch(size, size // 2) == []  # half as many again: the statistics stand
+    grown = CatalogTable.objects.count()
+    assert batch(2 * size, grown) == analyze  # as many again as the table now holds
