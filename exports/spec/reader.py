@@ -15,11 +15,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from xml.etree import ElementTree
 
+from lxml import etree  # type: ignore[import-untyped]
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
+from openpyxl.utils.cell import coordinate_to_tuple
 from openpyxl.utils.exceptions import InvalidFileException
-from openpyxl.worksheet import _read_only as read_only_sheet
 from openpyxl.worksheet import _reader as sheet_reader
 
 from workbench.capping import capped
@@ -29,41 +31,105 @@ from . import layout as L
 
 MAX_ERRORS = 50
 
-_SHEET_DATA_TAG = sheet_reader.ROW_TAG.replace("}row", "}sheetData")
-# openpyxl's own choice of parser (defusedxml's when installed), kept as the one that reads.
-_openpyxl_iterparse = sheet_reader.iterparse
 
+class _SheetParser(sheet_reader.WorkSheetParser):
+    """openpyxl's parser of a sheet's rows and cells, reading the Entities and Mapping sheets
+    faster and in less memory than a read-only worksheet's `iter_rows`:
 
-def _iterparse_letting_rows_go(source, events=None, parser=None):
-    """openpyxl's sheet parser clears each row element once read, but the emptied element stays in
-    the tree under <sheetData>: a read-only read of 100,000 rows kept 10 MiB of them. This
-    iterparse yields the same end events and takes each row out of the tree once its reader is
-    done with it, so a read holds the row it is at."""
-    rows = None
-    for event, element in _openpyxl_iterparse(source, events=("start", "end")):
-        if event == "start":
-            if element.tag == _SHEET_DATA_TAG:
-                rows = element
-            continue
-        yield event, element
-        if rows is not None and element.tag == sheet_reader.ROW_TAG:
-            rows.remove(element)
+    - libxml2 (lxml) reports the end of each row and nothing else, where openpyxl's iterparse
+      hands every element of every cell to Python; each row read is let go, so memory holds one;
+    - a plain inline string (`<c t="inlineStr"><is><t>text</t></is></c>`, each text cell the
+      export writes) is its text, where openpyxl builds a rich-text object per cell to get it;
+    - no row's attributes are kept (openpyxl keeps every tall row's, which values never need).
 
+    Every other cell (numbers, shared strings, formulas, rich text) is openpyxl's to read."""
 
-class _ReadOnlySheetParser(sheet_reader.WorkSheetParser):
-    """openpyxl's sheet parser, keeping no row dimensions: it kept the attributes of every row with
-    a height (most of the specification's), which a read-only sheet never shows."""
+    def rows(self) -> Iterator[tuple[int, list[dict]]]:
+        """(row number, its cells as openpyxl gives them), in the sheet's order."""
+        for row in _row_elements(self.source):
+            yield self.parse_row(row)
 
     def parse_row(self, row):
         parsed = super().parse_row(row)
         self.row_dimensions.clear()
         return parsed
 
+    def parse_cell(self, element):
+        if element.get("t") == "inlineStr" and len(element) == 1:
+            inline = element[0]
+            if inline.tag == sheet_reader.INLINE_STRING and len(inline) == 1:
+                text = inline[0]
+                if text.tag == _INLINE_TEXT_TAG:
+                    return self._text_cell(element, text.text or "")
+        return super().parse_cell(element)
 
-# Every sheet openpyxl reads (the import's, and any other) goes through them: the rows they give
-# are the same. The parser is the read-only sheets' only (a full read keeps its row heights).
-sheet_reader.iterparse = _iterparse_letting_rows_go
-read_only_sheet.WorkSheetParser = _ReadOnlySheetParser
+    def _text_cell(self, element, value: str) -> dict:
+        coordinate = element.get("r")
+        if coordinate:
+            row, column = coordinate_to_tuple(coordinate)
+            self.col_counter = column
+        else:
+            self.col_counter += 1
+            row, column = self.row_counter, self.col_counter
+        style_id = element.get("s", 0)
+        return {
+            "row": row,
+            "column": column,
+            "value": value,
+            "data_type": "s",
+            "style_id": int(style_id) if style_id else 0,
+        }
+
+
+_INLINE_TEXT_TAG = sheet_reader.INLINE_STRING[: -len("is")] + "t"
+
+
+def _row_elements(source) -> Iterator:
+    """Each <row> element of a sheet's XML once complete, taken out of the tree once read: a read
+    holds the row it is at (and what the parser has read ahead). Entities are not expanded and
+    nothing is fetched."""
+    for _event, row in etree.iterparse(
+        source,
+        events=("end",),
+        tag=sheet_reader.ROW_TAG,
+        resolve_entities=False,
+        no_network=True,
+        remove_comments=True,
+        remove_pis=True,
+    ):
+        yield row
+        parent = row.getparent()
+        del parent[: parent.index(row) + 1]  # the row and anything before it, read and done
+
+
+def _sheet_values(ws, width: int) -> Iterator[tuple]:
+    """The values of a read-only sheet's rows, `width` of them a row, a missing row as empty
+    ones: what `ws.iter_rows(max_col=width, values_only=True)` gives, read by `_SheetParser`
+    (through the read-only sheet's source, strings and formats)."""
+    book = ws.parent
+    with ws._get_source() as source:
+        parser = _SheetParser(
+            source,
+            ws._shared_strings,
+            data_only=book.data_only,
+            epoch=book.epoch,
+            date_formats=book._date_formats,
+            timedelta_formats=book._timedelta_formats,
+        )
+        empty = (None,) * width
+        expected = 1
+        for number, cells in parser.rows():
+            if number < expected:
+                continue  # a row numbered back: openpyxl's read skips it too
+            for _ in range(expected, number):
+                yield empty
+            values = [None] * width
+            for cell in cells:
+                column = cell["column"]
+                if 1 <= column <= width:
+                    values[column - 1] = cell["value"]
+            yield tuple(values)
+            expected = number + 1
 
 
 class SpecReadError(Exception):
@@ -124,6 +190,8 @@ def open_spec(content: bytes) -> Iterator[ParsedSpec]:
         raise SpecReadError(
             ["This file is not an Excel workbook (.xlsx): export the specification and edit that."]
         ) from None
+    except _BROKEN_XML as exc:  # opening reads each sheet's dimensions from its XML
+        raise SpecReadError([_unreadable("", exc)]) from None
     try:
         yield _open(workbook)
     finally:
@@ -142,7 +210,10 @@ def _open(workbook) -> ParsedSpec:
             ]
         )
     parsed = ParsedSpec()
-    parsed.cover = _read_cover(workbook[L.COVER], parsed.errors)
+    try:
+        parsed.cover = _read_cover(workbook[L.COVER], parsed.errors)
+    except _UNREADABLE as exc:
+        raise SpecReadError([_unreadable(L.COVER, exc)]) from None
     parsed.entities = _read_rows(workbook[L.ENTITIES], L.ENTITIES, L.ENTITY_HEADER, parsed.errors)
     parsed.mappings = _read_rows(workbook[L.MAPPING], L.MAPPING, L.MAPPING_HEADER, parsed.errors)
     return parsed
@@ -166,10 +237,32 @@ def _read_cover(ws, errors: list[str]) -> dict[str, str]:
 _NUMBER_COLUMNS = {"Row Version", "Load Order"}
 
 
+# What a sheet whose XML is broken raises while it is read (by lxml here, by the standard library's
+# parser in openpyxl; a row number or a number that is no number, a shared string that is not
+# there): the sheet's problem, not the server's.
+_BROKEN_XML = (etree.XMLSyntaxError, ElementTree.ParseError)
+_UNREADABLE = (*_BROKEN_XML, ValueError, IndexError, KeyError, TypeError)
+
+
+def _unreadable(sheet: str, exc: Exception) -> str:
+    which = f"Sheet {sheet}: the sheet" if sheet else "A sheet of this workbook"
+    return (
+        f"{which} cannot be read ({str(exc)[:200] or type(exc).__name__}). "
+        "Export the specification again and edit that."
+    )
+
+
 def _read_rows(ws, sheet: str, header: list[str], errors: list[str]) -> Iterator[SheetRow]:
+    try:
+        yield from _rows_of(ws, sheet, header, errors)
+    except _UNREADABLE as exc:
+        errors.append(_unreadable(sheet, exc))
+
+
+def _rows_of(ws, sheet: str, header: list[str], errors: list[str]) -> Iterator[SheetRow]:
     # Plain values (a formula reads as its text, "=..."); missing rows come as empty ones, so a
     # row's number is its position.
-    rows = ws.iter_rows(min_row=1, max_col=len(header) + 5, values_only=True)
+    rows = _sheet_values(ws, len(header) + 5)
     try:
         first = next(rows)
     except StopIteration:

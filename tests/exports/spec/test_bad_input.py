@@ -3,6 +3,10 @@ nothing applied — not a preview, not a single row."""
 
 from __future__ import annotations
 
+import io
+import re
+import zipfile
+
 import pytest
 from django.core.exceptions import ValidationError
 
@@ -45,6 +49,59 @@ def test_a_file_over_50_mb(partly_mapped, ba):
     assert refused(partly_mapped, ba, b"PK" + b"\0" * (50 * 1024 * 1024)) == [
         "The workbook is 50.0 MB; the limit is 50.0 MB (WORKBENCH_MAX_WORKBOOK_MB)."
     ]
+
+
+def with_mapping_xml(content: bytes, change) -> bytes:
+    """The workbook with its Mapping sheet's XML passed through `change`."""
+    target = f"xl/worksheets/sheet{open_workbook(content).sheetnames.index('Mapping') + 1}.xml"
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(content)) as source, zipfile.ZipFile(out, "w") as copy:
+        assert target in source.namelist()
+        for item in source.infolist():
+            data = source.read(item)
+            copy.writestr(item, change(data) if item.filename == target else data)
+    return out.getvalue()
+
+
+def sized_up_front(xml: bytes) -> bytes:
+    """The sheet's size first, as Excel writes it: opening the workbook reads no further."""
+    xml = re.sub(rb"<dimension[^>]*/>", b"", xml)
+    return re.sub(rb"(<worksheet[^>]*>)", rb'\1<dimension ref="A1:M20"/>', xml, count=1)
+
+
+def cut_off(xml: bytes) -> bytes:
+    return xml[: len(xml) // 2]
+
+
+def test_a_mapping_sheet_cut_off_midway(partly_mapped, ba):
+    exported = export_bytes(partly_mapped, ba)
+
+    # found as its rows are read
+    (problem,) = refused(
+        partly_mapped, ba, with_mapping_xml(exported, lambda xml: cut_off(sized_up_front(xml)))
+    )
+    assert problem.startswith("Sheet Mapping: the sheet cannot be read (")
+    assert problem.endswith("). Export the specification again and edit that.")
+    # found on opening the workbook, when the sheet's size is at its end
+    (problem,) = refused(partly_mapped, ba, with_mapping_xml(exported, cut_off))
+    assert problem.startswith("A sheet of this workbook cannot be read (")
+
+
+def test_a_mapping_sheet_whose_entities_would_expand_a_billion_times(partly_mapped, ba):
+    """The classic XML bomb: a few hundred bytes of nested entities. Refused while reading, no
+    entity ever expanded."""
+    entities = '<!ENTITY lol0 "lol">' + "".join(
+        f'<!ENTITY lol{i} "{f"&lol{i - 1};" * 10}">' for i in range(1, 10)
+    )
+
+    def bomb(xml: bytes) -> bytes:
+        xml = re.sub(rb"^<\?xml[^>]*\?>", b"", sized_up_front(xml))
+        xml = xml.replace(b"<t>", b"<t>&lol9;", 1)
+        return f'<?xml version="1.0"?><!DOCTYPE worksheet [{entities}]>'.encode() + xml
+
+    (problem,) = refused(partly_mapped, ba, with_mapping_xml(export_bytes(partly_mapped, ba), bomb))
+    assert problem.startswith("Sheet Mapping: the sheet cannot be read (")
+    assert "amplification" in problem
 
 
 def test_a_workbook_from_another_engagement(partly_mapped, ba, lead):

@@ -111,13 +111,11 @@ def test_a_row_of_the_wrong_length_is_refused():
     sheet.ws.close()
 
 
-def test_a_read_only_read_yields_every_row_and_lets_each_go_once_read():
-    """openpyxl's sheet parser empties each row it read but left it in the tree (10 MiB at 100,000
-    rows), and kept the attributes of every tall row: the reader's iterparse takes the row out
-    (the same rows and events, an empty <sheetData>) and its read-only parser keeps no row
-    attributes."""
-    from xml.etree.ElementTree import iterparse
-
+def test_the_import_reads_a_sheets_values_as_openpyxl_does_holding_one_row_at_a_time():
+    """The import's sheet reader (lxml reporting whole rows, a plain inline string taken as its
+    text) gives exactly the values of openpyxl's own read-only read, every awkward one included;
+    each row read is taken out of the tree, and no row's attributes are kept (openpyxl keeps its
+    emptied rows, 10 MiB at 100,000, and the attributes of every tall one)."""
     from exports.spec import reader
 
     workbook = Workbook(write_only=True)
@@ -128,25 +126,43 @@ def test_a_read_only_read_yields_every_row_and_lets_each_go_once_read():
     workbook.save(buffer)
     xml = zipfile.ZipFile(buffer).read("xl/worksheets/sheet1.xml")
 
-    plain = [(event, element.tag) for event, element in iterparse(io.BytesIO(xml))]
-    seen, sheet_data = [], None
-    for event, element in reader._iterparse_letting_rows_go(io.BytesIO(xml)):
-        seen.append((event, element.tag))
-        if element.tag.endswith("}sheetData"):
-            sheet_data = element
-    assert seen == plain
-    assert sheet_data is not None and len(sheet_data) == 0  # 201 rows read, none kept
-
-    from openpyxl.worksheet import _read_only, _reader
-
-    assert _reader.iterparse is reader._iterparse_letting_rows_go  # what openpyxl's reads use
-    # Nor does a read-only read keep each tall row's attributes, as openpyxl's parser does.
-    assert _read_only.WorkSheetParser is reader._ReadOnlySheetParser
-    kept = _reader.WorkSheetParser(io.BytesIO(xml), [])
-    assert len(list(kept.parse())) == len(ROWS) * 50 + 1 and len(kept.row_dimensions) >= 50
-    forgotten = reader._ReadOnlySheetParser(io.BytesIO(xml), [])
-    assert len(list(forgotten.parse())) == len(ROWS) * 50 + 1 and not forgotten.row_dimensions
     read = openpyxl.load_workbook(buffer, read_only=True)
-    values = list(read[L.MAPPING].iter_rows(min_row=2, values_only=True))
-    assert len(values) == len(ROWS) * 50
-    assert values[0][0] == ROWS[0][0] and values[-1][-1] == ROWS[-1][-1]
+    width = len(HEADER) + 2  # wider than the sheet: the reader pads as iter_rows does
+    ours = list(reader._sheet_values(read[L.MAPPING], width))
+    assert ours == list(read[L.MAPPING].iter_rows(max_col=width, values_only=True))
+    assert len(ours) == len(ROWS) * 50 + 1 and ours[1][:4] == tuple(ROWS[0][:4])
+
+    # each row comes with no row before it left in the tree (after it, at most what the parser
+    # has read ahead)
+    earlier = [row.getprevious() for row in reader._row_elements(io.BytesIO(xml))]
+    assert earlier == [None] * (len(ROWS) * 50 + 1)
+    parser = reader._SheetParser(io.BytesIO(xml), [])
+    assert len(list(parser.rows())) == len(ROWS) * 50 + 1 and not parser.row_dimensions
+
+
+def test_a_sheet_with_gaps_rich_text_and_shared_strings_reads_as_openpyxl_reads_it():
+    """Cells the export never writes but Excel does: shared strings, rich inline text, a formula,
+    a missing row and cells out of reach; each reads as openpyxl reads it."""
+    from openpyxl.cell.rich_text import CellRichText, TextBlock
+    from openpyxl.cell.text import InlineFont
+
+    from exports.spec import reader
+
+    workbook = Workbook()
+    ws = workbook.active
+    ws.title = L.MAPPING
+    ws["A1"], ws["B1"] = "party", 7
+    ws["A3"] = CellRichText(["plain ", TextBlock(InlineFont(b=True), "bold")])
+    ws["B3"], ws["D3"] = "=SUM(B1:B2)", 2.5
+    ws["H3"] = "beyond the columns read"
+    content = saved(workbook)
+
+    read = openpyxl.load_workbook(io.BytesIO(content), read_only=True)
+    assert list(reader._sheet_values(read[L.MAPPING], 4)) == [
+        ("party", 7, None, None),
+        (None, None, None, None),
+        ("plain bold", "=SUM(B1:B2)", None, 2.5),
+    ]
+    assert list(reader._sheet_values(read[L.MAPPING], 4)) == list(
+        read[L.MAPPING].iter_rows(max_col=4, values_only=True)
+    )
