@@ -5,8 +5,6 @@ SME approves read the same value; existing rows are derived by a migration, in h
 from __future__ import annotations
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.urls import reverse
 
 from mappings.choices import EntityStatus, MappingStatus
@@ -15,6 +13,7 @@ from mappings.models import EntityMapping
 from mappings.services import mapping as services
 from mappings.snapshot import spec_snapshot
 from mappings.status import entity_status_derived
+from tests.migrations import latest_migrations, migrate_to
 
 from .conftest import attribute
 
@@ -143,10 +142,8 @@ def test_the_migration_derives_the_status_of_existing_entities_in_history(mapped
     EntityMapping.objects.filter(entity_name="campaign").update(status=EntityStatus.BLOCKED)
     history_before = mapped_customer.history.count()
     # When the migration runs again
-    executor = MigrationExecutor(connection)
-    executor.migrate([("mappings", "0004_load_strategies")])
-    executor.loader.build_graph()
-    executor.migrate(executor.loader.graph.leaf_nodes())
+    migrate_to([("mappings", "0004_load_strategies")])
+    migrate_to(latest_migrations())
     # Then customer reads Mapped, with one more version recorded in history
     mapped_customer.refresh_from_db()
     assert mapped_customer.status == EntityStatus.MAPPED
