@@ -37,7 +37,8 @@ class _SheetParser(sheet_reader.WorkSheetParser):
     faster and in less memory than a read-only worksheet's `iter_rows`:
 
     - libxml2 (lxml) reports the end of each row and nothing else, where openpyxl's iterparse
-      hands every element of every cell to Python; each row read is let go, so memory holds one;
+      hands every element of every cell to Python; each row read is taken out of the tree
+      (openpyxl empties it but keeps it: 10 MiB at 100,000 rows);
     - a plain inline string (`<c t="inlineStr"><is><t>text</t></is></c>`, each text cell the
       export writes) is its text, where openpyxl builds a rich-text object per cell to get it;
     - no row's attributes are kept (openpyxl keeps every tall row's, which values never need).
@@ -45,9 +46,18 @@ class _SheetParser(sheet_reader.WorkSheetParser):
     Every other cell (numbers, shared strings, formulas, rich text) is openpyxl's to read."""
 
     def rows(self) -> Iterator[tuple[int, list[dict]]]:
-        """(row number, its cells as openpyxl gives them), in the sheet's order."""
-        for row in _row_elements(self.source):
-            yield self.parse_row(row)
+        """(row number, its cells as openpyxl gives them), in the sheet's order; XML or a value
+        that cannot be read raises UnreadableSheet."""
+        elements = _row_elements(self.source)
+        while True:
+            try:
+                row = next(elements, None)
+                if row is None:
+                    return
+                parsed = self.parse_row(row)
+            except _UNREADABLE as exc:
+                raise UnreadableSheet(str(exc)[:200] or type(exc).__name__) from None
+            yield parsed
 
     def parse_row(self, row):
         parsed = super().parse_row(row)
@@ -130,6 +140,17 @@ def _sheet_values(ws, width: int) -> Iterator[tuple]:
                     values[column - 1] = cell["value"]
             yield tuple(values)
             expected = number + 1
+
+
+# What a sheet whose XML is broken raises while it is read (by lxml here, by the standard library's
+# parser in openpyxl; a row number or a number that is no number, a shared string that is not
+# there): the sheet's problem, not the server's.
+_BROKEN_XML = (etree.XMLSyntaxError, ElementTree.ParseError)
+_UNREADABLE = (*_BROKEN_XML, ValueError, IndexError, KeyError, TypeError)
+
+
+class UnreadableSheet(Exception):
+    """A sheet's XML, or a value in it, cannot be read."""
 
 
 class SpecReadError(Exception):
@@ -237,13 +258,6 @@ def _read_cover(ws, errors: list[str]) -> dict[str, str]:
 _NUMBER_COLUMNS = {"Row Version", "Load Order"}
 
 
-# What a sheet whose XML is broken raises while it is read (by lxml here, by the standard library's
-# parser in openpyxl; a row number or a number that is no number, a shared string that is not
-# there): the sheet's problem, not the server's.
-_BROKEN_XML = (etree.XMLSyntaxError, ElementTree.ParseError)
-_UNREADABLE = (*_BROKEN_XML, ValueError, IndexError, KeyError, TypeError)
-
-
 def _unreadable(sheet: str, exc: Exception) -> str:
     which = f"Sheet {sheet}: the sheet" if sheet else "A sheet of this workbook"
     return (
@@ -255,7 +269,7 @@ def _unreadable(sheet: str, exc: Exception) -> str:
 def _read_rows(ws, sheet: str, header: list[str], errors: list[str]) -> Iterator[SheetRow]:
     try:
         yield from _rows_of(ws, sheet, header, errors)
-    except _UNREADABLE as exc:
+    except UnreadableSheet as exc:
         errors.append(_unreadable(sheet, exc))
 
 
