@@ -3,8 +3,8 @@
 Import — the figure is the real import service (parse the ODCS YAML, validate, insert entities,
 attributes and relationships with their history rows, one transaction); its floor, interleaved
 with it, writes the same rows bare: the stored values of the imported layer, prepared beforehand,
-go in with COPY (PostgreSQL) or one executemany (SQLite) per table, history rows included.
-Budget 2x (issue 18).
+go in with COPY (PostgreSQL) or one executemany (SQLite) per table, history rows included, and
+the contract file the import keeps (one INSERT of its text). Budget 2x (issue 18).
 
 Export — the figure is the `export_contract` command writing the 200×100 contract to a file; its
 floor dumps the same document, built beforehand, with libyaml's C dumper and writes it to a file.
@@ -142,7 +142,7 @@ def _import_figure(engagement, content: bytes, scale: str) -> Result:
         assert layer.attributes.count() == ENTITIES * ATTRIBUTES
 
     import_contract()  # warm up, and the rows the floor writes
-    bare = _BareContractRows(engagement)
+    bare = _BareContractRows(engagement, content.decode())
     seconds, floor = timed_pair(import_contract, bare.insert, repeat=REPEAT)
     return Result(
         name=f"contract import ({scale})",
@@ -199,7 +199,8 @@ def _export_figure(engagement, folder: Path, scale: str) -> Result:
 
 class _BareContractRows:
     """The entity, attribute and relationship rows of the engagement's first imported layer,
-    prepared as the database stores them, and written bare under a new layer on each call."""
+    prepared as the database stores them, and written bare under a new layer on each call, with
+    the contract file the import keeps beside its layer (one INSERT)."""
 
     TABLES = ("entity", "attribute", "relationship")
     REFERENCES = {
@@ -208,7 +209,7 @@ class _BareContractRows:
         "to_attribute_id": "attribute",
     }
 
-    def __init__(self, engagement) -> None:
+    def __init__(self, engagement, file_text: str) -> None:
         from contracts.models import (
             InterfaceAttribute,
             InterfaceEntity,
@@ -217,6 +218,7 @@ class _BareContractRows:
         )
 
         self.engagement = engagement
+        self.file_text = file_text
         self.layer = InterfaceLayer.objects.filter(engagement=engagement).earliest("pk")
         self.models = dict(
             zip(
@@ -251,7 +253,7 @@ class _BareContractRows:
         from django.db import connection, transaction
         from django.utils import timezone
 
-        from contracts.models import InterfaceLayer
+        from contracts.models import InterfaceLayer, InterfaceLayerFile
 
         layer = InterfaceLayer.objects.create(
             engagement=self.engagement,
@@ -266,6 +268,11 @@ class _BareContractRows:
         user_id = self.engagement.created_by_id
         new_ids: dict[str, dict[int, int]] = {}  # per table, old key → new key
         with transaction.atomic(), connection.cursor() as cursor:
+            file_table = InterfaceLayerFile._meta.db_table
+            cursor.execute(
+                f'INSERT INTO "{file_table}" (layer_id, content) VALUES (%s, %s)',
+                [layer.pk, self.file_text],
+            )
             for table, model in self.models.items():
                 keys = _next_keys(cursor, model, len(self.rows[table]))
                 new_ids[table] = dict(zip(self.ids[table], keys, strict=True))
