@@ -18,6 +18,7 @@ import decimal
 import re
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 
@@ -225,10 +226,11 @@ def run(plan: EtlPlan, options: RunOptions, progress: Progress | None = None) ->
             plan, dialect, target_schema=options.target_schema, source_schema=scripts_source
         )
         progress(10, "Running the generated scripts")
-        loads, failures = run_scripts(scripts, target, dialect, progress)
+        with _mart_side_counted_ahead(plan, source, source_dialect, dialect, options) as on_mart:
+            loads, failures = run_scripts(scripts, target, dialect, progress)
         progress(78, "Running the unit tests")
         started = time.perf_counter()
-        counted: dict[str, int | None] = {}  # the target's numbers the unit tests asked
+        counted_on_target: dict[str, int | None] = {}  # the target's numbers the tests asked
         with _failed_extractions(
             plan, failures, target, dialect, options, scripts_source
         ) as checked:
@@ -240,10 +242,11 @@ def run(plan: EtlPlan, options: RunOptions, progress: Progress | None = None) ->
                 dialect,
                 options,
                 progress=progress,
-                target_numbers=counted,
+                target_numbers=counted_on_target,
+                source_numbers=on_mart,
             )
         checks_seconds = time.perf_counter() - started
-        _count_rows(target, loads, dialect, options.target_schema, counted)
+        _count_rows(target, loads, dialect, options.target_schema, counted_on_target)
     finally:
         source.dispose()
         target.dispose()
@@ -605,6 +608,59 @@ def rules_dialects(plan: EtlPlan) -> dict[str, str]:
     }
 
 
+def _checks(plan: EtlPlan, source_dialect: str, dialect: str, options: RunOptions) -> list[Check]:
+    return all_checks(
+        plan,
+        dialect=dialect,
+        target_schema=options.target_schema,
+        source_schema=options.source_schema,
+        source_dialect=source_dialect,
+        rules_dialects=rules_dialects(plan),
+    )
+
+
+# Marts that are servers: the unit tests on the Mart's side can count there while the scripts
+# load the target, on another connection (a file database would share its one writer's locks).
+SERVER_MARTS = {"postgresql", "mysql", "mariadb"}
+
+
+@contextmanager
+def _mart_side_counted_ahead(
+    plan: EtlPlan, source: sa.Engine, source_dialect: str, dialect: str, options: RunOptions
+) -> Iterator[dict[str, int | None]]:
+    """While the body runs (the scripts loading the target), the unit tests that read only the
+    Mart (the rules computed there, checked against the target's column sizes) are counted on a
+    server Mart of their own connection; the numbers (rendered query → number) are for
+    `run_checks`, which asks the Mart only what is missing. The Mart does not change during a
+    run, so the numbers are those it would give afterwards; a query that fails is left to
+    `run_checks`, which reports it as usual."""
+    numbers: dict[str, int | None] = {}
+    if source.dialect.name not in SERVER_MARTS:
+        yield numbers
+        return
+    mart_checks = [c for c in _checks(plan, source_dialect, dialect, options) if c.on_source]
+
+    def count() -> None:
+        try:
+            with _reading(source, options.statement_timeout) as conn:
+                if conn.dialect.name == "postgresql":
+                    # beside the load, one core: parallel workers would take the load's
+                    conn.exec_driver_sql("SET LOCAL max_parallel_workers_per_gather = 0")
+                side = _Side(
+                    conn, source_dialect, read_only=options.statement_timeout, numbers=numbers
+                )
+                side.count_together(mart_checks, [side])
+        except sa.exc.DBAPIError:
+            return  # the Mart cannot be read now: run_checks asks again and says why
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        counting = pool.submit(count)
+        try:
+            yield numbers
+        finally:
+            counting.result()
+
+
 def run_checks(
     plan: EtlPlan,
     source: sa.Engine,
@@ -615,23 +671,23 @@ def run_checks(
     *,
     progress: Progress | None = None,
     target_numbers: dict[str, int | None] | None = None,
+    source_numbers: dict[str, int | None] | None = None,
 ) -> list[CheckResult]:
     """Every unit test of `plan`, in the list's order. `target_numbers` (rendered query → its
-    number) collects what the target answered, for a caller that needs the same numbers."""
+    number) collects what the target answered, for a caller that needs the same numbers;
+    `source_numbers` are the Mart's answers already counted (`_mart_side_counted_ahead`)."""
     dialects = rules_dialects(plan)
-    checks = all_checks(
-        plan,
-        dialect=dialect,
-        target_schema=options.target_schema,
-        source_schema=options.source_schema,
-        source_dialect=source_dialect,
-        rules_dialects=dialects,
-    )
+    checks = _checks(plan, source_dialect, dialect, options)
     results: list[CheckResult] = []
     samples_by_entity: dict[str, tuple[list[dict], dict]] = {}
     with _reading(source, options.statement_timeout) as sconn, target.connect() as tconn:
         sides = {
-            True: _Side(sconn, source_dialect, read_only=options.statement_timeout),
+            True: _Side(
+                sconn,
+                source_dialect,
+                read_only=options.statement_timeout,
+                numbers=None if source_numbers is None else dict(source_numbers),
+            ),
             False: _Side(tconn, dialect, numbers=target_numbers),
         }
         for on_source, side in sides.items():
@@ -695,9 +751,9 @@ class _Side:
         self.conn = conn
         self.dialect = dialect
         self.read_only = read_only  # the source's statement timeout: it reads read-only
-        # rendered query → its number
+        # rendered query → its number (a check counted together: its own count query's)
         self.numbers: dict[str, int | None] = {} if numbers is None else numbers
-        self.counted: dict[int, int] = {}  # id(check) → its violating rows, counted together
+        self.count_sql: dict[int, str] = {}  # id(check) → its count query, rendered once
 
     def scalar(self, text: str):
         if text not in self.numbers:
@@ -705,17 +761,23 @@ class _Side:
         return self.numbers[text]
 
     def violations(self, check: Check) -> int:
-        if id(check) in self.counted:
-            return self.counted[id(check)]
-        return self.scalar(sql.render(check.count_tree(), self.dialect)) or 0
+        return self.scalar(self.count_query(check)) or 0
+
+    def count_query(self, check: Check) -> str:
+        if id(check) not in self.count_sql:
+            self.count_sql[id(check)] = sql.render(check.count_tree(), self.dialect)
+        return self.count_sql[id(check)]
 
     def count_together(self, checks: list[Check], sides) -> None:
         """One aggregate query per scanned relation (a table, the rules computed in the Mart)
-        counting every check's violating rows, and the relation's rows. A query that fails
-        leaves its checks to run one by one, so the one that fails says so alone."""
+        counting the violating rows of every check not counted yet, and the relation's rows. A
+        query that fails leaves its checks to run one by one, so the one that fails says so
+        alone."""
         by_scan: dict[str, list[Check]] = {}
         for check in checks:
-            if check.scan is not None and check.condition is not None:
+            if check.scan is None or check.condition is None:
+                continue
+            if self.count_query(check) not in self.numbers:
                 by_scan.setdefault(check.scan.sql(), []).append(check)
         for group in by_scan.values():
             for start in range(0, len(group), COUNTED_TOGETHER):
@@ -738,7 +800,7 @@ class _Side:
             if check.scan_rows is not None:  # the same rows, asked in another query's words
                 self.numbers[sql.render(check.scan_rows, self.dialect)] = numbers[0]
         for check, count in zip(checks, numbers[1:], strict=True):
-            self.counted[id(check)] = count or 0
+            self.numbers[self.count_query(check)] = count or 0
 
 
 def _recover(sides) -> None:
@@ -768,7 +830,7 @@ def _record_count(check: Check, source: _Side, target: _Side) -> CheckResult:
 
 
 def _violations(check: Check, side: _Side) -> CheckResult:
-    count_sql = sql.render(check.count_tree(), side.dialect)
+    count_sql = side.count_query(check)
     count = side.violations(check)
     samples = []
     if count:

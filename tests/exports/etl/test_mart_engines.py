@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+import threading
 
 import pytest
 import sqlalchemy as sa
@@ -151,3 +152,56 @@ def test_a_mariadb_mart_is_read_by_a_test_run(mariadb_mart, mapped, etl, tmp_pat
     failing = list(run.results.filter(passed=False).values_list("name", "actual"))
     assert failing == []
     assert run.status == RunStatus.PASSED
+
+
+@pytest.fixture(params=["postgres_mart", "mariadb_mart"])
+def server_mart(request):
+    return request.getfixturevalue(request.param)
+
+
+def test_a_server_marts_own_unit_tests_are_counted_while_the_scripts_load(
+    server_mart, mapped, tmp_path, monkeypatch
+):
+    # Given a Mart on a database server, and a way to see when its side of the unit tests counts
+    plan = build_plan(engagement=mapped)
+    counted_on_mart, loaded = threading.Event(), threading.Event()
+    counting = engine._Side._count
+    counted_after_load = []
+
+    def count(side, checks):
+        counting(side, checks)
+        if side.read_only is not None:
+            counted_on_mart.set()
+            if loaded.is_set():
+                counted_after_load.append(checks)
+
+    monkeypatch.setattr(engine._Side, "_count", count)
+    scripts_ran = engine.run_scripts
+    asked_during_load = []
+
+    def run_scripts(*args, **kwargs):
+        # the scripts do not finish before the Mart has counted beside them
+        asked_during_load.append(counted_on_mart.wait(timeout=60))
+        try:
+            return scripts_ran(*args, **kwargs)
+        finally:
+            loaded.set()
+
+    monkeypatch.setattr(engine, "run_scripts", run_scripts)
+
+    # When the test run loads the target and runs its unit tests
+    (tmp_path / "ahead").mkdir()
+    outcome = engine.run(plan, _options(server_mart, tmp_path / "ahead"))
+
+    # Then the Mart's side was counted while the scripts were loading, and not asked again after
+    assert asked_during_load == [True]
+    assert counted_after_load == []
+    # And every unit test says what it says when the Mart is counted after the load
+    monkeypatch.setattr(engine, "SERVER_MARTS", set())
+    monkeypatch.setattr(engine, "run_scripts", scripts_ran)
+    (tmp_path / "after").mkdir()
+    after = engine.run(plan, _options(server_mart, tmp_path / "after"))
+    assert [(r.check.name, r.passed, r.actual) for r in outcome.results] == [
+        (r.check.name, r.passed, r.actual) for r in after.results
+    ]
+    assert any(r.check.on_source for r in outcome.results)
