@@ -166,3 +166,27 @@ def test_a_sheet_with_gaps_rich_text_and_shared_strings_reads_as_openpyxl_reads_
     assert list(reader._sheet_values(read[L.MAPPING], 4)) == list(
         read[L.MAPPING].iter_rows(max_col=4, values_only=True)
     )
+
+
+@pytest.mark.parametrize("rows", [0, 1, 150])
+def test_a_written_sheet_says_its_size_so_opening_the_workbook_reads_no_sheet_through(rows):
+    # Given a sheet written row by row, whose size is known only at its end
+    workbook = Workbook(write_only=True)
+    sheet = SheetWriter(workbook, L.MAPPING, HEADER, widths=[10, 10, 10, 12, 10])
+    for row in (ROWS * 50)[:rows]:
+        sheet.append(row)
+    sheet.finish()
+    content = saved(workbook)
+
+    # When the workbook is opened read-only, as the import and a BA's script open it
+    read = openpyxl.load_workbook(io.BytesIO(content), read_only=True)[L.MAPPING]
+
+    # Then the sheet's size comes from its <dimension> (openpyxl refuses to guess one it lacks)
+    # and is exactly the range its rows fill, as a full read finds it
+    assert read.calculate_dimension() == f"A1:E{rows + 1}"
+    full = openpyxl.load_workbook(io.BytesIO(content))[L.MAPPING]
+    assert (full.max_row, full.max_column) == (rows + 1, 5)
+    # And the XML around it is well formed: the size sits where the room was kept for it
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        xml = archive.read("xl/worksheets/sheet1.xml")
+    assert re.search(rb'<dimension ref="A1:E%d" */>' % (rows + 1), xml)
