@@ -19,7 +19,7 @@ import re
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field, replace
 
 import sqlalchemy as sa
@@ -619,46 +619,61 @@ def _checks(plan: EtlPlan, source_dialect: str, dialect: str, options: RunOption
     )
 
 
-# Marts that are servers: the unit tests on the Mart's side can count there while the scripts
-# load the target, on another connection (a file database would share its one writer's locks).
-SERVER_MARTS = {"postgresql", "mysql", "mariadb"}
+# Engines that are servers: a side's checks counted in one scan can run on a connection of their
+# own beside other work (a file database would share its one writer's locks).
+SERVER_ENGINES = {"postgresql", "mysql", "mariadb"}
+
+
+@contextmanager
+def _counting_beside(
+    connect: Callable[[], AbstractContextManager[sa.Connection]],
+    dialect: str,
+    checks: list[Check],
+    numbers: dict[str, int | None],
+    *,
+    read_only: float | None = None,
+) -> Iterator[None]:
+    """While the body runs, the `checks` that a scan counts together are counted on a connection
+    of their own (`connect()`) into `numbers` (rendered query → number); on PostgreSQL without
+    parallel workers, so the body keeps the other core. A query that fails is left out: whoever
+    asks for it later asks again, and reports the error as usual."""
+
+    def count() -> None:
+        try:
+            with connect() as conn:
+                if conn.dialect.name == "postgresql":
+                    conn.exec_driver_sql("SET LOCAL max_parallel_workers_per_gather = 0")
+                side = _Side(conn, dialect, read_only=read_only, numbers=numbers)
+                side.count_together(checks, [side])
+        except sa.exc.DBAPIError:
+            return
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        counting = pool.submit(count)
+        try:
+            yield
+        finally:
+            counting.result()
 
 
 @contextmanager
 def _mart_side_counted_ahead(
     plan: EtlPlan, source: sa.Engine, source_dialect: str, dialect: str, options: RunOptions
 ) -> Iterator[dict[str, int | None]]:
-    """While the body runs (the scripts loading the target), the unit tests that read only the
-    Mart (the rules computed there, checked against the target's column sizes) are counted on a
-    server Mart of their own connection; the numbers (rendered query → number) are for
-    `run_checks`, which asks the Mart only what is missing. The Mart does not change during a
-    run, so the numbers are those it would give afterwards; a query that fails is left to
-    `run_checks`, which reports it as usual."""
+    """While the body runs (the scripts loading the target), the unit tests that read only a
+    server Mart (the rules computed there, checked against the target's column sizes) are
+    counted there; the numbers are for `run_checks`, which asks the Mart only what is missing.
+    The Mart does not change during a run: they are the numbers it would give afterwards."""
     numbers: dict[str, int | None] = {}
-    if source.dialect.name not in SERVER_MARTS:
+    if source.dialect.name not in SERVER_ENGINES:
         yield numbers
         return
     mart_checks = [c for c in _checks(plan, source_dialect, dialect, options) if c.on_source]
-
-    def count() -> None:
-        try:
-            with _reading(source, options.statement_timeout) as conn:
-                if conn.dialect.name == "postgresql":
-                    # beside the load, one core: parallel workers would take the load's
-                    conn.exec_driver_sql("SET LOCAL max_parallel_workers_per_gather = 0")
-                side = _Side(
-                    conn, source_dialect, read_only=options.statement_timeout, numbers=numbers
-                )
-                side.count_together(mart_checks, [side])
-        except sa.exc.DBAPIError:
-            return  # the Mart cannot be read now: run_checks asks again and says why
-
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        counting = pool.submit(count)
-        try:
-            yield numbers
-        finally:
-            counting.result()
+    timeout = options.statement_timeout
+    with _counting_beside(
+        lambda: _reading(source, timeout), source_dialect, mart_checks, numbers, read_only=timeout
+    ):
+        yield numbers
 
 
 def run_checks(
@@ -690,8 +705,15 @@ def run_checks(
             ),
             False: _Side(tconn, dialect, numbers=target_numbers),
         }
-        for on_source, side in sides.items():
-            side.count_together([c for c in checks if c.on_source == on_source], sides.values())
+        sides[True].count_together([c for c in checks if c.on_source], sides.values())
+        on_target = [c for c in checks if not c.on_source]
+        if target.dialect.name in SERVER_ENGINES:
+            # the scans counting many checks at once, beside the checks that need a query each
+            # (keys, foreign keys)
+            with _counting_beside(target.connect, dialect, on_target, sides[False].numbers):
+                sides[False].ask_each(on_target, sides.values())
+        else:
+            sides[False].count_together(on_target, sides.values())
         for i, check in enumerate(checks):
             if progress and i % 10 == 0:
                 progress(78 + 20 * i / len(checks), f"Unit test {i + 1} of {len(checks)}")
@@ -767,6 +789,19 @@ class _Side:
         if id(check) not in self.count_sql:
             self.count_sql[id(check)] = sql.render(check.count_tree(), self.dialect)
         return self.count_sql[id(check)]
+
+    def ask_each(self, checks: list[Check], sides) -> None:
+        """The numbers of the checks a scan does not count (each needs a query of its own). A
+        query that fails is left for the check to ask again and report."""
+        for check in checks:
+            if check.test_type in (TestType.RECORD_COUNT, TestType.FIELD_VALUE):
+                continue
+            if check.violations is None or (check.scan is not None and check.condition is not None):
+                continue  # nothing to count, or counted in a scan
+            try:
+                self.violations(check)
+            except (sa.exc.DBAPIError, ParseError):
+                _recover(sides)
 
     def count_together(self, checks: list[Check], sides) -> None:
         """One aggregate query per scanned relation (a table, the rules computed in the Mart)

@@ -197,7 +197,7 @@ def test_a_server_marts_own_unit_tests_are_counted_while_the_scripts_load(
     assert asked_during_load == [True]
     assert counted_after_load == []
     # And every unit test says what it says when the Mart is counted after the load
-    monkeypatch.setattr(engine, "SERVER_MARTS", set())
+    monkeypatch.setattr(engine, "SERVER_ENGINES", set())
     monkeypatch.setattr(engine, "run_scripts", scripts_ran)
     (tmp_path / "after").mkdir()
     after = engine.run(plan, _options(server_mart, tmp_path / "after"))
@@ -205,3 +205,51 @@ def test_a_server_marts_own_unit_tests_are_counted_while_the_scripts_load(
         (r.check.name, r.passed, r.actual) for r in after.results
     ]
     assert any(r.check.on_source for r in outcome.results)
+
+
+def test_on_a_server_target_the_scanned_checks_are_counted_beside_those_asked_one_by_one(
+    postgres_mart, mapped, monkeypatch
+):
+    # Given a PostgreSQL Mart loaded into an interface schema of the same server, and a way to
+    # see whether the target's scans wait for the checks that need a query each
+    plan = build_plan(engagement=mapped)
+    interface = unique_schema("etl_beside")
+    asking_one_by_one = threading.Event()
+    scanned_beside = []
+    counting, asking = engine._Side._count, engine._Side.ask_each
+
+    def count(side, checks):
+        if side.read_only is None:  # the target's side
+            scanned_beside.append(asking_one_by_one.wait(timeout=60))
+        counting(side, checks)
+
+    def ask_each(side, checks, sides):
+        asking_one_by_one.set()
+        asking(side, checks, sides)
+
+    monkeypatch.setattr(engine._Side, "_count", count)
+    monkeypatch.setattr(engine._Side, "ask_each", ask_each)
+    options = engine.RunOptions(
+        source_url=PG_URL,
+        target_url=PG_URL,
+        source_schema=postgres_mart["schema"],
+        target_schema=interface,
+    )
+    admin = sa.create_engine(PG_URL)
+    try:
+        # When the test run loads the target and runs its unit tests
+        outcome = engine.run(plan, options)
+
+        # Then the target's scans ran while the one-by-one checks were being asked
+        assert scanned_beside and all(scanned_beside)
+        # And every unit test says what it says when the two are counted one after the other
+        monkeypatch.setattr(engine, "SERVER_ENGINES", set())
+        monkeypatch.setattr(engine._Side, "_count", counting)
+        after = engine.run(plan, options)
+        assert [(r.check.name, r.passed, r.actual, r.samples) for r in outcome.results] == [
+            (r.check.name, r.passed, r.actual, r.samples) for r in after.results
+        ]
+        assert any(r.check.violations is not None and not r.check.on_source for r in after.results)
+    finally:
+        drop_schema(admin, interface)
+        admin.dispose()
