@@ -1,4 +1,5 @@
-"""Reading a Mart's structure into a snapshot: the inspector's multi-table calls, nothing else.
+"""Reading a Mart's structure into a snapshot: the inspector's multi-table calls (a PostgreSQL
+Mart's columns from one catalog query, read by the inspector's rules), nothing else.
 
 The snapshot (plain dataclasses) is what introspection, the DDL import and the CSV import all
 produce; `catalog.catalog_apply` turns any snapshot into catalog rows and a diff.
@@ -6,11 +7,13 @@ produce; `catalog.catalog_apply` turns any snapshot into catalog rows and a diff
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import DOMAIN
 from sqlalchemy.engine import Connection
 from sqlalchemy.engine.reflection import ObjectKind
 
@@ -104,7 +107,7 @@ def _read_catalog(conn, *, schema: str, report, side_conn) -> list[TableSnap]:
     with ThreadPoolExecutor(max_workers=1) as pool:
         pending = pool.submit(secondary, side_conn) if side_conn is not None else None
         report(10, "Reading columns")
-        columns = inspector.get_multi_columns(schema=name, kind=kind)
+        columns = _columns(conn, inspector, name, kind)
         report(30, "Reading primary keys")
         pks = inspector.get_multi_pk_constraint(schema=name, kind=kind)
         report(40, "Reading foreign keys")
@@ -159,6 +162,91 @@ def _read_catalog(conn, *, schema: str, report, side_conn) -> list[TableSnap]:
             )
         )
     return tables
+
+
+def _columns(conn: Connection, inspector, schema: str | None, kind: ObjectKind) -> dict:
+    """Every table's columns as the inspector's `get_multi_columns` gives them: on PostgreSQL
+    from one catalog query (`_postgres_columns`), elsewhere from the inspector."""
+    columns = None
+    if conn.dialect.name == "postgresql" and conn.dialect.server_version_info >= (12,):
+        columns = _postgres_columns(conn, inspector, schema, kind)
+    if columns is None:
+        columns = inspector.get_multi_columns(schema=schema, kind=kind)
+    return columns
+
+
+# The columns of the tables (plain, partitioned, foreign) and views of one schema: the facts the
+# inspector reads, in its order. A type's collation is given when it is not the type's own.
+_POSTGRES_COLUMNS = """
+SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod),
+       CASE WHEN a.atthasdef THEN pg_get_expr(d.adbin, d.adrelid) END,
+       a.attnotnull, ds.description, a.attgenerated,
+       CASE WHEN a.attcollation <> 0 AND a.attcollation <> t.typcollation
+            THEN a.attcollation END
+FROM pg_catalog.pg_class AS c
+JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace
+LEFT JOIN pg_catalog.pg_attribute AS a
+  ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+LEFT JOIN pg_catalog.pg_attrdef AS d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+LEFT JOIN pg_catalog.pg_description AS ds ON ds.objoid = a.attrelid AND ds.objsubid = a.attnum
+LEFT JOIN pg_catalog.pg_type AS t ON t.oid = a.atttypid
+WHERE c.relkind IN ('r', 'p', 'f', 'v') AND c.relpersistence <> 't' AND {scope}
+ORDER BY c.relname, a.attnum
+"""
+_IN_SCHEMA = "n.nspname = :schema"
+_ON_SEARCH_PATH = "pg_catalog.pg_table_is_visible(c.oid) AND n.nspname <> 'pg_catalog'"
+_SEQUENCE_DEFAULT = re.compile(r"(nextval\(')([^']+)('.*$)")
+
+
+def _postgres_columns(conn: Connection, inspector, schema: str | None, kind: ObjectKind):
+    """`get_multi_columns` of a PostgreSQL schema without its cost per column: the inspector
+    parses every column's type in Python (most of a 30,000-column read), where one column of
+    each distinct type (and collation) is enough — the others share its type. The inspector
+    reflects those few columns' tables; the rest is one catalog query, read by the inspector's
+    own rules (a generated column has no default, a sequence's default names the schema). None
+    when a column's type is a domain (whose own NOT NULL and default apply): then the inspector
+    reads them all."""
+    assert kind == ObjectKind.TABLE | ObjectKind.VIEW, "the relkinds above are those"
+    query = _POSTGRES_COLUMNS.format(scope=_IN_SCHEMA if schema else _ON_SEARCH_PATH)
+    rows = conn.execute(sa.text(query), {"schema": schema} if schema else {}).all()
+    samples: dict[tuple, tuple[str, str]] = {}  # (type, collation) → a (table, column) of it
+    for table, column, type_name, *_facts, collation in rows:
+        if column is not None:
+            samples.setdefault((type_name, collation), (table, column))
+    reflected = (
+        inspector.get_multi_columns(
+            schema=schema, kind=kind, filter_names=sorted({t for t, _c in samples.values()})
+        )
+        if samples
+        else {}
+    )
+    by_place = {
+        (key[1], col["name"]): col["type"] for key, cols in reflected.items() for col in cols
+    }
+    types = {key: by_place[place] for key, place in samples.items()}
+    if any(isinstance(type_, DOMAIN) for type_ in types.values()):
+        return None
+    columns: dict = {}
+    for table, column, type_name, default, not_null, comment, generated, collation in rows:
+        table_columns = columns.setdefault((schema, table), [])
+        if column is None:
+            continue  # a table without columns
+        if generated not in (None, "", "\x00"):  # stored (or virtual): no default of its own
+            default = None
+        elif default is not None and schema is not None:
+            match = _SEQUENCE_DEFAULT.search(default)
+            if match is not None and "." not in match.group(2):
+                default = f'{match.group(1)}"{schema}".{match.group(2)}{match.group(3)}'
+        table_columns.append(
+            {
+                "name": column,
+                "type": types[(type_name, collation)],
+                "nullable": not not_null,
+                "default": default,
+                "comment": comment,
+            }
+        )
+    return columns
 
 
 def _optional(call, default=None):
