@@ -16,13 +16,12 @@ Each runs in its own database, created and dropped here (bench.common.scratch_da
 from __future__ import annotations
 
 import io
-import json
 import tempfile
 from pathlib import Path
 
 import yaml
 
-from bench.common import Result, scratch_database, timed_pair
+from bench.common import BareRows, Result, scratch_database, timed_pair
 
 ENTITIES = 200
 ATTRIBUTES = 100
@@ -199,15 +198,8 @@ def _export_figure(engagement, folder: Path, scale: str) -> Result:
 
 class _BareContractRows:
     """The entity, attribute and relationship rows of the engagement's first imported layer,
-    prepared as the database stores them, and written bare under a new layer on each call, with
-    the contract file the import keeps beside its layer (one INSERT)."""
-
-    TABLES = ("entity", "attribute", "relationship")
-    REFERENCES = {
-        "entity_id": "entity",
-        "from_attribute_id": "attribute",
-        "to_attribute_id": "attribute",
-    }
+    written bare under a new layer on each call, with the contract file the import keeps beside
+    its layer (one INSERT)."""
 
     def __init__(self, engagement, file_text: str) -> None:
         from contracts.models import (
@@ -219,40 +211,24 @@ class _BareContractRows:
 
         self.engagement = engagement
         self.file_text = file_text
-        self.layer = InterfaceLayer.objects.filter(engagement=engagement).earliest("pk")
-        self.models = dict(
-            zip(
-                self.TABLES,
-                (InterfaceEntity, InterfaceAttribute, InterfaceRelationship),
-                strict=True,
-            )
+        first = InterfaceLayer.objects.filter(engagement=engagement).earliest("pk")
+        self.rows = BareRows(
+            {
+                "entity": InterfaceEntity,
+                "attribute": InterfaceAttribute,
+                "relationship": InterfaceRelationship,
+            },
+            dict.fromkeys(("entity", "attribute", "relationship"), {"layer": first}),
+            parent_column="layer_id",
+            references={
+                "entity_id": "entity",
+                "from_attribute_id": "attribute",
+                "to_attribute_id": "attribute",
+            },
         )
         self.runs = iter(range(1, 1000))
-        self.columns: dict[str, list[str]] = {}
-        self.rows: dict[str, list[list]] = {}
-        self.ids: dict[str, list[int]] = {}
-        for table, model in self.models.items():
-            fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-            self.columns[table] = [f.column for f in fields]
-            stored = list(
-                model.objects.filter(layer=self.layer)
-                .order_by("pk")
-                .values_list("pk", *[f.attname for f in fields])
-            )
-            self.ids[table] = [row[0] for row in stored]
-            json_columns = {i for i, f in enumerate(fields) if f.get_internal_type() == "JSONField"}
-            self.rows[table] = [
-                [
-                    json.dumps(v) if i in json_columns and v is not None else v
-                    for i, v in enumerate(row[1:])
-                ]
-                for row in stored
-            ]
 
     def insert(self) -> None:
-        from django.db import connection, transaction
-        from django.utils import timezone
-
         from contracts.models import InterfaceLayer, InterfaceLayerFile
 
         layer = InterfaceLayer.objects.create(
@@ -264,67 +240,14 @@ class _BareContractRows:
             file_hash="0" * 64,
             imported_by=self.engagement.created_by,
         )
-        now = timezone.now()
-        user_id = self.engagement.created_by_id
-        new_ids: dict[str, dict[int, int]] = {}  # per table, old key → new key
-        with transaction.atomic(), connection.cursor() as cursor:
-            file_table = InterfaceLayerFile._meta.db_table
+        file_table = InterfaceLayerFile._meta.db_table
+
+        def keep_the_file(cursor) -> None:
             cursor.execute(
                 f'INSERT INTO "{file_table}" (layer_id, content) VALUES (%s, %s)',
                 [layer.pk, self.file_text],
             )
-            for table, model in self.models.items():
-                keys = _next_keys(cursor, model, len(self.rows[table]))
-                new_ids[table] = dict(zip(self.ids[table], keys, strict=True))
-                rows = [
-                    [key, *self._remapped(table, row, layer.pk, new_ids)]
-                    for key, row in zip(keys, self.rows[table], strict=True)
-                ]
-                history = model.history.model._meta.db_table
-                columns = ["id", *self.columns[table]]
-                _bare_insert(cursor, model._meta.db_table, columns, rows)
-                _bare_insert(
-                    cursor,
-                    history,
-                    [*columns, "history_date", "history_type", "history_user_id"],
-                    [[*row, now, "+", user_id] for row in rows],
-                )
 
-    def _remapped(
-        self, table: str, row: list, layer_id: int, new_ids: dict[str, dict[int, int]]
-    ) -> list:
-        out = list(row)
-        for i, column in enumerate(self.columns[table]):
-            if column == "layer_id":
-                out[i] = layer_id
-            elif column in self.REFERENCES and out[i] is not None:
-                out[i] = new_ids[self.REFERENCES[column]][out[i]]
-        return out
-
-
-def _next_keys(cursor, model, count: int) -> list[int]:
-    from django.db import connection
-
-    table = model._meta.db_table
-    if connection.vendor == "postgresql":
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-            [table, count],
+        self.rows.insert(
+            layer.pk, acting_user_id=self.engagement.created_by_id, before=keep_the_file
         )
-        return [row[0] for row in cursor.fetchall()]
-    cursor.execute(f'SELECT coalesce(max(id), 0) FROM "{table}"')
-    start = cursor.fetchone()[0] + 1
-    return list(range(start, start + count))
-
-
-def _bare_insert(cursor, table: str, columns: list[str], rows: list[list]) -> None:
-    from django.db import connection
-
-    names = ", ".join(f'"{c}"' for c in columns)
-    if connection.vendor == "postgresql":
-        with cursor.cursor.copy(f'COPY "{table}" ({names}) FROM STDIN') as copy:
-            for row in rows:
-                copy.write_row(row)
-    else:
-        placeholders = ", ".join(["%s"] * len(columns))
-        cursor.executemany(f'INSERT INTO "{table}" ({names}) VALUES ({placeholders})', rows)

@@ -168,3 +168,112 @@ def peak_memory_mib(fn: Callable[[], object]) -> float:
                 ) from None
     process.join()
     return growth
+
+
+class BareRows:
+    """A floor for a bulk write: the rows of `models` (name → model) that `filters` (name →
+    queryset filter) select, as the database stores them, written bare again on each call — COPY
+    on PostgreSQL, one executemany on SQLite, per table, each with its history rows — under the
+    parent `parent_column` names (its new id given to `insert`), the references between them
+    (`references`: column → name of the model it points at) following the new keys. Runs in one
+    transaction, as the write it is the floor of."""
+
+    def __init__(self, models: dict, filters: dict, *, parent_column: str, references: dict):
+        import json
+
+        self.models = models
+        self.parent_column = parent_column
+        self.references = references
+        self.columns: dict[str, list[str]] = {}
+        self.rows: dict[str, list[list]] = {}
+        self.ids: dict[str, list[int]] = {}
+        for name, model in models.items():
+            fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+            self.columns[name] = [f.column for f in fields]
+            stored = list(
+                model.objects.filter(**filters[name])
+                .order_by("pk")
+                .values_list("pk", *[f.attname for f in fields])
+            )
+            self.ids[name] = [row[0] for row in stored]
+            json_columns = {i for i, f in enumerate(fields) if f.get_internal_type() == "JSONField"}
+            self.rows[name] = [
+                [
+                    json.dumps(v) if i in json_columns and v is not None else v
+                    for i, v in enumerate(row[1:])
+                ]
+                for row in stored
+            ]
+
+    @property
+    def count(self) -> int:
+        return sum(len(rows) for rows in self.rows.values())
+
+    def insert(self, parent_id: int, *, acting_user_id: int | None, before=None) -> None:
+        """Write the rows under the parent `parent_id`; `before(cursor)` first, in the same
+        transaction (another row the write keeps beside them)."""
+        from django.db import connection, transaction
+        from django.utils import timezone
+
+        now = timezone.now()
+        new_ids: dict[str, dict[int, int]] = {}  # per model, old key → new key
+        with transaction.atomic(), connection.cursor() as cursor:
+            if before is not None:
+                before(cursor)
+            for name, model in self.models.items():
+                keys = _next_keys(cursor, model, len(self.rows[name]))
+                new_ids[name] = dict(zip(self.ids[name], keys, strict=True))
+                rows = [
+                    [key, *self._remapped(name, row, parent_id, new_ids)]
+                    for key, row in zip(keys, self.rows[name], strict=True)
+                ]
+                columns = ["id", *self.columns[name]]
+                _bare_insert(cursor, model._meta.db_table, columns, rows)
+                _bare_insert(
+                    cursor,
+                    model.history.model._meta.db_table,
+                    [*columns, "history_date", "history_type", "history_user_id"],
+                    [[*row, now, "+", acting_user_id] for row in rows],
+                )
+
+    def _remapped(
+        self, name: str, row: list, parent_id: int, new_ids: dict[str, dict[int, int]]
+    ) -> list:
+        out = list(row)
+        for i, column in enumerate(self.columns[name]):
+            if column == self.parent_column:
+                out[i] = parent_id
+            elif column in self.references and out[i] is not None:
+                out[i] = new_ids[self.references[column]][out[i]]
+        return out
+
+
+def _next_keys(cursor, model, count: int) -> list[int]:
+    from django.db import connection
+
+    table = model._meta.db_table
+    if connection.vendor == "postgresql":
+        # the sequence looked up once, as our bulk insert does: as nextval's argument it is
+        # looked up again for every row
+        cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [table])
+        sequence = cursor.fetchone()[0]
+        cursor.execute(
+            "SELECT nextval(%s::regclass) FROM generate_series(1, %s)", [sequence, count]
+        )
+        return [row[0] for row in cursor.fetchall()]
+    cursor.execute(f'SELECT coalesce(max(id), 0) FROM "{table}"')
+    start = cursor.fetchone()[0] + 1
+    return list(range(start, start + count))
+
+
+def _bare_insert(cursor, table: str, columns: list[str], rows: list[list]) -> None:
+    from django.db import connection
+
+    names = ", ".join(f'"{c}"' for c in columns)
+    if connection.vendor == "postgresql":
+        with cursor.cursor.copy(f'COPY "{table}" ({names}) FROM STDIN') as copy:
+            for row in rows:
+                copy.write_row(row)
+    else:
+        placeholders = ", ".join(["%s"] * len(columns))
+        cursor.executemany(f'INSERT INTO "{table}" ({names}) VALUES ({placeholders})', rows)
