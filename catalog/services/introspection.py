@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import DOMAIN
@@ -168,7 +169,8 @@ def _columns(conn: Connection, inspector, schema: str | None, kind: ObjectKind) 
     """Every table's columns as the inspector's `get_multi_columns` gives them: on PostgreSQL
     from one catalog query (`_postgres_columns`), elsewhere from the inspector."""
     columns = None
-    if conn.dialect.name == "postgresql" and conn.dialect.server_version_info >= (12,):
+    version = conn.dialect.server_version_info or ()
+    if conn.dialect.name == "postgresql" and version >= (12,):
         columns = _postgres_columns(conn, inspector, schema, kind)
     if columns is None:
         columns = inspector.get_multi_columns(schema=schema, kind=kind)
@@ -208,7 +210,7 @@ def _postgres_columns(conn: Connection, inspector, schema: str | None, kind: Obj
     reads them all."""
     assert kind == ObjectKind.TABLE | ObjectKind.VIEW, "the relkinds above are those"
     query = _POSTGRES_COLUMNS.format(scope=_IN_SCHEMA if schema else _ON_SEARCH_PATH)
-    rows = conn.execute(sa.text(query), {"schema": schema} if schema else {}).all()
+    rows: list[Any] = list(conn.execute(sa.text(query), {"schema": schema} if schema else {}))
     samples: dict[tuple, tuple[str, str]] = {}  # (type, collation) → a (table, column) of it
     for table, column, type_name, *_facts, collation in rows:
         if column is not None:
