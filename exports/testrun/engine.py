@@ -8,7 +8,9 @@
    database, one `INSERT … SELECT`; otherwise the extraction runs set-based in the source and its
    rows stream (server-side cursor, `partitions`) into batched `executemany` INSERTs. A failure
    rolls the entity's transaction back: an entity is either fully loaded or left as it was.
-3. The unit tests (exports.testrun.checks) run against the target and the source.
+3. The unit tests (exports.testrun.checks) run against the target and the source. On a server
+   engine a side's checks that one scan counts run on a connection of their own beside other
+   work: the Mart's while the scripts load, the target's beside the checks asked one by one.
 """
 
 from __future__ import annotations
@@ -226,7 +228,7 @@ def run(plan: EtlPlan, options: RunOptions, progress: Progress | None = None) ->
             plan, dialect, target_schema=options.target_schema, source_schema=scripts_source
         )
         progress(10, "Running the generated scripts")
-        with _mart_side_counted_ahead(plan, source, source_dialect, dialect, options) as on_mart:
+        with _unit_tests_ahead(plan, source, source_dialect, dialect, options) as ahead:
             loads, failures = run_scripts(scripts, target, dialect, progress)
         progress(78, "Running the unit tests")
         started = time.perf_counter()
@@ -242,8 +244,9 @@ def run(plan: EtlPlan, options: RunOptions, progress: Progress | None = None) ->
                 dialect,
                 options,
                 progress=progress,
+                checks=ahead.checks if checked is plan else None,
                 target_numbers=counted_on_target,
-                source_numbers=on_mart,
+                source_numbers=ahead.mart_numbers,
             )
         checks_seconds = time.perf_counter() - started
         _count_rows(target, loads, dialect, options.target_schema, counted_on_target)
@@ -633,10 +636,11 @@ def _counting_beside(
     *,
     read_only: float | None = None,
 ) -> Iterator[None]:
-    """While the body runs, the `checks` that a scan counts together are counted on a connection
-    of their own (`connect()`) into `numbers` (rendered query → number); on PostgreSQL without
-    parallel workers, so the body keeps the other core. A query that fails is left out: whoever
-    asks for it later asks again, and reports the error as usual."""
+    """While the body runs, the `checks` that a scan counts together are counted on a
+    connection of their own (`connect()`) into `numbers` (rendered query → number); on
+    PostgreSQL without parallel workers, so the body keeps the other core. A query that fails is
+    left out: whoever asks for it later asks again, and reports the error as usual. (The thread
+    touches no model: Django's connections are the thread's own.)"""
 
     def count() -> None:
         try:
@@ -656,24 +660,37 @@ def _counting_beside(
             counting.result()
 
 
+@dataclass
+class _Ahead:
+    """What the unit tests prepare around the load: the plan's checks, and on a server Mart the
+    numbers of those that read only the Mart."""
+
+    checks: list[Check]
+    mart_numbers: dict[str, int | None] = field(default_factory=dict)
+
+
 @contextmanager
-def _mart_side_counted_ahead(
+def _unit_tests_ahead(
     plan: EtlPlan, source: sa.Engine, source_dialect: str, dialect: str, options: RunOptions
-) -> Iterator[dict[str, int | None]]:
-    """While the body runs (the scripts loading the target), the unit tests that read only a
-    server Mart (the rules computed there, checked against the target's column sizes) are
-    counted there; the numbers are for `run_checks`, which asks the Mart only what is missing.
-    The Mart does not change during a run: they are the numbers it would give afterwards."""
-    numbers: dict[str, int | None] = {}
+) -> Iterator[_Ahead]:
+    """The unit tests built (for `run_checks`) and, while the body runs (the scripts loading the
+    target) on a server Mart, the ones that read only the Mart (the rules computed there,
+    checked against the target's column sizes) counted there, for `run_checks` to ask the Mart
+    only what is missing. The Mart does not change during a run: they are the numbers it would
+    give afterwards."""
+    ahead = _Ahead(checks=_checks(plan, source_dialect, dialect, options))
     if source.dialect.name not in SERVER_ENGINES:
-        yield numbers
+        yield ahead
         return
-    mart_checks = [c for c in _checks(plan, source_dialect, dialect, options) if c.on_source]
     timeout = options.statement_timeout
     with _counting_beside(
-        lambda: _reading(source, timeout), source_dialect, mart_checks, numbers, read_only=timeout
+        lambda: _reading(source, timeout),
+        source_dialect,
+        [c for c in ahead.checks if c.on_source],
+        ahead.mart_numbers,
+        read_only=timeout,
     ):
-        yield numbers
+        yield ahead
 
 
 def run_checks(
@@ -685,14 +702,17 @@ def run_checks(
     options: RunOptions,
     *,
     progress: Progress | None = None,
+    checks: list[Check] | None = None,
     target_numbers: dict[str, int | None] | None = None,
     source_numbers: dict[str, int | None] | None = None,
 ) -> list[CheckResult]:
-    """Every unit test of `plan`, in the list's order. `target_numbers` (rendered query → its
-    number) collects what the target answered, for a caller that needs the same numbers;
-    `source_numbers` are the Mart's answers already counted (`_mart_side_counted_ahead`)."""
+    """Every unit test of `plan` (`checks`, when already built), in the list's order.
+    `target_numbers` (rendered query → its number) collects what the target answered, for a
+    caller that needs the same numbers; `source_numbers` are the Mart's answers already counted
+    (`_unit_tests_ahead`)."""
     dialects = rules_dialects(plan)
-    checks = _checks(plan, source_dialect, dialect, options)
+    if checks is None:
+        checks = _checks(plan, source_dialect, dialect, options)
     results: list[CheckResult] = []
     samples_by_entity: dict[str, tuple[list[dict], dict]] = {}
     with _reading(source, options.statement_timeout) as sconn, target.connect() as tconn:
