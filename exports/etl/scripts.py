@@ -35,6 +35,11 @@ from .plan import EntityPlan, EtlPlan, spark_type_refusal
 OVERWRITES = {"spark"}  # engines whose full refresh and merge are an INSERT OVERWRITE
 MERGES = {"snowflake", "bigquery", "tsql"}  # engines whose merge is one MERGE statement
 NO_TRANSACTIONS = {"spark"}
+# Engines that never gather a temporary table's statistics themselves (PostgreSQL's autovacuum
+# cannot see temporary tables): a merge's stage is analyzed before it is joined. Taken for a few
+# rows, a stage of a million had its new keys looked up one by one in the table's index (1.4 s
+# where a hash join takes 0.6 s, at 1,000,000 rows).
+ANALYZED_STAGES = {"postgres"}
 
 # The load phases, in file order.
 CREATE, LOAD, PURGE = "create", "load", "purge"
@@ -200,7 +205,7 @@ def load_statements(
     if strategy == LoadStrategy.MERGE and dialect in MERGES:
         return [Statement("merge", _merge_statement(target))]
     if strategy == LoadStrategy.MERGE:
-        return _merge(target)
+        return _merge(target, analyze_stage=dialect in ANALYZED_STAGES)
     return [
         Statement("replace", exp.delete(target.table)),
         Statement("insert", target.insert(target.extraction())),
@@ -241,8 +246,9 @@ def stage_name(entity: EntityPlan) -> str:
     return f"stage_{entity.table}"
 
 
-def _merge(target: _Target) -> list[Statement]:
-    """Stage the extraction once, update what changed, insert what is new."""
+def _merge(target: _Target, *, analyze_stage: bool = False) -> list[Statement]:
+    """Stage the extraction once (with its statistics, where the engine does not gather them),
+    update what changed, insert what is new."""
     stage = exp.to_table(stage_name(target.entity))
     statements = [
         Statement(
@@ -255,6 +261,8 @@ def _merge(target: _Target) -> list[Statement]:
             ),
         )
     ]
+    if analyze_stage:
+        statements.append(Statement("analyze_stage", exp.Analyze(tables=[stage.copy()])))
     values = [c for c in target.columns if c not in target.keys]
     if values:
         changed = exp.or_(
