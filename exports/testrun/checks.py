@@ -74,6 +74,12 @@ class Check:
         attribute = self.attribute.replace(", ", "+")
         return ".".join(part for part in (self.entity, attribute, self.kind) if part)
 
+    @property
+    def in_scan(self) -> bool:
+        """Counted as a condition on the rows of `scan`, together with the other checks of
+        those rows."""
+        return self.scan is not None and self.condition is not None
+
     def count_tree(self) -> exp.Select:
         assert self.violations is not None, "count_tree() of a check without a violations query"
         if self.counted is not None:

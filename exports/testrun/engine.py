@@ -816,7 +816,7 @@ class _Side:
         for check in checks:
             if check.test_type in (TestType.RECORD_COUNT, TestType.FIELD_VALUE):
                 continue
-            if check.violations is None or (check.scan is not None and check.condition is not None):
+            if check.violations is None or check.in_scan:
                 continue  # nothing to count, or counted in a scan
             try:
                 self.violations(check)
@@ -830,9 +830,8 @@ class _Side:
         alone."""
         by_scan: dict[str, list[Check]] = {}
         for check in checks:
-            if check.scan is None or check.condition is None:
-                continue
-            if self.count_query(check) not in self.numbers:
+            if check.in_scan and self.count_query(check) not in self.numbers:
+                assert check.scan is not None
                 by_scan.setdefault(check.scan.sql(), []).append(check)
         for group in by_scan.values():
             for start in range(0, len(group), COUNTED_TOGETHER):
