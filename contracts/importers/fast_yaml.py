@@ -31,6 +31,7 @@ StringDatesLoader.yaml_implicit_resolvers = {
 }
 
 _PLAIN_COLLECTION_TAGS = (None, "!", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
+_NO_KEY = object()  # a mapping waiting for its next key
 
 
 # A contract is a few levels deep and repeats little: these bounds refuse hostile documents (an
@@ -178,17 +179,23 @@ class FastYaml:
             parser.dispose()
 
     def _build(self, next_event: Callable[[], Any], max_depth: int, alias_budget: int) -> Any:
-        # One entry per open mapping or sequence: [container, pending key, anchor, `count` when
-        # it opened]. `count` is how many values everything read so far stands for, aliases
-        # expanded, so a collection stands for `count` at its end minus `count` at its start
-        # (itself included), as `within_limits` counts it.
-        stack: list[list[Any]] = []
+        # The innermost open collection is held in locals (`container`, its pending `key`, whether
+        # it is a list, its anchor, and `count` when it opened); opening another pushes them on
+        # `outer`. The stream itself is the outermost list. `count` is how many values
+        # everything read so far stands for, aliases expanded, so a collection stands for `count`
+        # at its end minus `count` at its start (itself included), as `within_limits` counts it.
+        outer: list[tuple[Any, Any, bool, str | None, int]] = []
         anchors: dict[str, Any] = {}  # anchor → value
         anchored: dict[str, int] = {}  # anchor → how many values an alias of it stands for
         count = 0
         expanded = 0
+        no_key = _NO_KEY
         root: list[Any] = []
-        no_key = object()
+        container: Any = root
+        key: Any = no_key
+        is_list = True
+        own_anchor: str | None = None
+        start = 0
         scalar, shortcuts, resolvable = self.scalar, self.shortcuts, self.resolvable
         # Events are told apart by exact type (`type(...) is`), the cheapest test in a loop that
         # runs once per event; so `event` is left untyped rather than narrowed.
@@ -210,29 +217,33 @@ class FastYaml:
                 if anchor:
                     anchored[anchor] = 1
                     anchors[anchor] = value
+            elif kind is MappingEndEvent or kind is SequenceEndEvent:
+                if key is not no_key:
+                    raise Fallback("dangling key")
+                value = container
+                count += 1
+                if own_anchor:
+                    anchored[own_anchor] = count - start
+                container, key, is_list, own_anchor, start = outer.pop()
             elif kind is MappingStartEvent or kind is SequenceStartEvent:
-                if len(stack) >= max_depth:
+                if len(outer) >= max_depth:
                     raise YamlLimitError(
                         f"nested more than {max_depth} levels deep", event.start_mark
                     )
                 if event.tag not in _PLAIN_COLLECTION_TAGS:
                     raise Fallback(event.tag)
-                container: Any = {} if kind is MappingStartEvent else []
-                anchor = event.anchor
-                if anchor:
-                    anchors[anchor] = container
-                stack.append([container, no_key, anchor, count])
+                if not is_list and key is no_key:
+                    raise Fallback("complex key")
+                outer.append((container, key, is_list, own_anchor, start))
+                is_list = kind is SequenceStartEvent
+                container = [] if is_list else {}
+                key, own_anchor, start = no_key, event.anchor, count
+                if own_anchor:
+                    anchors[own_anchor] = container
                 continue
-            elif kind is MappingEndEvent or kind is SequenceEndEvent:
-                value, key, anchor, start = stack.pop()
-                count += 1
-                if anchor:
-                    anchored[anchor] = count - start
-                if key is not no_key:
-                    raise Fallback("dangling key")
             elif kind is AliasEvent:
                 anchor = event.anchor
-                if any(entry[2] == anchor for entry in stack):
+                if anchor == own_anchor or any(entry[3] == anchor for entry in outer):
                     # a value containing itself never ends when expanded
                     raise YamlLimitError(
                         "an alias refers to a value that contains it", event.start_mark
@@ -250,22 +261,17 @@ class FastYaml:
                 value = anchors[anchor]
             else:
                 continue
-            if not stack:
-                root.append(value)
-                if len(root) > 1:
-                    raise Fallback("several documents")
-                continue
-            top = stack[-1]
-            container = top[0]
-            if type(container) is list:
+            if is_list:
                 container.append(value)
-            elif top[1] is no_key:
-                if isinstance(value, dict | list) or value == "<<":
+            elif key is no_key:
+                if value == "<<" or isinstance(value, (dict, list)):
                     raise Fallback("complex or merge key")
-                top[1] = value
+                key = value
             else:
-                container[top[1]] = value
-                top[1] = no_key
+                container[key] = value
+                key = no_key
+        if len(root) > 1:
+            raise Fallback("several documents")
         return root[0] if root else None
 
 
