@@ -8,6 +8,7 @@ import sqlite3
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.db import connection
+from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 
 from catalog.models import CatalogColumn, CatalogForeignKey, CatalogTable, SourceSystem
@@ -135,6 +136,41 @@ def test_reintrospection_shows_the_diff_and_keeps_notes_of_what_still_exists(
     assert not CatalogTable.objects.filter(source=source, name="v_active_customer").exists()
     source.refresh_from_db()
     assert source.last_diff["counts"]["tables_added"] == 1
+
+
+def test_every_column_belongs_to_its_tables_engagement_through_stores_and_changes(
+    engagement, ba, outsider, mart_copy
+):
+    # The column's engagement is a copy of its table's that the database no longer checks per
+    # column: the store is what keeps them equal, for two engagements on one Mart.
+    other = outsider.memberships.get().engagement
+    sources = {
+        engagement: services.source_system_create(
+            engagement=engagement, name="Mart", url=f"sqlite:///{mart_copy}", acting_user=ba
+        ),
+        other: services.source_system_create(
+            engagement=other, name="Mart", url=f"sqlite:///{mart_copy}", acting_user=outsider
+        ),
+    }
+    services.catalog_introspect(source=sources[engagement], acting_user=ba)
+    db = sqlite3.connect(mart_copy)
+    db.executescript(
+        "CREATE TABLE mkt_sms_event (event_id INTEGER PRIMARY KEY, sent_at TEXT);"
+        "ALTER TABLE crm_customer ADD COLUMN loyalty_tier VARCHAR(20);"
+    )
+    db.close()
+    services.catalog_introspect(source=sources[engagement], acting_user=ba)  # adds to a catalog
+    services.catalog_introspect(source=sources[other], acting_user=outsider)  # a first store
+
+    assert not CatalogColumn.objects.exclude(engagement_id=F("table__engagement_id")).exists()
+    for owner, source in sources.items():
+        mine = CatalogColumn.objects.filter(engagement=owner)
+        assert mine.count() == 55 + 3 == mine.filter(table__source=source).count()
+
+    services.source_system_delete(source=sources[other], acting_user=outsider)
+
+    assert not CatalogColumn.objects.filter(engagement=other).exists()
+    assert CatalogColumn.objects.filter(engagement=engagement).count() == 58
 
 
 def test_a_second_introspection_without_changes_writes_no_history(cataloged, ba):
