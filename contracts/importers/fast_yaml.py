@@ -232,8 +232,6 @@ class FastYaml:
                     )
                 if event.tag not in _PLAIN_COLLECTION_TAGS:
                     raise Fallback(event.tag)
-                if not is_list and key is no_key:
-                    raise Fallback("complex key")
                 outer.append((container, key, is_list, own_anchor, start))
                 is_list = kind is SequenceStartEvent
                 container = [] if is_list else {}
