@@ -81,6 +81,13 @@ class SourceSystem(models.Model):
         return list(self.schemas) or [self.default_schema]
 
 
+# The history of the catalog's rows is written in bulk (a first store of a Mart adds a record per
+# table, column and key) and read a row at a time, by its id (the admin's history page). Its
+# records keep the row's references without an index each: every index is work for every record
+# of a store, and nothing looks these records up by engagement, source or table.
+BULK_HISTORY_UNINDEXED = ["engagement", "source", "table", "referred_table"]
+
+
 class CatalogTable(models.Model):
     engagement = models.ForeignKey(Engagement, on_delete=models.CASCADE, related_name="+")
     source = models.ForeignKey(SourceSystem, on_delete=models.CASCADE, related_name="tables")
@@ -106,7 +113,9 @@ class CatalogTable(models.Model):
     )
     notes = models.TextField(blank=True)
 
-    history = HistoricalRecords(table_name="mappings_historicalcatalogtable")
+    history = HistoricalRecords(
+        table_name="mappings_historicalcatalogtable", no_db_index=BULK_HISTORY_UNINDEXED
+    )
     objects = EngagementScopedQuerySet.as_manager()
 
     class Meta:
@@ -155,7 +164,9 @@ class CatalogColumn(models.Model):
     is_foreign_key: bool = False
     top_max: int = 0
 
-    history = HistoricalRecords(table_name="mappings_historicalcatalogcolumn")
+    history = HistoricalRecords(
+        table_name="mappings_historicalcatalogcolumn", no_db_index=BULK_HISTORY_UNINDEXED
+    )
     objects = EngagementScopedQuerySet.as_manager()
 
     class Meta:
@@ -185,7 +196,9 @@ class CatalogForeignKey(models.Model):
     )
     referred_columns = models.JSONField(default=list)
 
-    history = HistoricalRecords(table_name="mappings_historicalcatalogforeignkey")
+    history = HistoricalRecords(
+        table_name="mappings_historicalcatalogforeignkey", no_db_index=BULK_HISTORY_UNINDEXED
+    )
     objects = EngagementScopedQuerySet.as_manager()
 
     class Meta:
@@ -257,18 +270,21 @@ class ImpactedEntity(models.Model):
 
 # --- the suggestion index ---------------------------------------------------------------------
 # Derived from the catalog by `catalog.services.suggestion_index` each time a source's catalog is
-# stored, so suggesting columns reads the few candidate columns, never the whole catalog. Not
+# stored, so suggesting columns reads the few candidate names, never the whole catalog. Not
 # historied: it is a cache of the catalog's own (historied) rows, rebuilt whole per source.
 
 
 class SuggestionName(models.Model):
     """One normalised column name of a source (its words, abbreviations expanded, sorted and
-    joined by spaces: `cust_id` and `customer_id` are both "customer id") and how many of the
-    source's columns carry it."""
+    joined by spaces: `cust_id` and `customer_id` are both "customer id"), how many of the
+    source's columns carry it, and the first of them in catalog order (schema, table, position,
+    name) as `[ordinal, column id]` pairs: as many as a suggestion ever reads of one name
+    (`mappings.suggestions.COMMON`), so the index is a row per name, not a row per column."""
 
     source = models.ForeignKey(SourceSystem, on_delete=models.CASCADE, related_name="+")
     words = models.TextField(blank=True)
     column_count = models.PositiveIntegerField()
+    first_columns = models.JSONField(default=list)
 
     class Meta:
         indexes = [models.Index(fields=["source", "words"], name="suggestion_name_words")]
@@ -292,32 +308,3 @@ class SuggestionWord(models.Model):
 
     def __str__(self) -> str:
         return self.word
-
-
-class SuggestionColumn(models.Model):
-    """A catalog column under its normalised name, with its place in the catalog's order
-    (schema, table, position, name), so the first columns of a name are one index range."""
-
-    name = models.ForeignKey(
-        SuggestionName,
-        on_delete=models.CASCADE,
-        db_constraint=False,
-        db_index=False,
-        related_name="+",
-    )
-    # a plain reference: a column dropped from the catalog is dropped here by the rebuild that
-    # follows in the same transaction, and a request never sees an id it cannot read
-    column = models.ForeignKey(
-        CatalogColumn,
-        on_delete=models.DO_NOTHING,
-        db_constraint=False,
-        db_index=False,
-        related_name="+",
-    )
-    ordinal = models.PositiveIntegerField()
-
-    class Meta:
-        indexes = [models.Index(fields=["name", "ordinal"], name="suggestion_column_order")]
-
-    def __str__(self) -> str:
-        return f"{self.name_id}#{self.ordinal}"

@@ -1,11 +1,12 @@
-"""The suggestion index of a source's catalog: normalised column names, their words, and every
-column under its name in catalog order (see the models `SuggestionName`, `SuggestionWord`,
-`SuggestionColumn`).
+"""The suggestion index of a source's catalog: normalised column names with the first columns
+under each in catalog order, and their words (see the models `SuggestionName`,
+`SuggestionWord`).
 
 Rebuilt whole for a source whenever its catalog is stored with a change of columns, inside the
 same transaction, so a request never reads an index older than the catalog (catalogs stored
-before the index existed are indexed by migration catalog 0005: reads never write). It is derived
-data, not history: the rows go in with COPY on PostgreSQL (one executemany elsewhere).
+before the index took its shape are indexed by migration catalog 0007: reads never write). It is derived
+data, not history: a row per name (the words go in with COPY on PostgreSQL, one executemany
+elsewhere), so a catalog of 30,000 columns repeating 30 names writes 30 names, not 30,000 rows.
 """
 
 from __future__ import annotations
@@ -13,12 +14,13 @@ from __future__ import annotations
 from django.apps import apps as installed_apps
 from django.db import connection, transaction
 
-from mappings.suggestions import normalise
+from mappings.suggestions import COMMON, normalise
 
 from ..diff import CatalogDiff
 from ..models import SourceSystem
 
 CHUNK = 10_000
+NAMES_PER_INSERT = 200  # each name carries up to COMMON column ids
 
 
 def suggestion_index_refresh(*, source: SourceSystem, diff: CatalogDiff) -> None:
@@ -54,48 +56,36 @@ def build_index(source_id: int, apps=installed_apps) -> int:
     )
     key_of: dict[str, str] = {}  # a Mart repeats column names across its tables
     counts: dict[str, int] = {}
-    placed: list[tuple[str, int]] = []
-    for pk, name in columns.iterator(chunk_size=CHUNK):
+    first: dict[str, list[list[int]]] = {}  # the first COMMON [ordinal, column id] of a name
+    for ordinal, (pk, name) in enumerate(columns.iterator(chunk_size=CHUNK)):
         key = key_of.get(name)
         if key is None:
             key = key_of[name] = " ".join(sorted(normalise(name)))
-        counts[key] = counts.get(key, 0) + 1
-        placed.append((key, pk))
+        seen = counts.get(key, 0)
+        counts[key] = seen + 1
+        if seen < COMMON:
+            first.setdefault(key, []).append([ordinal, pk])
     names = SuggestionName.objects.bulk_create(
         [
-            SuggestionName(source_id=source_id, words=key, column_count=n)
+            SuggestionName(source_id=source_id, words=key, column_count=n, first_columns=first[key])
             for key, n in counts.items()
         ],
-        batch_size=CHUNK,
+        batch_size=NAMES_PER_INSERT,
     )
-    name_ids = {name.words: name.pk for name in names}
     _insert(
         apps.get_model("catalog", "SuggestionWord"),
         ["source_id", "word", "name_id"],
         ((source_id, word, name.pk) for name in names for word in name.words.split()),
     )
-    _insert(
-        apps.get_model("catalog", "SuggestionColumn"),
-        ["name_id", "column_id", "ordinal"],
-        ((name_ids[key], pk, ordinal) for ordinal, (key, pk) in enumerate(placed)),
-    )
-    return len(placed)
+    return sum(counts.values())
 
 
 def _delete(apps, source_id: int) -> None:
     quote = connection.ops.quote_name
     names = quote(apps.get_model("catalog", "SuggestionName")._meta.db_table)
-    columns = quote(apps.get_model("catalog", "SuggestionColumn")._meta.db_table)
     words = quote(apps.get_model("catalog", "SuggestionWord")._meta.db_table)
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"DELETE FROM {columns} WHERE name_id IN (SELECT id FROM {names} WHERE source_id = %s)",
-            [source_id],
-        )
-        cursor.execute(
-            f"DELETE FROM {words} WHERE source_id = %s",
-            [source_id],
-        )
+        cursor.execute(f"DELETE FROM {words} WHERE source_id = %s", [source_id])
         cursor.execute(f"DELETE FROM {names} WHERE source_id = %s", [source_id])
 
 

@@ -17,7 +17,6 @@ from catalog.models import (
     CatalogColumn,
     CatalogTable,
     SourceSystem,
-    SuggestionColumn,
     SuggestionName,
     SuggestionWord,
 )
@@ -177,7 +176,8 @@ class CatalogSuggestions:
         return self._columns_named(names, SHORTLIST) if names else []
 
     def _columns_named(self, names: list[IndexedName], limit: int) -> list[int]:
-        """The first `limit` columns under `names`, source by source in catalog order."""
+        """The first `limit` columns under `names`, source by source in catalog order (each name
+        keeps its first COMMON columns, as many as any limit asks)."""
         meaning = {name.pk: name.words for name in names}
         by_source: dict[int, list[int]] = defaultdict(list)
         for name in names:
@@ -187,11 +187,9 @@ class CatalogSuggestions:
             ids = by_source.get(source_id, [])
             rows: list[tuple[int, int, int]] = []
             for start in range(0, len(ids) if len(found) < limit else 0, FETCH):
-                rows += (
-                    SuggestionColumn.objects.filter(name_id__in=ids[start : start + FETCH])
-                    .order_by("ordinal")
-                    .values_list("ordinal", "column_id", "name_id")[: limit - len(found)]
-                )
+                first = SuggestionName.objects.filter(pk__in=ids[start : start + FETCH])
+                for name_id, columns in first.values_list("pk", "first_columns"):
+                    rows += [(ordinal, column_id, name_id) for ordinal, column_id in columns]
             for _ordinal, column_id, name_id in sorted(rows)[: limit - len(found)]:
                 self._column_words[column_id] = meaning[name_id]
                 found.append(column_id)

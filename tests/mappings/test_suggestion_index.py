@@ -14,7 +14,7 @@ import importlib
 import pytest
 from django.apps import apps as django_apps
 
-from catalog.models import CatalogColumn, SuggestionColumn, SuggestionName, SuggestionWord
+from catalog.models import CatalogColumn, SuggestionName, SuggestionWord
 from catalog.services import sources as catalog_services
 from catalog.services.ddl_import import catalog_import_csv, catalog_import_ddl
 from mappings.compiled import compile_from_clause
@@ -26,13 +26,13 @@ from mappings.selectors.suggestions import (
     entity_suggestions,
 )
 from mappings.services import mapping as services
-from mappings.suggestions import ColumnFacts, SuggestionIndex, normalise, synonym_map
+from mappings.suggestions import COMMON, ColumnFacts, SuggestionIndex, normalise, synonym_map
 
 from ..factories import GlossaryTermFactory
 
-index_stale_sources = importlib.import_module(
-    "catalog.migrations.0005_index_catalogs_stored_before"
-).index_stale_sources
+index_every_catalog = importlib.import_module(
+    "catalog.migrations.0007_suggestion_name_keeps_its_first_columns"
+).index_every_catalog
 
 DRIVING = {
     "customer": (
@@ -147,6 +147,15 @@ def assert_same_as_in_memory(engagement, *, limit: int = 5) -> int:
     return compared
 
 
+def indexed_rows(source, *, with_keys: bool = True) -> list[tuple]:
+    """A source's suggestion index as rows; with their keys, a rebuild shows as a change."""
+    fields = ["words", "column_count", "first_columns"]
+    rows = SuggestionName.objects.filter(source=source).values_list(
+        *(["pk"] if with_keys else []), *fields
+    )
+    return sorted(rows, key=repr)
+
+
 def staging_csv(tables: int) -> str:
     lines = ["Schema|Table|Column|Data Type|Nullable|Primary Key|References|Description"]
     for t in range(tables):
@@ -218,9 +227,9 @@ def test_the_index_follows_every_catalog_write(mapped, ba, source):  # noqa: F81
     assert assert_same_as_in_memory(mapped)
 
     # re-introspecting an unchanged Mart keeps its index as it was
-    before = list(SuggestionColumn.objects.filter(name__source=source).values_list("pk"))
+    before = indexed_rows(source)
     catalog_services.catalog_introspect(source=source, acting_user=ba)
-    assert list(SuggestionColumn.objects.filter(name__source=source).values_list("pk")) == before
+    assert indexed_rows(source) == before
 
     # a deleted source leaves nothing behind and suggests nothing
     contacts = mapped.sources.get(name="Contacts")
@@ -230,27 +239,47 @@ def test_the_index_follows_every_catalog_write(mapped, ba, source):  # noqa: F81
     assert assert_same_as_in_memory(mapped)
 
 
-def test_a_catalog_stored_before_the_index_existed_is_indexed_by_the_migration(
+def test_a_catalog_stored_before_the_index_took_its_shape_is_indexed_by_the_migration(
     mapped,
+    ba,
     source,  # noqa: F811
     django_assert_max_num_queries,
 ):
-    # given a catalog stored before the index existed
-    SuggestionColumn.objects.filter(name__source=source).delete()
+    # given a catalog stored before the index took its shape, beside one indexed as it is
+    catalog_import_csv(
+        engagement=mapped, source_name="Archive", text=staging_csv(3), acting_user=ba
+    )
+    archive = mapped.sources.get(name="Archive")
+    archived = indexed_rows(archive, with_keys=False)
     SuggestionWord.objects.filter(source=source).delete()
     SuggestionName.objects.filter(source=source).delete()
     email = mapped.entity_mappings.get(entity_name="email_event")
 
     # then asking for suggestions only reads: it writes no index
-    with django_assert_max_num_queries(30) as captured:
+    with django_assert_max_num_queries(40) as captured:  # two sources' reads
         entity_suggestions(entity_mapping=email)
     assert not [q for q in captured.captured_queries if "INSERT" in q["sql"].upper()]
-    assert not SuggestionColumn.objects.filter(name__source=source).exists()
+    assert not SuggestionName.objects.filter(source=source).exists()
 
-    # when the data migration runs, then it indexes that catalog and leaves the others alone
-    others = list(SuggestionColumn.objects.exclude(name__source=source).values_list("pk"))
-    index_stale_sources(django_apps, None)
-    indexed = SuggestionColumn.objects.filter(name__source=source).count()
+    # when the data migration runs, then it indexes that catalog, and the other one as it was
+    index_every_catalog(django_apps, None)
+    indexed = sum(count for _words, count, _first in indexed_rows(source, with_keys=False))
     assert indexed == CatalogColumn.objects.filter(table__source=source).count() > 0
-    assert list(SuggestionColumn.objects.exclude(name__source=source).values_list("pk")) == others
+    assert indexed_rows(archive, with_keys=False) == archived
+    assert assert_same_as_in_memory(mapped)
+
+
+def test_a_name_in_more_columns_than_a_suggestion_reads_keeps_its_first_ones(mapped, ba):
+    # given an archive of 600 feeds, so `id` and `customer id` each name 600 columns
+    catalog_import_csv(
+        engagement=mapped, source_name="Archive", text=staging_csv(600), acting_user=ba
+    )
+    customer_id = SuggestionName.objects.get(source__name="Archive", words="customer id")
+    assert customer_id.column_count == 1200 > COMMON  # customer_id and cust_id
+    # then the name keeps the first COMMON of them, in catalog order
+    ordinals = [ordinal for ordinal, _column in customer_id.first_columns]
+    assert len(ordinals) == COMMON and ordinals == sorted(ordinals)
+    first_table = CatalogColumn.objects.get(pk=customer_id.first_columns[0][1]).table
+    assert (first_table.schema, first_table.name) == ("raw", "stg_feed_000")
+    # and every attribute is suggested what the whole catalog in memory suggests
     assert assert_same_as_in_memory(mapped)
