@@ -1,5 +1,6 @@
 """Reading a Mart's structure into a snapshot: the inspector's multi-table calls (a PostgreSQL
-Mart's columns from one catalog query, read by the inspector's rules), nothing else.
+Mart's columns from one catalog query, read by the inspector's rules; a SQLite Mart's pragmas and
+CREATE statements fetched for all tables at once, read by the dialect's own code), nothing else.
 
 The snapshot (plain dataclasses) is what introspection, the DDL import and the CSV import all
 produce; `catalog.catalog_apply` turns any snapshot into catalog rows and a diff.
@@ -7,6 +8,7 @@ produce; `catalog.catalog_apply` turns any snapshot into catalog rows and a diff
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -15,13 +17,16 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import DOMAIN
+from sqlalchemy.dialects.sqlite.base import SQLiteDialect
 from sqlalchemy.engine import Connection
-from sqlalchemy.engine.reflection import ObjectKind
+from sqlalchemy.engine.reflection import ObjectKind, ReflectionDefaults
 
 from workbench.jobs import JobError
 from workbench.memory import gc_paused
 
 from ..choices import TableKind
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(slots=True)
@@ -83,7 +88,17 @@ def read_catalog(
         return _read_catalog(conn, schema=schema, report=report, side_conn=side_conn)
 
 
-def _read_catalog(conn, *, schema: str, report, side_conn) -> list[TableSnap]:
+def read_catalog_by_inspector(conn: Connection, *, schema: str = "") -> list[TableSnap]:
+    """The same snapshot from the inspector's own calls alone, table by table: no catalog query or
+    pre-fetched pragma of ours. What the faster readings above must equal (and are tested
+    against)."""
+    with gc_paused():
+        return _read_catalog(
+            conn, schema=schema, report=lambda _p, _m: None, side_conn=None, fast=False
+        )
+
+
+def _read_catalog(conn, *, schema: str, report, side_conn, fast: bool = True) -> list[TableSnap]:
     inspector = sa.inspect(conn)
     if schema:
         schemas = inspector.get_schema_names()
@@ -94,29 +109,13 @@ def _read_catalog(conn, *, schema: str, report, side_conn) -> list[TableSnap]:
             )
     name = schema or None
     kind = ObjectKind.TABLE | ObjectKind.VIEW
-
-    def secondary(connection: Connection):
-        side = sa.inspect(connection)
-        return (
-            _optional(lambda: side.get_multi_unique_constraints(schema=name, kind=kind)),
-            _optional(lambda: side.get_multi_indexes(schema=name, kind=kind)),
-            _optional(lambda: side.get_multi_table_comment(schema=name, kind=kind)),
-            set(_optional(lambda: side.get_view_names(schema=name), default=[]))
-            | set(_optional(lambda: side.get_materialized_view_names(schema=name), default=[])),
-        )
-
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        pending = pool.submit(secondary, side_conn) if side_conn is not None else None
-        report(10, "Reading columns")
-        columns = _columns(conn, inspector, name, kind)
-        report(30, "Reading primary keys")
-        pks = inspector.get_multi_pk_constraint(schema=name, kind=kind)
-        report(40, "Reading foreign keys")
-        fks = inspector.get_multi_foreign_keys(schema=name, kind=kind)
-        report(50, "Reading unique constraints, indexes and comments")
-        uniques, indexes, comments, views = (
-            pending.result() if pending is not None else secondary(conn)
-        )
+    reflected = None
+    if fast and conn.dialect.name == "sqlite":
+        report(10, "Reading tables, columns and keys")
+        reflected = _sqlite_reflection(conn, name, kind)
+    if reflected is None:
+        reflected = _reflection(conn, inspector, name, kind, report, side_conn, fast=fast)
+    columns, pks, fks, uniques, indexes, comments, views = reflected
 
     dialect = conn.dialect
     # A foreign key into the search path's schema comes without its schema: when reading another
@@ -165,12 +164,48 @@ def _read_catalog(conn, *, schema: str, report, side_conn) -> list[TableSnap]:
     return tables
 
 
-def _columns(conn: Connection, inspector, schema: str | None, kind: ObjectKind) -> dict:
+def _reflection(
+    conn, inspector, schema: str | None, kind, report, side_conn, *, fast=True, side=None
+) -> tuple:
+    """The inspector's multi-table calls the snapshot is made of: columns, primary keys, foreign
+    keys, unique constraints, indexes, comments and the names of the views. The secondary ones are
+    made on `side_conn` beside the others when given, else after them by the `side` inspector (a
+    fresh one by default)."""
+
+    def secondary(side):
+        return (
+            _optional(lambda: side.get_multi_unique_constraints(schema=schema, kind=kind)),
+            _optional(lambda: side.get_multi_indexes(schema=schema, kind=kind)),
+            _optional(lambda: side.get_multi_table_comment(schema=schema, kind=kind)),
+            set(_optional(lambda: side.get_view_names(schema=schema), default=[]))
+            | set(_optional(lambda: side.get_materialized_view_names(schema=schema), default=[])),
+        )
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending = (
+            pool.submit(lambda: secondary(sa.inspect(side_conn))) if side_conn is not None else None
+        )
+        report(10, "Reading columns")
+        columns = _columns(conn, inspector, schema, kind, fast=fast)
+        report(30, "Reading primary keys")
+        pks = inspector.get_multi_pk_constraint(schema=schema, kind=kind)
+        report(40, "Reading foreign keys")
+        fks = inspector.get_multi_foreign_keys(schema=schema, kind=kind)
+        report(50, "Reading unique constraints, indexes and comments")
+        uniques, indexes, comments, views = (
+            pending.result() if pending is not None else secondary(side or sa.inspect(conn))
+        )
+    return columns, pks, fks, uniques, indexes, comments, views
+
+
+def _columns(
+    conn: Connection, inspector, schema: str | None, kind: ObjectKind, *, fast: bool = True
+) -> dict:
     """Every table's columns as the inspector's `get_multi_columns` gives them: on PostgreSQL
     from one catalog query (`_postgres_columns`), elsewhere from the inspector."""
     columns = None
     version = conn.dialect.server_version_info or ()
-    if conn.dialect.name == "postgresql" and version >= (12,):
+    if fast and conn.dialect.name == "postgresql" and version >= (12,):
         columns = _postgres_columns(conn, inspector, schema, kind)
     if columns is None:
         columns = inspector.get_multi_columns(schema=schema, kind=kind)
@@ -180,7 +215,7 @@ def _columns(conn: Connection, inspector, schema: str | None, kind: ObjectKind) 
 # The columns of the tables (plain, partitioned, foreign) and views of one schema: the facts the
 # inspector reads, in its order. A type's collation is given when it is not the type's own.
 _POSTGRES_COLUMNS = """
-SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod),
+SELECT c.relname, a.attnum, a.attname, format_type(a.atttypid, a.atttypmod),
        CASE WHEN a.atthasdef THEN pg_get_expr(d.adbin, d.adrelid) END,
        a.attnotnull, ds.description, a.attgenerated,
        CASE WHEN a.attcollation <> 0 AND a.attcollation <> t.typcollation
@@ -193,11 +228,32 @@ LEFT JOIN pg_catalog.pg_attrdef AS d ON d.adrelid = a.attrelid AND d.adnum = a.a
 LEFT JOIN pg_catalog.pg_description AS ds ON ds.objoid = a.attrelid AND ds.objsubid = a.attnum
 LEFT JOIN pg_catalog.pg_type AS t ON t.oid = a.atttypid
 WHERE c.relkind IN ('r', 'p', 'f', 'v') AND c.relpersistence <> 't' AND {scope}
-ORDER BY c.relname, a.attnum
 """
-_IN_SCHEMA = "n.nspname = :schema"
+_IN_SCHEMA = "n.nspname = {schema}"
 _ON_SEARCH_PATH = "pg_catalog.pg_table_is_visible(c.oid) AND n.nspname <> 'pg_catalog'"
 _SEQUENCE_DEFAULT = re.compile(r"(nextval\(')([^']+)('.*$)")
+
+
+def _postgres_column_rows(conn: Connection, schema: str | None) -> list[Any]:
+    """The rows of `_POSTGRES_COLUMNS`, by table and then column number. Sorted here, not by the
+    server (sorting 30,000 rows this wide spilled to disk), and read with the driver's own
+    cursor when it takes named parameters (psycopg: SQLAlchemy's rows cost as much again)."""
+    scope = _IN_SCHEMA if schema else _ON_SEARCH_PATH
+    params = {"schema": schema} if schema else None
+    if conn.dialect.paramstyle == "pyformat":
+        cursor = conn.connection.cursor()
+        try:
+            cursor.execute(
+                _POSTGRES_COLUMNS.format(scope=scope.format(schema="%(schema)s")), params
+            )
+            rows: list[Any] = list(cursor.fetchall())
+        finally:
+            cursor.close()
+    else:
+        query = sa.text(_POSTGRES_COLUMNS.format(scope=scope.format(schema=":schema")))
+        rows = [tuple(row) for row in conn.execute(query, params or {})]
+    rows.sort(key=lambda row: (row[0], row[1] or 0))
+    return rows
 
 
 def _postgres_columns(conn: Connection, inspector, schema: str | None, kind: ObjectKind):
@@ -209,10 +265,9 @@ def _postgres_columns(conn: Connection, inspector, schema: str | None, kind: Obj
     when a column's type is a domain (whose own NOT NULL and default apply): then the inspector
     reads them all."""
     assert kind == ObjectKind.TABLE | ObjectKind.VIEW, "the relkinds above are those"
-    query = _POSTGRES_COLUMNS.format(scope=_IN_SCHEMA if schema else _ON_SEARCH_PATH)
-    rows: list[Any] = list(conn.execute(sa.text(query), {"schema": schema} if schema else {}))
+    rows = _postgres_column_rows(conn, schema)
     samples: dict[tuple, tuple[str, str]] = {}  # (type, collation) → a (table, column) of it
-    for table, column, type_name, *_facts, collation in rows:
+    for table, _number, column, type_name, *_facts, collation in rows:
         if column is not None:
             samples.setdefault((type_name, collation), (table, column))
     reflected = (
@@ -229,7 +284,7 @@ def _postgres_columns(conn: Connection, inspector, schema: str | None, kind: Obj
     if any(isinstance(type_, DOMAIN) for type_ in types.values()):
         return None
     columns: dict = {}
-    for table, column, type_name, default, not_null, comment, generated, collation in rows:
+    for table, _number, column, type_name, default, not_null, comment, generated, collation in rows:
         table_columns = columns.setdefault((schema, table), [])
         if column is None:
             continue  # a table without columns
@@ -249,6 +304,163 @@ def _postgres_columns(conn: Connection, inspector, schema: str | None, kind: Obj
             }
         )
     return columns
+
+
+# --- SQLite: the dialect's own reading of every table, its per-table lookups pre-fetched ---------
+
+# Every pragma the SQLite dialect reads a table by, for all tables and views of the main database
+# at once (SQLite's table-valued pragma functions): each row is the PRAGMA statement's row (`p.*`,
+# its columns checked against these names), in the PRAGMA's order (its own counters, ascending).
+_SQLITE_PRAGMAS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "table_xinfo": (
+        "SELECT m.name, p.* FROM main.sqlite_master AS m"
+        " JOIN pragma_table_xinfo(m.name, 'main') AS p"
+        " WHERE m.type IN ('table', 'view') ORDER BY m.name, p.cid",
+        ("cid", "name", "type", "notnull", "dflt_value", "pk", "hidden"),
+    ),
+    "foreign_key_list": (
+        "SELECT m.name, p.* FROM main.sqlite_master AS m"
+        " JOIN pragma_foreign_key_list(m.name, 'main') AS p"
+        " WHERE m.type IN ('table', 'view') ORDER BY m.name, p.id, p.seq",
+        ("id", "seq", "table", "from", "to", "on_update", "on_delete", "match"),
+    ),
+    "index_list": (
+        "SELECT m.name, p.* FROM main.sqlite_master AS m"
+        " JOIN pragma_index_list(m.name, 'main') AS p"
+        " WHERE m.type IN ('table', 'view') ORDER BY m.name, p.seq",
+        ("seq", "name", "unique", "origin", "partial"),
+    ),
+    # keyed by the index, as the dialect asks for it
+    "index_info": (
+        "SELECT i.name, p.* FROM main.sqlite_master AS m"
+        " JOIN pragma_index_list(m.name, 'main') AS i"
+        " JOIN pragma_index_info(i.name, 'main') AS p"
+        " WHERE m.type IN ('table', 'view') ORDER BY i.name, p.seqno",
+        ("seqno", "cid", "name"),
+    ),
+}
+# Each table's and view's CREATE statement: what `_get_table_sql` reads.
+_SQLITE_OBJECTS = (
+    "SELECT m.name, m.sql FROM main.sqlite_master AS m WHERE m.type IN ('table', 'view')"
+)
+
+
+@dataclass
+class _SQLiteFacts:
+    """What the SQLite dialect would look up table by table, looked up once for all tables."""
+
+    schema: str | None
+    sql: dict[str, str | None]
+    has_rows: dict[str, bool]
+    pragmas: dict[tuple[str, str], list[tuple]]
+
+
+def _sqlite_reflection(conn: Connection, schema: str | None, kind: ObjectKind) -> tuple | None:
+    """The inspector's multi-table calls on a SQLite Mart, made by the dialect's own code — the
+    same functions, rules and warnings — but with its per-table lookups (a handful of PRAGMA
+    statements and a scan of the schema table for the table's CREATE statement, each several
+    times) answered from a few queries over all tables. None when the Mart is not one this is
+    sure of (an attached database, temporary tables, an older SQLite, a pragma with other
+    columns) or anything fails: then the inspector reads it table by table."""
+    dialect = conn.dialect
+    if schema not in (None, "main") or not isinstance(dialect, SQLiteDialect):
+        return None  # an attached database (or another dialect of SQLite): table by table
+    try:
+        facts = _sqlite_facts(conn, dialect, schema)
+        if facts is None:
+            return None
+        inspector = sa.inspect(conn)  # a new inspector of this read only: nothing shared changes
+        inspector.dialect = _prefetched_dialect(dialect, facts)
+        return _reflection(conn, inspector, schema, kind, lambda _p, _m: None, None, side=inspector)
+    except Exception:  # noqa: BLE001 — whatever it is, the inspector reads the Mart (or says why not)
+        logger.info("Reading the SQLite Mart table by table instead", exc_info=True)
+        return None
+
+
+def _sqlite_facts(
+    conn: Connection, dialect: SQLiteDialect, schema: str | None
+) -> _SQLiteFacts | None:
+    if (dialect.server_version_info or ()) < (3, 31):  # the dialect reads table_info then
+        return None
+    # Without a schema the dialect looks in the temporary database too, after the main one
+    if schema is None and conn.exec_driver_sql("SELECT count(*) FROM sqlite_temp_master").scalar():
+        return None
+    sql: dict[str, str | None] = dict(conn.exec_driver_sql(_SQLITE_OBJECTS).all())
+    pragmas: dict[tuple[str, str], list[tuple]] = {}
+    for pragma, (query, columns) in _SQLITE_PRAGMAS.items():
+        result = conn.exec_driver_sql(query)
+        if tuple(result.keys())[1:] != columns:
+            return None
+        if pragma != "index_info":  # a table without rows of this pragma has none
+            pragmas.update({(pragma, name): [] for name in sql})
+        for row in result.all():
+            pragmas.setdefault((pragma, row[0]), []).append(row[1:])
+    # PRAGMA table_info (what `has_table` reads) gives the columns whose table_xinfo "hidden" is 0
+    has_rows = {name: any(row[6] == 0 for row in pragmas[("table_xinfo", name)]) for name in sql}
+    return _SQLiteFacts(schema=schema, sql=sql, has_rows=has_rows, pragmas=pragmas)
+
+
+class _PrefetchedSQLite(SQLiteDialect):
+    """The connection's SQLite dialect, answering its per-table lookups from `_SQLiteFacts`: the
+    rows the PRAGMA statement gives, the CREATE statement, whether the table exists, and one
+    type per distinct declared type. Anything else (a table it has no facts of, a partial index's
+    CREATE statement) it asks the database as the dialect does."""
+
+    _facts: _SQLiteFacts
+    _types: dict[str, Any]
+
+    def _get_table_pragma(self, connection, pragma, table_name, schema=None):
+        rows = self._facts.pragmas.get((pragma, table_name))
+        if rows is None or schema != self._facts.schema:
+            return super()._get_table_pragma(connection, pragma, table_name, schema=schema)
+        return list(rows)
+
+    def _get_table_sql(self, connection, table_name, schema=None, **kw):
+        sql = self._facts.sql.get(table_name)
+        if sql is None or schema != self._facts.schema:
+            return super()._get_table_sql(connection, table_name, schema=schema, **kw)
+        return sql
+
+    def has_table(self, connection, table_name, schema=None, **kw):
+        if table_name not in self._facts.has_rows or schema != self._facts.schema:
+            return super().has_table(connection, table_name, schema=schema, **kw)
+        return self._facts.has_rows[table_name]
+
+    def get_unique_constraints(self, connection, table_name, schema=None, **kw):
+        # The dialect names a UNIQUE constraint of the CREATE statement only when SQLite made an
+        # automatic index for it: a table without one has none (and no statement to search).
+        indexes = self._facts.pragmas.get(("index_list", table_name))
+        if (
+            indexes is not None
+            and schema == self._facts.schema
+            and not any(row[1].startswith("sqlite_autoindex") for row in indexes)
+        ):
+            return ReflectionDefaults.unique_constraints()
+        return super().get_unique_constraints(connection, table_name, schema=schema, **kw)
+
+    def _resolve_type_affinity(self, type_):
+        # one type per distinct declared type (the snapshot only reads it)
+        resolved = self._types.get(type_)
+        if resolved is None:
+            resolved = self._types[type_] = super()._resolve_type_affinity(type_)
+        return resolved
+
+
+_PREFETCHED_CLASSES: dict[type, type[_PrefetchedSQLite]] = {}  # per dialect class, made once
+
+
+def _prefetched_dialect(dialect: SQLiteDialect, facts: _SQLiteFacts) -> _PrefetchedSQLite:
+    """A private copy of the connection's dialect (its state copied, never changed) over facts:
+    an instance of a subclass of its own class (the driver's), the lookups above put in front."""
+    base = type(dialect)
+    cls = _PREFETCHED_CLASSES.get(base)
+    if cls is None:
+        made = type(f"Prefetched{base.__name__}", (_PrefetchedSQLite, base), {})
+        cls = _PREFETCHED_CLASSES.setdefault(base, made)
+    reader: _PrefetchedSQLite = object.__new__(cls)
+    reader.__dict__.update(vars(dialect))
+    reader._facts, reader._types = facts, {}
+    return reader
 
 
 def _optional(call, default=None):

@@ -136,3 +136,16 @@ def test_a_domain_column_is_read_by_the_inspector_with_the_domains_own_rules(mar
     n = table.columns[0]
     assert (n.name, n.nullable, n.default) == ("n", False, "1")
     assert [table] == as_the_inspector_reads_them(monkeypatch, mart, "dom")
+
+
+def test_a_driver_without_named_parameters_reads_the_same_columns(mart):
+    # Given the Mart through a driver taking positional parameters (as pg8000 does), whose rows
+    # are read through SQLAlchemy rather than the driver's own cursor
+    positional = sa.create_engine(mart.url, paramstyle="format")
+    try:
+        assert positional.dialect.paramstyle != mart.dialect.paramstyle == "pyformat"
+        # Then the snapshot is the same, table by table and column by column
+        assert read(positional, "odd") == read(mart, "odd")
+        assert read(positional, "") == read(mart, "")
+    finally:
+        positional.dispose()
