@@ -160,7 +160,7 @@ def _read_snapshot(
     if entities is not None:
         entity_rows = entity_rows.filter(entity_name__in=entities)
         attribute_rows = attribute_rows.filter(entity_mapping__entity_name__in=entities)
-    chunks = _entity_chunks(entity_rows, attribute_rows)
+    chunks = _entity_chunks(entity_rows)
     head = {
         "format": SNAPSHOT_FORMAT,
         "contract": {"name": layer.name, "version": layer.version} if layer else None,
@@ -169,20 +169,19 @@ def _read_snapshot(
     return head, _entity_parts(entity_rows, attribute_rows, chunks)
 
 
-def _entity_chunks(entity_rows, attribute_rows) -> list[list[int]]:
+def _entity_chunks(entity_rows) -> list[list[int]]:
     """The entity mapping ids in name order, in runs whose entities hold about
-    SNAPSHOT_CHUNK_ROWS attribute rows."""
-    sizes = dict(
-        attribute_rows.order_by()
-        .values_list("entity_mapping_id")
-        .annotate(rows=Count("id"))
-        .values_list("entity_mapping_id", "rows")
-    )
+    SNAPSHOT_CHUNK_ROWS attribute rows.
+
+    Each entity's rows are counted through it (the database counts them entity by entity, from
+    the index of a row's entity): grouping the engagement's rows by entity instead would sort
+    them all first (SQLite in this process's memory, ~2 MB at 100,000 rows)."""
     chunks: list[list[int]] = [[]]
     rows = 0
-    for pk in entity_rows.order_by("entity_name").values_list("pk", flat=True):
+    sized = entity_rows.order_by("entity_name").annotate(rows=Count("attributes"))
+    for pk, size in sized.values_list("pk", "rows"):
         chunks[-1].append(pk)
-        rows += sizes.get(pk, 0)
+        rows += size
         if rows >= SNAPSHOT_CHUNK_ROWS:
             chunks.append([])
             rows = 0

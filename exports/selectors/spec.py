@@ -7,9 +7,10 @@ import heapq
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from django.db.models import Count
+from django.db import connection
+from django.db.models import Count, F
 
-from catalog.models import CatalogColumn
+from catalog.models import CatalogColumn, CatalogTable
 from contracts.models import InterfaceAttribute, InterfaceLayer
 from contracts.selectors import published_layer
 from mappings.load_order import LoadOrder
@@ -152,8 +153,11 @@ def spec_data(*, engagement: Engagement) -> SpecData:
     )
     sizes: dict[str, int] = {}
     if layer is not None:
+        # Counted per entity of the layer, which the database reads in name order from the
+        # entity's key: grouping the layer's attributes by name would sort them all first (SQLite
+        # in this process's memory, ~2 MB at 100,000 attributes).
         sizes = dict(
-            InterfaceAttribute.objects.filter(layer=layer)
+            InterfaceAttribute.objects.filter(entity__layer=layer)
             .order_by()
             .values_list("entity__name")
             .annotate(count=Count("pk"))
@@ -247,7 +251,10 @@ def used_catalog_columns(*, data: SpecData) -> list[dict]:
 
 FEEDS_SHOWN = 10
 # Catalog columns written per chunk: the attributes they feed are read for a chunk's tables only.
-CATALOG_CHUNK_COLUMNS = 5000
+# At 5,000 a chunk (with the database driver's buffer of its rows, memory Python's own allocator
+# cannot reuse) took the export ~2 MB above the Mapping sheet's peak; 1,000 stay below it, and are
+# quicker to write.
+CATALOG_CHUNK_COLUMNS = 1000
 # Attribute mappings read per query while a chunk's "Used By" lists are gathered.
 FEED_ROWS = 5000
 
@@ -287,24 +294,75 @@ def catalog_rows(*, data: SpecData) -> Iterator[dict]:
     for table in readers:
         spellings.setdefault(table.lower(), []).append(table)
     names |= set(spellings)
+    for chunk in _catalog_columns(data.engagement, names):
+        yield from _catalog_chunk(data.engagement, chunk, readers, spellings)
+
+
+def _catalog_columns(engagement: Engagement, names: set[str]) -> Iterator[list[tuple]]:
+    """The columns (_CATALOG_VALUES) of the catalog tables `names` names (lower-case
+    `schema.table` or `table`) in the sheet's order, schema, table and position, about
+    CATALOG_CHUNK_COLUMNS at a time, a table's columns (and those of a table of the same schema
+    and name in another source) in one chunk.
+
+    PostgreSQL sorts them and they come through a server-side cursor a chunk at a time. SQLite
+    sorts in this process's memory, ~3 MB for the 100,000 columns of a large engagement: there the
+    tables are listed first, in order, and each chunk's columns are read and sorted on their own."""
     plain = {n.rsplit(".", 1)[-1] for n in names if n}
+    if connection.vendor == "sqlite":
+        for tables in _table_chunks(engagement, names, plain):
+            yield list(
+                CatalogColumn.objects.filter(table_id__in=tables)
+                .order_by("table__schema", "table__name", "position")
+                .values_list(*_CATALOG_VALUES)
+            )
+        return
     columns = (
-        CatalogColumn.objects.filter(engagement=data.engagement, table__name__in=plain)
+        CatalogColumn.objects.filter(engagement=engagement, table__name__in=plain)
         .order_by("table__schema", "table__name", "position")
         .values_list(*_CATALOG_VALUES)
     )
     chunk: list[tuple] = []
     for row in columns.iterator(chunk_size=CATALOG_CHUNK_COLUMNS):
         schema, name = row[0], row[1]
-        table = f"{schema}.{name}" if schema else name
-        if table.lower() not in names and name.lower() not in names:
-            continue  # the same name in a schema the mapping does not use
+        if not _used(schema, name, names):
+            continue
         if len(chunk) >= CATALOG_CHUNK_COLUMNS and (schema, name) != chunk[-1][:2]:
-            yield from _catalog_chunk(data.engagement, chunk, readers, spellings)
+            yield chunk
             chunk = []
         chunk.append(row)
     if chunk:
-        yield from _catalog_chunk(data.engagement, chunk, readers, spellings)
+        yield chunk
+
+
+def _table_chunks(engagement: Engagement, names: set[str], plain: set[str]) -> Iterator[list[int]]:
+    """The ids of the used catalog tables named `plain`, in order (schema, name), in runs of about
+    CATALOG_CHUNK_COLUMNS columns; tables of one schema and name in one run."""
+    tables = (
+        CatalogTable.objects.filter(engagement=engagement, name__in=plain)
+        .order_by("schema", "name")
+        .annotate(size=Count("columns"))
+        .values_list("pk", "schema", "name", "size")
+    )
+    chunk: list[int] = []
+    columns = 0
+    last = None
+    for pk, schema, name, size in tables:
+        if not _used(schema, name, names):
+            continue
+        if columns >= CATALOG_CHUNK_COLUMNS and (schema, name) != last:
+            yield chunk
+            chunk, columns = [], 0
+        chunk.append(pk)
+        columns += size
+        last = (schema, name)
+    if chunk:
+        yield chunk
+
+
+def _used(schema: str, name: str, names: set[str]) -> bool:
+    """Whether the mapping uses the table: not the same name in a schema it does not use."""
+    table = f"{schema}.{name}" if schema else name
+    return table.lower() in names or name.lower() in names
 
 
 def _rows_reading(engagement: Engagement) -> dict[str, AscendingIds]:
@@ -431,7 +489,8 @@ ATTRIBUTE_LOGGED = {
 }
 
 
-# History records read per query: each carries every logged field twice (before and after).
+# History records read per query: each carries every logged field twice (before and after); on
+# SQLite, records read by key at a time with the records before them.
 CHANGE_LOG_CHUNK = 1000
 
 
@@ -439,10 +498,10 @@ def change_log(*, engagement: Engagement, since=None) -> Iterator[dict]:
     """Field changes of entity and attribute mappings since `since` (all when None), newest
     first: who, when, what, before, after. Creations are not changes.
 
-    Streamed: the database pairs each history record with the one before it (LAG over the row's
-    history) and sorts them newest first; the two models' records are merged as they come (on
-    the same moment, entity changes first, then by row and record). Memory holds a chunk of
-    records, the entity names and the people, not the log. Four queries."""
+    Streamed: the database pairs each history record with the one before it and sorts them
+    newest first (_record_pairs; on SQLite _listed_record_pairs); the two models' records are
+    merged as they come (on the same moment, entity changes first, then by row and record).
+    Memory holds a chunk of records, the entity names and the people, not the log."""
     from django.contrib.auth import get_user_model
 
     streams = []
@@ -460,14 +519,15 @@ def change_log(*, engagement: Engagement, since=None) -> Iterator[dict]:
         # The whole history of each changed row, found by row id alone: a row never changes
         # engagement, and filtering on both lets a planner with stale statistics AND two
         # indexes once per row (PostgreSQL took 24 s for 10,000 rows after a bulk load).
-        records = model.history.model.objects.filter(id__in=changed.values("id"))  # type: ignore[attr-defined]
+        changed_rows = changed.values("id")
+        records = model.history.model.objects.filter(id__in=changed_rows)  # type: ignore[attr-defined]
         people |= set(
             records.exclude(history_user_id=None)
             .order_by()
             .values_list("history_user_id", flat=True)
             .distinct()
         )
-        streams.append(_changed_records(records, rank, logged, key_fields, since))
+        streams.append(_changed_records(records, changed_rows, rank, logged, key_fields, since))
     entity_names = dict(
         EntityMapping.objects.filter(engagement=engagement).values_list("pk", "entity_name")
     )
@@ -489,10 +549,33 @@ def change_log(*, engagement: Engagement, since=None) -> Iterator[dict]:
             }
 
 
-def _changed_records(records, rank: int, logged: dict, key_fields: tuple, since):
-    """(merge order, record, [(field, before, after)]) of each record with a record before it,
-    newest first."""
-    from django.db.models import F, Window
+def _changed_records(records, changed_rows, rank: int, logged: dict, key_fields: tuple, since):
+    """(merge order, record, [(field, before, after)]) of each record of `records` (the history
+    of the rows `changed_rows` lists) with a record before it, newest first."""
+    fields = ("id", "history_id", "history_type", "history_date", "history_user_id", *key_fields)
+    if connection.vendor == "sqlite":
+        pairs = _listed_record_pairs(records, changed_rows, fields, logged, since)
+    else:
+        pairs = _record_pairs(records, fields, logged, since)
+    for record, before in pairs:
+        if record["history_type"] == "-":
+            changes = [("(row deleted)", "", "")]
+        else:
+            changes = [
+                (label, before[name], record[name])
+                for name, label in logged.items()
+                if before[name] != record[name]
+            ]
+        if changes:
+            order = (record["history_date"], -rank, -record["id"], -record["history_id"])
+            yield order, record, changes
+
+
+def _record_pairs(records, fields: tuple, logged: dict, since) -> Iterator[tuple[dict, dict]]:
+    """(record, the logged fields of the record before it) newest first, in one query: the
+    database pairs each record with the one before it (LAG over the row's history) and sorts
+    them, and they come a chunk at a time."""
+    from django.db.models import Window
     from django.db.models.functions import Lag
 
     def previous(name: str) -> Window:
@@ -509,31 +592,56 @@ def _changed_records(records, rank: int, logged: dict, key_fields: tuple, since)
         )
         .filter(previous_record__isnull=False)
         .order_by("-history_date", "id", "history_id")
-        .values(
-            "id",
-            "history_id",
-            "history_type",
-            "history_date",
-            "history_user_id",
-            *key_fields,
-            *logged,
-            *(f"before_{name}" for name in logged),
-        )
+        .values(*fields, *logged, *(f"before_{name}" for name in logged))
     )
     for record in rows.iterator(chunk_size=CHANGE_LOG_CHUNK):
-        if since is not None and record["history_date"] <= since:
-            continue
-        if record["history_type"] == "-":
-            changes = [("(row deleted)", "", "")]
-        else:
-            changes = [
-                (label, record[f"before_{name}"], record[name])
-                for name, label in logged.items()
-                if record[f"before_{name}"] != record[name]
-            ]
-        if changes:
-            order = (record["history_date"], -rank, -record["id"], -record["history_id"])
-            yield order, record, changes
+        if since is None or record["history_date"] > since:
+            yield record, {name: record[f"before_{name}"] for name in logged}
+
+
+def _listed_record_pairs(
+    records, changed_rows, fields: tuple, logged: dict, since
+) -> Iterator[tuple[dict, dict]]:
+    """_record_pairs as SQLite gives them without sorting them in this process's memory, where it
+    sorts (~3 MB for 10,000 changes, even with their keys alone).
+
+    The records are read newest first through the index of their moment, from `since` (or the
+    changed rows' first record) on: the row id's own index is kept out of it (`id + 0`), or SQLite
+    would pick it and sort what it finds. Each comes with the key of the record before it (looked
+    up by the row's id); their fields, and their previous records', are read by key,
+    CHANGE_LOG_CHUNK records at a time."""
+    from django.db.models import Min, OuterRef, Q, Subquery
+
+    history = records.model.objects
+    if since is None:
+        first = records.aggregate(first=Min("history_date"))["first"]
+        if first is None:
+            return
+        listed = history.filter(history_date__gte=first)
+    else:
+        listed = history.filter(history_date__gt=since)
+    before = (
+        history.filter(id=OuterRef("id"))
+        .filter(
+            Q(history_date__lt=OuterRef("history_date"))
+            | Q(history_date=OuterRef("history_date"), history_id__lt=OuterRef("history_id"))
+        )
+        .order_by("-history_date", "-history_id")
+        .values("history_id")[:1]
+    )
+    keys = (
+        listed.alias(row=F("id") + 0)
+        .filter(row__in=changed_rows)
+        .annotate(previous_record=Subquery(before))
+        .order_by("-history_date", "id", "history_id")
+        .values_list("history_id", "previous_record")
+    )
+    pairs = ((key, previous) for key, previous in keys.iterator() if previous is not None)
+    for chunk in batched(pairs, CHANGE_LOG_CHUNK):
+        wanted = history.filter(history_id__in={key for pair in chunk for key in pair})
+        by_key = {row["history_id"]: row for row in wanted.values(*fields, *logged)}
+        for key, previous in chunk:
+            yield by_key[key], by_key[previous]
 
 
 def rules_dialects(*, engagement: Engagement) -> str:

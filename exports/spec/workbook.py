@@ -27,7 +27,7 @@ from openpyxl.worksheet.dimensions import SheetDimension
 from openpyxl.xml.constants import SHEET_MAIN_NS
 from openpyxl.xml.functions import xmlfile
 
-from mappings.selectors.gap import gap_items
+from mappings.selectors.gap import GapItem, gap_stream
 from mappings.selectors.mapping import UNMAPPED_STATES
 
 from ..printing import page_setup, row_height
@@ -411,7 +411,7 @@ def write_spec(
     progress(20, "Writing the Mapping sheet")
     _mapping(workbook, data, progress)
     progress(80, "Writing GAP, catalog, glossary and change log")
-    _gap(workbook, gap_items(engagement=engagement))
+    _gap(workbook, gap_stream(engagement=engagement))
     _catalog(workbook, data)
     _glossary(workbook, engagement)
     _change_log(workbook, engagement)
@@ -610,7 +610,8 @@ def _mapping(workbook: Workbook, data: SpecData, progress: Progress) -> int:
     return sheet.rows
 
 
-def _gap(workbook: Workbook, items) -> None:
+def _gap(workbook: Workbook, items: Iterable[GapItem]) -> None:
+    """The GAP sheet, its items written as they come (gap_stream)."""
     sheet = SheetWriter(workbook, L.GAP, L.GAP_HEADER)
     for item in items:
         sheet.append(

@@ -7,17 +7,26 @@ and what to do about it.
 The database picks the rows the GAP can say something about (open mandatory attributes, rows with
 warnings, sources the catalog no longer has, …); only those are read, so an engagement of 100,000
 mapped attributes with few open items costs about as little as a small one.
+
+The items are streamed in their order (gap_stream): memory holds a chunk of rows and their items,
+never the GAP nor a sort of the engagement's rows.
 """
 
 from __future__ import annotations
 
+import heapq
 import json
-from collections.abc import Iterator
+import tempfile
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import ExitStack
 from dataclasses import dataclass, fields
 from datetime import datetime
-from typing import NamedTuple
+from typing import IO, NamedTuple
 
 from django.db import connection
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce, Collate
 
 from catalog.models import CatalogColumn, CatalogTable, ColumnProfile
 from contracts.diff import layer_diff
@@ -69,28 +78,86 @@ CATEGORIES = {
 
 
 def gap_items(*, engagement: Engagement) -> list[GapItem]:
+    """Every GAP item, most severe first, then by entity, attribute and category."""
+    return list(gap_stream(engagement=engagement))
+
+
+def gap_stream(*, engagement: Engagement) -> Iterator[GapItem]:
+    """The GAP items in gap_items' order, one at a time as they are found.
+
+    Each source of items comes in (entity, attribute) order: the entity mappings, the rows the
+    GAP speaks of (the database walks them in that order, a chunk at a time) and the open
+    questions. Merged, they give every severity's items in order: the most severe are passed on
+    as they come, the others wait in a temporary file until those are done. Memory holds a chunk
+    of rows and their items, not the GAP (an item the same place, severity and category as
+    another keeps the order it was found in: entity, then row, then question)."""
     layer = published_layer(engagement=engagement)
+    entity_items = _entity_items(engagement)
+    changed = _changed_since_previous_version(layer)
+    dropped = _dropped_sources(engagement)
+    row_items = (
+        item
+        for mappings, attributes in _facts(engagement, layer, changed, dropped.rows_condition())
+        for item in _placed(
+            [
+                *_attribute_gaps(mappings, attributes),
+                *_source_gaps(mappings, dropped),
+                *_allowed_value_gaps(engagement, mappings, attributes),
+                *_contract_change_gaps(layer, changed, mappings, attributes),
+            ]
+        )
+    )
+    placed = heapq.merge(entity_items, row_items, _question_gaps(engagement), key=_place_key)
+    yield from _by_severity(placed)
+
+
+def _entity_items(engagement: Engagement) -> list[GapItem]:
+    """The items of the entity mappings themselves (one row per entity), placed."""
     entities = [
         _EntityFacts(*values)
         for values in EntityMapping.objects.filter(engagement=engagement).values_list(
             *_EntityFacts._fields
         )
     ]
-    changed = _changed_since_previous_version(layer)
-    dropped = _dropped_sources(engagement)
-    items: list[GapItem] = []
-    items += _entity_gaps(entities)
-    items += _driving_table_gaps(
-        entities, _known_tables(engagement, {e.driving_table for e in entities})
-    )
-    for mappings, attributes in _facts(engagement, layer, changed, dropped.rows_condition()):
-        items += _attribute_gaps(mappings, attributes)
-        items += _source_gaps(mappings, dropped)
-        items += _allowed_value_gaps(engagement, mappings, attributes)
-        items += _contract_change_gaps(layer, changed, mappings, attributes)
-    items += _question_gaps(engagement)
-    items.sort(key=lambda i: (SEVERITY_ORDER[i.severity], i.entity, i.attribute, i.category))
+    known_tables = _known_tables(engagement, {e.driving_table for e in entities})
+    return _placed([*_entity_gaps(entities), *_driving_table_gaps(entities, known_tables)])
+
+
+def _place_key(item: GapItem) -> tuple[str, str, int, str]:
+    return item.entity, item.attribute, SEVERITY_ORDER[item.severity], item.category
+
+
+def _placed(items: list[GapItem]) -> list[GapItem]:
+    """Items of a few rows in (entity, attribute, severity, category) order, as found otherwise."""
+    items.sort(key=_place_key)
     return items
+
+
+def _by_severity(placed: Iterable[GapItem]) -> Iterator[GapItem]:
+    """Items in (entity, attribute, severity, category) order → in (severity, entity, attribute,
+    category) order: the most severe passed on at once, each other severity's kept in a
+    temporary file (one JSON line an item) and read back after them."""
+    first, *others = SEVERITY_ORDER
+    with ExitStack() as files:
+        kept: dict[str, IO[str]] = {}
+        for item in placed:
+            if item.severity == first:
+                yield item
+                continue
+            if item.severity not in kept:
+                kept[item.severity] = files.enter_context(
+                    tempfile.TemporaryFile("w+", encoding="utf-8")
+                )
+            kept[item.severity].write(json.dumps(_item_values(item)) + "\n")
+        for severity in others:
+            if severity in kept:
+                kept[severity].seek(0)
+                for line in kept[severity]:
+                    yield GapItem(*json.loads(line))
+
+
+def _item_values(item: GapItem) -> list[str]:
+    return [getattr(item, f.name) for f in fields(GapItem)]
 
 
 class _EntityFacts(NamedTuple):
@@ -155,7 +222,10 @@ def _facts(
     reading a dropped source, a direct move into a list of allowed values, gone from the contract
     or under a contract change. A row missing from the targets is not in the contract.
 
-    Read FACTS_CHUNK rows at a time: memory holds a chunk of rows, not every open row."""
+    In (entity, attribute) order, as Python orders them, which the database gives by walking the
+    engagement's entity mappings and each one's rows in the order of their unique keys, sorting
+    nothing (PostgreSQL sorts the rows picked). Read FACTS_CHUNK rows at a time: memory holds a
+    chunk of rows, not every open row."""
     quote = connection.ops.quote_name
     length = "jsonb_array_length" if connection.vendor == "postgresql" else "json_array_length"
     picks = [f"{length}(m.problems) > 0", "m.feasibility = %s"]
@@ -182,7 +252,10 @@ def _facts(
     sql = (
         f"SELECT e.entity_name, {columns}, a.id, a.required, a.allowed_values "
         f"FROM {ROWS_WITH_CONTRACT_TARGET} "
-        f"WHERE m.engagement_id = %s AND ({' OR '.join(picks)})"
+        # The rows of the engagement's entity mappings: the same rows as the rows of the
+        # engagement, walked entity by entity.
+        f"WHERE e.engagement_id = %s AND ({' OR '.join(picks)}) "
+        f"ORDER BY {_by_code_point('e.entity_name')}, {_by_code_point('m.attribute_name')}"
     )
     mapping_value = [_from_db(AttributeMapping, name) for name in _MAPPING_COLUMNS]
     allowed_value = _from_db(InterfaceAttribute, "allowed_values")
@@ -200,6 +273,12 @@ def _facts(
                         bool(required), allowed_value(allowed) or []
                     )
             yield mappings, targets
+
+
+def _by_code_point(column: str) -> str:
+    """A text column as an ORDER BY term giving Python's order of strings (by code point): SQLite
+    compares text so already; PostgreSQL does under the "C" collation, whatever the database's."""
+    return f'{column} COLLATE "C"' if connection.vendor == "postgresql" else column
 
 
 def _from_db(model, name: str):
@@ -387,36 +466,56 @@ def _as_text(column: str) -> str:
 
 def _dropped_sources(engagement) -> _DroppedSources:
     """The distinct lineages the rules read that the catalog no longer fully has. Streamed in
-    batches ordered by their tables, each checked against its own tables' columns: memory holds a
-    batch, not the engagement's lineage nor its catalog."""
+    batches, each checked against its own tables' columns: memory holds a batch, not the
+    engagement's lineage nor its catalog."""
     dropped = _DroppedSources({}, [])
+    kept: set[tuple[str, str]] = set()  # the text pairs of `dropped`: a later batch may repeat one
     for batch in _lineage_batches(engagement):
         tables = {t for lineage in batch for t in lineage.tables if not t.startswith("(")}
         catalog = _catalog_columns(engagement, tables)
         for lineage in batch:
             messages = _missing_sources(lineage, catalog)
-            if messages:
+            pair = (lineage.tables_text, lineage.columns_text)
+            if messages and pair not in kept:
+                kept.add(pair)
                 dropped.messages[lineage.key] = messages
-                dropped.texts.append([lineage.tables_text, lineage.columns_text])
+                dropped.texts.append(list(pair))
     return dropped
 
 
 def _lineage_batches(engagement) -> Iterator[list[_Lineage]]:
-    """The distinct (tables, columns) lists the rules read, LINEAGE_BATCH at a time, in the order
-    of their tables (comparing the lists as text is cheaper than expanding every row's
-    elements)."""
+    """The distinct (tables, columns) lists the rules read, LINEAGE_BATCH at a time (comparing the
+    lists as text is cheaper than expanding every row's elements).
+
+    The rows' lists are read entity by entity, so that a batch's tables are few (an entity's rules
+    read its FROM clause's), and told apart here a batch at a time: a DISTINCT in the query would
+    sort every row of the engagement first (SQLite in this process's memory: ~4 MB at 100,000
+    rows), while the database walks the entities and their rows in the order of their keys. A
+    list a later batch meets again is checked again."""
     with connection.chunked_cursor() as cursor:
         cursor.execute(
-            f"SELECT DISTINCT {_as_text('m.lineage_tables')}, {_as_text('m.lineage')} "
-            f"FROM {_ROWS} m WHERE m.engagement_id = %s ORDER BY 1",
+            f"SELECT {_as_text('m.lineage_tables')}, {_as_text('m.lineage')} "
+            f"FROM {_ROWS} m JOIN {EntityMapping._meta.db_table} e ON e.id = m.entity_mapping_id "
+            "WHERE e.engagement_id = %s ORDER BY e.entity_name",
             [engagement.pk],
         )
-        while pairs := cursor.fetchmany(LINEAGE_BATCH):
-            tables: dict[str, list[str]] = {}  # a batch's pairs share a few tables lists
-            yield [
-                _Lineage(t, c, tables.get(t) or tables.setdefault(t, json.loads(t)), json.loads(c))
-                for t, c in pairs
-            ]
+        batch: dict[tuple[str, str], None] = {}  # as a set, in the order met
+        while rows := cursor.fetchmany(LINEAGE_BATCH):
+            for pair in rows:
+                batch[pair] = None
+                if len(batch) >= LINEAGE_BATCH:
+                    yield _lineages(batch)
+                    batch = {}
+        if batch:
+            yield _lineages(batch)
+
+
+def _lineages(pairs: Iterable[tuple[str, str]]) -> list[_Lineage]:
+    tables: dict[str, list[str]] = {}  # a batch's pairs share a few tables lists
+    return [
+        _Lineage(t, c, tables.get(t) or tables.setdefault(t, json.loads(t)), json.loads(c))
+        for t, c in pairs
+    ]
 
 
 def _column(reference: str) -> str:
@@ -595,19 +694,31 @@ def affected_by_contract_diff(engagement, diff) -> list[dict]:
     return items
 
 
-def _question_gaps(engagement) -> list[GapItem]:
-    questions = MappingComment.objects.filter(
-        engagement=engagement, kind=CommentKind.QUESTION, resolved=False, parent__isnull=True
-    ).values_list(
-        "entity_mapping__entity_name",
-        "attribute_mapping__attribute_name",
-        "author__first_name",
-        "author__last_name",
-        "author__username",
-        "text",
+def _question_gaps(engagement) -> Iterator[GapItem]:
+    """The open questions, by entity and attribute (an entity's own first), then as asked."""
+    questions = (
+        MappingComment.objects.filter(
+            engagement=engagement, kind=CommentKind.QUESTION, resolved=False, parent__isnull=True
+        )
+        .order_by(
+            _code_point_order(F("entity_mapping__entity_name")),
+            _code_point_order(Coalesce(F("attribute_mapping__attribute_name"), Value(""))),
+            "created_at",
+            "id",
+        )
+        .values_list(
+            "entity_mapping__entity_name",
+            "attribute_mapping__attribute_name",
+            "author__first_name",
+            "author__last_name",
+            "author__username",
+            "text",
+        )
     )
-    return [
-        GapItem(
+    for entity, attribute, first, last, username, text in questions.iterator(
+        chunk_size=FACTS_CHUNK
+    ):
+        yield GapItem(
             entity,
             attribute or "",
             CATEGORIES["question"],
@@ -615,15 +726,20 @@ def _question_gaps(engagement) -> list[GapItem]:
             LOW,
             "Answer the question and resolve the thread.",
         )
-        for entity, attribute, first, last, username, text in questions
-    ]
 
 
-def gap_counts(items: list[GapItem]) -> list[dict]:
+def _code_point_order(expression):
+    """`expression` (text) ordered as Python orders strings, as _by_code_point."""
+    return Collate(expression, "C") if connection.vendor == "postgresql" else expression
+
+
+def gap_counts(items: Iterable[GapItem]) -> list[dict]:
     """Items per category and severity, most severe first."""
-    counts: dict[tuple[str, str], int] = {}
-    for item in items:
-        counts[(item.severity, item.category)] = counts.get((item.severity, item.category), 0) + 1
+    return gap_counts_of(Counter((item.severity, item.category) for item in items))
+
+
+def gap_counts_of(counts: Mapping[tuple[str, str], int]) -> list[dict]:
+    """gap_counts of items counted already, per (severity, category)."""
     return [
         {"severity": severity, "category": category, "count": count}
         for (severity, category), count in sorted(

@@ -176,3 +176,98 @@ def test_an_attribute_dropped_by_a_new_contract_version_is_listed(customer, ba):
     assert dropped.category == "Contract changed"
     assert dropped.issue == "The published contract no longer has this attribute."
     assert attribute(customer, "gender").status == MappingStatus.MAPPED
+
+
+def test_the_gap_comes_most_severe_first_then_by_entity_attribute_and_category(
+    customer, ba, etl_dev, monkeypatch
+):
+    """The GAP is found a chunk of rows at a time and passed on as it is found (the export writes
+    it so), yet in one order: most severe first, then by entity, attribute and category — the
+    order a sort of the whole list gives. Names are in Python's order (by code point: "Zeta"
+    before "alpha", whatever the database's collation); questions on one attribute as they were
+    asked; an entity's own items before its attributes'."""
+    from simple_history.utils import bulk_create_with_history
+
+    from mappings.models import AttributeMapping, EntityMapping
+    from mappings.selectors import gap
+
+    services.attribute_mapping_update(
+        attribute_mapping=attribute(customer, "birth_date"),
+        data={"source_columns": "c.birth_date"},  # a type mismatch: medium
+        acting_user=ba,
+    )
+    services.attribute_mapping_update(
+        attribute_mapping=attribute(customer, "lifecycle_stage"),
+        data={"source_columns": "c.status"},  # fed by a nullable column: high
+        acting_user=ba,
+    )
+    services.feasibility_set(
+        mapping=attribute(customer, "gender"),
+        verdict=Feasibility.NOT_FEASIBLE,
+        comment="Not captured by the CRM.",
+        acting_user=etl_dev,
+    )
+    services.comment_add(mapping=customer, text="Which load window?", acting_user=ba)
+    for text in ("Asked first: which status means churned?", "Asked second: and TEST rows?"):
+        services.comment_add(
+            mapping=attribute(customer, "lifecycle_stage"), text=text, acting_user=ba
+        )
+    # Entities the contract does not know (medium), driven by a table the Mart does not have
+    # (high), named so that code point order and a dictionary's order differ.
+    extra = [
+        EntityMapping(
+            engagement=customer.engagement,
+            entity_name=name,
+            driving_table="gone_table",
+            driving_alias="g",
+            updated_by=ba,
+        )
+        for name in ("alpha", "Zeta", "Zeta_b", "Zetab")
+    ]
+    bulk_create_with_history(extra, EntityMapping, default_user=ba)
+    rows = [
+        AttributeMapping(
+            engagement=customer.engagement,
+            entity_mapping=entity,
+            attribute_name=name,
+            source_columns=f"g.{name}",
+            status=MappingStatus.MAPPED,
+            lineage=[f"g.{name}"],
+            lineage_tables=["gone_table"],
+            updated_by=ba,
+        )
+        for entity in EntityMapping.objects.filter(
+            engagement=customer.engagement, driving_alias="g"
+        )
+        for name in ("b_col", "B_col", "a_col")
+    ]
+    bulk_create_with_history(rows, AttributeMapping, default_user=ba)
+
+    items = gap_items(engagement=customer.engagement)
+    order = sorted(
+        items, key=lambda i: (gap.SEVERITY_ORDER[i.severity], i.entity, i.attribute, i.category)
+    )
+    assert items == order
+    assert {i.severity for i in items} == {"high", "medium", "low"}
+    high_entities = [i.entity for i in items if i.severity == "high"]
+    assert (
+        high_entities.index("Zeta")
+        < high_entities.index("Zeta_b")
+        < high_entities.index("Zetab")
+        < high_entities.index("alpha")
+        < high_entities.index("customer")
+    )
+    zeta = [(i.attribute, i.category) for i in items if i.entity == "Zeta" and i.severity == "high"]
+    assert zeta[0] == ("", "Source column disappeared")  # the driving table, first
+    assert [a for a, _c in zeta[1:]] == ["B_col", "a_col", "b_col"]
+    questions = [(i.attribute, i.issue) for i in items if i.category == "Open question"]
+    assert [attribute for attribute, _issue in questions] == [
+        "",
+        "lifecycle_stage",
+        "lifecycle_stage",
+    ]
+    assert "Asked first" in questions[1][1] and "Asked second" in questions[2][1]
+    # a chunk of one row, a batch of one lineage: the same GAP, in the same order
+    monkeypatch.setattr(gap, "FACTS_CHUNK", 1)
+    monkeypatch.setattr(gap, "LINEAGE_BATCH", 1)
+    assert gap_items(engagement=customer.engagement) == items

@@ -63,3 +63,46 @@ def test_the_log_lists_every_change_newest_first_with_deleted_rows(mapped, ba):
     assert list(change_log(engagement=mapped, since=middle)) == [
         row for row in log if row["when"] > middle
     ]
+
+
+def test_both_readers_pair_each_record_with_the_one_before_it_in_the_same_order(mapped, ba):
+    """The log's records are read with the record before each one in one sorted query
+    (PostgreSQL, which sorts on the server), or through the index of their moment with the fields
+    read by key (SQLite, which would sort in the process's memory): the same pairs, in the same
+    order — changes at the same moment by row, then by record, a row changed twice at that
+    moment compared with its own previous change."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from simple_history.utils import bulk_update_with_history
+
+    from exports.selectors import spec
+
+    rows = list(AttributeMapping.objects.filter(engagement=mapped).order_by("-pk")[:6])
+    moment = timezone.now()
+    for note in ("First note.", "Second note."):
+        for row in rows:
+            row.notes = note
+        bulk_update_with_history(
+            rows, AttributeMapping, ["notes"], default_user=ba, default_date=moment
+        )
+    history = AttributeMapping.history.model
+    changed = history.objects.filter(engagement=mapped, history_type__in=["~", "-"]).values("id")
+    records = history.objects.filter(id__in=changed)
+    fields = ("id", "history_id", "history_type", "history_date", "history_user_id")
+
+    def read(pairs) -> list[tuple]:
+        return [
+            (record["history_id"], record["id"], {n: before[n] for n in ATTRIBUTE_LOGGED})
+            for record, before in pairs
+        ]
+
+    for since in (None, moment - timedelta(microseconds=1)):
+        sorted_by_query = read(spec._record_pairs(records, fields, ATTRIBUTE_LOGGED, since))
+        listed = read(spec._listed_record_pairs(records, changed, fields, ATTRIBUTE_LOGGED, since))
+        assert listed == sorted_by_query
+    # the twelve changes of that moment (the last read), by row then record
+    assert len(listed) == 12
+    assert [row_id for _key, row_id, _before in listed] == sorted([row.pk for row in rows] * 2)
+    notes = [before["notes"] for _key, _row, before in listed]
+    assert notes[1::2] == ["First note."] * 6  # each row's second change follows its first
