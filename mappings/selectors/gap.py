@@ -26,12 +26,13 @@ from typing import IO, NamedTuple
 
 from django.db import connection
 from django.db.models import F, Value
-from django.db.models.functions import Coalesce, Collate
+from django.db.models.functions import Coalesce
 
 from catalog.models import CatalogColumn, CatalogTable, ColumnProfile
 from contracts.diff import layer_diff
 from contracts.models import InterfaceAttribute, InterfaceLayer
 from contracts.selectors import diff_base, published_layer
+from workbench.collation import code_point_order, code_point_sql
 from workbench.models import Engagement
 
 from ..choices import CommentKind, Feasibility, MappingStatus
@@ -255,7 +256,7 @@ def _facts(
         # The rows of the engagement's entity mappings: the same rows as the rows of the
         # engagement, walked entity by entity.
         f"WHERE e.engagement_id = %s AND ({' OR '.join(picks)}) "
-        f"ORDER BY {_by_code_point('e.entity_name')}, {_by_code_point('m.attribute_name')}"
+        f"ORDER BY {code_point_sql('e.entity_name')}, {code_point_sql('m.attribute_name')}"
     )
     mapping_value = [_from_db(AttributeMapping, name) for name in _MAPPING_COLUMNS]
     allowed_value = _from_db(InterfaceAttribute, "allowed_values")
@@ -273,12 +274,6 @@ def _facts(
                         bool(required), allowed_value(allowed) or []
                     )
             yield mappings, targets
-
-
-def _by_code_point(column: str) -> str:
-    """A text column as an ORDER BY term giving Python's order of strings (by code point): SQLite
-    compares text so already; PostgreSQL does under the "C" collation, whatever the database's."""
-    return f'{column} COLLATE "C"' if connection.vendor == "postgresql" else column
 
 
 def _from_db(model, name: str):
@@ -701,8 +696,8 @@ def _question_gaps(engagement) -> Iterator[GapItem]:
             engagement=engagement, kind=CommentKind.QUESTION, resolved=False, parent__isnull=True
         )
         .order_by(
-            _code_point_order(F("entity_mapping__entity_name")),
-            _code_point_order(Coalesce(F("attribute_mapping__attribute_name"), Value(""))),
+            code_point_order(F("entity_mapping__entity_name")),
+            code_point_order(Coalesce(F("attribute_mapping__attribute_name"), Value(""))),
             "created_at",
             "id",
         )
@@ -726,11 +721,6 @@ def _question_gaps(engagement) -> Iterator[GapItem]:
             LOW,
             "Answer the question and resolve the thread.",
         )
-
-
-def _code_point_order(expression):
-    """`expression` (text) ordered as Python orders strings, as _by_code_point."""
-    return Collate(expression, "C") if connection.vendor == "postgresql" else expression
 
 
 def gap_counts(items: Iterable[GapItem]) -> list[dict]:
