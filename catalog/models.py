@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import models
 from simple_history.models import HistoricalRecords
 
+from workbench.history import BulkHistoricalRecords
 from workbench.models import Engagement, EngagementScopedQuerySet
 
 from .choices import CatalogOrigin, TableKind
@@ -81,11 +82,8 @@ class SourceSystem(models.Model):
         return list(self.schemas) or [self.default_schema]
 
 
-# The history of the catalog's rows is written in bulk (a first store of a Mart adds a record per
-# table, column and key) and read a row at a time, by its id (the admin's history page). Its
-# records keep the row's references without an index each: every index is work for every record
-# of a store, and nothing looks these records up by engagement, source or table.
-BULK_HISTORY_UNINDEXED = ["engagement", "source", "table", "referred_table"]
+# The catalog's references its history records keep without an index (see BulkHistoricalRecords).
+HISTORY_UNINDEXED = ("engagement", "source", "table", "referred_table")
 
 
 class CatalogTable(models.Model):
@@ -113,8 +111,8 @@ class CatalogTable(models.Model):
     )
     notes = models.TextField(blank=True)
 
-    history = HistoricalRecords(
-        table_name="mappings_historicalcatalogtable", no_db_index=BULK_HISTORY_UNINDEXED
+    history = BulkHistoricalRecords(
+        table_name="mappings_historicalcatalogtable", unindexed=HISTORY_UNINDEXED
     )
     objects = EngagementScopedQuerySet.as_manager()
 
@@ -138,15 +136,23 @@ class CatalogTable(models.Model):
 
 
 class CatalogColumn(models.Model):
-    # The engagement is the table's, copied for scoped queries: the table's own constraint
-    # already guarantees it exists, and checking it again per column cost a first store of
-    # 30,000 columns ~0.14 s at commit on PostgreSQL. The (table, name) unique index serves
-    # lookups by table, so the table's key has no index of its own.
+    # Columns are written in bulk (30,000 in a Mart's first store) and the database checks no
+    # reference of theirs: each check is a lookup per column at commit (~0.14 s per reference
+    # for 30,000 columns on PostgreSQL, as long as the rest of the commit). The engagement is
+    # the table's, copied for scoped queries. A column is only ever written by `catalog_apply`
+    # with a table it has just stored or read, and deleted with its table by Django's collector
+    # (CASCADE), which the story `test_every_column_belongs_to_a_stored_table_of_its_engagement`
+    # walks through. The (table, name) unique index serves lookups by table, so the table's key
+    # has no index of its own.
     engagement = models.ForeignKey(
         Engagement, on_delete=models.CASCADE, related_name="+", db_constraint=False
     )
     table = models.ForeignKey(
-        CatalogTable, on_delete=models.CASCADE, related_name="columns", db_index=False
+        CatalogTable,
+        on_delete=models.CASCADE,
+        related_name="columns",
+        db_index=False,
+        db_constraint=False,
     )
     name = models.CharField(max_length=200)
     position = models.PositiveIntegerField(default=0)
@@ -164,8 +170,8 @@ class CatalogColumn(models.Model):
     is_foreign_key: bool = False
     top_max: int = 0
 
-    history = HistoricalRecords(
-        table_name="mappings_historicalcatalogcolumn", no_db_index=BULK_HISTORY_UNINDEXED
+    history = BulkHistoricalRecords(
+        table_name="mappings_historicalcatalogcolumn", unindexed=HISTORY_UNINDEXED
     )
     objects = EngagementScopedQuerySet.as_manager()
 
@@ -196,8 +202,8 @@ class CatalogForeignKey(models.Model):
     )
     referred_columns = models.JSONField(default=list)
 
-    history = HistoricalRecords(
-        table_name="mappings_historicalcatalogforeignkey", no_db_index=BULK_HISTORY_UNINDEXED
+    history = BulkHistoricalRecords(
+        table_name="mappings_historicalcatalogforeignkey", unindexed=HISTORY_UNINDEXED
     )
     objects = EngagementScopedQuerySet.as_manager()
 

@@ -349,9 +349,9 @@ def catalog_apply(
     stored = _stored_catalog(source)
     diff = catalog_diff(snaps, stored, schemas=None if scope is None else set(scope))
     table_ids = _write_tables(source, diff, stored, acting_user)
-    _write_columns(source, diff, table_ids, acting_user)
+    added_column_ids = _write_columns(source, diff, table_ids, acting_user)
     _write_foreign_keys(source, diff, table_ids, acting_user)
-    suggestion_index_refresh(source=source, diff=diff)
+    suggestion_index_refresh(source=source, diff=diff, added_column_ids=added_column_ids)
 
     summary = diff.summary()
     source.introspected_at = timezone.now()
@@ -454,7 +454,8 @@ def _write_tables(
 
 def _write_columns(
     source: SourceSystem, diff: CatalogDiff, table_ids: dict[TableKey, int], acting_user: User
-) -> None:
+) -> list[int]:
+    """Drop, add and update columns; returns the ids of the added ones, in their order."""
     for column in CatalogColumn.objects.filter(pk__in=diff.columns_to_drop).order_by():
         delete_with_history(column, acting_user=acting_user)
     engagement_id = source.engagement_id
@@ -464,8 +465,9 @@ def _write_columns(
         values["engagement_id"] = engagement_id
         values["table_id"] = table_ids[key]
         rows.append(values)
-    fast_bulk_insert_with_history(CatalogColumn, rows, acting_user=acting_user)
+    added = fast_bulk_insert_with_history(CatalogColumn, rows, acting_user=acting_user)
     _update_with_history(CatalogColumn, diff.columns_to_change, COLUMN_STRUCTURE, acting_user)
+    return added
 
 
 def _write_foreign_keys(

@@ -11,10 +11,14 @@ elsewhere), so a catalog of 30,000 columns repeating 30 names writes 30 names, n
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from django.apps import apps as installed_apps
 from django.db import connection, transaction
+from django.db.models import F
 
 from mappings.suggestions import COMMON, normalise
+from workbench.collation import code_point_order
 
 from ..diff import CatalogDiff
 from ..models import SourceSystem
@@ -23,41 +27,53 @@ CHUNK = 10_000
 NAMES_PER_INSERT = 200  # each name carries up to COMMON column ids
 
 
-def suggestion_index_refresh(*, source: SourceSystem, diff: CatalogDiff) -> None:
+def suggestion_index_refresh(
+    *, source: SourceSystem, diff: CatalogDiff, added_column_ids: list[int]
+) -> None:
     """Rebuild the index of `source` when the stored catalog gained, lost or moved a column (a
-    renamed table or column is a drop and an add); other changes leave the index as it was."""
+    renamed table or column is a drop and an add); other changes leave the index as it was.
+
+    A first store's added columns are the whole catalog: the index is built from them as they
+    were written (`added_column_ids`, in the order of `diff.columns_to_add`), not read back."""
     added_or_dropped = (
         diff.tables_to_add or diff.tables_to_drop or diff.columns_to_add or diff.columns_to_drop
     )
     moved = any("position" in changed for changed in diff.columns_to_change.values())
-    if added_or_dropped or moved:
+    if not (added_or_dropped or moved):
+        return
+    if diff.first:
+        written = [
+            (table[0], table[1], values["position"], values["name"], pk)
+            for (table, values), pk in zip(diff.columns_to_add, added_column_ids, strict=True)
+        ]
+        suggestion_index_rebuild(source=source, columns=sorted(written))
+    else:
         suggestion_index_rebuild(source=source)
 
 
 @transaction.atomic
-def suggestion_index_rebuild(*, source: SourceSystem) -> int:
-    """Replace the index of `source` by one read from its stored catalog; returns its columns.
+def suggestion_index_rebuild(*, source: SourceSystem, columns: list[tuple] | None = None) -> int:
+    """Replace the index of `source` by one of its stored catalog (or of `columns`, the whole
+    catalog in catalog order, see `build_index`); returns its columns.
 
     The source row is locked first so two rebuilds of one source never interleave."""
     SourceSystem.objects.select_for_update().filter(pk=source.pk).exists()
-    return build_index(source.pk)
+    return build_index(source.pk, columns=columns)
 
 
-def build_index(source_id: int, apps=installed_apps) -> int:
+def build_index(source_id: int, apps=installed_apps, columns: list[tuple] | None = None) -> int:
     """The index of one source written afresh. `apps` is the model registry: the installed one,
-    or a migration's historical one (the data migration indexing catalogs stored before)."""
-    CatalogColumn = apps.get_model("catalog", "CatalogColumn")
+    or a migration's historical one (the data migration indexing catalogs stored before).
+
+    Catalog order is (schema, table, position, column name), text by code point: `columns` as
+    (schema, table, position, name, id) sorted in Python, or the stored catalog as the database
+    walks it in the same order."""
     SuggestionName = apps.get_model("catalog", "SuggestionName")
     _delete(apps, source_id)
-    columns = (
-        CatalogColumn.objects.filter(table__source_id=source_id)
-        .order_by("table__schema", "table__name", "position", "name")
-        .values_list("pk", "name")
-    )
     key_of: dict[str, str] = {}  # a Mart repeats column names across its tables
     counts: dict[str, int] = {}
     first: dict[str, list[list[int]]] = {}  # the first COMMON [ordinal, column id] of a name
-    for ordinal, (pk, name) in enumerate(columns.iterator(chunk_size=CHUNK)):
+    for ordinal, (pk, name) in enumerate(_in_catalog_order(apps, source_id, columns)):
         key = key_of.get(name)
         if key is None:
             key = key_of[name] = " ".join(sorted(normalise(name)))
@@ -78,6 +94,24 @@ def build_index(source_id: int, apps=installed_apps) -> int:
         ((source_id, word, name.pk) for name in names for word in name.words.split()),
     )
     return sum(counts.values())
+
+
+def _in_catalog_order(apps, source_id: int, columns: list[tuple] | None) -> Iterator[tuple]:
+    """(id, name) of the catalog's columns in catalog order."""
+    if columns is not None:
+        return ((pk, name) for _schema, _table, _position, name, pk in columns)
+    stored = (
+        apps.get_model("catalog", "CatalogColumn")
+        .objects.filter(table__source_id=source_id)
+        .order_by(
+            code_point_order(F("table__schema")),
+            code_point_order(F("table__name")),
+            "position",
+            code_point_order(F("name")),
+        )
+        .values_list("pk", "name")
+    )
+    return stored.iterator(chunk_size=CHUNK)
 
 
 def _delete(apps, source_id: int) -> None:

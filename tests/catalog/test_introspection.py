@@ -138,11 +138,12 @@ def test_reintrospection_shows_the_diff_and_keeps_notes_of_what_still_exists(
     assert source.last_diff["counts"]["tables_added"] == 1
 
 
-def test_every_column_belongs_to_its_tables_engagement_through_stores_and_changes(
+def test_every_column_belongs_to_a_stored_table_of_its_engagement(
     engagement, ba, outsider, mart_copy
 ):
-    # The column's engagement is a copy of its table's that the database no longer checks per
-    # column: the store is what keeps them equal, for two engagements on one Mart.
+    # The database checks neither reference of a column (its table, its engagement, a copy of
+    # the table's): the store and Django's cascades are what keep them, for two engagements on
+    # one Mart, through first stores, additions, a dropped table and a deleted source.
     other = outsider.memberships.get().engagement
     sources = {
         engagement: services.source_system_create(
@@ -152,25 +153,41 @@ def test_every_column_belongs_to_its_tables_engagement_through_stores_and_change
             engagement=other, name="Mart", url=f"sqlite:///{mart_copy}", acting_user=outsider
         ),
     }
+
+    def in_the_mart(script: str) -> None:
+        db = sqlite3.connect(mart_copy)
+        db.executescript(script)
+        db.close()
+
+    def assert_every_column_has_its_table() -> None:
+        stored_tables = CatalogTable.objects.values("pk")
+        assert not CatalogColumn.objects.exclude(table_id__in=stored_tables).exists()
+        assert not CatalogColumn.objects.exclude(engagement_id=F("table__engagement_id")).exists()
+
     services.catalog_introspect(source=sources[engagement], acting_user=ba)
-    db = sqlite3.connect(mart_copy)
-    db.executescript(
+    in_the_mart(
         "CREATE TABLE mkt_sms_event (event_id INTEGER PRIMARY KEY, sent_at TEXT);"
         "ALTER TABLE crm_customer ADD COLUMN loyalty_tier VARCHAR(20);"
     )
-    db.close()
     services.catalog_introspect(source=sources[engagement], acting_user=ba)  # adds to a catalog
     services.catalog_introspect(source=sources[other], acting_user=outsider)  # a first store
 
-    assert not CatalogColumn.objects.exclude(engagement_id=F("table__engagement_id")).exists()
+    assert_every_column_has_its_table()
     for owner, source in sources.items():
         mine = CatalogColumn.objects.filter(engagement=owner)
         assert mine.count() == 55 + 3 == mine.filter(table__source=source).count()
 
+    in_the_mart("DROP TABLE mkt_sms_event;")
+    services.catalog_introspect(source=sources[engagement], acting_user=ba)  # drops a table
+
+    assert_every_column_has_its_table()
+    assert CatalogColumn.objects.filter(engagement=engagement).count() == 55 + 1
+
     services.source_system_delete(source=sources[other], acting_user=outsider)
 
+    assert_every_column_has_its_table()
     assert not CatalogColumn.objects.filter(engagement=other).exists()
-    assert CatalogColumn.objects.filter(engagement=engagement).count() == 58
+    assert CatalogColumn.objects.filter(engagement=engagement).count() == 56
 
 
 def test_a_second_introspection_without_changes_writes_no_history(cataloged, ba):

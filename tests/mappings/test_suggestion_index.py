@@ -17,6 +17,7 @@ from django.apps import apps as django_apps
 from catalog.models import CatalogColumn, SuggestionName, SuggestionWord
 from catalog.services import sources as catalog_services
 from catalog.services.ddl_import import catalog_import_csv, catalog_import_ddl
+from catalog.services.suggestion_index import suggestion_index_rebuild
 from mappings.compiled import compile_from_clause
 from mappings.models import EntityMapping
 from mappings.selectors.mapping import contract_attributes
@@ -282,4 +283,30 @@ def test_a_name_in_more_columns_than_a_suggestion_reads_keeps_its_first_ones(map
     first_table = CatalogColumn.objects.get(pk=customer_id.first_columns[0][1]).table
     assert (first_table.schema, first_table.name) == ("raw", "stg_feed_000")
     # and every attribute is suggested what the whole catalog in memory suggests
+    assert assert_same_as_in_memory(mapped)
+
+
+def test_a_first_store_indexes_its_columns_as_a_rebuild_from_the_stored_catalog_would(mapped, ba):
+    # given a first store of tables whose names a database collation may order otherwise than
+    # code points do (capitals, underscores, accents), where one name fills more columns than
+    # an index name keeps
+    lines = ["Schema|Table|Column|Data Type|Nullable|Primary Key|References|Description"]
+    tables = [("raw", "zeta_feed"), ("Raw", "Alpha"), ("raw", "_base"), ("", "émission")]
+    for t in range(COMMON // 2 + 1):
+        schema, name = tables[t % len(tables)]
+        for column in ("Customer_ID", "customer id", "_id", "Étiquette"):
+            lines.append(f"{schema}|{name}_{t}|{column}|VARCHAR(20)|Y|N||")
+    catalog_import_csv(
+        engagement=mapped, source_name="Archive", text="\n".join(lines), acting_user=ba
+    )
+    archive = mapped.sources.get(name="Archive")
+    first_store = indexed_rows(archive, with_keys=False)
+    customer_id = SuggestionName.objects.get(source=archive, words="customer id")
+    assert customer_id.column_count == 2 * (COMMON // 2 + 1) > COMMON
+
+    # when the index is rebuilt from the catalog as stored
+    suggestion_index_rebuild(source=archive)
+
+    # then it is the same index: the same names, counts, first columns and their order
+    assert indexed_rows(archive, with_keys=False) == first_store
     assert assert_same_as_in_memory(mapped)
