@@ -116,7 +116,7 @@ def _measure(connection) -> list[Result]:
 
     engagement = EngagementFactory(slug="bench-contracts")
     content = generated_contract(entities=ENTITIES, attributes=ATTRIBUTES)
-    scale = f"{ENTITIES}x{ATTRIBUTES}, {connection.vendor}, median of {REPEAT} interleaved"
+    scale = f"{ENTITIES}x{ATTRIBUTES}, {connection.vendor}, median of {REPEAT} interleaved pairs"
     with tempfile.TemporaryDirectory() as folder:
         return [
             _import_figure(engagement, content, scale),

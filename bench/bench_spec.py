@@ -6,7 +6,7 @@ entity, the mapping filled (most rows mapped, some unmapped mandatory, some not 
 blocked), open questions in comments, the mapping gate approved as spec version 1, then edits
 after the approval so the Change Log has rows.
 
-Figures, each beside its floor in the same run (timed_pair: A B A B, medians):
+Figures, each beside its floor in the same run (timed_pair: A B A B, the median pair):
 - export at 100k through the `spec_export` service vs a bare openpyxl write-only workbook of
   the same cells (the values read back from the export, no styles); budget 1.5x.
 - import at 100k through `spec_import_preview` (then cancelled, as `import_spec --dry-run`) of

@@ -90,17 +90,22 @@ def timed_pair(
     repeat: int = 3,
     setup: Callable[[], object] | None = None,
 ) -> tuple[float, float]:
-    """Medians of `figure` and `baseline` run alternately (A B A B …), `setup` before each, so a
-    machine whose load drifts weighs on both alike."""
-    samples: tuple[list[float], list[float]] = ([], [])
+    """The median pair of `repeat` pairs of `figure` and `baseline` run alternately (A B A B …),
+    `setup` before each: the pair whose ratio is the median of the pairs' ratios (the upper one
+    of an even count). The two of a pair run moments apart, so a machine whose load drifts
+    weighs on both alike; a pair, not two medians taken apart, keeps it so."""
+    pairs: list[tuple[float, float]] = []
     for _ in range(repeat):
-        for fn, out in ((figure, samples[0]), (baseline, samples[1])):
+        pair = []
+        for fn in (figure, baseline):
             if setup:
                 setup()
             start = time.perf_counter()
             fn()
-            out.append(time.perf_counter() - start)
-    return statistics.median(samples[0]), statistics.median(samples[1])
+            pair.append(time.perf_counter() - start)
+        pairs.append((pair[0], pair[1]))
+    pairs.sort(key=lambda pair: pair[0] / pair[1] if pair[1] else float("inf"))
+    return pairs[len(pairs) // 2]
 
 
 @contextmanager
