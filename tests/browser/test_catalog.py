@@ -32,7 +32,12 @@ def test_the_ba_explores_the_mart_catalog_and_writes_the_understanding(page):
 
     page.goto(f"/e/{DEMO_SLUG}/mapping/catalog/")
     expect(page.locator(".table-tile")).to_have_count(7)
-    page.get_by_label("Column", exact=True).fill("email")
+    # typed once the page has settled (its grid's rows fetched): under load, text typed before
+    # was lost with the form (CI: the filter stayed empty and the address unchanged)
+    page.wait_for_load_state("networkidle")
+    column = page.locator("form.filters").get_by_label("Column", exact=True)
+    column.fill("email")
+    expect(column).to_have_value("email")
     expect(page).to_have_url(re.compile(r"column=email"))
     # the grid of the columns is rebuilt from the API with the same filter
     tables = page.locator(".list-grid .tabulator-cell[tabulator-field='table_name']")
